@@ -1,0 +1,65 @@
+# Two commands matter: `make demo` and `make test`. Everything else is their plumbing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Debian packages the project needs at run time (WeasyPrint) and for its tests.
+APT_RUNTIME := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libharfbuzz0b fontconfig
+APT_TEST := chromium poppler-utils
+
+.PHONY: demo test install system-deps system-deps-test lint format migrations-check pytest ci-services clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: system-deps $(STAMP)
+
+# Installs what is missing, only what is missing (root on Debian; sudo elsewhere).
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+endef
+
+system-deps:
+	$(call apt_install,$(APT_RUNTIME))
+
+system-deps-test:
+	$(call apt_install,$(APT_TEST))
+
+demo: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo "Portal: http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations-check: $(STAMP)
+	tmp=$$(mktemp -d) && DATABASE_URL="sqlite:///$$tmp/check.sqlite3" \
+	  $(BIN)/python manage.py makemigrations --check --dry-run; rc=$$?; rm -rf "$$tmp"; exit $$rc
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: install system-deps-test lint migrations-check pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

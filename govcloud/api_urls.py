@@ -1,0 +1,16 @@
+"""REST API v1 routes; each app contributes its own ``api_urls``."""
+
+from django.urls import path
+
+from govcloud import apis
+
+urlpatterns = [
+    path("me/", apis.MeApi.as_view(), name="api_me"),
+    path("contracts/", apis.ContractListApi.as_view(), name="api_contract_list"),
+    path("contracts/<int:pk>/", apis.ContractDetailApi.as_view(), name="api_contract_detail"),
+    path(
+        "contracts/<int:pk>/catalog/",
+        apis.ContractCatalogApi.as_view(),
+        name="api_contract_catalog",
+    ),
+]

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GovcloudConfig(AppConfig):
+    name = "govcloud"
+    verbose_name = _("单位、用户与合同")
+
+    def ready(self) -> None:
+        from govcloud import signals  # noqa: F401  (connects the login audit receivers)

@@ -1,0 +1,75 @@
+"""Errors that services raise, and how the API turns any error into one JSON shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class ApplicationError(Exception):
+    """A refusal a user can act on: the message says what is wrong, nothing was changed."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, message: str, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = str(message)
+        self.extra = extra or {}
+
+
+class ActionForbidden(ApplicationError):
+    """The actor's role or organisation may not do this (the object itself is visible)."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+
+
+class InvalidTransition(ApplicationError):
+    """The object's current state does not allow the requested step."""
+
+    status_code = status.HTTP_409_CONFLICT
+
+
+def _validation_messages(exc: DjangoValidationError) -> tuple[str, dict[str, Any]]:
+    if hasattr(exc, "error_dict"):
+        fields = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+        first = next(iter(fields.values()))[0]
+        return first, {"fields": fields}
+    messages = [str(m) for m in exc.messages]
+    return "；".join(messages), {}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every API error as ``{"message": …, "extra": {…}}`` with the right status code."""
+    if isinstance(exc, ApplicationError):
+        return Response({"message": exc.message, "extra": exc.extra}, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        message, extra = _validation_messages(exc)
+        return Response({"message": message, "extra": extra}, status=400)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("对象不存在。")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = response.data
+        if isinstance(detail, dict):
+            first = next(iter(detail.values()), ["输入有误。"])
+            message = str(first[0] if isinstance(first, list) and first else first)
+            extra = {"fields": detail}
+        else:
+            message = str(detail[0]) if detail else "输入有误。"
+            extra = {"errors": detail}
+        response.data = {"message": message, "extra": extra}
+    else:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        response.data = {"message": str(detail), "extra": {}}
+    return response

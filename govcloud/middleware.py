@@ -1,0 +1,72 @@
+"""Request-wide concerns: security headers, audit context and the two-factor gate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from govcloud.audit import RequestContext, reset_request_context, set_request_context
+
+
+class ContentSecurityPolicyMiddleware:
+    """A strict CSP on every response: no inline scripts or styles, nothing from elsewhere."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
+        )
+        return response
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    if getattr(settings, "TRUST_X_FORWARDED_FOR", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    """Makes the client's IP available to the audit trail for the length of the request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = set_request_context(RequestContext(ip_address=client_ip(request)))
+        try:
+            return self.get_response(request)
+        finally:
+            reset_request_context(token)
+
+
+TWO_FACTOR_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/favicon.ico", "/i18n/")
+
+
+class RequireTwoFactorMiddleware:
+    """Party staff (bureau, vendor, supervisor, auditor) must pass TOTP before anything else."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and user.requires_two_factor
+            and not user.is_verified()
+            and not request.path.startswith(TWO_FACTOR_EXEMPT_PREFIXES)
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"message": "需要先完成双因素认证。", "extra": {}}, status=403)
+            return redirect(f"{reverse('two_factor_verify')}?next={request.get_full_path()}")
+        return self.get_response(request)

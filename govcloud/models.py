@@ -1,0 +1,497 @@
+"""Core domain: organisations, users and their roles, contracts and the audit trail."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class OrganizationKind(models.TextChoices):
+    BUREAU = "bureau", _("甲方（主管单位）")
+    VENDOR = "vendor", _("乙方（服务商）")
+    SUPERVISOR = "supervisor", _("监理单位")
+    AUDITOR = "auditor", _("审计单位")
+    DEPARTMENT = "department", _("使用单位")
+
+
+# Staff of these organisations work on contracts and carry legal weight: 2FA is mandatory.
+PARTY_KINDS = frozenset(
+    {
+        OrganizationKind.BUREAU,
+        OrganizationKind.VENDOR,
+        OrganizationKind.SUPERVISOR,
+        OrganizationKind.AUDITOR,
+    }
+)
+
+
+class Organization(models.Model):
+    name = models.CharField(_("名称"), max_length=200, unique=True)
+    short_name = models.CharField(_("简称"), max_length=60, blank=True)
+    kind = models.CharField(_("类型"), max_length=20, choices=OrganizationKind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级主管单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="departments",
+        help_text=_("使用单位所属的甲方（主管单位）。"),
+    )
+    email = models.EmailField(_("通知邮箱"), blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        ordering = ["kind", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="department", parent__isnull=False)
+                | (~Q(kind="department") & Q(parent__isnull=True)),
+                name="org_department_has_bureau_parent",
+                violation_error_message=_("使用单位必须指定所属甲方，其他单位不得指定上级。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.kind == OrganizationKind.DEPARTMENT:
+            if self.parent_id is None:
+                raise ValidationError({"parent": _("使用单位必须指定所属甲方。")})
+            if self.parent and self.parent.kind != OrganizationKind.BUREAU:
+                raise ValidationError({"parent": _("使用单位的上级必须是甲方（主管单位）。")})
+        elif self.parent_id is not None:
+            raise ValidationError({"parent": _("只有使用单位可以指定上级。")})
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+
+class Role(models.TextChoices):
+    STAFF = "staff", _("业务人员")
+    SECURITY_ADMIN = "security_admin", _("安全管理员")
+    AUDIT_ADMIN = "audit_admin", _("审计管理员")
+    SYSTEM_ADMIN = "system_admin", _("系统管理员")
+
+
+# 三员分立 (MLPS level 3): only the bureau has the three administrator roles.
+ADMIN_ROLES = frozenset({Role.SECURITY_ADMIN, Role.AUDIT_ADMIN, Role.SYSTEM_ADMIN})
+
+
+class User(AbstractUser):
+    """A person; belongs to exactly one organisation and has one role in it."""
+
+    full_name = models.CharField(_("姓名"), max_length=60, blank=True)
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("所属单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.STAFF)
+    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        ordering = ["username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(organization__isnull=False) | Q(is_superuser=True),
+                name="user_has_organization",
+                violation_error_message=_("除平台超级用户外，每个用户必须属于一个单位。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    def clean(self) -> None:
+        super().clean()
+        if self.role in ADMIN_ROLES and (
+            self.organization is None or self.organization.kind != OrganizationKind.BUREAU
+        ):
+            raise ValidationError({"role": _("安全、审计、系统管理员只能由甲方人员担任。")})
+
+    def save(self, *args, **kwargs):
+        # The admin site is the bureau's workplace; nobody else gets in (is_staff is derived).
+        self.is_staff = self.is_superuser or (
+            self.organization_id is not None
+            and Organization.objects.filter(
+                pk=self.organization_id, kind=OrganizationKind.BUREAU
+            ).exists()
+        )
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "is_staff" not in update_fields:
+            kwargs["update_fields"] = {*update_fields, "is_staff"}
+        super().save(*args, **kwargs)
+
+    @property
+    def kind(self) -> str | None:
+        return self.organization.kind if self.organization_id else None
+
+    @property
+    def requires_two_factor(self) -> bool:
+        return self.is_superuser or self.kind in PARTY_KINDS
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+    @property
+    def is_department_user(self) -> bool:
+        return self.kind == OrganizationKind.DEPARTMENT
+
+    @property
+    def is_bureau_staff(self) -> bool:
+        return self.kind == OrganizationKind.BUREAU and self.role == Role.STAFF
+
+    @property
+    def is_vendor(self) -> bool:
+        return self.kind == OrganizationKind.VENDOR
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.kind == OrganizationKind.SUPERVISOR
+
+    @property
+    def is_auditor(self) -> bool:
+        return self.kind == OrganizationKind.AUDITOR
+
+
+class PricePeriod(models.TextChoices):
+    YEAR = "year", _("按年（元/年）")
+    MONTH = "month", _("按月（元/月）")
+
+
+class Proration(models.TextChoices):
+    DAYS_365 = "days_365", _("实际天数/365")
+    DAYS_IN_MONTH = "days_in_month", _("实际天数/当月天数")
+
+
+class PartialDay(models.TextChoices):
+    WHOLE_DAY = "whole_day", _("上线、下线当天各按一天计")
+    HALF_DAY_UNDER_12H = "half_day_under_12h", _("不足12小时按0.5天，12小时及以上按1天")
+
+
+class SettlementCadence(models.TextChoices):
+    YEARLY = "yearly", _("按年结算（每年12月）")
+    HALF_YEARLY = "half_yearly", _("按半年结算")
+
+
+class ContractStatus(models.TextChoices):
+    ACTIVE = "active", _("履行中")
+    CLOSED = "closed", _("已结束")
+
+
+class Contract(models.Model):
+    """A government-cloud service contract with its billing parameters (DESIGN §4)."""
+
+    code = models.CharField(_("合同编号"), max_length=30, unique=True)
+    name = models.CharField(_("合同名称"), max_length=200)
+    procurement_no = models.CharField(_("采购项目编号"), max_length=60, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ContractStatus.choices, default=ContractStatus.ACTIVE
+    )
+    service_start = models.DateField(_("服务期开始"))
+    service_end = models.DateField(_("服务期结束"))
+    billing_from = models.DateField(
+        _("计费起始日"), help_text=_("自该日00:00起的使用量按本合同结算（可早于服务期开始）。")
+    )
+    price_period = models.CharField(_("价格周期"), max_length=10, choices=PricePeriod.choices)
+    proration = models.CharField(_("折算方式"), max_length=20, choices=Proration.choices)
+    partial_day_rule = models.CharField(
+        _("不足一天计费规则"), max_length=30, choices=PartialDay.choices
+    )
+    discount_factor = models.DecimalField(
+        _("折扣系数"),
+        max_digits=6,
+        decimal_places=4,
+        help_text=_("中标折扣，如 0.9993 表示按目录价的 99.93% 计费。"),
+    )
+    test_period_months = models.PositiveSmallIntegerField(
+        _("测试期（月）"), default=0, help_text=_("新系统交付后的免费测试期，0 表示无。")
+    )
+    settlement_cadence = models.CharField(
+        _("结算周期"), max_length=20, choices=SettlementCadence.choices
+    )
+    estimated_amount = models.DecimalField(
+        _("合同估算金额（元）"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    vat_rate = models.DecimalField(
+        _("增值税率"), max_digits=5, decimal_places=4, default=Decimal("0.06")
+    )
+    delivery_working_days = models.PositiveSmallIntegerField(_("交付时限（工作日）"), default=2)
+    extended_delivery_working_days = models.PositiveSmallIntegerField(
+        _("延期交付时限（工作日）"), default=5
+    )
+    notes = models.TextField(_("备注"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("合同")
+        verbose_name_plural = _("合同")
+        ordering = ["-service_start", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(service_start__lt=models.F("service_end")),
+                name="contract_period_start_before_end",
+                violation_error_message=_("服务期开始必须早于结束。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(billing_from__lte=models.F("service_start")),
+                name="contract_billing_from_not_after_start",
+                violation_error_message=_("计费起始日不得晚于服务期开始。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_factor__gt=0) & Q(discount_factor__lte=1),
+                name="contract_discount_in_range",
+                violation_error_message=_("折扣系数必须大于 0 且不超过 1。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(vat_rate__gte=0) & Q(vat_rate__lt=1),
+                name="contract_vat_in_range",
+                violation_error_message=_("增值税率必须在 0 与 1 之间。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(estimated_amount__isnull=True) | Q(estimated_amount__gt=0),
+                name="contract_estimated_amount_positive",
+                violation_error_message=_("估算金额必须为正数。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(delivery_working_days__gte=1)
+                & Q(extended_delivery_working_days__gte=models.F("delivery_working_days")),
+                name="contract_delivery_days_sane",
+                violation_error_message=_("延期交付时限不得短于标准交付时限。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    # Parties, in the roles the contract gives them. Reading from a prefetched
+    # ``parties`` avoids a query per call on list pages.
+    def _parties(self) -> list[ContractParty]:
+        return sorted(self.parties.all(), key=lambda p: (p.role, p.pk or 0))
+
+    def parties_with_role(self, role: str) -> list[ContractParty]:
+        return [p for p in self._parties() if p.role == role]
+
+    @property
+    def bureau(self) -> Organization | None:
+        parties = self.parties_with_role(PartyRole.BUREAU)
+        return parties[0].organization if parties else None
+
+    @property
+    def review_chain(self) -> list[ContractParty]:
+        """Parties that approve tickets, in order (焦作: bureau; 包头: bureau then supervisor)."""
+        return sorted(
+            (p for p in self._parties() if p.review_order is not None),
+            key=lambda p: p.review_order,
+        )
+
+    @property
+    def signoff_parties(self) -> list[ContractParty]:
+        """Parties whose confirmation signs a monthly statement, in signing order."""
+        return sorted(
+            (p for p in self._parties() if p.signoff_order is not None),
+            key=lambda p: p.signoff_order,
+        )
+
+    def clean(self) -> None:
+        errors = {}
+        if self.service_start and self.service_end and self.service_start >= self.service_end:
+            errors["service_end"] = _("服务期结束必须晚于开始。")
+        if self.billing_from and self.service_start and self.billing_from > self.service_start:
+            errors["billing_from"] = _("计费起始日不得晚于服务期开始。")
+        if self.price_period == PricePeriod.MONTH and self.proration == Proration.DAYS_365:
+            errors["proration"] = _("按月定价的合同按当月天数折算。")
+        if self.price_period == PricePeriod.YEAR and self.proration == Proration.DAYS_IN_MONTH:
+            errors["proration"] = _("按年定价的合同按 365 天折算。")
+        if errors:
+            raise ValidationError(errors)
+
+
+class PartyRole(models.TextChoices):
+    BUREAU = "bureau", _("甲方")
+    VENDOR = "vendor", _("乙方")
+    SUPERVISOR = "supervisor", _("监理")
+    AUDITOR = "auditor", _("审计")
+
+
+class ContractParty(models.Model):
+    """An organisation's place on a contract: its role, review step and sign-off order."""
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("合同"), on_delete=models.CASCADE, related_name="parties"
+    )
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("单位"),
+        on_delete=models.PROTECT,
+        related_name="contract_parties",
+    )
+    role = models.CharField(_("合同角色"), max_length=20, choices=PartyRole.choices)
+    is_lead = models.BooleanField(_("牵头方"), default=True)
+    review_order = models.PositiveSmallIntegerField(
+        _("审核顺序"), null=True, blank=True, help_text=_("资源申请审核链中的位置，空表示不审核。")
+    )
+    signoff_order = models.PositiveSmallIntegerField(
+        _("签认顺序"),
+        null=True,
+        blank=True,
+        help_text=_("月度服务资源统计表签认顺序，空表示不签认。"),
+    )
+
+    class Meta:
+        verbose_name = _("合同当事方")
+        verbose_name_plural = _("合同当事方")
+        ordering = ["contract", "role", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "organization"], name="party_once_per_contract"
+            ),
+            models.UniqueConstraint(
+                fields=["contract", "review_order"],
+                condition=Q(review_order__isnull=False),
+                name="party_unique_review_order",
+            ),
+            models.UniqueConstraint(
+                fields=["contract", "signoff_order"],
+                condition=Q(signoff_order__isnull=False),
+                name="party_unique_signoff_order",
+            ),
+            models.UniqueConstraint(
+                fields=["contract"],
+                condition=Q(role="bureau"),
+                name="party_one_bureau_per_contract",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.code} · {self.get_role_display()} · {self.organization}"
+
+    def clean(self) -> None:
+        if self.organization_id and self.organization.kind != self.role:
+            raise ValidationError({"organization": _("单位类型与合同角色不一致。")})
+
+
+class Installment(models.Model):
+    """A contracted payment installment (包头: advance, half-year, final)."""
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("合同"), on_delete=models.CASCADE, related_name="installments"
+    )
+    sequence = models.PositiveSmallIntegerField(_("期次"))
+    label = models.CharField(_("名称"), max_length=60)
+    amount = models.DecimalField(
+        _("约定金额（元）"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("留空表示按结算金额确定。"),
+    )
+    condition = models.CharField(_("付款条件"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("付款期次")
+        verbose_name_plural = _("付款期次")
+        ordering = ["contract", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "sequence"], name="installment_seq_unique"),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gt=0),
+                name="installment_amount_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.code} 第{self.sequence}期 {self.label}"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("审计日志只能追加，不能修改。")
+
+    def delete(self):
+        raise PermissionError("审计日志只能追加，不能删除。")
+
+
+class AuditEvent(models.Model):
+    """One append-only row of the audit trail: who did what to which object, when, from where."""
+
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    actor_repr = models.CharField(_("操作人（记录时）"), max_length=150, blank=True)
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("操作人单位"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    action = models.CharField(_("操作"), max_length=60, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=60, db_index=True, blank=True)
+    object_id = models.CharField(_("对象ID"), max_length=40, blank=True, db_index=True)
+    object_repr = models.CharField(_("对象"), max_length=200, blank=True)
+    before = models.JSONField(_("变更前"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(_("变更后"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    ip_address = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    contract = models.ForeignKey(
+        Contract,
+        verbose_name=_("合同"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计日志")
+        verbose_name_plural = _("审计日志")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_repr} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("审计日志只能追加，不能修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("审计日志只能追加，不能删除。")

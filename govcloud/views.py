@@ -1,0 +1,142 @@
+"""Portal pages of the core app: sign-in with two factors, home, contracts and catalogs."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from govcloud import two_factor
+from govcloud.forms import LoginForm, TokenForm
+from govcloud.home import cards_for, intro_for
+from govcloud.selectors import contract_get_for_user, contract_list_for_user
+
+PAGE_SIZE = 50
+
+
+def _safe_next(request: HttpRequest, default: str = "home") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse(default)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("password_change_done")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        from govcloud.audit import audit_log
+
+        audit_log(actor=self.request.user, action="auth.password_changed", obj=self.request.user)
+        return response
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "registration/password_change_done.html"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.requires_two_factor or user.is_verified():
+        return redirect(_safe_next(request))
+    if not two_factor.confirmed_devices(user):
+        return redirect(f"{reverse('two_factor_setup')}?next={_safe_next(request)}")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if two_factor.verify(request, form.cleaned_data["token"]):
+            return redirect(_safe_next(request))
+        form.add_error("token", _("验证码不正确或已过期；多次错误后需稍候再试。"))
+    return render(
+        request, "govcloud/two_factor_verify.html", {"form": form, "next": _safe_next(request)}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if two_factor.confirmed_devices(user):
+        return redirect(f"{reverse('two_factor_verify')}?next={_safe_next(request)}")
+    device = two_factor.pending_device(user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if two_factor.confirm_enrolment(request, form.cleaned_data["token"]):
+            messages.success(request, _("身份验证器已绑定，今后登录需输入动态验证码。"))
+            return redirect(_safe_next(request))
+        form.add_error("token", _("验证码不正确，请确认手机时间准确后重试。"))
+    return render(
+        request,
+        "govcloud/two_factor_setup.html",
+        {
+            "form": form,
+            "qr": two_factor.qr_data_uri(device),
+            "secret": two_factor.secret_base32(device),
+            "next": _safe_next(request),
+        },
+    )
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    return render(
+        request,
+        "govcloud/home.html",
+        {"intro": intro_for(user), "cards": cards_for(user)},
+    )
+
+
+@login_required
+def contract_list(request: HttpRequest) -> HttpResponse:
+    contracts = contract_list_for_user(user=request.user)
+    return render(request, "govcloud/contract_list.html", {"contracts": contracts})
+
+
+@login_required
+def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = contract_get_for_user(user=request.user, pk=pk)
+    items = contract.catalog_items.all().order_by("sort_order", "code")
+    sections = list(
+        contract.catalog_items.order_by("section").values_list("section", flat=True).distinct()
+    )
+    section = request.GET.get("section", "")
+    query = request.GET.get("q", "").strip()
+    if section:
+        items = items.filter(section=section)
+    if query:
+        items = items.filter(
+            Q(code__icontains=query) | Q(name__icontains=query) | Q(spec__icontains=query)
+        )
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "govcloud/contract_detail.html",
+        {
+            "contract": contract,
+            "page": page,
+            "sections": sections,
+            "section": section,
+            "q": query,
+            "installments": contract.installments.all(),
+        },
+    )

@@ -1,0 +1,1 @@
+"""Resource request tickets (开通 / 变更 / 释放)."""

@@ -1,0 +1,67 @@
+"""Shared fixtures: two tenants (a world and a foreign world) with a user per role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import Client
+
+from govcloud.models import Contract, Organization, Role, User
+from tests.factories import UserFactory, contract_with_parties, make_totp
+
+
+@dataclass
+class World:
+    contract: Contract
+    orgs: dict[str, Organization]
+    users: dict[str, User] = field(default_factory=dict)
+
+
+def build_world() -> World:
+    contract, orgs = contract_with_parties()
+    world = World(contract=contract, orgs=orgs)
+    for key, org in orgs.items():
+        world.users[key] = UserFactory(organization=org)
+    bureau = orgs["bureau"]
+    for role in (Role.SECURITY_ADMIN, Role.AUDIT_ADMIN, Role.SYSTEM_ADMIN):
+        world.users[role] = UserFactory(organization=bureau, role=role)
+    for user in world.users.values():
+        if user.requires_two_factor:
+            make_totp(user)
+    return world
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def foreign(db) -> World:
+    """A second, unrelated bureau with its own contract and parties."""
+    return build_world()
+
+
+def verified_client(user: User) -> Client:
+    """A client logged in as ``user`` whose session has passed two-factor verification."""
+    client = Client()
+    client.force_login(user)
+    if user.requires_two_factor:
+        from django_otp import DEVICE_ID_SESSION_KEY
+
+        device = user.totpdevice_set.filter(confirmed=True).first()
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def client_for():
+    return verified_client
