@@ -58,3 +58,111 @@ class CatalogItem(models.Model):
     def price_label(self) -> str:
         per = "年" if self.period == PricePeriod.YEAR else "月"
         return f"{self.unit_price} 元/{self.unit}/{per}"
+
+
+class ResourceStatus(models.TextChoices):
+    ACTIVE = "active", _("在用")
+    RELEASED = "released", _("已释放")
+
+
+class Resource(models.Model):
+    """A delivered cloud resource in the inventory: one catalog item for one business system.
+
+    ``quantity`` and ``catalog_item`` are the current configuration; the history that
+    billing reads is in ``ResourceChange`` (the first row is the delivery).
+    """
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("合同"), on_delete=models.PROTECT, related_name="resources"
+    )
+    department = models.ForeignKey(
+        "govcloud.Organization",
+        verbose_name=_("使用单位"),
+        on_delete=models.PROTECT,
+        related_name="resources",
+    )
+    system = models.ForeignKey(
+        "govcloud.BusinessSystem",
+        verbose_name=_("业务系统"),
+        on_delete=models.PROTECT,
+        related_name="resources",
+    )
+    catalog_item = models.ForeignKey(
+        CatalogItem, verbose_name=_("目录项"), on_delete=models.PROTECT, related_name="resources"
+    )
+    quantity = models.PositiveIntegerField(_("数量"))
+    vendor_ref = models.CharField(
+        _("乙方资源标识"), max_length=200, blank=True, help_text=_("如云主机实例 ID、卷 ID。")
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ResourceStatus.choices, default=ResourceStatus.ACTIVE
+    )
+    online_at = models.DateTimeField(_("上线时间"))
+    billing_starts_at = models.DateTimeField(
+        _("计费开始"), help_text=_("交付时间，或测试期结束时间（测试期间不计费）。")
+    )
+    offline_at = models.DateTimeField(_("下线时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("云资源")
+        verbose_name_plural = _("云资源")
+        ordering = ["department", "system", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0),
+                name="resource_quantity_positive",
+                violation_error_message=_("数量必须为正整数。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(billing_starts_at__gte=models.F("online_at")),
+                name="resource_billing_not_before_online",
+                violation_error_message=_("计费开始不得早于上线时间。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(offline_at__isnull=True) | Q(offline_at__gt=models.F("online_at")),
+                name="resource_offline_after_online",
+                violation_error_message=_("下线时间必须晚于上线时间。"),
+            ),
+        ]
+        indexes = [models.Index(fields=["contract", "status"])]
+
+    def __str__(self) -> str:
+        ref = f" [{self.vendor_ref}]" if self.vendor_ref else ""
+        return f"#{self.pk} {self.catalog_item.code} × {self.quantity}{ref}"
+
+
+class ResourceChange(models.Model):
+    """One configuration of a resource from ``delivered_at`` on (quantity history)."""
+
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("云资源"), on_delete=models.CASCADE, related_name="changes"
+    )
+    catalog_item = models.ForeignKey(
+        CatalogItem, verbose_name=_("目录项"), on_delete=models.PROTECT, related_name="+"
+    )
+    quantity = models.PositiveIntegerField(_("数量"))
+    delivered_at = models.DateTimeField(_("交付时间"))
+    request = models.ForeignKey(
+        "requests_app.ResourceRequest",
+        verbose_name=_("来源工单"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="resource_changes",
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("资源变更记录")
+        verbose_name_plural = _("资源变更记录")
+        ordering = ["resource", "delivered_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="resource_change_quantity_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=["resource", "delivered_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id}: {self.quantity} @ {self.delivered_at:%Y-%m-%d %H:%M}"

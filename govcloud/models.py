@@ -495,3 +495,82 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("审计日志只能追加，不能删除。")
+
+
+class BusinessSystem(models.Model):
+    """A department's business system (业务系统): what resources are requested for."""
+
+    department = models.ForeignKey(
+        Organization,
+        verbose_name=_("使用单位"),
+        on_delete=models.PROTECT,
+        related_name="systems",
+        limit_choices_to={"kind": OrganizationKind.DEPARTMENT},
+    )
+    name = models.CharField(_("系统名称"), max_length=120)
+    is_emergency_or_security = models.BooleanField(
+        _("应急、安全类系统"), default=False, help_text=_("此类系统不参与资源利用率调整建议。")
+    )
+    description = models.TextField(_("说明"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("业务系统")
+        verbose_name_plural = _("业务系统")
+        ordering = ["department", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "name"], name="system_name_per_department"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+
+
+class OutboxEmail(models.Model):
+    """One e-mail to one recipient about one thing; the unique key makes it exactly-once."""
+
+    key = models.CharField(_("去重键"), max_length=200)
+    recipient = models.EmailField(_("收件人"))
+    subject = models.CharField(_("主题"), max_length=200)
+    body = models.TextField(_("正文"))
+    attachments = models.JSONField(
+        _("附件"),
+        default=list,
+        blank=True,
+        help_text=_("[{name, path, mimetype}]，路径相对于媒体目录。"),
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    contract = models.ForeignKey(
+        Contract,
+        verbose_name=_("合同"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("邮件发件箱")
+        verbose_name_plural = _("邮件发件箱")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "recipient"], name="outbox_once_per_recipient"),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} · {self.subject}"

@@ -1,1 +1,311 @@
-"""Resource request tickets (开通 / 变更 / 释放)."""
+"""Resource request tickets (开通 / 变更 / 释放), their reviews, extensions and deliveries."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import CatalogItem, Resource
+from govcloud.models import BusinessSystem, Contract, Organization
+
+
+class RequestKind(models.TextChoices):
+    NEW = "new", _("开通")
+    CHANGE = "change", _("变更")
+    RELEASE = "release", _("释放")
+
+
+class RequestStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    IN_REVIEW = "in_review", _("审核中")
+    APPROVED = "approved", _("已批准待交付")
+    DELIVERED = "delivered", _("已交付")
+    RETURNED = "returned", _("已退回修改")
+    REJECTED = "rejected", _("已驳回")
+    CANCELLED = "cancelled", _("已撤销")
+
+
+S = RequestStatus
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.SUBMITTED, S.CANCELLED}),
+    S.SUBMITTED: frozenset({S.IN_REVIEW, S.APPROVED, S.RETURNED, S.REJECTED, S.CANCELLED}),
+    S.IN_REVIEW: frozenset({S.IN_REVIEW, S.APPROVED, S.RETURNED, S.REJECTED, S.CANCELLED}),
+    S.RETURNED: frozenset({S.SUBMITTED, S.CANCELLED}),
+    S.APPROVED: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+OPEN_REVIEW_STATES = frozenset({S.SUBMITTED, S.IN_REVIEW})
+EDITABLE_STATES = frozenset({S.DRAFT, S.RETURNED})
+
+
+class ResourceRequest(models.Model):
+    """A department's ticket; once approved, the vendor's delivery clock runs."""
+
+    number = models.CharField(_("工单号"), max_length=40, unique=True)
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("合同"), on_delete=models.PROTECT, related_name="requests"
+    )
+    department = models.ForeignKey(
+        Organization, verbose_name=_("使用单位"), on_delete=models.PROTECT, related_name="requests"
+    )
+    system = models.ForeignKey(
+        BusinessSystem,
+        verbose_name=_("业务系统"),
+        on_delete=models.PROTECT,
+        related_name="requests",
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=RequestKind.choices)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=RequestStatus.choices, default=RequestStatus.DRAFT
+    )
+    reason = models.TextField(_("申请理由"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    review_step = models.PositiveSmallIntegerField(
+        _("当前审核步骤"), default=0, help_text=_("审核链中下一个审核方的序号（从 0 开始）。")
+    )
+    last_comment = models.TextField(_("最近审核意见"), blank=True)
+    approved_at = models.DateTimeField(_("批准时间"), null=True, blank=True, db_index=True)
+    due_at = models.DateTimeField(_("交付截止"), null=True, blank=True, db_index=True)
+    due_provisional = models.BooleanField(
+        _("截止时间为暂定"),
+        default=False,
+        help_text=_("所需年度的法定节假日尚未载入，暂按仅周末休息计算。"),
+    )
+    extended = models.BooleanField(_("已批准延期"), default=False)
+    reminder_sent_for = models.DateTimeField(_("已提醒的截止时间"), null=True, blank=True)
+    breach_notified_at = models.DateTimeField(_("超时通知时间"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("交付时间"), null=True, blank=True)
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("交付人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    breached = models.BooleanField(_("超时交付"), default=False)
+    exempted = models.BooleanField(_("非乙方原因（免于扣分）"), default=False)
+    exemption_reason = models.TextField(_("免责理由"), blank=True)
+    exempted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("认定人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("资源申请工单")
+        verbose_name_plural = _("资源申请工单")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["approved", "delivered"])
+                | Q(approved_at__isnull=True, due_at__isnull=True),
+                name="request_clock_only_after_approval",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="delivered", delivered_at__isnull=False)
+                | (~Q(status="delivered") & Q(delivered_at__isnull=True)),
+                name="request_delivered_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(exempted=False) | Q(breached=True),
+                name="request_exemption_only_for_breach",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["contract", "status", "due_at"]),
+            models.Index(fields=["department", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.get_kind_display()} · {self.system}"
+
+    @property
+    def is_open_for_delivery(self) -> bool:
+        return self.status == RequestStatus.APPROVED
+
+    def is_overdue(self, now=None) -> bool:
+        now = now or timezone.now()
+        if self.status == RequestStatus.APPROVED and self.due_at:
+            return now >= self.due_at
+        return self.breached
+
+
+class RequestLine(models.Model):
+    """One item of a ticket: a catalog item to open, or an existing resource to change/release."""
+
+    request = models.ForeignKey(
+        ResourceRequest, verbose_name=_("工单"), on_delete=models.CASCADE, related_name="lines"
+    )
+    catalog_item = models.ForeignKey(
+        CatalogItem, verbose_name=_("目录项"), on_delete=models.PROTECT, related_name="+"
+    )
+    quantity = models.PositiveIntegerField(
+        _("数量"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("开通：数量；变更：变更后的数量；释放：留空。"),
+    )
+    resource = models.ForeignKey(
+        Resource,
+        verbose_name=_("现有资源"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="request_lines",
+    )
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    delivered_resource = models.ForeignKey(
+        Resource,
+        verbose_name=_("交付的资源"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    vendor_ref = models.CharField(_("乙方资源标识"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("工单明细")
+        verbose_name_plural = _("工单明细")
+        ordering = ["request", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__isnull=True) | Q(quantity__gt=0),
+                name="request_line_quantity_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        qty = f" × {self.quantity}" if self.quantity else ""
+        return f"{self.catalog_item.code}{qty}"
+
+
+def attachment_path(instance: RequestAttachment, filename: str) -> str:
+    return f"requests/{instance.request_id}/{filename}"
+
+
+class RequestAttachment(models.Model):
+    request = models.ForeignKey(
+        ResourceRequest,
+        verbose_name=_("工单"),
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    file = models.FileField(_("文件"), upload_to=attachment_path)
+    name = models.CharField(_("文件名"), max_length=200)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        ordering = ["uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReviewDecision(models.TextChoices):
+    APPROVED = "approved", _("同意")
+    RETURNED = "returned", _("退回修改")
+    REJECTED = "rejected", _("驳回")
+
+
+class Review(models.Model):
+    request = models.ForeignKey(
+        ResourceRequest, verbose_name=_("工单"), on_delete=models.CASCADE, related_name="reviews"
+    )
+    step = models.PositiveSmallIntegerField(_("审核步骤"))
+    party_role = models.CharField(_("审核方"), max_length=20)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decision = models.CharField(_("结论"), max_length=10, choices=ReviewDecision.choices)
+    comment = models.TextField(_("意见"), blank=True)
+    decided_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("审核记录")
+        verbose_name_plural = _("审核记录")
+        ordering = ["decided_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.request.number} {self.get_decision_display()}"
+
+
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", _("待甲方审批")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("未批准")
+
+
+class ExtensionRequest(models.Model):
+    """The vendor's written request for 5 working days instead of 2 (before the deadline)."""
+
+    request = models.ForeignKey(
+        ResourceRequest, verbose_name=_("工单"), on_delete=models.CASCADE, related_name="extensions"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    reason = models.TextField(_("延期理由"))
+    expected_completion = models.DateTimeField(_("预计完成时间"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_comment = models.TextField(_("审批意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(status="pending"),
+                name="one_pending_extension_per_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request.number} 延期 {self.get_status_display()}"

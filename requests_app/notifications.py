@@ -1,0 +1,124 @@
+"""Who hears about a ticket, and what the e-mail says (all through the outbox)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from govcloud.models import Organization, PartyRole, User
+from govcloud.outbox import outbox_enqueue
+from requests_app.models import ResourceRequest
+
+
+def _emails_of(organizations: list[Organization]) -> list[str]:
+    org_ids = [o.pk for o in organizations]
+    users = User.objects.filter(organization_id__in=org_ids, is_active=True, role="staff")
+    emails = [e for e in users.values_list("email", flat=True) if e]
+    emails += [o.email for o in organizations if o.email]
+    return emails
+
+
+def party_emails(ticket: ResourceRequest, role: str) -> list[str]:
+    orgs = [
+        p.organization
+        for p in ticket.contract.parties.select_related("organization")
+        if p.role == role
+    ]
+    return _emails_of(orgs)
+
+
+def department_emails(ticket: ResourceRequest) -> list[str]:
+    emails = _emails_of([ticket.department])
+    if ticket.created_by.email:
+        emails.append(ticket.created_by.email)
+    return emails
+
+
+def _link(ticket: ResourceRequest) -> str:
+    return settings.PORTAL_BASE_URL.rstrip("/") + reverse("request_detail", args=[ticket.pk])
+
+
+def _local(dt) -> str:
+    return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M") if dt else "—"
+
+
+def _lines(ticket: ResourceRequest) -> str:
+    return "\n".join(f"  - {line}" for line in ticket.lines.select_related("catalog_item"))
+
+
+def _send(
+    ticket: ResourceRequest, event: str, recipients: list[str], subject: str, body: str
+) -> None:
+    outbox_enqueue(
+        key=f"ticket:{ticket.pk}:{event}",
+        recipients=recipients,
+        subject=f"【政务云】{subject}",
+        body=f"{body}\n\n工单：{ticket.number}（{ticket.contract.code}）\n"
+        f"使用单位：{ticket.department.name}\n业务系统：{ticket.system.name}\n"
+        f"类型：{ticket.get_kind_display()}\n明细：\n{_lines(ticket)}\n\n查看工单：{_link(ticket)}\n"
+        "\n—— 本邮件由政务云服务管理平台自动发送，请勿直接回复。",
+        contract=ticket.contract,
+    )
+
+
+def notify_approved(ticket: ResourceRequest) -> None:
+    provisional = "（暂定：该年度法定节假日尚未载入）" if ticket.due_provisional else ""
+    _send(
+        ticket,
+        f"approved:{ticket.approved_at.isoformat()}",
+        party_emails(ticket, PartyRole.VENDOR),
+        f"工单 {ticket.number} 已批准，请于 {_local(ticket.due_at)} 前交付",
+        f"资源申请已通过全部审核，交付时限为 {ticket.contract.delivery_working_days} 个工作日，"
+        f"截止 {_local(ticket.due_at)}{provisional}。如需延期，请在截止前提交书面延期申请。",
+    )
+
+
+def notify_due_today(ticket: ResourceRequest) -> None:
+    _send(
+        ticket,
+        f"due-reminder:{ticket.due_at.isoformat()}",
+        party_emails(ticket, PartyRole.VENDOR),
+        f"工单 {ticket.number} 今日到期",
+        f"该工单的交付截止时间为 {_local(ticket.due_at)}，今天是最后一个工作日，目前尚未交付。",
+    )
+
+
+def notify_breached(ticket: ResourceRequest) -> None:
+    recipients = party_emails(ticket, PartyRole.BUREAU) + party_emails(ticket, PartyRole.SUPERVISOR)
+    _send(
+        ticket,
+        f"breached:{ticket.due_at.isoformat()}",
+        recipients,
+        f"工单 {ticket.number} 已超过交付时限",
+        f"乙方未在截止时间 {_local(ticket.due_at)} 前交付该工单，按服务水平协议每单扣 1 分"
+        "（监理认定非乙方原因的除外）。",
+    )
+
+
+def notify_department(ticket: ResourceRequest, event: str, comment: str = "") -> None:
+    texts = {
+        "delivered": (
+            f"工单 {ticket.number} 已交付",
+            f"乙方已于 {_local(ticket.delivered_at)} 交付资源，可在“本单位资源”中查看。",
+        ),
+        "returned": (
+            f"工单 {ticket.number} 被退回修改",
+            f"审核意见：{comment}\n请修改后重新提交。",
+        ),
+        "rejected": (f"工单 {ticket.number} 被驳回", f"审核意见：{comment}"),
+    }
+    subject, body = texts[event]
+    stamp = timezone.now().isoformat() if event != "delivered" else ""
+    _send(ticket, f"{event}:{stamp}", department_emails(ticket), subject, body)
+
+
+def notify_extension_requested(ticket: ResourceRequest, reason: str) -> None:
+    _send(
+        ticket,
+        f"extension-requested:{timezone.now().isoformat()}",
+        party_emails(ticket, PartyRole.BUREAU),
+        f"工单 {ticket.number} 申请延期交付",
+        f"乙方申请将交付时限延长至 {ticket.contract.extended_delivery_working_days} 个工作日。"
+        f"理由：{reason}",
+    )

@@ -1,0 +1,817 @@
+"""Every write to a ticket: create, submit, review, extend, deliver, exempt.
+
+The portal, the API, the admin and Celery all call these functions; each checks the actor's
+role and organisation, the state transition, locks the ticket, audits, and notifies through
+the outbox after commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import CatalogItem, Resource, ResourceChange, ResourceStatus
+from billing.pricing import test_period_end
+from govcloud.audit import audit_log, snapshot
+from govcloud.exceptions import ActionForbidden, ApplicationError
+from govcloud.models import (
+    BusinessSystem,
+    Contract,
+    ContractParty,
+    Organization,
+    OrganizationKind,
+    PartyRole,
+    PricePeriod,
+    Role,
+    User,
+)
+from govcloud.workflow import check_transition
+from requests_app import notifications
+from requests_app.clocks import compute_due
+from requests_app.models import (
+    EDITABLE_STATES,
+    OPEN_REVIEW_STATES,
+    TRANSITIONS,
+    ExtensionRequest,
+    ExtensionStatus,
+    RequestAttachment,
+    RequestKind,
+    RequestLine,
+    RequestStatus,
+    ResourceRequest,
+    Review,
+    ReviewDecision,
+)
+
+AUDIT_FIELDS = (
+    "status",
+    "review_step",
+    "approved_at",
+    "due_at",
+    "due_provisional",
+    "extended",
+    "delivered_at",
+    "breached",
+    "exempted",
+)
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+ALLOWED_ATTACHMENT_SUFFIXES = (
+    ".pdf",
+    ".doc",
+    ".docx",
+    ".xls",
+    ".xlsx",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".txt",
+    ".zip",
+)
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One line as the department enters it (ids, validated by the service)."""
+
+    catalog_item_id: int | None = None
+    quantity: int | None = None
+    resource_id: int | None = None
+    note: str = ""
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _set_status(ticket: ResourceRequest, target: str) -> None:
+    check_transition(
+        TRANSITIONS,
+        current=ticket.status,
+        target=target,
+        labels=dict(RequestStatus.choices),
+    )
+    ticket.status = target
+
+
+def _audit(actor: Any, action: str, ticket: ResourceRequest, before: dict, **extra: Any) -> None:
+    after = snapshot(ticket, AUDIT_FIELDS)
+    after.update(extra)
+    audit_log(
+        actor=actor, action=action, obj=ticket, before=before, after=after, contract=ticket.contract
+    )
+
+
+def _lock(ticket: ResourceRequest) -> tuple[ResourceRequest, dict]:
+    locked = (
+        ResourceRequest.objects.select_for_update()
+        .select_related("contract", "department", "system", "created_by")
+        .get(pk=ticket.pk)
+    )
+    return locked, snapshot(locked, AUDIT_FIELDS)
+
+
+def _require_staff(actor: User) -> None:
+    if not actor.is_active or actor.role != Role.STAFF:
+        raise ActionForbidden(_("管理员账号不能办理业务（三员分立）。"))
+
+
+def _require_department_member(actor: User, ticket: ResourceRequest) -> None:
+    _require_staff(actor)
+    if actor.organization_id != ticket.department_id:
+        raise ActionForbidden(_("只有申请单位的人员可以执行此操作。"))
+
+
+def _party_of(actor: User, contract: Contract, *roles: str) -> ContractParty:
+    for party in contract.parties.all():
+        if party.organization_id == actor.organization_id and party.role in roles:
+            return party
+    raise ActionForbidden(
+        _("您的单位不是本合同的%(roles)s。")
+        % {"roles": "、".join(str(PartyRole(r).label) for r in roles)}
+    )
+
+
+def _require_vendor(actor: User, ticket: ResourceRequest) -> None:
+    _require_staff(actor)
+    _party_of(actor, ticket.contract, PartyRole.VENDOR)
+
+
+def _require_bureau(actor: User, ticket: ResourceRequest) -> None:
+    _require_staff(actor)
+    _party_of(actor, ticket.contract, PartyRole.BUREAU)
+
+
+def _contract_for_department(department: Organization, contract: Contract) -> None:
+    bureau = contract.bureau
+    if bureau is None or department.parent_id != bureau.pk:
+        raise ActionForbidden(_("该合同不属于本单位的主管部门。"))
+
+
+def _system_for(
+    department: Organization, *, system_id: int | None, system_name: str
+) -> BusinessSystem:
+    if system_id:
+        system = BusinessSystem.objects.filter(pk=system_id, department=department).first()
+        if system is None:
+            raise ApplicationError(_("所选业务系统不属于本单位。"), extra={"field": "system"})
+        return system
+    name = (system_name or "").strip()
+    if not name:
+        raise ApplicationError(_("请选择或填写业务系统。"), extra={"field": "system"})
+    system, _created = BusinessSystem.objects.get_or_create(department=department, name=name[:120])
+    return system
+
+
+def _validate_lines(
+    *,
+    contract: Contract,
+    department: Organization,
+    kind: str,
+    lines: list[LineInput],
+    exclude_ticket: int | None,
+) -> list[RequestLine]:
+    if not lines:
+        raise ApplicationError(_("工单至少需要一条明细。"), extra={"field": "lines"})
+    errors: list[str] = []
+    built: list[RequestLine] = []
+    items = {
+        i.pk: i
+        for i in CatalogItem.objects.filter(
+            contract=contract, pk__in=[ln.catalog_item_id for ln in lines if ln.catalog_item_id]
+        )
+    }
+    resources = {
+        r.pk: r
+        for r in Resource.objects.select_related("catalog_item").filter(
+            contract=contract,
+            department=department,
+            pk__in=[ln.resource_id for ln in lines if ln.resource_id],
+        )
+    }
+    busy = set(
+        RequestLine.objects.filter(
+            resource_id__in=list(resources),
+            request__status__in=[*OPEN_REVIEW_STATES, RequestStatus.APPROVED, *EDITABLE_STATES],
+        )
+        .exclude(request_id=exclude_ticket)
+        .values_list("resource_id", flat=True)
+    )
+    seen_resources: set[int] = set()
+    for number, line in enumerate(lines, start=1):
+        prefix = _("第 %(n)s 行：") % {"n": number}
+        if kind == RequestKind.NEW:
+            item = items.get(line.catalog_item_id or -1)
+            if item is None or not item.is_active:
+                errors.append(prefix + _("请选择本合同服务目录中的可申请项目。"))
+                continue
+            if not line.quantity or line.quantity < 1:
+                errors.append(prefix + _("数量必须是正整数。"))
+                continue
+            built.append(
+                RequestLine(catalog_item=item, quantity=line.quantity, note=line.note[:200])
+            )
+            continue
+        resource = resources.get(line.resource_id or -1)
+        if resource is None or resource.status != ResourceStatus.ACTIVE:
+            errors.append(prefix + _("请选择本单位在本合同下的在用资源。"))
+            continue
+        if resource.pk in busy or resource.pk in seen_resources:
+            errors.append(prefix + _("资源 #%(id)s 已在其他未完成的工单中。") % {"id": resource.pk})
+            continue
+        seen_resources.add(resource.pk)
+        if kind == RequestKind.RELEASE:
+            built.append(
+                RequestLine(
+                    catalog_item=resource.catalog_item, resource=resource, note=line.note[:200]
+                )
+            )
+            continue
+        item = items.get(line.catalog_item_id) if line.catalog_item_id else resource.catalog_item
+        if item is None or not item.is_active:
+            errors.append(prefix + _("变更后的规格必须是本合同服务目录中的可申请项目。"))
+            continue
+        if item.section != resource.catalog_item.section or item.unit != resource.catalog_item.unit:
+            errors.append(prefix + _("只能变更为同类、同计量单位的目录项。"))
+            continue
+        if not line.quantity or line.quantity < 1:
+            errors.append(prefix + _("变更后的数量必须是正整数。"))
+            continue
+        if item.pk == resource.catalog_item_id and line.quantity == resource.quantity:
+            errors.append(prefix + _("变更后的配置与当前相同。"))
+            continue
+        built.append(
+            RequestLine(
+                catalog_item=item, quantity=line.quantity, resource=resource, note=line.note[:200]
+            )
+        )
+    if errors:
+        raise ApplicationError(_("工单明细有误，未保存。"), extra={"errors": errors})
+    return built
+
+
+def _attach(actor: User, ticket: ResourceRequest, files: list[UploadedFile]) -> None:
+    for upload in files:
+        name = upload.name or "attachment"
+        if upload.size > MAX_ATTACHMENT_BYTES:
+            raise ApplicationError(_("附件 %(n)s 超过 10 MB。") % {"n": name})
+        if not name.lower().endswith(ALLOWED_ATTACHMENT_SUFFIXES):
+            raise ApplicationError(_("附件 %(n)s 的类型不允许上传。") % {"n": name})
+        RequestAttachment.objects.create(
+            request=ticket, file=upload, name=name[:200], uploaded_by=actor
+        )
+
+
+def estimate_monthly_cost(*, contract: Contract, kind: str, lines: list[RequestLine]) -> Decimal:
+    """Approximate monthly cost (discount applied) a ticket adds; negative when it saves money."""
+    total = Decimal(0)
+    for line in lines:
+        item = line.catalog_item
+        per_month = item.unit_price if item.period == PricePeriod.MONTH else item.unit_price / 12
+        if kind == RequestKind.NEW:
+            total += per_month * line.quantity
+        elif kind == RequestKind.CHANGE and line.resource is not None:
+            old = line.resource.catalog_item
+            old_month = old.unit_price if old.period == PricePeriod.MONTH else old.unit_price / 12
+            total += per_month * line.quantity - old_month * line.resource.quantity
+        elif kind == RequestKind.RELEASE and line.resource is not None:
+            total -= per_month * line.resource.quantity
+    return (total * contract.discount_factor).quantize(Decimal("0.01"))
+
+
+# ---------------------------------------------------------------- department
+
+
+@transaction.atomic
+def request_create(
+    *,
+    actor: User,
+    contract: Contract,
+    kind: str,
+    reason: str,
+    lines: list[LineInput],
+    system_id: int | None = None,
+    system_name: str = "",
+    attachments: list[UploadedFile] | None = None,
+    submit: bool = False,
+) -> ResourceRequest:
+    """A department drafts a ticket (and optionally submits it at once)."""
+    _require_staff(actor)
+    department = actor.organization
+    if department is None or department.kind != OrganizationKind.DEPARTMENT:
+        raise ActionForbidden(_("只有使用单位可以提交资源申请。"))
+    _contract_for_department(department, contract)
+    if kind not in RequestKind.values:
+        raise ApplicationError(_("工单类型无效。"), extra={"field": "kind"})
+    if not (reason or "").strip():
+        raise ApplicationError(_("请填写申请理由。"), extra={"field": "reason"})
+    system = _system_for(department, system_id=system_id, system_name=system_name)
+    built = _validate_lines(
+        contract=contract, department=department, kind=kind, lines=lines, exclude_ticket=None
+    )
+    ticket = ResourceRequest(
+        number=f"tmp-{uuid.uuid4().hex}",
+        contract=contract,
+        department=department,
+        system=system,
+        kind=kind,
+        reason=reason.strip(),
+        created_by=actor,
+    )
+    ticket.full_clean(exclude=["number"])
+    ticket.save()
+    ticket.number = f"{contract.code}-{ticket.pk:06d}"
+    ticket.save(update_fields=["number"])
+    for line in built:
+        line.request = ticket
+    RequestLine.objects.bulk_create(built)
+    _attach(actor, ticket, attachments or [])
+    audit_log(
+        actor=actor,
+        action="request.create",
+        obj=ticket,
+        after={**snapshot(ticket, ("kind", "status")), "lines": [str(line) for line in built]},
+        contract=contract,
+    )
+    if submit:
+        return request_submit(actor=actor, ticket=ticket)
+    return ticket
+
+
+@transaction.atomic
+def request_update(
+    *,
+    actor: User,
+    ticket: ResourceRequest,
+    reason: str,
+    lines: list[LineInput],
+    system_id: int | None = None,
+    system_name: str = "",
+    attachments: list[UploadedFile] | None = None,
+) -> ResourceRequest:
+    """Edit a draft or a returned ticket; lines are replaced as a whole."""
+    ticket, before = _lock(ticket)
+    _require_department_member(actor, ticket)
+    if ticket.status not in EDITABLE_STATES:
+        raise ApplicationError(_("只有草稿或被退回的工单可以修改。"))
+    if not (reason or "").strip():
+        raise ApplicationError(_("请填写申请理由。"), extra={"field": "reason"})
+    system = _system_for(ticket.department, system_id=system_id, system_name=system_name)
+    built = _validate_lines(
+        contract=ticket.contract,
+        department=ticket.department,
+        kind=ticket.kind,
+        lines=lines,
+        exclude_ticket=ticket.pk,
+    )
+    ticket.lines.all().delete()
+    for line in built:
+        line.request = ticket
+    RequestLine.objects.bulk_create(built)
+    ticket.reason = reason.strip()
+    ticket.system = system
+    ticket.save(update_fields=["reason", "system"])
+    _attach(actor, ticket, attachments or [])
+    _audit(actor, "request.update", ticket, before, lines=[str(line) for line in built])
+    return ticket
+
+
+@transaction.atomic
+def request_submit(*, actor: User, ticket: ResourceRequest) -> ResourceRequest:
+    ticket, before = _lock(ticket)
+    _require_department_member(actor, ticket)
+    _set_status(ticket, RequestStatus.SUBMITTED)
+    if not ticket.lines.exists():
+        raise ApplicationError(_("工单没有明细，不能提交。"))
+    ticket.submitted_at = timezone.now()
+    ticket.review_step = 0
+    ticket.save(update_fields=["status", "submitted_at", "review_step"])
+    _audit(actor, "request.submit", ticket, before)
+    return ticket
+
+
+@transaction.atomic
+def request_cancel(*, actor: User, ticket: ResourceRequest, comment: str = "") -> ResourceRequest:
+    ticket, before = _lock(ticket)
+    _require_department_member(actor, ticket)
+    _set_status(ticket, RequestStatus.CANCELLED)
+    ticket.save(update_fields=["status"])
+    _audit(actor, "request.cancel", ticket, before, comment=comment)
+    return ticket
+
+
+# ---------------------------------------------------------------- review chain
+
+
+def current_reviewer_party(ticket: ResourceRequest) -> ContractParty | None:
+    if ticket.status not in OPEN_REVIEW_STATES:
+        return None
+    chain = ticket.contract.review_chain
+    return chain[ticket.review_step] if ticket.review_step < len(chain) else None
+
+
+def _require_current_reviewer(actor: User, ticket: ResourceRequest) -> ContractParty:
+    _require_staff(actor)
+    if ticket.status not in OPEN_REVIEW_STATES:
+        raise ApplicationError(_("该工单当前不在审核中。"))
+    party = current_reviewer_party(ticket)
+    if party is None or party.organization_id != actor.organization_id:
+        raise ActionForbidden(_("当前审核步骤不由您的单位办理。"))
+    if ticket.created_by_id == actor.pk:
+        raise ActionForbidden(_("申请人不能审核自己的工单。"))
+    return party
+
+
+@transaction.atomic
+def request_approve(*, actor: User, ticket: ResourceRequest, comment: str = "") -> ResourceRequest:
+    """Approve the current review step; the last approval starts the delivery clock."""
+    ticket, before = _lock(ticket)
+    party = _require_current_reviewer(actor, ticket)
+    chain = ticket.contract.review_chain
+    Review.objects.create(
+        request=ticket,
+        step=ticket.review_step,
+        party_role=party.role,
+        reviewer=actor,
+        decision=ReviewDecision.APPROVED,
+        comment=comment.strip(),
+    )
+    ticket.last_comment = comment.strip()
+    if ticket.review_step + 1 < len(chain):
+        _set_status(ticket, RequestStatus.IN_REVIEW)
+        ticket.review_step += 1
+        ticket.save(update_fields=["status", "review_step", "last_comment"])
+        _audit(actor, "request.review_approve", ticket, before, comment=comment)
+        return ticket
+    _set_status(ticket, RequestStatus.APPROVED)
+    ticket.approved_at = timezone.now()
+    ticket.due_at, ticket.due_provisional = compute_due(
+        ticket.approved_at, ticket.contract.delivery_working_days
+    )
+    ticket.review_step = len(chain)
+    ticket.save(
+        update_fields=[
+            "status",
+            "review_step",
+            "last_comment",
+            "approved_at",
+            "due_at",
+            "due_provisional",
+        ]
+    )
+    _audit(actor, "request.approve", ticket, before, comment=comment)
+    transaction.on_commit(lambda: notifications.notify_approved(ticket))
+    return ticket
+
+
+def _close_review(
+    actor: User, ticket: ResourceRequest, *, decision: str, target: str, comment: str
+) -> ResourceRequest:
+    ticket, before = _lock(ticket)
+    party = _require_current_reviewer(actor, ticket)
+    if not comment.strip():
+        raise ApplicationError(_("退回或驳回时必须填写意见。"), extra={"field": "comment"})
+    Review.objects.create(
+        request=ticket,
+        step=ticket.review_step,
+        party_role=party.role,
+        reviewer=actor,
+        decision=decision,
+        comment=comment.strip(),
+    )
+    _set_status(ticket, target)
+    ticket.last_comment = comment.strip()
+    ticket.review_step = 0
+    ticket.save(update_fields=["status", "last_comment", "review_step"])
+    _audit(actor, f"request.{decision}", ticket, before, comment=comment)
+    event = "returned" if target == RequestStatus.RETURNED else "rejected"
+    transaction.on_commit(lambda: notifications.notify_department(ticket, event, comment.strip()))
+    return ticket
+
+
+@transaction.atomic
+def request_return(*, actor: User, ticket: ResourceRequest, comment: str) -> ResourceRequest:
+    return _close_review(
+        actor,
+        ticket,
+        decision=ReviewDecision.RETURNED,
+        target=RequestStatus.RETURNED,
+        comment=comment,
+    )
+
+
+@transaction.atomic
+def request_reject(*, actor: User, ticket: ResourceRequest, comment: str) -> ResourceRequest:
+    return _close_review(
+        actor,
+        ticket,
+        decision=ReviewDecision.REJECTED,
+        target=RequestStatus.REJECTED,
+        comment=comment,
+    )
+
+
+# ---------------------------------------------------------------- vendor: extension and delivery
+
+
+@transaction.atomic
+def extension_request(
+    *, actor: User, ticket: ResourceRequest, reason: str, expected_completion: datetime
+) -> ExtensionRequest:
+    """The vendor asks, before the deadline, for the extended delivery period."""
+    ticket, _before = _lock(ticket)
+    _require_vendor(actor, ticket)
+    now = timezone.now()
+    if ticket.status != RequestStatus.APPROVED:
+        raise ApplicationError(_("只有已批准待交付的工单可以申请延期。"))
+    if ticket.extended:
+        raise ApplicationError(_("该工单已批准过延期。"))
+    if now >= ticket.due_at:
+        raise ApplicationError(_("已超过交付截止时间，不能再申请延期。"))
+    if ticket.extensions.filter(status=ExtensionStatus.PENDING).exists():
+        raise ApplicationError(_("已有待审批的延期申请。"))
+    if not (reason or "").strip():
+        raise ApplicationError(_("请填写延期理由。"), extra={"field": "reason"})
+    if expected_completion is None or timezone.is_naive(expected_completion):
+        raise ApplicationError(_("请填写预计完成时间。"), extra={"field": "expected_completion"})
+    if expected_completion <= now:
+        raise ApplicationError(
+            _("预计完成时间必须晚于当前时间。"), extra={"field": "expected_completion"}
+        )
+    extended_due, _prov = compute_due(
+        ticket.approved_at, ticket.contract.extended_delivery_working_days
+    )
+    if expected_completion > extended_due:
+        raise ApplicationError(
+            _("预计完成时间不能晚于延期后的截止时间 %(due)s。")
+            % {"due": timezone.localtime(extended_due).strftime("%Y-%m-%d %H:%M")},
+            extra={"field": "expected_completion"},
+        )
+    extension = ExtensionRequest.objects.create(
+        request=ticket,
+        requested_by=actor,
+        reason=reason.strip(),
+        expected_completion=expected_completion,
+    )
+    audit_log(
+        actor=actor,
+        action="request.extension_request",
+        obj=ticket,
+        contract=ticket.contract,
+        after={
+            "extension": extension.pk,
+            "reason": extension.reason,
+            "expected_completion": expected_completion.isoformat(),
+        },
+    )
+    transaction.on_commit(
+        lambda: notifications.notify_extension_requested(ticket, extension.reason)
+    )
+    return extension
+
+
+@transaction.atomic
+def extension_decide(
+    *, actor: User, extension: ExtensionRequest, approve: bool, comment: str = ""
+) -> ExtensionRequest:
+    """The bureau approves (deadline → 5 working days from the same approval) or refuses."""
+    extension = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
+    ticket, before = _lock(extension.request)
+    _require_bureau(actor, ticket)
+    if extension.status != ExtensionStatus.PENDING:
+        raise ApplicationError(_("该延期申请已处理。"))
+    if ticket.status != RequestStatus.APPROVED:
+        raise ApplicationError(_("工单已不在待交付状态。"))
+    if not approve and not comment.strip():
+        raise ApplicationError(_("不批准延期时请填写意见。"), extra={"field": "comment"})
+    extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
+    extension.decided_by = actor
+    extension.decided_at = timezone.now()
+    extension.decision_comment = comment.strip()
+    extension.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
+    if approve:
+        ticket.due_at, ticket.due_provisional = compute_due(
+            ticket.approved_at, ticket.contract.extended_delivery_working_days
+        )
+        ticket.extended = True
+        ticket.reminder_sent_for = None
+        ticket.save(update_fields=["due_at", "due_provisional", "extended", "reminder_sent_for"])
+    _audit(
+        actor,
+        "request.extension_approve" if approve else "request.extension_reject",
+        ticket,
+        before,
+        extension=extension.pk,
+        comment=comment,
+    )
+    return extension
+
+
+@dataclass(frozen=True)
+class DeliveryInput:
+    line_id: int
+    vendor_ref: str = ""
+
+
+def _billing_start(ticket: ResourceRequest, delivered_at: datetime, new_system: bool) -> datetime:
+    months = ticket.contract.test_period_months
+    if new_system and months:
+        return test_period_end(delivered_at, months)
+    return delivered_at
+
+
+@transaction.atomic
+def request_deliver(
+    *,
+    actor: User,
+    ticket: ResourceRequest,
+    items: list[DeliveryInput] | None = None,
+    delivered_at: datetime | None = None,
+) -> ResourceRequest:
+    """The vendor delivers: the inventory that billing reads changes at ``delivered_at``."""
+    ticket, before = _lock(ticket)
+    _require_vendor(actor, ticket)
+    _set_status(ticket, RequestStatus.DELIVERED)
+    now = timezone.now()
+    delivered_at = delivered_at or now
+    if timezone.is_naive(delivered_at):
+        raise ApplicationError(_("交付时间必须带时区。"))
+    if delivered_at > now or delivered_at < ticket.approved_at:
+        raise ApplicationError(
+            _("交付时间必须在批准时间之后、且不晚于当前时间。"), extra={"field": "delivered_at"}
+        )
+    refs = {i.line_id: (i.vendor_ref or "").strip()[:200] for i in items or []}
+    lines = list(ticket.lines.select_related("catalog_item", "resource").order_by("id"))
+    unknown = set(refs) - {line.pk for line in lines}
+    if unknown:
+        raise ApplicationError(_("交付明细不属于该工单：%(ids)s") % {"ids": sorted(unknown)})
+    if ticket.kind == RequestKind.NEW:
+        missing = [line.pk for line in lines if not refs.get(line.pk)]
+        if missing:
+            raise ApplicationError(
+                _("请为每条开通明细填写乙方资源标识（如实例 ID）。"),
+                extra={"missing_lines": missing},
+            )
+    new_system = (
+        ticket.kind == RequestKind.NEW
+        and not Resource.objects.filter(system=ticket.system).exists()
+    )
+    billing_start = _billing_start(ticket, delivered_at, new_system)
+    for line in lines:
+        ref = refs.get(line.pk, "")
+        if ticket.kind == RequestKind.NEW:
+            resource = Resource(
+                contract=ticket.contract,
+                department=ticket.department,
+                system=ticket.system,
+                catalog_item=line.catalog_item,
+                quantity=line.quantity,
+                vendor_ref=ref,
+                online_at=delivered_at,
+                billing_starts_at=billing_start,
+            )
+            resource.full_clean()
+            resource.save()
+        else:
+            resource = Resource.objects.select_for_update().get(pk=line.resource_id)
+            if resource.status != ResourceStatus.ACTIVE:
+                raise ApplicationError(_("资源 #%(id)s 已释放。") % {"id": resource.pk})
+            if ticket.kind == RequestKind.CHANGE:
+                resource.quantity = line.quantity
+                resource.catalog_item = line.catalog_item
+                if ref:
+                    resource.vendor_ref = ref
+                resource.save(update_fields=["quantity", "catalog_item", "vendor_ref"])
+            else:
+                if delivered_at <= resource.online_at:
+                    raise ApplicationError(_("释放时间必须晚于资源上线时间。"))
+                resource.status = ResourceStatus.RELEASED
+                resource.offline_at = delivered_at
+                resource.save(update_fields=["status", "offline_at"])
+        if ticket.kind != RequestKind.RELEASE:
+            ResourceChange.objects.create(
+                resource=resource,
+                catalog_item=line.catalog_item,
+                quantity=line.quantity,
+                delivered_at=delivered_at,
+                request=ticket,
+            )
+        line.delivered_resource = resource
+        line.vendor_ref = ref
+        line.save(update_fields=["delivered_resource", "vendor_ref"])
+    ticket.delivered_at = delivered_at
+    ticket.delivered_by = actor
+    ticket.breached = delivered_at > ticket.due_at
+    ticket.save(update_fields=["status", "delivered_at", "delivered_by", "breached"])
+    _audit(
+        actor,
+        "request.deliver",
+        ticket,
+        before,
+        new_system_test_period=billing_start != delivered_at,
+    )
+    transaction.on_commit(lambda: notifications.notify_department(ticket, "delivered"))
+    return ticket
+
+
+@transaction.atomic
+def request_exempt(*, actor: User, ticket: ResourceRequest, reason: str) -> ResourceRequest:
+    """The supervisor (the bureau where there is none) rules a breach not the vendor's cause."""
+    ticket, before = _lock(ticket)
+    _require_staff(actor)
+    has_supervisor = any(p.role == PartyRole.SUPERVISOR for p in ticket.contract.parties.all())
+    _party_of(actor, ticket.contract, PartyRole.SUPERVISOR if has_supervisor else PartyRole.BUREAU)
+    if ticket.status != RequestStatus.DELIVERED or not ticket.breached:
+        raise ApplicationError(_("只有超时交付的工单可以认定为非乙方原因。"))
+    if ticket.exempted:
+        raise ApplicationError(_("该工单已认定为非乙方原因。"))
+    if not (reason or "").strip():
+        raise ApplicationError(_("请填写认定理由。"), extra={"field": "reason"})
+    ticket.exempted = True
+    ticket.exemption_reason = reason.strip()
+    ticket.exempted_by = actor
+    try:
+        ticket.full_clean()
+    except ValidationError as exc:
+        raise ApplicationError("；".join(exc.messages)) from exc
+    ticket.save(update_fields=["exempted", "exemption_reason", "exempted_by"])
+    _audit(actor, "request.exempt", ticket, before, reason=reason)
+    return ticket
+
+
+# ---------------------------------------------------------------- clocks (Celery, calendar)
+
+
+def request_recompute_clocks(*, year: int | None = None) -> int:
+    """Recompute open tickets' deadlines after a calendar change; returns how many moved."""
+    moved = 0
+    open_ids = list(
+        ResourceRequest.objects.filter(status=RequestStatus.APPROVED).values_list("pk", flat=True)
+    )
+    for pk in open_ids:
+        with transaction.atomic():
+            ticket = (
+                ResourceRequest.objects.select_for_update().select_related("contract").get(pk=pk)
+            )
+            if ticket.status != RequestStatus.APPROVED:
+                continue
+            days = (
+                ticket.contract.extended_delivery_working_days
+                if ticket.extended
+                else ticket.contract.delivery_working_days
+            )
+            due, provisional = compute_due(ticket.approved_at, days)
+            if (due, provisional) == (ticket.due_at, ticket.due_provisional):
+                continue
+            before = snapshot(ticket, AUDIT_FIELDS)
+            ticket.due_at, ticket.due_provisional = due, provisional
+            ticket.reminder_sent_for = None
+            ticket.save(update_fields=["due_at", "due_provisional", "reminder_sent_for"])
+            _audit("日历更新", "request.deadline_recomputed", ticket, before, calendar_year=year)
+            moved += 1
+    return moved
+
+
+def request_check_clocks(*, now: datetime | None = None) -> dict[str, int]:
+    """Remind the vendor on the last working day; tell bureau and supervisor of breaches."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    reminded = breached = 0
+    open_tickets = ResourceRequest.objects.filter(
+        status=RequestStatus.APPROVED, due_at__isnull=False
+    )
+    for ticket in open_tickets.select_related("contract", "department", "system", "created_by"):
+        last_day = timezone.localtime(ticket.due_at - timezone.timedelta(microseconds=1)).date()
+        if now < ticket.due_at and last_day == today and ticket.reminder_sent_for != ticket.due_at:
+            with transaction.atomic():
+                updated = (
+                    ResourceRequest.objects.filter(pk=ticket.pk)
+                    .exclude(reminder_sent_for=ticket.due_at)
+                    .update(reminder_sent_for=ticket.due_at)
+                )
+                if updated:
+                    notifications.notify_due_today(ticket)
+                    reminded += 1
+        if now >= ticket.due_at and ticket.breach_notified_at is None:
+            with transaction.atomic():
+                updated = ResourceRequest.objects.filter(
+                    pk=ticket.pk, breach_notified_at__isnull=True
+                ).update(breach_notified_at=now)
+                if updated:
+                    audit_log(
+                        actor="交付时钟",
+                        action="request.breach_detected",
+                        obj=ticket,
+                        contract=ticket.contract,
+                        after={"due_at": ticket.due_at.isoformat()},
+                    )
+                    notifications.notify_breached(ticket)
+                    breached += 1
+    return {"reminded": reminded, "breached": breached}
