@@ -33,6 +33,16 @@ def build_world() -> World:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    """Cached calendars must not outlive the rollback of the test that filled them."""
+    from sla.calendar import reset_cache
+
+    reset_cache()
+    yield
+    reset_cache()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
