@@ -19,10 +19,13 @@ from govcloud.admin_mixins import AUDIT, BUREAU_STAFF, SECURITY, SYSTEM, RoleAdm
 from govcloud.exceptions import ApplicationError
 from govcloud.models import (
     AuditEvent,
+    BusinessSystem,
     Contract,
     ContractParty,
     Installment,
     Organization,
+    OutboxEmail,
+    OutboxStatus,
     User,
 )
 from govcloud.selectors import organizations_for_user
@@ -317,3 +320,71 @@ class AuditEventAdmin(RoleAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(BusinessSystem)
+class BusinessSystemAdmin(RoleAdmin):
+    manage_roles = SYSTEM
+    view_roles = BUREAU_STAFF
+    list_display = ["name", "department", "is_emergency_or_security", "created_at"]
+    list_filter = ["is_emergency_or_security"]
+    search_fields = ["name", "department__name"]
+    autocomplete_fields = ["department"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(department__in=organizations_for_user(user=request.user))
+        )
+
+
+@admin.register(OutboxEmail)
+class OutboxEmailAdmin(RoleAdmin):
+    """Every e-mail the platform sent or failed to send; failed ones can be queued again."""
+
+    view_roles = BUREAU_STAFF | SYSTEM
+    list_display = ["created_at", "recipient", "subject", "status", "attempts", "sent_at"]
+    list_filter = ["status", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["recipient", "subject", "key"]
+    readonly_fields = [
+        "key",
+        "recipient",
+        "subject",
+        "body",
+        "attachments",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+        "contract",
+    ]
+    actions = ["retry_failed"]
+
+    def get_queryset(self, request):
+        from govcloud.selectors import contract_ids_for_user
+
+        return (
+            super()
+            .get_queryset(request)
+            .filter(contract_id__in=contract_ids_for_user(request.user))
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("重新发送所选的失败邮件"))
+    def retry_failed(self, request, queryset):
+        from govcloud.outbox import outbox_retry
+        from govcloud.tasks import send_outbox_email
+
+        count = 0
+        for row in queryset.filter(status=OutboxStatus.FAILED):
+            outbox_retry(pk=row.pk)
+            send_outbox_email.delay(row.pk)
+            count += 1
+        messages.info(request, _("已重新排队 %(n)s 封邮件。") % {"n": count})

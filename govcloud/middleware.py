@@ -49,7 +49,7 @@ class RequestContextMiddleware:
             reset_request_context(token)
 
 
-TWO_FACTOR_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/favicon.ico", "/i18n/")
+TWO_FACTOR_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/favicon.ico", "/i18n/", "/healthz")
 
 
 class RequireTwoFactorMiddleware:

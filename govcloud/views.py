@@ -22,6 +22,11 @@ from govcloud.selectors import contract_get_for_user, contract_list_for_user
 PAGE_SIZE = 50
 
 
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Load balancer probe: the process answers (no database, no session)."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 def _safe_next(request: HttpRequest, default: str = "home") -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(

@@ -1,0 +1,79 @@
+"""Tickets in the bureau's admin: read-only lists with filters (actions go through the portal)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from govcloud.admin_mixins import BUREAU_STAFF, RoleAdmin
+from govcloud.selectors import contract_ids_for_user
+from requests_app.models import ExtensionRequest, RequestLine, ResourceRequest, Review
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class LineInline(ReadOnlyInline):
+    model = RequestLine
+    fields = ["catalog_item", "quantity", "resource", "vendor_ref", "delivered_resource", "note"]
+    readonly_fields = fields
+
+
+class ReviewInline(ReadOnlyInline):
+    model = Review
+    fields = ["step", "party_role", "reviewer", "decision", "comment", "decided_at"]
+    readonly_fields = fields
+
+
+class ExtensionInline(ReadOnlyInline):
+    model = ExtensionRequest
+    fields = [
+        "requested_by",
+        "requested_at",
+        "reason",
+        "expected_completion",
+        "status",
+        "decided_by",
+    ]
+    readonly_fields = fields
+
+
+@admin.register(ResourceRequest)
+class ResourceRequestAdmin(RoleAdmin):
+    """Bureau staff browse every ticket of their contracts; nobody edits them here."""
+
+    view_roles = BUREAU_STAFF
+    list_display = [
+        "number",
+        "kind",
+        "status",
+        "department",
+        "system",
+        "approved_at",
+        "due_at",
+        "delivered_at",
+        "breached",
+        "exempted",
+    ]
+    list_filter = ["contract", "status", "kind", "breached", "exempted", "due_provisional"]
+    search_fields = ["number", "system__name", "department__name", "reason"]
+    date_hierarchy = "created_at"
+    list_select_related = ["department", "system"]
+    inlines = [LineInline, ReviewInline, ExtensionInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(contract_id__in=contract_ids_for_user(request.user))
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
