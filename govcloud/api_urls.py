@@ -1,6 +1,6 @@
 """REST API v1 routes; each app contributes its own ``api_urls``."""
 
-from django.urls import path
+from django.urls import include, path
 
 from govcloud import apis
 
@@ -13,4 +13,5 @@ urlpatterns = [
         apis.ContractCatalogApi.as_view(),
         name="api_contract_catalog",
     ),
+    path("", include("requests_app.api_urls")),
 ]

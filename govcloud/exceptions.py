@@ -44,6 +44,23 @@ def _validation_messages(exc: DjangoValidationError) -> tuple[str, dict[str, Any
     return "；".join(messages), {}
 
 
+def _first_message(detail: Any) -> str:
+    """The first human-readable text inside DRF's nested error structure."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            text = _first_message(value)
+            if text:
+                return text if key in ("non_field_errors", "detail") else f"{key}：{text}"
+        return ""
+    if isinstance(detail, list | tuple):
+        for value in detail:
+            text = _first_message(value)
+            if text:
+                return text
+        return ""
+    return str(detail)
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every API error as ``{"message": …, "extra": {…}}`` with the right status code."""
     if isinstance(exc, ApplicationError):
@@ -61,13 +78,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return None
     if isinstance(exc, exceptions.ValidationError):
         detail = response.data
-        if isinstance(detail, dict):
-            first = next(iter(detail.values()), ["输入有误。"])
-            message = str(first[0] if isinstance(first, list) and first else first)
-            extra = {"fields": detail}
-        else:
-            message = str(detail[0]) if detail else "输入有误。"
-            extra = {"errors": detail}
+        message = _first_message(detail) or "输入有误。"
+        extra = {"fields": detail} if isinstance(detail, dict) else {"errors": detail}
         response.data = {"message": message, "extra": extra}
     else:
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""

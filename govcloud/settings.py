@@ -220,9 +220,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 }
 
 REST_FRAMEWORK = {
+    # Token first: an anonymous call then gets 401 with a WWW-Authenticate challenge.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -237,7 +238,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "GovCloud portal REST API (v1).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "ENUM_NAME_OVERRIDES": {"PricePeriodEnum": "govcloud.models.PricePeriod"},
+    "ENUM_NAME_OVERRIDES": {
+        "PricePeriodEnum": "govcloud.models.PricePeriod",
+        "RequestStatusEnum": "requests_app.models.RequestStatus",
+        "ResourceStatusEnum": "billing.models.ResourceStatus",
+    },
 }
 
 # Security headers; cookies are secure in production (served behind TLS).

@@ -22,6 +22,7 @@ urlpatterns = [
     path("accounts/2fa/setup/", views.two_factor_setup, name="two_factor_setup"),
     path("contracts/", views.contract_list, name="contract_list"),
     path("contracts/<int:pk>/", views.contract_detail, name="contract_detail"),
+    path("", include("requests_app.urls")),
     path("api/v1/", include("govcloud.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("admin/", admin.site.urls),

@@ -11,6 +11,13 @@ class RequestsAppConfig(AppConfig):
 
         calendar_changed.connect(_recompute_on_calendar_change, dispatch_uid="requests_recompute")
 
+        from govcloud import home
+        from requests_app.home import ticket_cards
+        from requests_app.navigation import register_navigation
+
+        register_navigation()
+        home.register(ticket_cards)
+
 
 def _recompute_on_calendar_change(sender, year: int, **kwargs) -> None:
     from requests_app.tasks import recompute_clocks

@@ -172,6 +172,15 @@ class RequestLine(models.Model):
         blank=True,
         related_name="request_lines",
     )
+    previous_item = models.ForeignKey(
+        CatalogItem,
+        verbose_name=_("变更前目录项"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    previous_quantity = models.PositiveIntegerField(_("变更前数量"), null=True, blank=True)
     note = models.CharField(_("备注"), max_length=200, blank=True)
     delivered_resource = models.ForeignKey(
         Resource,

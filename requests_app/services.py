@@ -230,7 +230,11 @@ def _validate_lines(
         if kind == RequestKind.RELEASE:
             built.append(
                 RequestLine(
-                    catalog_item=resource.catalog_item, resource=resource, note=line.note[:200]
+                    catalog_item=resource.catalog_item,
+                    resource=resource,
+                    previous_item=resource.catalog_item,
+                    previous_quantity=resource.quantity,
+                    note=line.note[:200],
                 )
             )
             continue
@@ -249,7 +253,12 @@ def _validate_lines(
             continue
         built.append(
             RequestLine(
-                catalog_item=item, quantity=line.quantity, resource=resource, note=line.note[:200]
+                catalog_item=item,
+                quantity=line.quantity,
+                resource=resource,
+                previous_item=resource.catalog_item,
+                previous_quantity=resource.quantity,
+                note=line.note[:200],
             )
         )
     if errors:
@@ -277,12 +286,16 @@ def estimate_monthly_cost(*, contract: Contract, kind: str, lines: list[RequestL
         per_month = item.unit_price if item.period == PricePeriod.MONTH else item.unit_price / 12
         if kind == RequestKind.NEW:
             total += per_month * line.quantity
-        elif kind == RequestKind.CHANGE and line.resource is not None:
-            old = line.resource.catalog_item
+        elif kind in (RequestKind.CHANGE, RequestKind.RELEASE):
+            # The configuration the ticket started from, not the resource's current one
+            # (delivery has already changed that).
+            old = line.previous_item or (line.resource.catalog_item if line.resource else item)
+            old_qty = line.previous_quantity
+            if old_qty is None:
+                old_qty = line.resource.quantity if line.resource else 0
             old_month = old.unit_price if old.period == PricePeriod.MONTH else old.unit_price / 12
-            total += per_month * line.quantity - old_month * line.resource.quantity
-        elif kind == RequestKind.RELEASE and line.resource is not None:
-            total -= per_month * line.resource.quantity
+            new_total = per_month * line.quantity if kind == RequestKind.CHANGE else 0
+            total += new_total - old_month * old_qty
     return (total * contract.discount_factor).quantize(Decimal("0.01"))
 
 

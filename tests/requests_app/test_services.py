@@ -313,8 +313,11 @@ def test_reminder_on_the_last_working_day_goes_out_once(world, django_capture_on
         with django_capture_on_commit_callbacks(execute=True):
             assert services.request_check_clocks()["reminded"] == 1
             assert services.request_check_clocks()["reminded"] == 0
-    assert (
-        OutboxEmail.objects.filter(key__startswith=f"ticket:{ticket.pk}:due-reminder").count() == 1
+    rows = OutboxEmail.objects.filter(key__startswith=f"ticket:{ticket.pk}:due-reminder")
+    # One notice, once per vendor address (the engineer and the organisation's mailbox).
+    assert rows.values("key").distinct().count() == 1
+    assert sorted(rows.values_list("recipient", flat=True)) == sorted(
+        [world.users["vendor"].email, world.orgs["vendor"].email]
     )
 
 

@@ -1,0 +1,594 @@
+"""REST API of resource request tickets and the resource inventory (``/api/v1/``).
+
+Thin views: parse with a serializer, call a scoped selector or a service, serialize the ticket
+again. Workflow steps are explicit POST endpoints; nothing here assigns ``status``. Services
+raise ApplicationError / ActionForbidden / InvalidTransition, which the project's exception
+handler turns into ``{"message", "extra"}`` with 400 / 403 / 409.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from django.db.models import Prefetch, prefetch_related_objects
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing.models import Resource, ResourceChange
+from govcloud.api_schema import ERRORS, ErrorSerializer
+from govcloud.models import Contract, User
+from govcloud.selectors import contract_list_for_user
+from requests_app import selectors, services
+from requests_app.filters import RequestFilter, ResourceFilter
+from requests_app.models import (
+    ExtensionRequest,
+    RequestKind,
+    RequestLine,
+    ResourceRequest,
+    Review,
+)
+from sla import workdays
+
+TAG_TICKETS = "工单"
+TAG_RESOURCES = "资源"
+
+
+class _ApiView(APIView):
+    # Token first: an anonymous caller gets 401 with ``WWW-Authenticate: Token`` (what vendor
+    # systems expect) instead of the 403 that SessionAuthentication alone would give.
+    authentication_classes: ClassVar[list] = [TokenAuthentication, SessionAuthentication]
+
+
+# ---------------------------------------------------------------- output serializers
+
+
+class RequestLineSerializer(serializers.ModelSerializer):
+    item_code = serializers.CharField(source="catalog_item.code", read_only=True)
+    item_name = serializers.CharField(source="catalog_item.name", read_only=True)
+    unit = serializers.CharField(source="catalog_item.unit", read_only=True)
+
+    class Meta:
+        model = RequestLine
+        fields = [
+            "id",
+            "catalog_item",
+            "item_code",
+            "item_name",
+            "unit",
+            "quantity",
+            "resource",
+            "note",
+            "delivered_resource",
+            "vendor_ref",
+        ]
+        read_only_fields = fields
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    reviewer = serializers.StringRelatedField()
+
+    class Meta:
+        model = Review
+        fields = ["step", "party_role", "reviewer", "decision", "comment", "decided_at"]
+        read_only_fields = fields
+
+
+class ExtensionSerializer(serializers.ModelSerializer):
+    requested_by = serializers.StringRelatedField()
+    decided_by = serializers.StringRelatedField(allow_null=True)
+
+    class Meta:
+        model = ExtensionRequest
+        fields = [
+            "id",
+            "requested_by",
+            "requested_at",
+            "reason",
+            "expected_completion",
+            "status",
+            "decided_by",
+            "decided_at",
+            "decision_comment",
+        ]
+        read_only_fields = fields
+
+
+class RequestListSerializer(serializers.ModelSerializer):
+    contract_code = serializers.CharField(source="contract.code", read_only=True)
+    department_name = serializers.CharField(source="department.name", read_only=True)
+    system_name = serializers.CharField(source="system.name", read_only=True)
+    is_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ResourceRequest
+        fields = [
+            "id",
+            "number",
+            "contract",
+            "contract_code",
+            "department",
+            "department_name",
+            "system",
+            "system_name",
+            "kind",
+            "status",
+            "created_at",
+            "submitted_at",
+            "review_step",
+            "approved_at",
+            "due_at",
+            "due_provisional",
+            "extended",
+            "delivered_at",
+            "breached",
+            "exempted",
+            "is_overdue",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_is_overdue(self, ticket: ResourceRequest) -> bool:
+        return ticket.is_overdue(self.context.get("now"))
+
+
+class RequestDetailSerializer(RequestListSerializer):
+    created_by = serializers.StringRelatedField()
+    exempted_by = serializers.StringRelatedField(allow_null=True)
+    lines = RequestLineSerializer(many=True, read_only=True)
+    reviews = ReviewSerializer(many=True, read_only=True)
+    extensions = ExtensionSerializer(many=True, read_only=True)
+    working_days_remaining = serializers.SerializerMethodField(
+        help_text=_("交付截止前剩余的工作日（今天不计）；未在交付中时为空。")
+    )
+    estimated_monthly_cost = serializers.SerializerMethodField(
+        help_text=_("该工单每月增加（负数为减少）的费用估算，已含折扣，单位元。")
+    )
+
+    class Meta(RequestListSerializer.Meta):
+        fields = [
+            *RequestListSerializer.Meta.fields,
+            "reason",
+            "created_by",
+            "last_comment",
+            "exemption_reason",
+            "exempted_by",
+            "working_days_remaining",
+            "estimated_monthly_cost",
+            "lines",
+            "reviews",
+            "extensions",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_working_days_remaining(self, ticket: ResourceRequest) -> int | None:
+        if not ticket.is_open_for_delivery or ticket.due_at is None:
+            return None
+        now = self.context.get("now") or timezone.now()
+        try:
+            return workdays.working_days_remaining(now, ticket.due_at)
+        except workdays.CalendarYearMissing:
+            return workdays.working_days_remaining(now, ticket.due_at, provisional=True)
+
+    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
+    def get_estimated_monthly_cost(self, ticket: ResourceRequest) -> str:
+        cost: Decimal = services.estimate_monthly_cost(
+            contract=ticket.contract, kind=ticket.kind, lines=list(ticket.lines.all())
+        )
+        return f"{cost:.2f}"
+
+
+def _detail(request: Request, pk: object, *, status_code: int = 200) -> Response:
+    """Re-read the ticket through the scoped selector and serialize it in full."""
+    ticket = selectors.request_get_for_user(user=request.user, pk=pk)
+    prefetch_related_objects(
+        [ticket],
+        Prefetch(
+            "lines",
+            queryset=RequestLine.objects.select_related(
+                "catalog_item", "resource__catalog_item"
+            ).order_by("id"),
+        ),
+        Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
+        Prefetch(
+            "extensions",
+            queryset=ExtensionRequest.objects.select_related("requested_by", "decided_by"),
+        ),
+        "exempted_by",
+    )
+    serializer = RequestDetailSerializer(ticket, context={"request": request})
+    return Response(serializer.data, status=status_code)
+
+
+# ---------------------------------------------------------------- input serializers
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 instant that must carry its UTC offset (no guessing of the time zone)."""
+
+    default_error_messages = {"naive": _("时间必须带时区，例如 2026-10-12T18:00:00+08:00。")}
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)
+
+
+class LineInputSerializer(serializers.Serializer):
+    catalog_item = serializers.IntegerField(
+        required=False, allow_null=True, help_text=_("目录项 ID（开通；变更时为新规格）。")
+    )
+    quantity = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text=_("开通或变更后的数量。")
+    )
+    resource = serializers.IntegerField(
+        required=False, allow_null=True, help_text=_("现有资源 ID（变更、释放）。")
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class RequestCreateSerializer(serializers.Serializer):
+    contract = serializers.PrimaryKeyRelatedField(queryset=Contract.objects.none())
+    kind = serializers.ChoiceField(choices=RequestKind.choices)
+    reason = serializers.CharField()
+    system = serializers.IntegerField(
+        required=False, allow_null=True, help_text=_("本单位已有业务系统的 ID。")
+    )
+    system_name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=120,
+        default="",
+        help_text=_("新业务系统的名称（未给 system 时）。"),
+    )
+    lines = LineInputSerializer(many=True, allow_empty=False)
+    submit = serializers.BooleanField(default=False, help_text=_("创建后立即提交审核。"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # Only contracts the user may see can be named; others do not exist for them.
+            self.fields["contract"].queryset = contract_list_for_user(user=request.user)
+
+
+class CommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ExtensionRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    expected_completion = AwareDateTimeField(help_text=_("ISO 8601，带时区。"))
+
+
+class ExtensionDecideSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DeliveryItemSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text=_("工单明细 ID。"))
+    vendor_ref = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class DeliverSerializer(serializers.Serializer):
+    items = DeliveryItemSerializer(many=True, required=False, default=list)
+    delivered_at = AwareDateTimeField(
+        required=False, allow_null=True, default=None, help_text=_("默认为当前时间。")
+    )
+
+
+class ExemptSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+def _parse(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# ---------------------------------------------------------------- tickets
+
+
+class RequestListCreateApi(_ApiView, ListAPIView):
+    """Tickets the user may see; departments create new ones here."""
+
+    serializer_class = RequestListSerializer
+    filterset_class = RequestFilter
+    queryset = ResourceRequest.objects.none()  # for the schema; requests use get_queryset
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ResourceRequest.objects.none()
+        return selectors.request_list_for_user(user=self.request.user)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+    @extend_schema(tags=[TAG_TICKETS], summary="工单列表")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=[TAG_TICKETS],
+        summary="新建工单（使用单位）",
+        request=RequestCreateSerializer,
+        responses={201: RequestDetailSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = _parse(RequestCreateSerializer, request)
+        ticket = services.request_create(
+            actor=request.user,
+            contract=data["contract"],
+            kind=data["kind"],
+            reason=data["reason"],
+            system_id=data.get("system"),
+            system_name=data["system_name"],
+            lines=[
+                services.LineInput(
+                    catalog_item_id=line.get("catalog_item"),
+                    quantity=line.get("quantity"),
+                    resource_id=line.get("resource"),
+                    note=line["note"],
+                )
+                for line in data["lines"]
+            ],
+            submit=data["submit"],
+        )
+        return _detail(request, ticket.pk, status_code=status.HTTP_201_CREATED)
+
+
+class RequestDetailApi(_ApiView):
+    @extend_schema(
+        tags=[TAG_TICKETS],
+        summary="工单详情",
+        responses={200: RequestDetailSerializer, 401: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return _detail(request, pk)
+
+
+class _TicketActionApi(_ApiView):
+    """POST an action on one ticket; answers with the updated ticket."""
+
+    input_serializer: ClassVar[type[serializers.Serializer] | None] = None
+
+    def post(self, request: Request, pk: int, **kwargs: Any) -> Response:
+        ticket = selectors.request_get_for_user(user=request.user, pk=pk)
+        data = _parse(self.input_serializer, request) if self.input_serializer else {}
+        self.perform(request.user, ticket, data, **kwargs)
+        return _detail(request, pk)
+
+    def perform(
+        self, actor: User, ticket: ResourceRequest, data: dict[str, Any], **kwargs: Any
+    ) -> None:
+        raise NotImplementedError
+
+
+def _action_schema(summary: str, request: type[serializers.Serializer] | None) -> Any:
+    return extend_schema_view(
+        post=extend_schema(
+            tags=[TAG_TICKETS],
+            summary=summary,
+            request=request,
+            responses={200: RequestDetailSerializer, **ERRORS},
+        )
+    )
+
+
+@_action_schema("提交审核（使用单位）", None)
+class RequestSubmitApi(_TicketActionApi):
+    def perform(self, actor, ticket, data, **kwargs):
+        services.request_submit(actor=actor, ticket=ticket)
+
+
+@_action_schema("审核通过（当前审核方）", CommentSerializer)
+class RequestApproveApi(_TicketActionApi):
+    input_serializer = CommentSerializer
+
+    def perform(self, actor, ticket, data, **kwargs):
+        services.request_approve(actor=actor, ticket=ticket, comment=data["comment"])
+
+
+@_action_schema("退回修改（当前审核方）", CommentSerializer)
+class RequestReturnApi(_TicketActionApi):
+    input_serializer = CommentSerializer
+
+    def perform(self, actor, ticket, data, **kwargs):
+        services.request_return(actor=actor, ticket=ticket, comment=data["comment"])
+
+
+@_action_schema("驳回（当前审核方）", CommentSerializer)
+class RequestRejectApi(_TicketActionApi):
+    input_serializer = CommentSerializer
+
+    def perform(self, actor, ticket, data, **kwargs):
+        services.request_reject(actor=actor, ticket=ticket, comment=data["comment"])
+
+
+@_action_schema("撤销（使用单位，批准前）", CommentSerializer)
+class RequestCancelApi(_TicketActionApi):
+    input_serializer = CommentSerializer
+
+    def perform(self, actor, ticket, data, **kwargs):
+        services.request_cancel(actor=actor, ticket=ticket, comment=data["comment"])
+
+
+@_action_schema("申请延期交付（乙方，截止前）", ExtensionRequestSerializer)
+class RequestExtensionApi(_TicketActionApi):
+    input_serializer = ExtensionRequestSerializer
+
+    def perform(self, actor, ticket, data, **kwargs):
+        services.extension_request(
+            actor=actor,
+            ticket=ticket,
+            reason=data["reason"],
+            expected_completion=data["expected_completion"],
+        )
+
+
+@_action_schema("审批延期申请（甲方）", ExtensionDecideSerializer)
+class ExtensionDecideApi(_TicketActionApi):
+    input_serializer = ExtensionDecideSerializer
+
+    def perform(self, actor, ticket, data, **kwargs):
+        extension = ticket.extensions.filter(pk=kwargs["ext_id"]).first()
+        if extension is None:
+            raise Http404
+        services.extension_decide(
+            actor=actor, extension=extension, approve=data["approve"], comment=data["comment"]
+        )
+
+
+@_action_schema("交付（乙方）", DeliverSerializer)
+class RequestDeliverApi(_TicketActionApi):
+    input_serializer = DeliverSerializer
+
+    def perform(self, actor, ticket, data, **kwargs):
+        services.request_deliver(
+            actor=actor,
+            ticket=ticket,
+            items=[
+                services.DeliveryInput(line_id=item["line"], vendor_ref=item["vendor_ref"])
+                for item in data["items"]
+            ],
+            delivered_at=data["delivered_at"],
+        )
+
+
+@_action_schema("认定超时非乙方原因（监理）", ExemptSerializer)
+class RequestExemptApi(_TicketActionApi):
+    input_serializer = ExemptSerializer
+
+    def perform(self, actor, ticket, data, **kwargs):
+        services.request_exempt(actor=actor, ticket=ticket, reason=data["reason"])
+
+
+class _QueueApi(_ApiView, ListAPIView):
+    serializer_class = RequestListSerializer
+    queryset = ResourceRequest.objects.none()  # for the schema; requests use get_queryset
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+
+@extend_schema_view(get=extend_schema(tags=[TAG_TICKETS], summary="待我审核的工单"))
+class ReviewQueueApi(_QueueApi):
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ResourceRequest.objects.none()
+        return selectors.review_queue_for_user(user=self.request.user)
+
+
+@extend_schema_view(get=extend_schema(tags=[TAG_TICKETS], summary="待交付的工单（乙方）"))
+class DeliveryQueueApi(_QueueApi):
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ResourceRequest.objects.none()
+        return selectors.delivery_queue_for_user(user=self.request.user)
+
+
+# ---------------------------------------------------------------- resources
+
+
+class ResourceSerializer(serializers.ModelSerializer):
+    contract_code = serializers.CharField(source="contract.code", read_only=True)
+    department_name = serializers.CharField(source="department.name", read_only=True)
+    system_name = serializers.CharField(source="system.name", read_only=True)
+    item_code = serializers.CharField(source="catalog_item.code", read_only=True)
+    item_name = serializers.CharField(source="catalog_item.name", read_only=True)
+    unit = serializers.CharField(source="catalog_item.unit", read_only=True)
+
+    class Meta:
+        model = Resource
+        fields = [
+            "id",
+            "contract",
+            "contract_code",
+            "department",
+            "department_name",
+            "system",
+            "system_name",
+            "catalog_item",
+            "item_code",
+            "item_name",
+            "unit",
+            "quantity",
+            "vendor_ref",
+            "status",
+            "online_at",
+            "billing_starts_at",
+            "offline_at",
+        ]
+        read_only_fields = fields
+
+
+class ResourceChangeSerializer(serializers.ModelSerializer):
+    item_code = serializers.CharField(source="catalog_item.code", read_only=True)
+    request_number = serializers.CharField(
+        source="request.number", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = ResourceChange
+        fields = [
+            "id",
+            "catalog_item",
+            "item_code",
+            "quantity",
+            "delivered_at",
+            "request",
+            "request_number",
+            "note",
+        ]
+        read_only_fields = fields
+
+
+class ResourceDetailSerializer(ResourceSerializer):
+    changes = ResourceChangeSerializer(many=True, read_only=True)
+
+    class Meta(ResourceSerializer.Meta):
+        fields = [*ResourceSerializer.Meta.fields, "changes"]
+        read_only_fields = fields
+
+
+@extend_schema_view(get=extend_schema(tags=[TAG_RESOURCES], summary="云资源清单"))
+class ResourceListApi(_ApiView, ListAPIView):
+    serializer_class = ResourceSerializer
+    filterset_class = ResourceFilter
+    queryset = Resource.objects.none()  # for the schema; requests use get_queryset
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Resource.objects.none()
+        return selectors.resource_list_for_user(user=self.request.user)
+
+
+class ResourceDetailApi(_ApiView):
+    @extend_schema(
+        tags=[TAG_RESOURCES],
+        summary="云资源详情（含数量变更历史）",
+        responses={200: ResourceDetailSerializer, 401: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        resource = selectors.resource_get_for_user(user=request.user, pk=pk)
+        prefetch_related_objects(
+            [resource],
+            Prefetch(
+                "changes",
+                queryset=ResourceChange.objects.select_related("catalog_item", "request"),
+            ),
+        )
+        return Response(ResourceDetailSerializer(resource, context={"request": request}).data)

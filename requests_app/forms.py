@@ -1,0 +1,274 @@
+"""Portal forms of the ticket workflow: they parse input; the services decide what is allowed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import ResourceStatus
+from govcloud.models import BusinessSystem
+from requests_app.models import RequestKind, RequestStatus
+
+LOCAL_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+SELECT = {"class": "form-select form-select-sm"}
+TEXT = {"class": "form-control form-control-sm"}
+
+# Filters that are not a single status but what people ask for.
+STATUS_SHORTCUTS = [
+    ("open", _("进行中（审核或待交付）")),
+    ("overdue", _("已超时未交付")),
+    ("breached", _("超时交付（未认定免责）")),
+    ("extension", _("延期待审批")),
+]
+
+
+def _local_datetime_field(label: str) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        required=False,
+        input_formats=LOCAL_INPUT_FORMATS,
+        widget=forms.DateTimeInput(attrs={**TEXT, "type": "datetime-local"}),
+    )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several attachments from one ``<input type=file multiple>``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"class": "form-control"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class RequestForm(forms.Form):
+    """The ticket header; contract and kind come with the page, lines from the formset."""
+
+    system = forms.ModelChoiceField(
+        label=_("业务系统"),
+        queryset=BusinessSystem.objects.none(),
+        required=False,
+        empty_label=_("（新建业务系统）"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    system_name = forms.CharField(
+        label=_("新系统名称"),
+        max_length=120,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"class": "form-control", "placeholder": _("如：不动产登记系统")}
+        ),
+    )
+    reason = forms.CharField(
+        label=_("申请理由"),
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}),
+    )
+    attachments = MultipleFileField(
+        label=_("附件"),
+        required=False,
+        help_text=_("可多选；PDF、Office 文档、图片、TXT 或 ZIP，每个不超过 10 MB。"),
+    )
+
+    def __init__(self, *args: Any, department_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["system"].queryset = BusinessSystem.objects.filter(
+            department_id=department_id
+        ).order_by("name")
+
+
+class LineForm(forms.Form):
+    """One line; which fields exist depends on the ticket kind."""
+
+    resource = forms.TypedChoiceField(label=_("现有资源"), coerce=int, required=False)
+    catalog_item = forms.TypedChoiceField(label=_("目录项"), coerce=int, required=False)
+    quantity = forms.IntegerField(
+        label=_("数量"),
+        min_value=1,
+        required=False,
+        widget=forms.NumberInput(attrs={**TEXT, "min": 1, "inputmode": "numeric"}),
+    )
+    note = forms.CharField(
+        label=_("备注"), max_length=200, required=False, widget=forms.TextInput(attrs=TEXT)
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        kind: str,
+        item_choices: list[tuple[Any, str]],
+        resource_choices: list[tuple[Any, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        # The choices are built once per page by the view (not one query per row).
+        item_empty = _("（不变）") if kind == RequestKind.CHANGE else _("请选择目录项")
+        self.fields["catalog_item"].choices = [("", item_empty), *item_choices]
+        self.fields["catalog_item"].widget.attrs.update(SELECT)
+        self.fields["resource"].choices = [("", _("请选择资源")), *resource_choices]
+        self.fields["resource"].widget.attrs.update(SELECT)
+        if kind == RequestKind.NEW:
+            del self.fields["resource"]
+        elif kind == RequestKind.CHANGE:
+            self.fields["catalog_item"].label = _("变更后规格")
+            self.fields["quantity"].label = _("变更后数量")
+        else:
+            del self.fields["catalog_item"]
+            del self.fields["quantity"]
+
+    def is_blank(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return not any(data.get(name) for name in ("resource", "catalog_item", "quantity", "note"))
+
+
+LineFormSet = forms.formset_factory(LineForm, extra=0)
+
+
+# ---------------------------------------------------------------- actions
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(label=_("意见"), required=False, max_length=2000)
+
+
+class ExtensionForm(forms.Form):
+    reason = forms.CharField(label=_("延期理由"), required=False, max_length=2000)
+    expected_completion = _local_datetime_field(_("预计完成时间"))
+
+
+class ExtensionDecideForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("审批结论"),
+        choices=[("approve", _("批准延期")), ("reject", _("不批准"))],
+        required=False,
+    )
+    comment = forms.CharField(label=_("审批意见"), required=False, max_length=2000)
+
+
+class DeliverForm(forms.Form):
+    delivered_at = _local_datetime_field(_("交付时间"))
+
+
+class ExemptForm(forms.Form):
+    reason = forms.CharField(label=_("认定理由"), required=False, max_length=2000)
+
+
+# ---------------------------------------------------------------- list filters
+
+
+class _FilterForm(forms.Form):
+    """GET filters; a value that doesn't parse is ignored rather than reported."""
+
+    def __init__(
+        self,
+        *args: Any,
+        contracts: list[tuple[Any, str]] | None = None,
+        departments: list[tuple[Any, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if "contract" in self.fields:
+            self.fields["contract"].choices = [("", _("全部合同")), *(contracts or [])]
+        if "department" in self.fields:
+            if departments is None:
+                del self.fields["department"]
+            else:
+                self.fields["department"].choices = [("", _("全部使用单位")), *departments]
+
+    def value(self, name: str) -> Any:
+        if not self.is_bound:
+            return None
+        self.is_valid()
+        return self.cleaned_data.get(name) if name not in self.errors else None
+
+
+class RequestFilterForm(_FilterForm):
+    status = forms.ChoiceField(
+        label=_("状态"),
+        required=False,
+        choices=[("", _("全部状态")), *RequestStatus.choices, *STATUS_SHORTCUTS],
+        widget=forms.Select(attrs=SELECT),
+    )
+    kind = forms.ChoiceField(
+        label=_("类型"),
+        required=False,
+        choices=[("", _("全部类型")), *RequestKind.choices],
+        widget=forms.Select(attrs=SELECT),
+    )
+    contract = forms.TypedChoiceField(
+        label=_("合同"), coerce=int, required=False, widget=forms.Select(attrs=SELECT)
+    )
+    department = forms.TypedChoiceField(
+        label=_("使用单位"), coerce=int, required=False, widget=forms.Select(attrs=SELECT)
+    )
+    q = forms.CharField(
+        label=_("工单号或系统"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={**TEXT, "placeholder": _("工单号或业务系统")}),
+    )
+    date_from = forms.DateField(
+        label=_("创建日期自"),
+        required=False,
+        widget=forms.DateInput(attrs={**TEXT, "type": "date"}),
+    )
+    date_to = forms.DateField(
+        label=_("至"), required=False, widget=forms.DateInput(attrs={**TEXT, "type": "date"})
+    )
+
+
+class ReviewFilterForm(RequestFilterForm):
+    status = None
+    date_from = None
+    date_to = None
+
+
+class DeliveryFilterForm(_FilterForm):
+    contract = forms.TypedChoiceField(
+        label=_("合同"), coerce=int, required=False, widget=forms.Select(attrs=SELECT)
+    )
+    department = forms.TypedChoiceField(
+        label=_("使用单位"), coerce=int, required=False, widget=forms.Select(attrs=SELECT)
+    )
+    overdue = forms.BooleanField(
+        label=_("只看已超时"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+
+class ResourceFilterForm(_FilterForm):
+    contract = forms.TypedChoiceField(
+        label=_("合同"), coerce=int, required=False, widget=forms.Select(attrs=SELECT)
+    )
+    department = forms.TypedChoiceField(
+        label=_("使用单位"), coerce=int, required=False, widget=forms.Select(attrs=SELECT)
+    )
+    system = forms.CharField(
+        label=_("业务系统"),
+        required=False,
+        max_length=120,
+        widget=forms.TextInput(attrs={**TEXT, "placeholder": _("业务系统")}),
+    )
+    status = forms.ChoiceField(
+        label=_("状态"),
+        required=False,
+        choices=[("", _("全部状态")), *ResourceStatus.choices],
+        widget=forms.Select(attrs=SELECT),
+    )
+    item = forms.CharField(
+        label=_("目录编码"),
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={**TEXT, "placeholder": _("如 ecs.general.vcpu")}),
+    )
