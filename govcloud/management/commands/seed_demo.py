@@ -10,6 +10,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         logins = seed_core()
+        from requests_app.demo import seed_tickets
+
+        tickets = seed_tickets()
+        self.stdout.write(f"演示工单：新建 {tickets} 张（已有则跳过）。")
         self.stdout.write(
             self.style.SUCCESS("演示数据已就绪。所有演示账号的密码：" + DEMO_PASSWORD)
         )
