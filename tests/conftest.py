@@ -33,6 +33,19 @@ def build_world() -> World:
 
 
 @pytest.fixture(autouse=True)
+def _celery_eager(request):
+    """Tasks run in the test's process and transaction, also when CI points at a real broker;
+    only tests marked ``worker`` talk to a worker process."""
+    from govcloud.celery import app
+
+    previous = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager = request.node.get_closest_marker("worker") is None
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture(autouse=True)
 def _fresh_calendar_cache():
     """Cached calendars must not outlive the rollback of the test that filled them."""
     from sla.calendar import reset_cache

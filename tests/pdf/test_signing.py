@@ -1,0 +1,288 @@
+"""PAdES multi-party signing: dev CA, signing in order, and detection of later changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+import time_machine
+from cryptography import x509
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import CommandError, call_command
+from django.utils.safestring import mark_safe
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+from govcloud.models import OrganizationKind
+from govcloud.pdf.render import TABLE_TEMPLATE, render_pdf
+from govcloud.pdf.signing import (
+    DEV_P12_PASSPHRASE,
+    PASSPHRASE_ENV,
+    InvalidPdf,
+    SigningError,
+    SigningKeyMissing,
+    create_dev_ca,
+    load_signer,
+    prepare_signature_fields,
+    sha256_hex,
+    sign_pdf,
+    signer_for,
+    verify_pdf,
+)
+from tests.factories import DepartmentFactory, OrganizationFactory
+
+PARTIES = [
+    ("org-1", "浪潮软件科技有限公司"),  # vendor submits
+    ("org-2", "河南华建工程监理有限公司"),  # supervisor confirms
+    ("org-3", "焦作市政务服务和大数据管理局"),  # bureau confirms last
+]
+FIELDS = ["vendor", "supervisor", "bureau"]
+
+
+@pytest.fixture(scope="module")
+def ca_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("signing")
+    create_dev_ca(directory, PARTIES)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def trust_roots(ca_dir: Path) -> list[x509.Certificate]:
+    return x509.load_pem_x509_certificates((ca_dir / "ca.pem").read_bytes())
+
+
+@pytest.fixture(scope="module")
+def unsigned_pdf() -> bytes:
+    pdf = render_pdf(
+        TABLE_TEMPLATE,
+        {
+            "report_title": "焦作市政务云服务合同（JZ-2026）",
+            "report_subtitle": "2026年3月",
+            "header_html": mark_safe("<h1>政务云服务费用月度结算单</h1>"),
+            "columns": [],
+        },
+    )
+    return prepare_signature_fields(pdf, FIELDS)
+
+
+def sign_as(pdf: bytes, ca_dir: Path, key: str, field: str) -> bytes:
+    signer = load_signer(ca_dir / f"{key}.p12", DEV_P12_PASSPHRASE)
+    return sign_pdf(
+        pdf, signer=signer, field_name=field, reason="确认月度结算单", location="焦作", name=field
+    )
+
+
+@pytest.fixture(scope="module")
+def fully_signed(unsigned_pdf: bytes, ca_dir: Path) -> list[bytes]:
+    """The PDF after each of the three signatures, in order."""
+    versions = []
+    pdf = unsigned_pdf
+    for (key, _), field in zip(PARTIES, FIELDS, strict=True):
+        pdf = sign_as(pdf, ca_dir, key, field)
+        versions.append(pdf)
+    return versions
+
+
+def test_three_parties_sign_in_order_and_each_signature_holds(
+    unsigned_pdf: bytes, fully_signed: list[bytes], trust_roots: list[x509.Certificate]
+):
+    # Each signature is an incremental update: the previous version is a byte prefix.
+    previous = unsigned_pdf
+    for version in fully_signed:
+        assert version.startswith(previous)
+        previous = version
+
+    reports = verify_pdf(fully_signed[-1], trust_roots=trust_roots)
+
+    assert [r.field_name for r in reports] == FIELDS
+    assert [r.signer_common_name for r in reports] == [name for _, name in PARTIES]
+    assert [r.signer_organization for r in reports] == [name for _, name in PARTIES]
+    assert all(r.intact and r.valid and r.trusted and r.ok for r in reports)
+    assert [r.coverage for r in reports] == ["ENTIRE_REVISION", "ENTIRE_REVISION", "ENTIRE_FILE"]
+    assert [r.modification_level for r in reports] == ["FORM_FILLING", "FORM_FILLING", "NONE"]
+
+
+def test_partially_signed_pdf_lists_only_the_signatures_so_far(
+    fully_signed: list[bytes], trust_roots: list[x509.Certificate]
+):
+    reports = verify_pdf(fully_signed[0], trust_roots=trust_roots)
+
+    assert [(r.field_name, r.ok) for r in reports] == [("vendor", True)]
+
+
+def test_signing_time_comes_from_the_clock(
+    unsigned_pdf: bytes, ca_dir: Path, trust_roots: list[x509.Certificate]
+):
+    moment = datetime.now(UTC).replace(microsecond=0) + timedelta(days=20)
+    with time_machine.travel(moment, tick=False):
+        signed = sign_as(unsigned_pdf, ca_dir, "org-1", "vendor")
+        [report] = verify_pdf(signed, trust_roots=trust_roots)
+
+    assert report.signing_time == moment
+    assert report.ok
+
+
+def test_a_flipped_byte_in_signed_content_is_detected(
+    fully_signed: list[bytes], trust_roots: list[x509.Certificate]
+):
+    pdf = bytearray(fully_signed[-1])
+    # Inside the first content stream of the original revision: covered by every signature.
+    position = pdf.index(b"stream\n") + len(b"stream\n") + 10
+    pdf[position] ^= 0x01
+
+    reports = verify_pdf(bytes(pdf), trust_roots=trust_roots)
+
+    assert len(reports) == 3
+    assert not any(r.intact or r.ok for r in reports)
+
+
+def test_a_later_change_of_page_content_is_detected(
+    fully_signed: list[bytes], trust_roots: list[x509.Certificate]
+):
+    # An attacker appends a well-formed incremental update drawing over page 1.
+    writer = IncrementalPdfFileWriter(BytesIO(fully_signed[-1]))
+    overlay = writer.add_object(generic.StreamObject(stream_data=b"0 0 1 rg 50 700 200 40 re f"))
+    writer.add_stream_to_page(0, overlay)
+    output = BytesIO()
+    writer.write(output)
+
+    reports = verify_pdf(output.getvalue(), trust_roots=trust_roots)
+
+    # The signed bytes are untouched (intact, valid), yet no signature holds any more.
+    assert all(r.intact and r.valid and r.trusted for r in reports)
+    assert [r.modification_level for r in reports] == ["OTHER", "OTHER", "OTHER"]
+    assert not any(r.ok for r in reports)
+
+
+def test_a_signature_from_another_ca_is_not_trusted(fully_signed: list[bytes], tmp_path: Path):
+    create_dev_ca(tmp_path, [("org-9", "冒充单位")])
+    other_root = x509.load_pem_x509_certificates((tmp_path / "ca.pem").read_bytes())
+
+    reports = verify_pdf(fully_signed[-1], trust_roots=other_root)
+
+    assert all(r.intact and not r.trusted and not r.ok for r in reports)
+
+
+def test_a_field_signs_once_and_must_exist(fully_signed: list[bytes], ca_dir: Path):
+    with pytest.raises(SigningError):
+        sign_as(fully_signed[-1], ca_dir, "org-1", "vendor")
+    with pytest.raises(SigningError):
+        sign_as(fully_signed[-1], ca_dir, "org-1", "auditor")
+
+
+def test_fields_cannot_be_added_once_signed(fully_signed: list[bytes]):
+    with pytest.raises(SigningError, match="already signed"):
+        prepare_signature_fields(fully_signed[0], ["auditor"])
+
+
+def test_a_certifying_first_signature_still_allows_the_later_ones(
+    unsigned_pdf: bytes, ca_dir: Path, trust_roots: list[x509.Certificate]
+):
+    vendor = load_signer(ca_dir / "org-1.p12", DEV_P12_PASSPHRASE)
+    certified = sign_pdf(
+        unsigned_pdf,
+        signer=vendor,
+        field_name="vendor",
+        reason="提交结算单",
+        location="焦作",
+        name="乙方",
+        certify=True,
+    )
+    signed = sign_as(certified, ca_dir, "org-2", "supervisor")
+
+    reports = verify_pdf(signed, trust_roots=trust_roots)
+
+    assert [(r.field_name, r.docmdp_ok, r.ok) for r in reports] == [
+        ("vendor", True, True),
+        ("supervisor", True, True),
+    ]
+
+
+def test_garbage_is_not_a_pdf(trust_roots: list[x509.Certificate]):
+    with pytest.raises(InvalidPdf):
+        verify_pdf(b"%PDF-1.7 not really", trust_roots=trust_roots)
+
+
+def test_sha256_hex_fingerprints_the_bytes():
+    assert sha256_hex(b"") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def test_create_dev_ca_is_idempotent(tmp_path: Path):
+    first = create_dev_ca(tmp_path, [("org-1", "甲方")])
+    ca_pem = (tmp_path / "ca.pem").read_bytes()
+    party_p12 = (tmp_path / "org-1.p12").read_bytes()
+
+    second = create_dev_ca(tmp_path, [("org-1", "甲方"), ("org-2", "乙方")])
+
+    assert [p.name for p in first] == ["ca.pem", "ca-key.pem", "org-1.p12"]
+    assert [p.name for p in second] == ["org-2.p12"]
+    assert (tmp_path / "ca.pem").read_bytes() == ca_pem
+    assert (tmp_path / "org-1.p12").read_bytes() == party_p12
+    assert (tmp_path / "org-1.p12").stat().st_mode & 0o077 == 0  # private key: owner only
+
+    forced = create_dev_ca(tmp_path, [("org-1", "甲方")], force=True)
+    assert [p.name for p in forced] == ["ca.pem", "ca-key.pem", "org-1.p12"]
+    assert (tmp_path / "ca.pem").read_bytes() != ca_pem
+
+
+def test_signer_for_reads_signing_dir_and_passphrase(
+    settings, ca_dir: Path, monkeypatch: pytest.MonkeyPatch
+):
+    settings.SIGNING_DIR = ca_dir
+    settings.DEBUG = False
+    monkeypatch.setenv(PASSPHRASE_ENV, DEV_P12_PASSPHRASE.decode())
+
+    signer = signer_for("org-2")
+
+    assert signer.signing_cert.subject.native["common_name"] == "河南华建工程监理有限公司"
+    with pytest.raises(SigningKeyMissing, match="create_dev_ca"):
+        signer_for("org-404")
+    with pytest.raises(ValueError, match="Invalid signing key"):
+        signer_for("../ca")
+    monkeypatch.setenv(PASSPHRASE_ENV, "wrong")
+    with pytest.raises(SigningKeyMissing, match="wrong passphrase"):
+        signer_for("org-2")
+    monkeypatch.delenv(PASSPHRASE_ENV)
+    with pytest.raises(ImproperlyConfigured):
+        signer_for("org-2")  # production never falls back to the dev passphrase
+
+
+@pytest.mark.django_db
+def test_create_dev_ca_command_issues_a_key_per_party(
+    settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+):
+    settings.SIGNING_DIR = tmp_path
+    settings.DEBUG = True
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    vendor = OrganizationFactory(kind=OrganizationKind.VENDOR, name="浪潮软件科技有限公司")
+    auditor = OrganizationFactory(kind=OrganizationKind.AUDITOR, name="某审计事务所")
+    department = DepartmentFactory()
+
+    call_command("create_dev_ca")
+
+    for org in (vendor, auditor, department.parent):
+        assert (tmp_path / f"org-{org.pk}.p12").exists()
+    assert not (tmp_path / f"org-{department.pk}.p12").exists()  # departments do not sign
+    assert signer_for(f"org-{vendor.pk}").signing_cert.subject.native == {
+        "country_name": "CN",
+        "organization_name": "浪潮软件科技有限公司",
+        "common_name": "浪潮软件科技有限公司",
+    }
+    assert "已创建" in capsys.readouterr().out
+
+    call_command("create_dev_ca")
+    output = capsys.readouterr().out
+    assert "已创建" not in output
+    assert f"org-{vendor.pk}.p12 已存在" in output
+
+
+@pytest.mark.django_db
+def test_create_dev_ca_command_refuses_production(settings, tmp_path: Path):
+    settings.SIGNING_DIR = tmp_path
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="--force-production-dev-ca"):
+        call_command("create_dev_ca")
+    assert not (tmp_path / "ca.pem").exists()
