@@ -1,9 +1,11 @@
-"""Priced catalogs of each contract; inventory and statements build on them."""
+"""Billing data: priced catalogs, the resource inventory, monthly statements with their
+versions, sign-offs, disputes and department bills, and the settlement (deductions, payments)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -166,3 +168,636 @@ class ResourceChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_id}: {self.quantity} @ {self.delivered_at:%Y-%m-%d %H:%M}"
+
+
+# =============================================================================== statements
+
+
+class ImmutableRecordError(PermissionError):
+    """A write to a record that the contract says can no longer change (a signed statement,
+    a sign-off, a department bill). Services refuse earlier with an ``ApplicationError``; this
+    is the backstop for code that bypasses them (shell, admin, a stray ``update()``)."""
+
+
+class StatementStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交，待签认")
+    DISPUTED = "disputed", _("有异议，退回乙方")
+    ESCALATED = "escalated", _("争议已提交审计")
+    SIGNED = "signed", _("已签认")
+    SUPERSEDED = "superseded", _("已被更正版本取代")
+
+
+#: A signed statement is frozen; the only write it accepts is becoming superseded.
+FROZEN_STATUSES = frozenset({StatementStatus.SIGNED, StatementStatus.SUPERSEDED})
+
+#: The one transition table of a statement version (checked by ``govcloud.workflow``).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    StatementStatus.DRAFT: frozenset({StatementStatus.SUBMITTED}),
+    StatementStatus.SUBMITTED: frozenset({StatementStatus.DISPUTED, StatementStatus.SIGNED}),
+    StatementStatus.DISPUTED: frozenset({StatementStatus.ESCALATED}),
+    # The auditor's decision: the vendor's figures stand (back to sign-off, or signed when
+    # nobody else is pending), or the dispute stands (the vendor issues a new version).
+    StatementStatus.ESCALATED: frozenset(
+        {StatementStatus.SUBMITTED, StatementStatus.SIGNED, StatementStatus.DISPUTED}
+    ),
+    StatementStatus.SIGNED: frozenset({StatementStatus.SUPERSEDED}),
+    StatementStatus.SUPERSEDED: frozenset(),
+}
+
+_SUPERSEDE_FIELDS = frozenset({"status", "superseded_at"})
+
+
+class StatementQuerySet(models.QuerySet):
+    """Bulk writes may not touch statements past the draft stage."""
+
+    def update(self, **kwargs):
+        if self.filter(status__in=FROZEN_STATUSES).exists():
+            raise ImmutableRecordError("已签认的月度服务资源统计表不能修改。")
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.exclude(status=StatementStatus.DRAFT).exists():
+            raise ImmutableRecordError("只有草稿状态的统计表可以删除。")
+        return super().delete()
+
+
+class Statement(models.Model):
+    """One version of a contract's monthly statement (月度服务资源统计表).
+
+    Every version is kept: a dispute makes the vendor issue a new version, a correction of a
+    signed statement is a new version that ``supersedes`` it. Totals are those of the engine
+    (``billing.services.engine``) at generation; the lines are frozen once submitted.
+    """
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("合同"), on_delete=models.PROTECT, related_name="statements"
+    )
+    year = models.PositiveSmallIntegerField(_("年"))
+    month = models.PositiveSmallIntegerField(_("月"))
+    version = models.PositiveSmallIntegerField(_("版本"), default=1)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=StatementStatus.choices, default=StatementStatus.DRAFT
+    )
+    supersedes = models.ForeignKey(
+        "self",
+        verbose_name=_("更正的已签认版本"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+    )
+    supersede_reason = models.TextField(_("更正原因"), blank=True)
+    due_date = models.DateField(_("提交期限"), help_text=_("次月第5个工作日。"))
+    due_provisional = models.BooleanField(
+        _("期限为暂定"), default=False, help_text=_("该年度法定节假日尚未载入，按周末推算。")
+    )
+    is_late = models.BooleanField(_("逾期提交"), default=False)
+    discount = models.DecimalField(_("折扣系数"), max_digits=6, decimal_places=4)
+    vat_rate = models.DecimalField(_("增值税率"), max_digits=5, decimal_places=4)
+    subtotal = models.DecimalField(_("小计（元）"), max_digits=14, decimal_places=2)
+    total = models.DecimalField(_("结算金额（元）"), max_digits=14, decimal_places=2)
+    vat = models.DecimalField(_("其中增值税（元）"), max_digits=14, decimal_places=2)
+    generated_at = models.DateTimeField(_("生成时间"))
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("生成人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提交人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    disputed_at = models.DateTimeField(_("最近异议时间"), null=True, blank=True)
+    dispute_opened_at = models.DateTimeField(
+        _("争议开始时间"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "本月争议的起算时间（跨版本连续的争议从第一次异议起算），超过3个工作日提交审计。"
+        ),
+    )
+    signed_at = models.DateTimeField(_("签认完成时间"), null=True, blank=True)
+    superseded_at = models.DateTimeField(_("被取代时间"), null=True, blank=True)
+
+    objects = StatementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("月度服务资源统计表")
+        verbose_name_plural = _("月度服务资源统计表")
+        ordering = ["contract", "-year", "-month", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "year", "month", "version"],
+                name="statement_version_unique",
+            ),
+            # At most one valid signed version and one draft per contract and month.
+            models.UniqueConstraint(
+                fields=["contract", "year", "month"],
+                condition=Q(status="signed"),
+                name="statement_one_signed_per_month",
+            ),
+            models.UniqueConstraint(
+                fields=["contract", "year", "month"],
+                condition=Q(status="draft"),
+                name="statement_one_draft_per_month",
+            ),
+            models.CheckConstraint(
+                condition=Q(month__gte=1) & Q(month__lte=12),
+                name="statement_month_valid",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="statement_version_positive"),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0) & Q(total__gte=0) & Q(vat__gte=0),
+                name="statement_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["signed", "superseded"]) | Q(signed_at__isnull=False),
+                name="statement_signed_has_signed_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(submitted_at__isnull=False),
+                name="statement_submitted_has_submitted_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(supersedes__isnull=True) | ~Q(supersede_reason=""),
+                name="statement_correction_has_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "dispute_opened_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.contract.code} {self.period} 第{self.version}版"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            if stored in FROZEN_STATUSES:
+                update_fields = kwargs.get("update_fields")
+                becomes_superseded = (
+                    stored == StatementStatus.SIGNED
+                    and self.status == StatementStatus.SUPERSEDED
+                    and update_fields is not None
+                    and set(update_fields) <= _SUPERSEDE_FIELDS
+                )
+                if not becomes_superseded:
+                    raise ImmutableRecordError("已签认的月度服务资源统计表不能修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
+        if stored is not None and stored != StatementStatus.DRAFT:
+            raise ImmutableRecordError("只有草稿状态的统计表可以删除。")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def period(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status in FROZEN_STATUSES
+
+
+def _refuse_unless_draft(statement_ids: set[int]) -> None:
+    if statement_ids and (
+        Statement.objects.filter(pk__in=statement_ids)
+        .exclude(status=StatementStatus.DRAFT)
+        .exists()
+    ):
+        raise ImmutableRecordError("统计表已提交或已签认，明细不能再修改。")
+
+
+class StatementLineQuerySet(models.QuerySet):
+    """Lines change only while their statement is a draft: what a party confirms is final."""
+
+    def update(self, **kwargs):
+        _refuse_unless_draft(set(self.values_list("statement_id", flat=True)))
+        return super().update(**kwargs)
+
+    def delete(self):
+        _refuse_unless_draft(set(self.values_list("statement_id", flat=True)))
+        return super().delete()
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        _refuse_unless_draft({obj.statement_id for obj in objs})
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, *args, **kwargs):
+        objs = list(objs)
+        _refuse_unless_draft({obj.statement_id for obj in objs})
+        return super().bulk_update(objs, *args, **kwargs)
+
+
+class StatementLine(models.Model):
+    """One resource and configuration segment in the month, rounded on its own (never merged).
+
+    Names, codes and prices are copied from the inventory at generation so that a signed
+    statement reads the same after a department is renamed or a price is corrected.
+    """
+
+    statement = models.ForeignKey(
+        Statement, verbose_name=_("统计表"), on_delete=models.CASCADE, related_name="lines"
+    )
+    position = models.PositiveIntegerField(_("序号"))
+    department = models.ForeignKey(
+        "govcloud.Organization",
+        verbose_name=_("使用单位"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    department_name = models.CharField(_("使用单位名称"), max_length=200)
+    system = models.ForeignKey(
+        "govcloud.BusinessSystem",
+        verbose_name=_("业务系统"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    system_name = models.CharField(_("业务系统名称"), max_length=120)
+    catalog_item = models.ForeignKey(
+        CatalogItem, verbose_name=_("目录项"), on_delete=models.PROTECT, related_name="+"
+    )
+    item_code = models.CharField(_("目录编码"), max_length=40)
+    item_name = models.CharField(_("服务名称"), max_length=200)
+    unit = models.CharField(_("计量单位"), max_length=20)
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("云资源"), on_delete=models.PROTECT, related_name="+"
+    )
+    quantity = models.PositiveIntegerField(_("数量"))
+    unit_price = models.DecimalField(_("单价（元）"), max_digits=12, decimal_places=2)
+    price_period = models.CharField(_("计价周期"), max_length=10, choices=PricePeriod.choices)
+    divisor = models.PositiveSmallIntegerField(_("折算天数"))
+    service_days = models.DecimalField(_("服务天数"), max_digits=6, decimal_places=1)
+    amount = models.DecimalField(_("金额（元）"), max_digits=14, decimal_places=2)
+    segment_start = models.DateTimeField(_("计费起"))
+    segment_end = models.DateTimeField(_("计费止"))
+
+    objects = StatementLineQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("统计表明细")
+        verbose_name_plural = _("统计表明细")
+        ordering = ["statement", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "position"], name="statement_line_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="statement_line_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(service_days__gt=0) & Q(amount__gte=0),
+                name="statement_line_days_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(segment_end__gt=models.F("segment_start")),
+                name="statement_line_segment_not_empty",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_code} × {self.quantity} · {self.service_days} 天 · {self.amount}"
+
+    def save(self, *args, **kwargs):
+        _refuse_unless_draft({self.statement_id})
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _refuse_unless_draft({self.statement_id})
+        return super().delete(*args, **kwargs)
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ImmutableRecordError("签认与争议记录只能追加，不能修改。")
+
+    def delete(self):
+        raise ImmutableRecordError("签认与争议记录只能追加，不能删除。")
+
+
+class AppendOnlyModel(models.Model):
+    """Rows that are evidence: written once, never changed or deleted."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and type(self).objects.filter(pk=self.pk).exists():
+            raise ImmutableRecordError("签认与争议记录只能追加，不能修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError("签认与争议记录只能追加，不能删除。")
+
+
+class SignoffAction(models.TextChoices):
+    CONFIRM = "confirm", _("确认")
+    DISPUTE = "dispute", _("提出异议")
+    #: The auditor's determination of an escalated dispute in the vendor's favour stands in
+    #: for the disputing party's confirmation (包头 §7.1.1: 由监理方委托第三方审计机构确定).
+    DETERMINE = "determine", _("审计确定")
+
+
+class ReauthMethod(models.TextChoices):
+    TOTP = "totp", _("动态验证码")
+    PASSWORD = "password", _("登录密码")
+
+
+class StatementSignoff(AppendOnlyModel):
+    """One party's act on one statement version: confirm, dispute, or the auditor's ruling."""
+
+    statement = models.ForeignKey(
+        Statement, verbose_name=_("统计表"), on_delete=models.PROTECT, related_name="signoffs"
+    )
+    party = models.ForeignKey(
+        "govcloud.ContractParty",
+        verbose_name=_("合同当事方"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    on_behalf_of = models.ForeignKey(
+        "govcloud.ContractParty",
+        verbose_name=_("代为确定的当事方"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("审计确定时，原提出异议的当事方。"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签认人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    action = models.CharField(_("操作"), max_length=10, choices=SignoffAction.choices)
+    comment = models.TextField(_("意见"), blank=True)
+    at = models.DateTimeField(_("时间"))
+    reauth_method = models.CharField(_("身份验证方式"), max_length=10, choices=ReauthMethod.choices)
+
+    class Meta:
+        verbose_name = _("统计表签认记录")
+        verbose_name_plural = _("统计表签认记录")
+        ordering = ["statement", "at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "party"],
+                condition=Q(action="confirm"),
+                name="signoff_one_confirmation_per_party",
+            ),
+            models.UniqueConstraint(
+                fields=["statement", "party"],
+                condition=Q(action="dispute"),
+                name="signoff_one_dispute_per_party",
+            ),
+            models.UniqueConstraint(
+                fields=["statement", "on_behalf_of"],
+                condition=Q(action="determine"),
+                name="signoff_one_determination_per_party",
+            ),
+            models.CheckConstraint(
+                condition=Q(action="determine", on_behalf_of__isnull=False)
+                | (~Q(action="determine") & Q(on_behalf_of__isnull=True)),
+                name="signoff_on_behalf_only_for_determination",
+            ),
+            models.CheckConstraint(
+                condition=~Q(action="dispute") | ~Q(comment=""),
+                name="signoff_dispute_has_comment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement} · {self.party.organization} · {self.get_action_display()}"
+
+
+class DisputeComment(AppendOnlyModel):
+    """A message in a statement's dispute thread, optionally about one line."""
+
+    statement = models.ForeignKey(
+        Statement, verbose_name=_("统计表"), on_delete=models.PROTECT, related_name="comments"
+    )
+    line = models.ForeignKey(
+        StatementLine,
+        verbose_name=_("明细"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="comments",
+    )
+    signoff = models.ForeignKey(
+        StatementSignoff,
+        verbose_name=_("所属异议"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="comments",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("作者"), on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(_("内容"))
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("争议留言")
+        verbose_name_plural = _("争议留言")
+        ordering = ["statement", "at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="dispute_comment_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author}: {self.text[:40]}"
+
+
+class EscalationDecision(models.TextChoices):
+    UPHOLD_VENDOR = "uphold_vendor", _("维持乙方统计结果")
+    UPHOLD_DISPUTE = "uphold_dispute", _("支持异议，乙方重新出具")
+
+
+class DisputeEscalation(models.Model):
+    """A dispute open more than 3 working days, handed to the auditor (包头 §7.1.1)."""
+
+    statement = models.ForeignKey(
+        Statement, verbose_name=_("统计表"), on_delete=models.PROTECT, related_name="escalations"
+    )
+    dispute = models.OneToOneField(
+        StatementSignoff,
+        verbose_name=_("异议"),
+        on_delete=models.PROTECT,
+        related_name="escalation",
+    )
+    disputing_party = models.ForeignKey(
+        "govcloud.ContractParty",
+        verbose_name=_("提出异议的当事方"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    opened_at = models.DateTimeField(_("争议开始时间"))
+    escalated_at = models.DateTimeField(_("提交审计时间"))
+    decision = models.CharField(
+        _("审计结论"), max_length=20, choices=EscalationDecision.choices, blank=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审计人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("结论时间"), null=True, blank=True)
+    comment = models.TextField(_("审计意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("争议审计")
+        verbose_name_plural = _("争议审计")
+        ordering = ["-escalated_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(decision="") & Q(decided_at__isnull=True))
+                | (~Q(decision="") & Q(decided_at__isnull=False)),
+                name="escalation_decision_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement} · {self.get_decision_display() or _('待审计')}"
+
+
+class DepartmentBill(AppendOnlyModel):
+    """A department's share of a signed statement (the bill e-mailed to it).
+
+    ``subtotal`` is the sum of its lines; ``total`` its share of the discounted statement total
+    and ``vat`` of the VAT, both allocated by largest remainder so that the bills of a
+    statement add up to its total and VAT to the fen (``billing.allocation``).
+    """
+
+    statement = models.ForeignKey(
+        Statement,
+        verbose_name=_("统计表"),
+        on_delete=models.PROTECT,
+        related_name="department_bills",
+    )
+    department = models.ForeignKey(
+        "govcloud.Organization",
+        verbose_name=_("使用单位"),
+        on_delete=models.PROTECT,
+        related_name="bills",
+    )
+    department_name = models.CharField(_("使用单位名称"), max_length=200)
+    subtotal = models.DecimalField(_("小计（元）"), max_digits=14, decimal_places=2)
+    total = models.DecimalField(_("应付金额（元）"), max_digits=14, decimal_places=2)
+    vat = models.DecimalField(_("其中增值税（元）"), max_digits=14, decimal_places=2)
+    lines_count = models.PositiveIntegerField(_("明细条数"))
+    created_at = models.DateTimeField(_("生成时间"))
+
+    class Meta:
+        verbose_name = _("使用单位账单")
+        verbose_name_plural = _("使用单位账单")
+        ordering = ["statement", "department_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "department"], name="department_bill_once_per_statement"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement} · {self.department_name} · {self.total}"
+
+
+# =============================================================================== settlement
+
+
+class DeductionSource(models.TextChoices):
+    MANUAL = "manual", _("人工录入")
+    SLA = "sla", _("服务水平考核")
+
+
+class Deduction(models.Model):
+    """An amount deducted from a settlement period's fees (包头 §7.1.2 服务要求考核扣款)."""
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("合同"), on_delete=models.PROTECT, related_name="deductions"
+    )
+    period_label = models.CharField(
+        _("结算期"), max_length=30, help_text=_("结算期标识，如 2025-06-20/2025-12-19。")
+    )
+    amount = models.DecimalField(_("扣款金额（元）"), max_digits=14, decimal_places=2)
+    reason = models.TextField(_("扣款原因"))
+    source = models.CharField(
+        _("来源"), max_length=10, choices=DeductionSource.choices, default=DeductionSource.MANUAL
+    )
+    sla_ref = models.CharField(_("考核依据"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("录入时间"))
+
+    class Meta:
+        verbose_name = _("考核扣款")
+        verbose_name_plural = _("考核扣款")
+        ordering = ["contract", "period_label", "created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="deduction_amount_positive"),
+            models.CheckConstraint(condition=~Q(reason=""), name="deduction_has_reason"),
+        ]
+        indexes = [models.Index(fields=["contract", "period_label"])]
+
+    def __str__(self) -> str:
+        return f"{self.contract.code} {self.period_label} −{self.amount}"
+
+
+class Payment(models.Model):
+    """Money the bureau paid the vendor, optionally against a contracted installment."""
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("合同"), on_delete=models.PROTECT, related_name="payments"
+    )
+    installment = models.ForeignKey(
+        "govcloud.Installment",
+        verbose_name=_("付款期次"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+    )
+    amount = models.DecimalField(_("付款金额（元）"), max_digits=14, decimal_places=2)
+    paid_on = models.DateField(_("付款日期"))
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        verbose_name = _("付款记录")
+        verbose_name_plural = _("付款记录")
+        ordering = ["contract", "paid_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.code} {self.paid_on} {self.amount}"

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -217,6 +218,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "inter
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "outbox-flush": {"task": "govcloud.outbox_flush", "schedule": 120.0},
     "delivery-clocks": {"task": "requests_app.check_delivery_clocks", "schedule": 600.0},
+    "billing-escalate-disputes": {
+        "task": "billing.escalate_disputes",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    "billing-statement-due": {
+        "task": "billing.statement_due_reminders",
+        "schedule": crontab(hour=8, minute=30),
+    },
 }
 
 REST_FRAMEWORK = {

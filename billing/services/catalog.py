@@ -1,4 +1,4 @@
-"""Writes to the billing app: catalog import (more services join as billing grows)."""
+"""Catalog import: a contract's priced service catalog from CSV, all rows or none."""
 
 from __future__ import annotations
 

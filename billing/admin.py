@@ -1,0 +1,215 @@
+"""Billing in the bureau's admin site: read-only views of statements, inventory and settlement.
+
+Nothing here writes. Statements change only through ``billing.services.statements`` (the
+portal and the API) and are immutable once signed; the admin must never offer a way around
+that, so every model below refuses add, change and delete — for the superuser too.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import (
+    Deduction,
+    DepartmentBill,
+    DisputeComment,
+    DisputeEscalation,
+    Payment,
+    Resource,
+    ResourceChange,
+    Statement,
+    StatementLine,
+    StatementSignoff,
+)
+from govcloud.admin_mixins import AUDIT, BUREAU_STAFF, RoleAdmin
+from govcloud.selectors import contract_ids_for_user
+
+
+class ReadOnlyMixin:
+    """No add, change or delete, whoever asks."""
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+
+class ScopedReadOnlyAdmin(ReadOnlyMixin, RoleAdmin):
+    """Bureau staff and the audit admin read what belongs to their contracts."""
+
+    view_roles = BUREAU_STAFF | AUDIT
+    contract_path = "contract"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(**{f"{self.contract_path}__in": contract_ids_for_user(request.user)})
+        )
+
+
+class SignoffInline(ReadOnlyInline):
+    model = StatementSignoff
+    fields = ["at", "party", "action", "on_behalf_of", "user", "reauth_method", "comment"]
+    readonly_fields = fields
+    ordering = ["at", "id"]
+
+
+class EscalationInline(ReadOnlyInline):
+    model = DisputeEscalation
+    fields = [
+        "disputing_party",
+        "opened_at",
+        "escalated_at",
+        "decision",
+        "decided_by",
+        "decided_at",
+        "comment",
+    ]
+    readonly_fields = fields
+    fk_name = "statement"
+
+
+class CommentInline(ReadOnlyInline):
+    model = DisputeComment
+    fields = ["at", "author", "line", "text"]
+    readonly_fields = fields
+    fk_name = "statement"
+
+
+class DepartmentBillInline(ReadOnlyInline):
+    model = DepartmentBill
+    fields = ["department_name", "lines_count", "subtotal", "total", "vat"]
+    readonly_fields = fields
+
+
+@admin.register(Statement)
+class StatementAdmin(ScopedReadOnlyAdmin):
+    list_display = [
+        "contract",
+        "period_display",
+        "version",
+        "status",
+        "total",
+        "due_date",
+        "is_late",
+        "submitted_at",
+        "signed_at",
+    ]
+    list_filter = ["status", "is_late", "contract", "year"]
+    search_fields = ["contract__code"]
+    list_select_related = ["contract"]
+    ordering = ["contract", "-year", "-month", "-version"]
+    readonly_fields = [
+        "contract",
+        "year",
+        "month",
+        "version",
+        "status",
+        "supersedes",
+        "supersede_reason",
+        "due_date",
+        "due_provisional",
+        "is_late",
+        "discount",
+        "vat_rate",
+        "subtotal",
+        "total",
+        "vat",
+        "generated_at",
+        "generated_by",
+        "submitted_at",
+        "submitted_by",
+        "disputed_at",
+        "dispute_opened_at",
+        "signed_at",
+        "superseded_at",
+        "lines_link",
+    ]
+    inlines = [SignoffInline, EscalationInline, CommentInline, DepartmentBillInline]
+
+    @admin.display(description=_("统计月份"), ordering="year")
+    def period_display(self, obj: Statement) -> str:
+        return obj.period
+
+    @admin.display(description=_("明细"))
+    def lines_link(self, obj: Statement) -> str:
+        url = reverse("admin:billing_statementline_changelist") + f"?statement__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("查看明细（%s 条）") % obj.lines.count())
+
+
+@admin.register(StatementLine)
+class StatementLineAdmin(ScopedReadOnlyAdmin):
+    contract_path = "statement__contract"
+    list_display = [
+        "statement",
+        "position",
+        "department_name",
+        "system_name",
+        "item_code",
+        "quantity",
+        "unit_price",
+        "service_days",
+        "amount",
+        "segment_start",
+        "segment_end",
+    ]
+    list_filter = ["statement__contract", "statement__status"]
+    search_fields = ["department_name", "system_name", "item_code"]
+    list_select_related = ["statement__contract"]
+    list_per_page = 200
+    readonly_fields = [f.name for f in StatementLine._meta.fields]
+
+
+class ResourceChangeInline(ReadOnlyInline):
+    model = ResourceChange
+    fields = ["delivered_at", "catalog_item", "quantity", "request", "note"]
+    readonly_fields = fields
+
+
+@admin.register(Resource)
+class ResourceAdmin(ScopedReadOnlyAdmin):
+    list_display = [
+        "id",
+        "contract",
+        "department",
+        "system",
+        "catalog_item",
+        "quantity",
+        "status",
+        "online_at",
+        "billing_starts_at",
+        "offline_at",
+    ]
+    list_filter = ["contract", "status"]
+    search_fields = ["vendor_ref", "department__name", "system__name", "catalog_item__code"]
+    list_select_related = ["contract", "department", "system", "catalog_item"]
+    readonly_fields = [f.name for f in Resource._meta.fields]
+    inlines = [ResourceChangeInline]
+
+
+@admin.register(Deduction)
+class DeductionAdmin(ScopedReadOnlyAdmin):
+    list_display = ["contract", "period_label", "amount", "source", "reason", "created_at"]
+    list_filter = ["contract", "source"]
+    readonly_fields = [f.name for f in Deduction._meta.fields]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ScopedReadOnlyAdmin):
+    list_display = ["contract", "installment", "amount", "paid_on", "note", "recorded_at"]
+    list_filter = ["contract"]
+    readonly_fields = [f.name for f in Payment._meta.fields]

@@ -1,0 +1,124 @@
+"""Who hears about a statement, and what the e-mail says (all through the outbox).
+
+The signed statement's PDF and the department bills are e-mailed by the PDF step, which
+listens to ``billing.signals.statement_signed``; these are the plain workflow notices.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from billing.models import Statement
+from govcloud.models import Organization, PartyRole, Role, User
+from govcloud.outbox import outbox_enqueue
+
+
+def organization_emails(organizations: list[Organization]) -> list[str]:
+    """Active staff of the organisations, and the organisations' own notice addresses."""
+    ids = [o.pk for o in organizations]
+    emails = [
+        e
+        for e in User.objects.filter(
+            organization_id__in=ids, is_active=True, role=Role.STAFF
+        ).values_list("email", flat=True)
+        if e
+    ]
+    return emails + [o.email for o in organizations if o.email]
+
+
+def party_emails(statement: Statement, *roles: str) -> list[str]:
+    parties = statement.contract.parties.select_related("organization").filter(role__in=roles)
+    return organization_emails([p.organization for p in parties])
+
+
+def _send(statement: Statement, event: str, recipients: list[str], subject: str, body: str) -> None:
+    portal = settings.PORTAL_BASE_URL.rstrip("/")
+    outbox_enqueue(
+        key=f"statement:{statement.pk}:{event}",
+        recipients=recipients,
+        subject=f"【政务云】{subject}",
+        body=f"{body}\n\n合同：{statement.contract.code} {statement.contract.name}\n"
+        f"统计月份：{statement.period}（第{statement.version}版）\n"
+        f"结算金额：{statement.total} 元\n\n平台地址：{portal}\n"
+        "\n—— 本邮件由政务云服务管理平台自动发送，请勿直接回复。",
+        contract=statement.contract,
+    )
+
+
+def notify_submitted(statement: Statement) -> None:
+    _send(
+        statement,
+        "submitted",
+        party_emails(statement, PartyRole.BUREAU, PartyRole.SUPERVISOR),
+        f"{statement.period} 月度服务资源统计表待签认",
+        "乙方已提交月度服务资源统计表，请核对后确认或提出异议。",
+    )
+
+
+def notify_disputed(statement: Statement, comment: str) -> None:
+    _send(
+        statement,
+        f"disputed:{statement.disputed_at.isoformat() if statement.disputed_at else ''}",
+        party_emails(statement, PartyRole.VENDOR),
+        f"{statement.period} 月度服务资源统计表被提出异议",
+        f"异议意见：{comment}\n请核实后重新出具统计表；争议超过3个工作日将提交第三方审计确定。",
+    )
+
+
+def notify_escalated(statement: Statement) -> None:
+    _send(
+        statement,
+        "escalated",
+        party_emails(statement, PartyRole.AUDITOR, PartyRole.SUPERVISOR, PartyRole.BUREAU),
+        f"{statement.period} 月度服务资源统计表争议已提交审计",
+        "争议已超过3个工作日，依合同约定提交第三方审计机构确定，请审计单位出具结论。",
+    )
+
+
+def notify_decided(statement: Statement, decision_label: str) -> None:
+    _send(
+        statement,
+        f"decided:{statement.escalations.count()}",
+        party_emails(statement, PartyRole.VENDOR, PartyRole.BUREAU, PartyRole.SUPERVISOR),
+        f"{statement.period} 月度服务资源统计表争议审计结论",
+        f"审计结论：{decision_label}。",
+    )
+
+
+def notify_signed(statement: Statement) -> None:
+    _send(
+        statement,
+        "signed",
+        party_emails(statement, PartyRole.BUREAU, PartyRole.VENDOR, PartyRole.SUPERVISOR),
+        f"{statement.period} 月度服务资源统计表已完成签认",
+        "各方已全部确认，统计表已签认生效，不可再修改。",
+    )
+
+
+def notify_due_today(statement_key: str, contract, period: str, due: str) -> None:
+    parties = contract.parties.select_related("organization").filter(role=PartyRole.VENDOR)
+    outbox_enqueue(
+        key=f"statement-due:{statement_key}",
+        recipients=organization_emails([p.organization for p in parties]),
+        subject=f"【政务云】{period} 月度服务资源统计表今日到期",
+        body=f"合同 {contract.code} {period} 的月度服务资源统计表提交期限为 {due}"
+        "（次月第5个工作日），"
+        "目前尚未提交，请于今日内生成并提交。\n"
+        "\n—— 本邮件由政务云服务管理平台自动发送，请勿直接回复。",
+        contract=contract,
+    )
+
+
+def notify_late(statement_key: str, contract, period: str, due: str) -> None:
+    parties = contract.parties.select_related("organization").filter(
+        role__in=[PartyRole.VENDOR, PartyRole.BUREAU, PartyRole.SUPERVISOR]
+    )
+    outbox_enqueue(
+        key=f"statement-late:{statement_key}",
+        recipients=organization_emails([p.organization for p in parties]),
+        subject=f"【政务云】{period} 月度服务资源统计表逾期未提交",
+        body=f"合同 {contract.code} {period} 的月度服务资源统计表提交期限为 {due}，乙方逾期未提交，"
+        "已记为逾期交付物。\n"
+        "\n—— 本邮件由政务云服务管理平台自动发送，请勿直接回复。",
+        contract=contract,
+    )

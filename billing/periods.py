@@ -1,0 +1,124 @@
+"""Settlement periods of a contract and which monthly statements each one settles.
+
+Pure module (no Django). The contracts:
+
+* 焦作 JZ-2026 §三.2: "服务费用按年度结算 … 每年12月份" — yearly, per calendar year. The
+  periods are the calendar years that meet the billing window [billing_from, service_end],
+  clipped to it: 2026-03-20…2026-12-31, 2027, 2028-01-01…2028-06-03.
+* 包头 BT-2025 §7.2.1(2): "本合同费用每半年核算付款" — half-yearly, in 6-month steps from the
+  service start: 2025-06-20…2025-12-19 and 2025-12-20…2026-06-19. Usage billed before the
+  service start (a billing window that opens earlier) belongs to the first period.
+
+A monthly statement covers a calendar month, which does not line up with a half-year that
+starts on the 20th. A month is settled in the period that contains its **last billed day**
+(the month's last day, or the service end): usage is paid after the fact (先用后付), and a
+month's statement only exists once the month is over, so e.g. December 2025 (12-01…12-31) is
+settled with the second Baotou half-year, not the first one that ended on 12-19.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+__all__ = [
+    "Cadence",
+    "SettlementPeriod",
+    "add_months",
+    "months_in_window",
+    "period_of_month",
+    "settlement_periods",
+]
+
+_ONE_DAY = timedelta(days=1)
+
+
+class Cadence(StrEnum):
+    """Values as stored in ``Contract.settlement_cadence``."""
+
+    YEARLY = "yearly"
+    HALF_YEARLY = "half_yearly"
+
+
+@dataclass(frozen=True)
+class SettlementPeriod:
+    """Days ``start`` … ``end`` (both included). ``key`` is stable and stored on deductions."""
+
+    index: int
+    start: date
+    end: date
+
+    @property
+    def key(self) -> str:
+        return f"{self.start.isoformat()}/{self.end.isoformat()}"
+
+    @property
+    def label(self) -> str:
+        return f"第{self.index}期（{self.start:%Y-%m-%d}至{self.end:%Y-%m-%d}）"
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day <= self.end
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, clamped to the end of a shorter month."""
+    years_ahead, month_index = divmod(day.month - 1 + months, 12)
+    year, month = day.year + years_ahead, month_index + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def settlement_periods(
+    *, cadence: str, billing_from: date, service_start: date, service_end: date
+) -> list[SettlementPeriod]:
+    """The contract's settlement periods, in order, covering [billing_from, service_end]."""
+    cadence = Cadence(cadence)
+    if service_end < billing_from or service_start < billing_from:
+        raise ValueError("billing_from must not be after the service start or end")
+    bounds: list[tuple[date, date]] = []
+    if cadence is Cadence.YEARLY:
+        for year in range(billing_from.year, service_end.year + 1):
+            bounds.append(
+                (max(billing_from, date(year, 1, 1)), min(service_end, date(year, 12, 31)))
+            )
+    else:
+        step = 0
+        start = billing_from
+        while start <= service_end:
+            step += 1
+            next_start = add_months(service_start, 6 * step)
+            end = min(service_end, next_start - _ONE_DAY)
+            if end >= start:
+                bounds.append((start, end))
+            start = max(start, next_start)
+    return [SettlementPeriod(index=i, start=s, end=e) for i, (s, e) in enumerate(bounds, start=1)]
+
+
+def months_in_window(*, billing_from: date, service_end: date) -> list[tuple[int, int]]:
+    """Every (year, month) that has at least one day in [billing_from, service_end]."""
+    months: list[tuple[int, int]] = []
+    year, month = billing_from.year, billing_from.month
+    while (year, month) <= (service_end.year, service_end.month):
+        months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def last_billed_day(year: int, month: int, *, service_end: date) -> date:
+    return min(date(year, month, calendar.monthrange(year, month)[1]), service_end)
+
+
+def period_of_month(
+    periods: list[SettlementPeriod], year: int, month: int, *, service_end: date
+) -> SettlementPeriod | None:
+    """The period that settles the month's statement (the one with its last billed day)."""
+    day = last_billed_day(year, month, service_end=service_end)
+    return next((p for p in periods if day in p), None)
+
+
+def billed_days_in_month(year: int, month: int, *, billing_from: date, service_end: date) -> int:
+    """Calendar days of the month inside [billing_from, service_end] (for forecasts)."""
+    first = max(date(year, month, 1), billing_from)
+    last = last_billed_day(year, month, service_end=service_end)
+    return max(0, (last - first).days + 1)

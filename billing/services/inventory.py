@@ -1,0 +1,353 @@
+"""Inventory import: resources already in service, loaded from CSV (DESIGN §8).
+
+Columns ``department,system,item,quantity,online_at,offline_at,billing_starts_at``; times are
+local ``YYYY-MM-DD HH:MM`` (Asia/Shanghai); an empty cell means none. All rows or none: every
+bad row is reported by its line number and nothing is saved.
+
+When ``billing_starts_at`` is empty, billing starts at ``online_at`` — except during a new
+system's free test period (包头 §5.1.2: "原则上测试期为1个月，测试期间不计费"). A system is *new*
+when the inventory holds no resource of it before this import (the same test as a ticket
+delivery uses); its test period starts at the earliest ``online_at`` of its rows in the file
+and lasts ``contract.test_period_months`` (``pricing.test_period_end``). Rows of a new system
+that go online inside that period start billing when it ends; later rows bill from their own
+``online_at``. A ``billing_starts_at`` given in the file always wins.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from billing.models import CatalogItem, Resource, ResourceChange, ResourceStatus
+from billing.pricing import BUSINESS_TZ, test_period_end
+from govcloud.audit import audit_log
+from govcloud.exceptions import ActionForbidden, ApplicationError
+from govcloud.models import (
+    BusinessSystem,
+    Contract,
+    Organization,
+    OrganizationKind,
+    PartyRole,
+    Role,
+    User,
+)
+
+__all__ = ["INVENTORY_COLUMNS", "InventoryImportResult", "inventory_import"]
+
+INVENTORY_COLUMNS = (
+    "department",
+    "system",
+    "item",
+    "quantity",
+    "online_at",
+    "offline_at",
+    "billing_starts_at",
+)
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+IMPORT_NOTE = "库存导入"
+
+
+@dataclass(frozen=True)
+class InventoryImportResult:
+    resources_created: int
+    departments_created: list[str]
+    systems_created: list[str]
+    test_period_rows: int
+
+
+@dataclass
+class _Row:
+    line_no: int
+    department: str
+    system: str
+    item: CatalogItem
+    quantity: int
+    online_at: datetime
+    offline_at: datetime | None
+    billing_starts_at: datetime | None
+
+
+def _parse_time(value: str) -> datetime | None:
+    """Local ``YYYY-MM-DD HH:MM`` → aware datetime; raises ValueError on anything else."""
+    if not value:
+        return None
+    return datetime.strptime(value, TIME_FORMAT).replace(tzinfo=BUSINESS_TZ)
+
+
+def _check_actor(actor: Any, contract: Contract) -> None:
+    """People: bureau staff or system admin, or vendor staff, of this contract. Commands and
+    data migrations pass a string actor (the operator on the server)."""
+    if not isinstance(actor, User):
+        return
+    if not actor.is_active:
+        raise ActionForbidden(_("账号已停用。"))
+    allowed = {
+        PartyRole.BUREAU: {Role.STAFF, Role.SYSTEM_ADMIN},
+        PartyRole.VENDOR: {Role.STAFF},
+    }
+    for party in contract.parties.all():
+        if party.organization_id == actor.organization_id and actor.role in allowed.get(
+            party.role, set()
+        ):
+            return
+    raise ActionForbidden(_("只有本合同的甲方或乙方人员可以导入资源清单。"))
+
+
+def _parse(text: str, items: dict[str, CatalogItem]) -> tuple[list[_Row], list[str]]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [c for c in INVENTORY_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        return [], [_("缺少列：%(cols)s") % {"cols": ", ".join(missing)}]
+    rows: list[_Row] = []
+    errors: list[str] = []
+    for line_no, raw in enumerate(reader, start=2):  # line 1 is the header
+        cell = {k: (raw.get(k) or "").strip() for k in INVENTORY_COLUMNS}
+        if not any(cell.values()):
+            continue  # a blank line
+        problems: list[str] = []
+        if not cell["department"]:
+            problems.append(_("使用单位为空"))
+        if not cell["system"]:
+            problems.append(_("业务系统为空"))
+        elif len(cell["system"]) > 120:
+            problems.append(_("业务系统名称超过120个字符"))
+        item = items.get(cell["item"])
+        if item is None:
+            problems.append(_("目录编码“%(code)s”不在本合同服务目录中") % {"code": cell["item"]})
+        try:
+            quantity = int(cell["quantity"])
+        except ValueError:
+            quantity = 0
+        if quantity <= 0:
+            problems.append(_("数量“%(q)s”不是正整数") % {"q": cell["quantity"]})
+        times: dict[str, datetime | None] = {}
+        labels = {
+            "online_at": _("上线时间"),
+            "offline_at": _("下线时间"),
+            "billing_starts_at": _("计费开始"),
+        }
+        for name, label in labels.items():
+            try:
+                times[name] = _parse_time(cell[name])
+            except ValueError:
+                problems.append(
+                    _("%(label)s“%(value)s”格式应为 YYYY-MM-DD HH:MM")
+                    % {"label": label, "value": cell[name]}
+                )
+                times[name] = None
+        online, offline, billing = (
+            times["online_at"],
+            times["offline_at"],
+            times["billing_starts_at"],
+        )
+        if not cell["online_at"]:
+            problems.append(_("上线时间为空"))
+        if online is not None:
+            if offline is not None and offline <= online:
+                problems.append(_("下线时间必须晚于上线时间"))
+            if billing is not None and billing < online:
+                problems.append(_("计费开始不得早于上线时间"))
+        if problems:
+            errors.append(
+                _("第 %(line)s 行：%(msg)s") % {"line": line_no, "msg": "；".join(problems)}
+            )
+            continue
+        if item is None or online is None:  # reported above; narrows the types
+            continue
+        rows.append(
+            _Row(
+                line_no=line_no,
+                department=cell["department"],
+                system=cell["system"],
+                item=item,
+                quantity=quantity,
+                online_at=online,
+                offline_at=offline,
+                billing_starts_at=billing,
+            )
+        )
+    if not rows and not errors:
+        errors.append(_("文件中没有资源行。"))
+    return rows, errors
+
+
+def _departments(
+    *,
+    actor: Any,
+    contract: Contract,
+    names: Iterable[str],
+    create: bool,
+    rows: list[_Row],
+) -> tuple[dict[str, Organization], list[str], list[str]]:
+    """The departments by name (created if allowed), the names created, and errors."""
+    bureau = contract.bureau
+    if bureau is None:
+        raise ApplicationError(_("合同没有甲方，无法确定使用单位。"))
+    wanted = sorted(set(names))
+    found = {o.name: o for o in Organization.objects.filter(name__in=wanted)}
+    first_line = {}
+    for row in rows:
+        first_line.setdefault(row.department, row.line_no)
+    errors: list[str] = []
+    created: list[str] = []
+    for name in wanted:
+        org = found.get(name)
+        line = first_line[name]
+        if org is None:
+            if not create:
+                errors.append(
+                    _(
+                        "第 %(line)s 行：使用单位“%(name)s”不存在"
+                        "（可使用 --create-departments 创建）"
+                    )
+                    % {"line": line, "name": name}
+                )
+                continue
+            org = Organization(name=name, kind=OrganizationKind.DEPARTMENT, parent=bureau)
+            org.full_clean()
+            org.save()
+            audit_log(
+                actor=actor,
+                action="organization.create",
+                obj=org,
+                after={"name": name, "kind": org.kind, "parent": bureau.pk, "via": "inventory"},
+                contract=contract,
+            )
+            found[name] = org
+            created.append(name)
+        elif org.kind != OrganizationKind.DEPARTMENT or org.parent_id != bureau.pk:
+            errors.append(
+                _("第 %(line)s 行：“%(name)s”不是本合同甲方下属的使用单位")
+                % {"line": line, "name": name}
+            )
+    return found, created, errors
+
+
+@transaction.atomic
+def inventory_import(
+    *, actor: Any, contract: Contract, csv_text: str, create_departments: bool = False
+) -> InventoryImportResult:
+    """Create the resources of a CSV inventory, each with its delivery as first change row.
+
+    Raises ApplicationError (``extra["errors"]``: one message per bad row, by line number)
+    and saves nothing when any row is wrong.
+    """
+    _check_actor(actor, contract)
+    items = {item.code: item for item in CatalogItem.objects.filter(contract=contract)}
+    rows, errors = _parse(csv_text, items)
+    if errors:
+        raise ApplicationError(_("资源清单导入失败，未做任何修改。"), extra={"errors": errors})
+
+    departments, departments_created, errors = _departments(
+        actor=actor,
+        contract=contract,
+        names=(row.department for row in rows),
+        create=create_departments,
+        rows=rows,
+    )
+    if errors:
+        # Departments created above roll back with the transaction.
+        raise ApplicationError(_("资源清单导入失败，未做任何修改。"), extra={"errors": errors})
+
+    systems: dict[tuple[int, str], BusinessSystem] = {
+        (s.department_id, s.name): s
+        for s in BusinessSystem.objects.filter(department__in=list(departments.values()))
+    }
+    with_resources = set(
+        Resource.objects.filter(system__in=list(systems.values())).values_list(
+            "system_id", flat=True
+        )
+    )
+    systems_created: list[str] = []
+    for row in rows:
+        department = departments[row.department]
+        key = (department.pk, row.system)
+        if key not in systems:
+            system = BusinessSystem(department=department, name=row.system)
+            system.full_clean()
+            system.save()
+            audit_log(
+                actor=actor,
+                action="business_system.create",
+                obj=system,
+                after={"department": department.pk, "name": row.system, "via": "inventory"},
+                contract=contract,
+            )
+            systems[key] = system
+            systems_created.append(f"{department.name} / {row.system}")
+
+    # Test periods of new systems start at their first go-live in the file.
+    months = contract.test_period_months
+    test_ends: dict[int, datetime] = {}
+    if months:
+        first_online: dict[int, datetime] = {}
+        for row in rows:
+            system = systems[(departments[row.department].pk, row.system)]
+            if system.pk in with_resources:
+                continue
+            if system.pk not in first_online or row.online_at < first_online[system.pk]:
+                first_online[system.pk] = row.online_at
+        test_ends = {pk: test_period_end(at, months) for pk, at in first_online.items()}
+
+    resources: list[Resource] = []
+    in_test_period = 0
+    for row in rows:
+        department = departments[row.department]
+        system = systems[(department.pk, row.system)]
+        billing_start = row.billing_starts_at
+        if billing_start is None:
+            billing_start = row.online_at
+            test_end = test_ends.get(system.pk)
+            if test_end is not None and row.online_at < test_end:
+                billing_start = test_end
+                in_test_period += 1
+        resources.append(
+            Resource(
+                contract=contract,
+                department=department,
+                system=system,
+                catalog_item=row.item,
+                quantity=row.quantity,
+                status=ResourceStatus.RELEASED if row.offline_at else ResourceStatus.ACTIVE,
+                online_at=row.online_at,
+                billing_starts_at=billing_start,
+                offline_at=row.offline_at,
+            )
+        )
+    Resource.objects.bulk_create(resources)
+    ResourceChange.objects.bulk_create(
+        ResourceChange(
+            resource=resource,
+            catalog_item=resource.catalog_item,
+            quantity=resource.quantity,
+            delivered_at=resource.online_at,
+            note=IMPORT_NOTE,
+        )
+        for resource in resources
+    )
+    audit_log(
+        actor=actor,
+        action="inventory.import",
+        obj=contract,
+        after={
+            "rows": len(rows),
+            "resources": [r.pk for r in resources],
+            "departments_created": departments_created,
+            "systems_created": systems_created,
+            "test_period_rows": in_test_period,
+        },
+        contract=contract,
+    )
+    return InventoryImportResult(
+        resources_created=len(resources),
+        departments_created=departments_created,
+        systems_created=systems_created,
+        test_period_rows=in_test_period,
+    )

@@ -1,0 +1,955 @@
+"""The monthly statement workflow (月度服务资源统计表, DESIGN §4): generate, submit, confirm or
+dispute, escalate, decide, sign, supersede.
+
+Every function here is the only way its step happens — the portal, the API, the admin and
+Celery all call it — and each one checks the actor's party and role, the state transition
+(``TRANSITIONS`` via ``govcloud.workflow.check_transition``), locks the statement, audits and
+notifies after commit.
+
+Decisions the design left open, with the contract text they rest on:
+
+* **The vendor's submission is its confirmation.** It is recorded as the vendor's
+  ``StatementSignoff`` (re-authenticated like every other), so the sign-off table and the PDF
+  show every party. The other sign-off parties (``contract.signoff_parties`` without the
+  vendor) then confirm **in their sign-off order** (包头: bureau, then supervisor — "由甲乙双方
+  会同第三方监理共同确认并签字盖章"), so the PDF's signatures are applied in a fixed order.
+  Any of them that has not confirmed yet may dispute at any time.
+* **Disputes and versions.** A dispute sends the version back to the vendor (``disputed``);
+  the vendor answers with a new version computed from the (corrected) inventory, and the
+  disputed one stays readable and unchanged. A draft has no legal weight and is recomputed in
+  place when the vendor generates again.
+* **Escalation** (包头 §7.1.1: "如争议超过3个工作日，由监理方委托第三方审计机构确定"). A dispute is
+  open while the disputed version is the month's latest (the vendor has not answered with a
+  new version). When a dispute follows straight on from a dispute of the previous version,
+  the clock keeps running from the first one, so re-issuing unchanged figures cannot keep a
+  disagreement from the auditor. Once more than 3 working days have passed
+  (``working_days_between(dispute day, today) > 3``, the dispute day not counted), the daily
+  task escalates it to the auditor party. A contract without an auditor party (焦作: disputes
+  are settled by negotiation, §十三.1) is never escalated.
+* **The auditor's decision closes it** ("确定"): *uphold_vendor* — the vendor's figures stand;
+  the auditor's determination is recorded as a sign-off in place of the disputing party's
+  confirmation (``action=determine``, ``on_behalf_of``), and the version continues to
+  sign-off (or is signed when nobody else is pending). *uphold_dispute* — the dispute stands;
+  the version stays disputed for good and the vendor issues a corrected version.
+* **Signed** when every sign-off party has confirmed (or been determined for). The version is
+  then immutable (model guards too), its department bills are created (largest remainder,
+  ``billing.allocation``), and ``billing.signals.statement_signed`` is sent on commit.
+* **Corrections** of a signed statement are a new version that ``supersedes`` it, with a
+  reason. The signed version stays valid until the correction is itself signed; only then is
+  it marked ``superseded`` (settlement always counts exactly one signed version per month).
+* **Due date** = the 5th working day of the next month (包头 §7.1.1 "在每月前5个工作日内");
+  computed on weekends only and flagged provisional when that year's calendar is missing.
+  A month's lateness is decided by its first submission (later versions answer disputes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Exists, Min, OuterRef, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing import notifications, pricing
+from billing.allocation import split_statement
+from billing.models import (
+    TRANSITIONS,
+    DepartmentBill,
+    DisputeComment,
+    DisputeEscalation,
+    EscalationDecision,
+    SignoffAction,
+    Statement,
+    StatementLine,
+    StatementSignoff,
+    StatementStatus,
+)
+from billing.services.engine import (
+    ComputedLine,
+    ComputedStatement,
+    compute_statement,
+    month_billing_bounds,
+)
+from billing.services.reauth import Reauth, reauth_verify
+from billing.signals import statement_signed, statement_signoff_recorded
+from govcloud.audit import audit_log, snapshot
+from govcloud.exceptions import ActionForbidden, ApplicationError, InvalidTransition
+from govcloud.models import Contract, ContractParty, PartyRole, Role, User
+from govcloud.workflow import check_transition
+from sla.workdays import CalendarYearMissing, nth_working_day_of_month, working_days_between
+
+__all__ = [
+    "DUE_WORKING_DAY",
+    "ESCALATION_WORKING_DAYS",
+    "ComputedLine",
+    "ComputedStatement",
+    "Reauth",
+    "compute_statement",
+    "statement_comment",
+    "statement_confirm",
+    "statement_decide_escalation",
+    "statement_dispute",
+    "statement_due_date",
+    "statement_escalate_overdue_disputes",
+    "statement_generate",
+    "statement_submit",
+    "statement_supersede",
+]
+
+#: 包头 §7.1.1: "在每月前5个工作日内，乙方向甲方提交上月度《月度服务资源统计表》".
+DUE_WORKING_DAY = 5
+#: 包头 §7.1.1: "如争议超过3个工作日，由监理方委托第三方审计机构确定".
+ESCALATION_WORKING_DAYS = 3
+
+AUDIT_FIELDS = (
+    "status",
+    "version",
+    "subtotal",
+    "total",
+    "vat",
+    "submitted_at",
+    "disputed_at",
+    "dispute_opened_at",
+    "signed_at",
+    "superseded_at",
+)
+_LABELS = dict(StatementStatus.choices)
+_LINE_BATCH = 2000
+
+
+# ---------------------------------------------------------------------------------- helpers
+
+
+def _local_date(moment: datetime) -> date:
+    return moment.astimezone(pricing.BUSINESS_TZ).date()
+
+
+def _next_month(year: int, month: int) -> tuple[int, int]:
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def statement_due_date(year: int, month: int) -> tuple[date, bool]:
+    """(due date, provisional): the 5th working day of the month after ``year``-``month``."""
+    next_year, next_month = _next_month(year, month)
+    try:
+        return nth_working_day_of_month(next_year, next_month, DUE_WORKING_DAY), False
+    except CalendarYearMissing:
+        due = nth_working_day_of_month(next_year, next_month, DUE_WORKING_DAY, provisional=True)
+        return due, True
+
+
+def _set_status(statement: Statement, target: str) -> None:
+    check_transition(TRANSITIONS, current=statement.status, target=target, labels=_LABELS)
+    statement.status = target
+
+
+def _audit(
+    actor: Any, action: str, statement: Statement, before: dict | None, **extra: Any
+) -> None:
+    after = snapshot(statement, AUDIT_FIELDS)
+    after.update(extra)
+    audit_log(
+        actor=actor,
+        action=action,
+        obj=statement,
+        before=before,
+        after=after,
+        contract=statement.contract,
+    )
+
+
+def _lock(statement: Statement) -> tuple[Statement, dict]:
+    locked = (
+        Statement.objects.select_for_update()
+        .select_related("contract", "supersedes")
+        .get(pk=statement.pk)
+    )
+    return locked, snapshot(locked, AUDIT_FIELDS)
+
+
+def _require_staff(actor: Any) -> User:
+    if not isinstance(actor, User) or not actor.is_active:
+        raise ActionForbidden(_("需要以本人账号登录办理。"))
+    if actor.role != Role.STAFF:
+        raise ActionForbidden(_("管理员账号不能办理业务（三员分立）。"))
+    return actor
+
+
+def signoff_parties(contract: Contract) -> list[ContractParty]:
+    """The parties whose confirmation signs a statement, in sign-off order (vendor included)."""
+    parties = contract.signoff_parties
+    if not parties:
+        raise ApplicationError(_("合同未配置统计表签认方。"))
+    return parties
+
+
+def _vendor_party(contract: Contract) -> ContractParty:
+    """The vendor that signs statements (the consortium lead when there are several)."""
+    for party in signoff_parties(contract):
+        if party.role == PartyRole.VENDOR:
+            return party
+    raise ApplicationError(_("合同的签认方中没有乙方。"))
+
+
+def _require_vendor(actor: Any, contract: Contract) -> ContractParty:
+    _require_staff(actor)
+    party = _vendor_party(contract)
+    if party.organization_id != actor.organization_id:
+        raise ActionForbidden(_("只有本合同签认统计表的乙方可以办理此操作。"))
+    return party
+
+
+def _require_other_signer(actor: Any, contract: Contract) -> ContractParty:
+    _require_staff(actor)
+    for party in signoff_parties(contract):
+        if party.organization_id == actor.organization_id and party.role != PartyRole.VENDOR:
+            return party
+    raise ActionForbidden(_("您的单位不是本合同统计表的签认方。"))
+
+
+def _auditor_party(contract: Contract) -> ContractParty | None:
+    parties = contract.parties_with_role(PartyRole.AUDITOR)
+    return parties[0] if parties else None
+
+
+def _signed_for(statement: Statement) -> set[int]:
+    """Parties (ids) whose place in the sign-off is filled: confirmed, or determined for."""
+    done: set[int] = set()
+    for party_id, on_behalf_of_id, action in statement.signoffs.values_list(
+        "party_id", "on_behalf_of_id", "action"
+    ):
+        if action == SignoffAction.CONFIRM:
+            done.add(party_id)
+        elif action == SignoffAction.DETERMINE:
+            done.add(on_behalf_of_id)
+    return done
+
+
+def _pending(statement: Statement) -> list[ContractParty]:
+    done = _signed_for(statement)
+    return [p for p in signoff_parties(statement.contract) if p.pk not in done]
+
+
+def _month_versions(contract: Contract, year: int, month: int) -> QuerySet[Statement]:
+    return Statement.objects.filter(contract=contract, year=year, month=month)
+
+
+def _line_rows(statement: Statement, lines: Sequence[ComputedLine]) -> Iterable[StatementLine]:
+    for position, line in enumerate(lines, start=1):
+        yield StatementLine(
+            statement=statement,
+            position=position,
+            department_id=line.department_id,
+            department_name=line.department,
+            system_id=line.system_id,
+            system_name=line.system,
+            catalog_item_id=line.item_id,
+            item_code=line.item_code,
+            item_name=line.item_name,
+            unit=line.unit,
+            resource_id=line.resource_id,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            price_period=line.price_period,
+            divisor=line.divisor,
+            service_days=line.service_days,
+            amount=line.amount,
+            segment_start=line.segment_start,
+            segment_end=line.segment_end,
+        )
+
+
+def _fill(statement: Statement, computed: ComputedStatement) -> None:
+    """A draft's totals from the engine's result (the lines are ``_write_lines``)."""
+    statement.discount = computed.discount
+    statement.vat_rate = computed.vat_rate
+    statement.subtotal = computed.subtotal
+    statement.total = computed.total
+    statement.vat = computed.vat
+
+
+def _write_lines(statement: Statement, computed: ComputedStatement) -> None:
+    StatementLine.objects.bulk_create(_line_rows(statement, computed.lines), batch_size=_LINE_BATCH)
+
+
+def _check_month(contract: Contract, year: int, month: int, now: datetime) -> None:
+    """The month must be over and overlap the contract's billing window."""
+    try:
+        _first, last = pricing.month_bounds(year, month)
+    except ValueError:
+        raise ApplicationError(_("统计月份无效。")) from None
+    lower, upper = month_billing_bounds(contract, year, month)
+    if upper <= lower:
+        raise ApplicationError(_("该月份不在合同计费期内。"))
+    if now < pricing.local_midnight(last + timedelta(days=1)):
+        raise ApplicationError(_("该月份尚未结束，不能出具统计表。"))
+
+
+def _after_commit(fn: Callable[..., Any], *args: Any) -> None:
+    transaction.on_commit(lambda: fn(*args))
+
+
+# ------------------------------------------------------------------------------ generation
+
+
+def _new_version(
+    *,
+    actor: User,
+    contract: Contract,
+    year: int,
+    month: int,
+    version: int,
+    now: datetime,
+    previous: Statement | None,
+    supersedes: Statement | None = None,
+    reason: str = "",
+) -> Statement:
+    """A new draft version with the engine's lines. The month's due date (and lateness) is
+    decided once, by version 1; later versions and corrections carry it over."""
+    computed = compute_statement(contract, year, month)
+    if previous is not None:
+        due, provisional, late = previous.due_date, previous.due_provisional, previous.is_late
+    else:
+        (due, provisional), late = statement_due_date(year, month), False
+    statement = Statement(
+        contract=contract,
+        year=year,
+        month=month,
+        version=version,
+        status=StatementStatus.DRAFT,
+        supersedes=supersedes,
+        supersede_reason=reason,
+        due_date=due,
+        due_provisional=provisional,
+        is_late=late,
+        generated_at=now,
+        generated_by=actor,
+    )
+    _fill(statement, computed)
+    statement.full_clean()
+    statement.save()
+    _write_lines(statement, computed)
+    return statement
+
+
+@transaction.atomic
+def statement_generate(*, actor: User, contract: Contract, year: int, month: int) -> Statement:
+    """The vendor computes the month's statement from the inventory.
+
+    No statement yet → version 1 (draft). The latest version a draft → recomputed in place.
+    The latest version disputed (and not before the auditor) → a new version, the disputed
+    one kept as it is. Anything else (awaiting sign-off, escalated, signed) is refused; a
+    signed statement is corrected with ``statement_supersede``.
+    """
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    _require_vendor(actor, contract)
+    now = timezone.now()
+    _check_month(contract, year, month, now)
+    latest = _month_versions(contract, year, month).select_for_update().order_by("-version").first()
+
+    if latest is None:
+        statement = _new_version(
+            actor=actor,
+            contract=contract,
+            year=year,
+            month=month,
+            version=1,
+            now=now,
+            previous=None,
+        )
+        _audit(actor, "statement.generate", statement, None, lines=statement.lines.count())
+        return statement
+
+    if latest.status == StatementStatus.DRAFT:
+        before = snapshot(latest, AUDIT_FIELDS)
+        computed = compute_statement(contract, year, month)
+        latest.lines.all().delete()
+        _fill(latest, computed)
+        latest.generated_at = now
+        latest.generated_by = actor
+        latest.full_clean()
+        latest.save(
+            update_fields=[
+                "discount",
+                "vat_rate",
+                "subtotal",
+                "total",
+                "vat",
+                "generated_at",
+                "generated_by",
+            ]
+        )
+        _write_lines(latest, computed)
+        _audit(actor, "statement.regenerate", latest, before, lines=len(computed.lines))
+        return latest
+
+    if latest.status == StatementStatus.DISPUTED:
+        statement = _new_version(
+            actor=actor,
+            contract=contract,
+            year=year,
+            month=month,
+            version=latest.version + 1,
+            now=now,
+            previous=latest,
+            supersedes=latest.supersedes,
+            reason=latest.supersede_reason,
+        )
+        _audit(
+            actor,
+            "statement.generate",
+            statement,
+            None,
+            answers_dispute_of=latest.pk,
+            lines=statement.lines.count(),
+        )
+        return statement
+
+    messages = {
+        StatementStatus.SUBMITTED: _("该月统计表已提交，正在签认中。"),
+        StatementStatus.ESCALATED: _("该月统计表的争议已提交审计，请等待审计结论。"),
+        StatementStatus.SIGNED: _("该月统计表已签认，如需更正请出具更正版本。"),
+    }
+    raise InvalidTransition(
+        messages.get(latest.status, _("该月统计表当前不能重新生成。")),
+        extra={"status": latest.status},
+    )
+
+
+@transaction.atomic
+def statement_supersede(*, actor: User, signed_statement: Statement, reason: str) -> Statement:
+    """The vendor corrects a signed statement: a new draft version that supersedes it.
+
+    The signed version is untouched (and stays the valid one) until the correction is signed;
+    then it becomes ``superseded``.
+    """
+    signed, _before = _lock(signed_statement)
+    _require_vendor(actor, signed.contract)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(_("请填写更正原因。"), extra={"field": "reason"})
+    if signed.status != StatementStatus.SIGNED:
+        raise InvalidTransition(
+            _("只有已签认的统计表可以出具更正版本。"), extra={"status": signed.status}
+        )
+    newer = _month_versions(signed.contract, signed.year, signed.month).filter(
+        version__gt=signed.version
+    )
+    if newer.exists():
+        raise InvalidTransition(_("该月已有更正版本在办理中。"))
+    correction = _new_version(
+        actor=actor,
+        contract=signed.contract,
+        year=signed.year,
+        month=signed.month,
+        version=signed.version + 1,
+        now=timezone.now(),
+        previous=None,
+        supersedes=signed,
+        reason=reason,
+    )
+    _audit(actor, "statement.supersede", correction, None, supersedes=signed.pk, reason=reason)
+    return correction
+
+
+# ------------------------------------------------------------------------------ sign-off
+
+
+def _record_signoff(
+    *,
+    statement: Statement,
+    party: ContractParty,
+    actor: User,
+    action: str,
+    method: str,
+    now: datetime,
+    comment: str = "",
+    on_behalf_of: ContractParty | None = None,
+) -> StatementSignoff:
+    signoff = StatementSignoff(
+        statement=statement,
+        party=party,
+        on_behalf_of=on_behalf_of,
+        user=actor,
+        action=action,
+        comment=comment,
+        at=now,
+        reauth_method=method,
+    )
+    signoff.full_clean()
+    signoff.save()
+    if action != SignoffAction.DISPUTE:
+        _after_commit(_send_signoff_recorded, statement, signoff)
+    return signoff
+
+
+def _send_signoff_recorded(statement: Statement, signoff: StatementSignoff) -> None:
+    statement_signoff_recorded.send(sender=StatementSignoff, statement=statement, signoff=signoff)
+
+
+def _send_signed(statement: Statement) -> None:
+    statement_signed.send(sender=Statement, statement=statement)
+    notifications.notify_signed(statement)
+
+
+def _create_department_bills(statement: Statement, now: datetime) -> list[DepartmentBill]:
+    groups = list(
+        statement.lines.values("department_id", "department_name")
+        .annotate(subtotal=Sum("amount"), lines=Count("id"), first=Min("position"))
+        .order_by("first")
+    )
+    shares = split_statement(
+        [g["subtotal"] for g in groups],
+        discount=statement.discount,
+        total=statement.total,
+        vat=statement.vat,
+        vat_rate=statement.vat_rate,
+    )
+    bills = [
+        DepartmentBill(
+            statement=statement,
+            department_id=g["department_id"],
+            department_name=g["department_name"],
+            subtotal=g["subtotal"],
+            total=share.total,
+            vat=share.vat,
+            lines_count=g["lines"],
+            created_at=now,
+        )
+        for g, share in zip(groups, shares, strict=True)
+    ]
+    return DepartmentBill.objects.bulk_create(bills)
+
+
+def _sign_if_complete(actor: Any, statement: Statement, now: datetime) -> bool:
+    """Sign the version when no sign-off party is pending (caller holds the lock)."""
+    if _pending(statement):
+        return False
+    before = snapshot(statement, AUDIT_FIELDS)
+    if statement.supersedes_id is not None:
+        # The correction replaces the signed version now, not before: until this moment the
+        # old one was the valid statement of the month. Frees the one-signed-per-month slot.
+        old = Statement.objects.select_for_update().get(pk=statement.supersedes_id)
+        old_before = snapshot(old, AUDIT_FIELDS)
+        _set_status(old, StatementStatus.SUPERSEDED)
+        old.superseded_at = now
+        old.save(update_fields=["status", "superseded_at"])
+        _audit(actor, "statement.superseded", old, old_before, by=statement.pk)
+    _set_status(statement, StatementStatus.SIGNED)
+    statement.signed_at = now
+    statement.save(update_fields=["status", "signed_at"])
+    bills = _create_department_bills(statement, now)
+    _audit(actor, "statement.sign", statement, before, department_bills=len(bills))
+    _after_commit(_send_signed, statement)
+    return True
+
+
+def _submit(*, actor: User, statement: Statement, method: str) -> Statement:
+    statement, before = _lock(statement)
+    party = _require_vendor(actor, statement.contract)
+    _set_status(statement, StatementStatus.SUBMITTED)
+    now = timezone.now()
+    statement.submitted_at = now
+    statement.submitted_by = actor
+    update = ["status", "submitted_at", "submitted_by"]
+    first_submission = (
+        statement.supersedes_id is None
+        and not _month_versions(statement.contract, statement.year, statement.month)
+        .filter(submitted_at__isnull=False)
+        .exclude(pk=statement.pk)
+        .exists()
+    )
+    if first_submission:
+        statement.is_late = _local_date(now) > statement.due_date
+        update.append("is_late")
+    statement.save(update_fields=update)
+    _record_signoff(
+        statement=statement,
+        party=party,
+        actor=actor,
+        action=SignoffAction.CONFIRM,
+        method=method,
+        now=now,
+    )
+    _audit(actor, "statement.submit", statement, before, reauth=method)
+    if not _sign_if_complete(actor, statement, now):
+        _after_commit(notifications.notify_submitted, statement)
+    return statement
+
+
+def statement_submit(*, actor: User, statement: Statement, reauth: Reauth) -> Statement:
+    """The vendor submits a draft; the submission is the vendor's own confirmation."""
+    method = reauth_verify(actor=actor, reauth=reauth, action="statement.submit")
+    with transaction.atomic():
+        return _submit(actor=actor, statement=statement, method=method)
+
+
+def _require_awaiting_signoff(statement: Statement) -> None:
+    if statement.status != StatementStatus.SUBMITTED:
+        raise InvalidTransition(
+            _("统计表当前状态为「%(s)s」，不能签认或提出异议。") % {"s": _LABELS[statement.status]},
+            extra={"status": statement.status},
+        )
+
+
+def _confirm(*, actor: User, statement: Statement, method: str, comment: str) -> Statement:
+    statement, before = _lock(statement)
+    party = _require_other_signer(actor, statement.contract)
+    _require_awaiting_signoff(statement)
+    pending = _pending(statement)
+    if party not in pending:
+        raise InvalidTransition(_("本单位已签认该版本。"))
+    if pending[0] != party:
+        raise InvalidTransition(
+            _("请等待「%(org)s」先行签认。") % {"org": pending[0].organization.name}
+        )
+    now = timezone.now()
+    _record_signoff(
+        statement=statement,
+        party=party,
+        actor=actor,
+        action=SignoffAction.CONFIRM,
+        method=method,
+        now=now,
+        comment=(comment or "").strip(),
+    )
+    _audit(actor, "statement.confirm", statement, before, party=party.pk, reauth=method)
+    _sign_if_complete(actor, statement, now)
+    return statement
+
+
+def statement_confirm(
+    *, actor: User, statement: Statement, reauth: Reauth, comment: str = ""
+) -> Statement:
+    """A sign-off party (other than the vendor) confirms, in sign-off order; the last
+    confirmation signs the statement."""
+    method = reauth_verify(actor=actor, reauth=reauth, action="statement.confirm")
+    with transaction.atomic():
+        return _confirm(actor=actor, statement=statement, method=method, comment=comment)
+
+
+def _dispute_clock_start(statement: Statement, now: datetime) -> datetime:
+    """When the month's disagreement began: a dispute that follows straight on from an
+    unanswered-by-agreement dispute of the previous version keeps that one's clock."""
+    if statement.escalations.exists():
+        return now  # an earlier dispute of this version was already decided by the auditor
+    previous = (
+        _month_versions(statement.contract, statement.year, statement.month)
+        .filter(version=statement.version - 1, status=StatementStatus.DISPUTED)
+        .exclude(Exists(DisputeEscalation.objects.filter(statement=OuterRef("pk"))))
+        .first()
+    )
+    if previous is not None and previous.dispute_opened_at is not None:
+        return previous.dispute_opened_at
+    return now
+
+
+def _dispute(
+    *,
+    actor: User,
+    statement: Statement,
+    method: str,
+    comment: str,
+    line_ids: Sequence[int],
+) -> Statement:
+    statement, before = _lock(statement)
+    party = _require_other_signer(actor, statement.contract)
+    _require_awaiting_signoff(statement)
+    if party not in _pending(statement):
+        raise InvalidTransition(_("本单位已签认该版本，不能再提出异议。"))
+    wanted = set(line_ids)
+    lines = list(statement.lines.filter(pk__in=wanted)) if wanted else []
+    if len(lines) != len(wanted):
+        raise ApplicationError(_("所选明细不属于该统计表。"), extra={"field": "line_ids"})
+    now = timezone.now()
+    _set_status(statement, StatementStatus.DISPUTED)
+    statement.disputed_at = now
+    statement.dispute_opened_at = _dispute_clock_start(statement, now)
+    statement.save(update_fields=["status", "disputed_at", "dispute_opened_at"])
+    signoff = _record_signoff(
+        statement=statement,
+        party=party,
+        actor=actor,
+        action=SignoffAction.DISPUTE,
+        method=method,
+        now=now,
+        comment=comment,
+    )
+    for line in lines or [None]:
+        DisputeComment.objects.create(
+            statement=statement, line=line, signoff=signoff, author=actor, text=comment, at=now
+        )
+    _audit(
+        actor,
+        "statement.dispute",
+        statement,
+        before,
+        party=party.pk,
+        lines=sorted(wanted),
+        comment=comment,
+        reauth=method,
+    )
+    _after_commit(notifications.notify_disputed, statement, comment)
+    return statement
+
+
+def statement_dispute(
+    *,
+    actor: User,
+    statement: Statement,
+    reauth: Reauth,
+    comment: str,
+    line_ids: Sequence[int] = (),
+) -> Statement:
+    """A sign-off party that has not confirmed yet disputes (with a comment, optionally on
+    lines); the version goes back to the vendor, who answers with a new version."""
+    comment = (comment or "").strip()
+    if not comment:
+        raise ApplicationError(_("请填写异议意见。"), extra={"field": "comment"})
+    method = reauth_verify(actor=actor, reauth=reauth, action="statement.dispute")
+    with transaction.atomic():
+        return _dispute(
+            actor=actor, statement=statement, method=method, comment=comment, line_ids=line_ids
+        )
+
+
+@transaction.atomic
+def statement_comment(
+    *, actor: User, statement: Statement, text: str, line_id: int | None = None
+) -> DisputeComment:
+    """Any party of the contract adds to a statement's discussion thread (not on drafts,
+    not once signed)."""
+    statement, _before = _lock(statement)
+    _require_staff(actor)
+    if not any(
+        p.organization_id == actor.organization_id for p in statement.contract.parties.all()
+    ):
+        raise ActionForbidden(_("您的单位不是本合同的当事方。"))
+    if statement.status == StatementStatus.DRAFT or statement.is_frozen:
+        raise InvalidTransition(_("草稿和已签认的统计表不能留言。"))
+    text = (text or "").strip()
+    if not text:
+        raise ApplicationError(_("留言内容不能为空。"), extra={"field": "text"})
+    line = None
+    if line_id is not None:
+        line = statement.lines.filter(pk=line_id).first()
+        if line is None:
+            raise ApplicationError(_("所选明细不属于该统计表。"), extra={"field": "line_id"})
+    comment = DisputeComment.objects.create(
+        statement=statement, line=line, author=actor, text=text, at=timezone.now()
+    )
+    audit_log(
+        actor=actor,
+        action="statement.comment",
+        obj=statement,
+        after={"comment": comment.pk, "line": line_id, "text": text},
+        contract=statement.contract,
+    )
+    return comment
+
+
+# ---------------------------------------------------------------------------- escalation
+
+
+def _dispute_age_in_working_days(opened_at: datetime, today: date) -> int:
+    start = _local_date(opened_at)
+    try:
+        return working_days_between(start, today)
+    except CalendarYearMissing:
+        return working_days_between(start, today, provisional=True)
+
+
+def _open_disputes() -> QuerySet[Statement]:
+    newer = Statement.objects.filter(
+        contract=OuterRef("contract"),
+        year=OuterRef("year"),
+        month=OuterRef("month"),
+        version__gt=OuterRef("version"),
+    )
+    return (
+        Statement.objects.filter(status=StatementStatus.DISPUTED, dispute_opened_at__isnull=False)
+        .exclude(Exists(newer))
+        .exclude(escalations__decision=EscalationDecision.UPHOLD_DISPUTE)
+        .select_related("contract")
+        .order_by("dispute_opened_at", "pk")
+    )
+
+
+def statement_escalate_overdue_disputes(*, now: datetime | None = None) -> list[int]:
+    """Escalate every dispute open more than 3 working days to the contract's auditor.
+
+    Idempotent (the daily task may run twice). Returns the ids of the escalated statements.
+    """
+    now = now or timezone.now()
+    today = _local_date(now)
+    escalated: list[int] = []
+    for candidate in _open_disputes():
+        age = _dispute_age_in_working_days(candidate.dispute_opened_at, today)
+        if age <= ESCALATION_WORKING_DAYS or _auditor_party(candidate.contract) is None:
+            continue
+        if _escalate(candidate, now):
+            escalated.append(candidate.pk)
+    return escalated
+
+
+@transaction.atomic
+def _escalate(candidate: Statement, now: datetime) -> bool:
+    statement, before = _lock(candidate)
+    if statement.status != StatementStatus.DISPUTED:
+        return False  # answered or escalated meanwhile
+    dispute = statement.signoffs.filter(action=SignoffAction.DISPUTE).order_by("-at", "-id").first()
+    if dispute is None or DisputeEscalation.objects.filter(dispute=dispute).exists():
+        return False
+    _set_status(statement, StatementStatus.ESCALATED)
+    statement.save(update_fields=["status"])
+    escalation = DisputeEscalation.objects.create(
+        statement=statement,
+        dispute=dispute,
+        disputing_party=dispute.party,
+        opened_at=statement.dispute_opened_at,
+        escalated_at=now,
+    )
+    _audit(
+        "系统（争议超期）",
+        "statement.escalate",
+        statement,
+        before,
+        escalation=escalation.pk,
+        working_days=ESCALATION_WORKING_DAYS,
+    )
+    _after_commit(notifications.notify_escalated, statement)
+    return True
+
+
+def _decide(
+    *, actor: User, statement: Statement, decision: str, comment: str, method: str
+) -> Statement:
+    statement, before = _lock(statement)
+    _require_staff(actor)
+    auditor = _auditor_party(statement.contract)
+    if auditor is None or auditor.organization_id != actor.organization_id:
+        raise ActionForbidden(_("只有本合同的第三方审计单位可以出具争议结论。"))
+    if statement.status != StatementStatus.ESCALATED:
+        raise InvalidTransition(_("该统计表没有待审计的争议。"), extra={"status": statement.status})
+    escalation = statement.escalations.select_for_update().get(decision="")
+    now = timezone.now()
+    escalation.decision = decision
+    escalation.decided_by = actor
+    escalation.decided_at = now
+    escalation.comment = comment
+    escalation.full_clean()
+    escalation.save(update_fields=["decision", "decided_by", "decided_at", "comment"])
+    if decision == EscalationDecision.UPHOLD_VENDOR:
+        _set_status(statement, StatementStatus.SUBMITTED)
+        statement.dispute_opened_at = None
+        statement.save(update_fields=["status", "dispute_opened_at"])
+        _record_signoff(
+            statement=statement,
+            party=auditor,
+            actor=actor,
+            action=SignoffAction.DETERMINE,
+            method=method,
+            now=now,
+            comment=comment,
+            on_behalf_of=escalation.disputing_party,
+        )
+    else:
+        _set_status(statement, StatementStatus.DISPUTED)
+        statement.dispute_opened_at = None
+        statement.save(update_fields=["status", "dispute_opened_at"])
+    _audit(
+        actor,
+        "statement.decide_escalation",
+        statement,
+        before,
+        escalation=escalation.pk,
+        decision=decision,
+        comment=comment,
+        reauth=method,
+    )
+    if decision == EscalationDecision.UPHOLD_VENDOR:
+        _sign_if_complete(actor, statement, now)
+    _after_commit(notifications.notify_decided, statement, str(EscalationDecision(decision).label))
+    return statement
+
+
+def statement_decide_escalation(
+    *, actor: User, statement: Statement, decision: str, comment: str, reauth: Reauth
+) -> Statement:
+    """The auditor decides an escalated dispute; the decision closes it.
+
+    ``uphold_vendor``: the vendor's figures stand and the auditor's determination takes the
+    disputing party's place in the sign-off (signed at once when nobody else is pending).
+    ``uphold_dispute``: the dispute stands; the vendor must issue a corrected version.
+    """
+    if decision not in EscalationDecision.values:
+        raise ApplicationError(_("审计结论无效。"), extra={"field": "decision"})
+    comment = (comment or "").strip()
+    if not comment:
+        raise ApplicationError(_("请填写审计意见。"), extra={"field": "comment"})
+    method = reauth_verify(actor=actor, reauth=reauth, action="statement.decide_escalation")
+    with transaction.atomic():
+        return _decide(
+            actor=actor, statement=statement, decision=decision, comment=comment, method=method
+        )
+
+
+# ----------------------------------------------------------------------- due and late
+
+
+@dataclass(frozen=True)
+class DueCheck:
+    """What ``statement_check_due`` did on one run."""
+
+    reminded: list[str]
+    late: list[str]
+
+
+def _previous_month(day: date) -> tuple[int, int]:
+    return (day.year - 1, 12) if day.month == 1 else (day.year, day.month - 1)
+
+
+def statement_check_due(*, now: datetime | None = None) -> DueCheck:
+    """Remind vendors of statements due today; flag and announce statements past due.
+
+    Looks at the month before today's for every active contract whose billing window covers
+    it. Idempotent: the outbox sends each notice once, flags are only ever set.
+    """
+    from govcloud.models import ContractStatus
+
+    now = now or timezone.now()
+    today = _local_date(now)
+    year, month = _previous_month(today)
+    reminded: list[str] = []
+    late: list[str] = []
+    contracts = Contract.objects.filter(status=ContractStatus.ACTIVE).prefetch_related(
+        "parties__organization"
+    )
+    for contract in contracts:
+        lower, upper = month_billing_bounds(contract, year, month)
+        if upper <= lower:
+            continue
+        versions = _month_versions(contract, year, month)
+        if versions.filter(submitted_at__isnull=False).exists():
+            continue
+        due, _provisional = statement_due_date(year, month)
+        period = f"{year:04d}-{month:02d}"
+        key = f"{contract.pk}:{period}"
+        if today == due:
+            with transaction.atomic():
+                notifications.notify_due_today(key, contract, period, due.isoformat())
+            reminded.append(f"{contract.code} {period}")
+        elif today > due:
+            with transaction.atomic():
+                flagged = versions.filter(is_late=False, status=StatementStatus.DRAFT)
+                for draft in flagged.select_for_update():
+                    draft.is_late = True
+                    draft.save(update_fields=["is_late"])
+                    _audit("系统（提交期限）", "statement.late", draft, None)
+                notifications.notify_late(key, contract, period, due.isoformat())
+            late.append(f"{contract.code} {period}")
+    return DueCheck(reminded=reminded, late=late)

@@ -1,0 +1,89 @@
+"""Settlement periods and which months they settle (pure)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from billing.periods import (
+    add_months,
+    billed_days_in_month,
+    months_in_window,
+    period_of_month,
+    settlement_periods,
+)
+
+JZ = {
+    "billing_from": date(2026, 3, 20),
+    "service_start": date(2026, 6, 4),
+    "service_end": date(2028, 6, 3),
+}
+BT = {
+    "billing_from": date(2025, 6, 20),
+    "service_start": date(2025, 6, 20),
+    "service_end": date(2026, 6, 19),
+}
+
+
+def spans(periods):
+    return [(p.start, p.end) for p in periods]
+
+
+def test_jiaozuo_yearly_calendar_years_within_the_window():
+    periods = settlement_periods(cadence="yearly", **JZ)
+    assert spans(periods) == [
+        (date(2026, 3, 20), date(2026, 12, 31)),
+        (date(2027, 1, 1), date(2027, 12, 31)),
+        (date(2028, 1, 1), date(2028, 6, 3)),
+    ]
+    assert periods[0].key == "2026-03-20/2026-12-31"
+    assert periods[0].label == "第1期（2026-03-20至2026-12-31）"
+
+
+def test_baotou_half_years_from_service_start():
+    assert spans(settlement_periods(cadence="half_yearly", **BT)) == [
+        (date(2025, 6, 20), date(2025, 12, 19)),
+        (date(2025, 12, 20), date(2026, 6, 19)),
+    ]
+
+
+def test_half_years_with_usage_before_service_start_and_month_end_clamping():
+    periods = settlement_periods(
+        cadence="half_yearly",
+        billing_from=date(2025, 8, 1),
+        service_start=date(2025, 8, 31),
+        service_end=date(2026, 8, 30),
+    )
+    assert spans(periods) == [
+        (date(2025, 8, 1), date(2026, 2, 27)),  # 08-31 + 6 months → 02-28
+        (date(2026, 2, 28), date(2026, 8, 30)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("year", "month", "index"),
+    [
+        pytest.param(2025, 6, 1, id="first-partial-month"),
+        pytest.param(2025, 11, 1, id="november"),
+        pytest.param(2025, 12, 2, id="december-ends-in-second-half"),
+        pytest.param(2026, 6, 2, id="last-partial-month"),
+    ],
+)
+def test_month_belongs_to_the_period_of_its_last_billed_day(year, month, index):
+    periods = settlement_periods(cadence="half_yearly", **BT)
+    assert period_of_month(periods, year, month, service_end=BT["service_end"]).index == index
+
+
+def test_months_and_billed_days():
+    months = months_in_window(billing_from=BT["billing_from"], service_end=BT["service_end"])
+    assert (months[0], months[-1], len(months)) == ((2025, 6), (2026, 6), 13)
+    window = {"billing_from": BT["billing_from"], "service_end": BT["service_end"]}
+    assert billed_days_in_month(2025, 6, **window) == 11
+    assert billed_days_in_month(2026, 6, **window) == 19
+    assert billed_days_in_month(2026, 2, **window) == 28
+
+
+def test_add_months_clamps():
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert add_months(date(2025, 12, 20), 6) == date(2026, 6, 20)
