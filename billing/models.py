@@ -801,3 +801,66 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract.code} {self.paid_on} {self.amount}"
+
+
+class DocumentKind(models.TextChoices):
+    STATEMENT = "statement", _("月度服务资源统计表")
+    DEPARTMENT_BILL = "department_bill", _("使用单位账单")
+    SETTLEMENT = "settlement", _("结算汇总")
+
+
+def document_path(instance: StatementDocument, filename: str) -> str:
+    s = instance.statement
+    return f"statements/{s.contract_id}/{s.year}-{s.month:02d}/v{s.version}/{filename}"
+
+
+class StatementDocument(models.Model):
+    """The rendered (and, for statements, signed) PDF of a statement version.
+
+    Kept apart from ``Statement`` so that the statement's own row stays immutable once
+    signed while the PDF gains one signature revision per party.
+    """
+
+    statement = models.ForeignKey(
+        Statement, verbose_name=_("统计表"), on_delete=models.PROTECT, related_name="documents"
+    )
+    kind = models.CharField(_("类型"), max_length=20, choices=DocumentKind.choices)
+    department = models.ForeignKey(
+        "govcloud.Organization",
+        verbose_name=_("使用单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    file = models.FileField(_("PDF 文件"), upload_to=document_path, max_length=300)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    signatures = models.PositiveSmallIntegerField(_("已签名数"), default=0)
+    signed_fields = models.JSONField(_("已签名字段"), default=list, blank=True)
+    rendered_at = models.DateTimeField(_("生成时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("报表文件")
+        verbose_name_plural = _("报表文件")
+        ordering = ["statement", "kind", "department"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "kind"],
+                condition=Q(department__isnull=True),
+                name="one_document_per_statement_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["statement", "kind", "department"],
+                condition=Q(department__isnull=False),
+                name="one_bill_document_per_department",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="department_bill", department__isnull=False)
+                | (~Q(kind="department_bill") & Q(department__isnull=True)),
+                name="document_department_only_for_bills",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement} · {self.get_kind_display()}"
