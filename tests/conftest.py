@@ -88,3 +88,18 @@ def verified_client(user: User) -> Client:
 @pytest.fixture
 def client_for():
     return verified_client
+
+
+@pytest.fixture
+def official_calendar(transactional_db):
+    """The official calendar of the years the tests use, for transactional tests.
+
+    Migrations load it, but a transactional test's flush empties the tables; reload what is
+    missing so clocks are not computed as provisional.
+    """
+    from sla.calendar import calendar_year_load_from_package, loaded_years, reset_cache
+
+    for year in (2025, 2026):
+        if year not in loaded_years():
+            calendar_year_load_from_package(actor="tests", year=year)
+    reset_cache()

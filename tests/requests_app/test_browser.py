@@ -29,9 +29,10 @@ FONTS = ROOT / "govcloud" / "pdf" / "fonts"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}"),
-    # transaction=True for the live server thread; serialized_rollback puts the official
-    # calendar (loaded by migrations) back after the flush, for the tests that run later.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # transaction=True for the live server thread; the flush of an earlier transactional
+    # test may have removed the migration-loaded calendar, so `official_calendar` reloads it.
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("official_calendar"),
 ]
 
 
