@@ -14,4 +14,5 @@ urlpatterns = [
         name="api_contract_catalog",
     ),
     path("", include("requests_app.api_urls")),
+    path("", include("sla.api_urls")),
 ]

@@ -226,6 +226,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "billing.statement_due_reminders",
         "schedule": crontab(hour=8, minute=30),
     },
+    "sla-rightsizing-advice": {
+        "task": "sla.compute_rightsizing_advice",
+        "schedule": crontab(minute=30, hour=1, day_of_month=1),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -251,6 +255,9 @@ SPECTACULAR_SETTINGS = {
         "PricePeriodEnum": "govcloud.models.PricePeriod",
         "RequestStatusEnum": "requests_app.models.RequestStatus",
         "ResourceStatusEnum": "billing.models.ResourceStatus",
+        "StatementStatusEnum": "billing.models.StatementStatus",
+        "EscalationDecisionEnum": "billing.models.EscalationDecision",
+        "ReauthMethodEnum": "billing.models.ReauthMethod",
     },
 }
 

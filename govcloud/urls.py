@@ -23,6 +23,7 @@ urlpatterns = [
     path("contracts/", views.contract_list, name="contract_list"),
     path("contracts/<int:pk>/", views.contract_detail, name="contract_detail"),
     path("", include("requests_app.urls")),
+    path("sla/", include("sla.urls")),
     path("api/v1/", include("govcloud.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("admin/", admin.site.urls),

@@ -1,7 +1,11 @@
-"""Admin for the official calendar: one page per year with its days off and make-up days.
+"""Admin of the ``sla`` app.
 
-Every save goes through the ``sla.calendar`` services (one call per save), which validate,
-audit, bump the year's version, clear the working-day cache and send ``calendar_changed``.
+* The official calendar: one page per year with its days off and make-up days. Every save goes
+  through the ``sla.calendar`` services (one call per save), which validate, audit, bump the
+  year's version, clear the working-day cache and send ``calendar_changed``.
+* The SLA records, utilization and scorecards: read-only lists for the bureau's staff, limited
+  to their contracts (every change goes through the portal and the services). The per-contract
+  right-sizing bounds (``RightsizingPolicy``) are contract data kept by the system administrator.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from govcloud.admin_mixins import BUREAU_STAFF, SYSTEM, RoleAdmin
 from govcloud.exceptions import ApplicationError
+from govcloud.selectors import contract_ids_for_user
 from sla.calendar import (
     DaySpec,
     calendar_year_create,
@@ -26,7 +31,28 @@ from sla.calendar import (
     calendar_year_load_from_package,
     calendar_year_update,
 )
-from sla.models import CalendarDay, CalendarYear, DayKind
+from sla.models import (
+    CalendarDay,
+    CalendarYear,
+    DayKind,
+    Deliverable,
+    DeliverableSubmission,
+    EmergencyPeriod,
+    ImprovementNotice,
+    Outage,
+    OutageSignoff,
+    Penalty,
+    RightsizingAdvice,
+    RightsizingPolicy,
+    RightsizingReport,
+    SatisfactionSurvey,
+    Scorecard,
+    SecurityIncident,
+    SecurityMechanismItem,
+    TrainingPlan,
+    TrainingSession,
+    UtilizationSample,
+)
 
 
 class CalendarDayFormSet(forms.BaseInlineFormSet):
@@ -199,3 +225,199 @@ class CalendarYearAdmin(RoleAdmin):
         else:
             self._load_from_package(request, year)
         return redirect("admin:sla_calendaryear_changelist")
+
+
+# ================================================================ SLA records (read-only)
+#
+# The bureau browses and filters the SLA records here; every change goes through the portal
+# (the services check roles, transitions and clocks). Rows are limited to the user's contracts.
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ScopedReadOnlyAdmin(ReadOnlyMixin, RoleAdmin):
+    view_roles = BUREAU_STAFF
+    contract_path = "contract_id"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(**{f"{self.contract_path}__in": contract_ids_for_user(request.user)})
+
+
+class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+
+class OutageSignoffInline(ReadOnlyInline):
+    model = OutageSignoff
+    fields = ["stage", "party_role", "user", "at", "vendor_caused", "comment"]
+
+
+@admin.register(Outage)
+class OutageAdmin(ScopedReadOnlyAdmin):
+    list_display = [
+        "pk",
+        "title",
+        "contract",
+        "service_year",
+        "started_at",
+        "ended_at",
+        "planned",
+        "status",
+        "vendor_caused",
+        "backup_restore_failed",
+    ]
+    list_filter = ["contract", "service_year", "status", "planned", "vendor_caused"]
+    search_fields = ["title", "cause"]
+    date_hierarchy = "started_at"
+    list_select_related = ["contract"]
+    inlines = [OutageSignoffInline]
+
+
+@admin.register(SecurityIncident)
+class SecurityIncidentAdmin(ScopedReadOnlyAdmin):
+    list_display = ["pk", "title", "contract", "level", "occurred_at", "status", "fully_reported"]
+    list_filter = ["contract", "service_year", "level", "status", "fully_reported"]
+    search_fields = ["title", "description"]
+    list_select_related = ["contract"]
+
+
+@admin.register(SecurityMechanismItem)
+class SecurityMechanismItemAdmin(ScopedReadOnlyAdmin):
+    list_display = ["contract", "service_year", "item", "status", "submitted_at", "reviewed_at"]
+    list_filter = ["contract", "service_year", "item", "status"]
+    list_select_related = ["contract"]
+
+
+@admin.register(TrainingPlan)
+class TrainingPlanAdmin(ScopedReadOnlyAdmin):
+    list_display = ["contract", "service_year", "status", "submitted_at", "reviewed_at"]
+    list_filter = ["contract", "service_year", "status"]
+    list_select_related = ["contract"]
+
+
+@admin.register(TrainingSession)
+class TrainingSessionAdmin(ScopedReadOnlyAdmin):
+    list_display = ["held_on", "topic", "contract", "attendees", "status"]
+    list_filter = ["contract", "service_year", "status"]
+    list_select_related = ["contract"]
+
+
+class SubmissionInline(ReadOnlyInline):
+    model = DeliverableSubmission
+    fields = ["number", "submitted_at", "submitted_by", "decision", "reason", "reviewed_at"]
+
+
+@admin.register(Deliverable)
+class DeliverableAdmin(ScopedReadOnlyAdmin):
+    list_display = ["title", "contract", "kind", "due_date", "first_submitted_at", "status"]
+    list_filter = ["contract", "service_year", "kind", "status", "due_provisional"]
+    search_fields = ["title"]
+    list_select_related = ["contract"]
+    inlines = [SubmissionInline]
+
+
+@admin.register(SatisfactionSurvey)
+class SatisfactionSurveyAdmin(ScopedReadOnlyAdmin):
+    list_display = ["title", "contract", "service_year", "status", "closes_on", "eligible_count"]
+    list_filter = ["contract", "status"]
+    list_select_related = ["contract"]
+
+
+@admin.register(ImprovementNotice)
+class ImprovementNoticeAdmin(ScopedReadOnlyAdmin):
+    list_display = ["pk", "title", "contract", "issuer_role", "issued_at", "due_at", "status"]
+    list_filter = ["contract", "service_year", "issuer_role", "status", "due_provisional"]
+    search_fields = ["title", "description"]
+    list_select_related = ["contract"]
+
+
+@admin.register(Penalty)
+class PenaltyAdmin(ScopedReadOnlyAdmin):
+    list_display = ["pk", "occurred_on", "contract", "amount", "points", "area", "status"]
+    list_filter = ["contract", "service_year", "status", "area"]
+    search_fields = ["reason", "clause"]
+    list_select_related = ["contract"]
+
+
+@admin.register(EmergencyPeriod)
+class EmergencyPeriodAdmin(ScopedReadOnlyAdmin):
+    list_display = ["start_date", "end_date", "contract", "reason", "created_by"]
+    list_filter = ["contract"]
+    list_select_related = ["contract", "created_by"]
+
+
+@admin.register(RightsizingPolicy)
+class RightsizingPolicyAdmin(RoleAdmin):
+    """Contract data (per-unit bounds of the advice): the system administrator keeps it."""
+
+    manage_roles = SYSTEM
+    view_roles = BUREAU_STAFF
+    list_display = ["contract", "min_vcpus", "max_vcpus", "min_memory_gb", "max_memory_gb"]
+    list_select_related = ["contract"]
+
+
+class AdviceInline(ReadOnlyInline):
+    model = RightsizingAdvice
+    fields = [
+        "resource",
+        "department",
+        "system",
+        "current_item",
+        "current_quantity",
+        "action",
+        "advised_item",
+        "advised_quantity",
+        "status",
+    ]
+
+
+@admin.register(RightsizingReport)
+class RightsizingReportAdmin(ScopedReadOnlyAdmin):
+    list_display = [
+        "contract",
+        "month",
+        "status",
+        "due_date",
+        "submitted_at",
+        "avg_cpu_pct",
+        "avg_mem_pct",
+        "marked_wrong",
+    ]
+    list_filter = ["contract", "service_year", "status", "marked_wrong"]
+    list_select_related = ["contract"]
+    exclude = ["pdf"]
+    inlines = [AdviceInline]
+
+
+@admin.register(UtilizationSample)
+class UtilizationSampleAdmin(ScopedReadOnlyAdmin):
+    contract_path = "resource__contract_id"
+    list_display = ["resource", "day", "cpu_pct", "mem_pct", "disk_pct", "disk_used_gb"]
+    list_filter = ["resource__contract"]
+    date_hierarchy = "day"
+    list_select_related = ["resource__catalog_item"]
+    raw_id_fields = ["resource"]
+
+
+@admin.register(Scorecard)
+class ScorecardAdmin(ScopedReadOnlyAdmin):
+    list_display = ["contract", "service_year", "status", "finalised_at", "finalised_by"]
+    list_filter = ["contract", "status"]
+    list_select_related = ["contract", "finalised_by"]
+    exclude = ["pdf"]

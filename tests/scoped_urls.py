@@ -77,6 +77,121 @@ SCOPED_URLS.update(
     }
 )
 
+# SLA pages (sla/urls.py, sla/api_urls.py). Records are the contract parties' business: the
+# department sees only surveys, its own advice and utilization; the three administrators see
+# nothing of the SLA (三员分立), so they are not in these entries.
+SLA_PARTIES = frozenset({"bureau", "vendor", "supervisor", "auditor"})
+SLA_BUSINESS = SLA_PARTIES | {"department"}
+
+
+def _sla(name: str):
+    """A builder from tests/sla/builders.py, imported when the matrix runs."""
+
+    def build(world):
+        from tests.sla import builders
+
+        return getattr(builders, name)(world)
+
+    return build
+
+
+def _contract_kwargs(world):
+    return {"contract_pk": world.contract.pk}
+
+
+def _pk(builder: str, attr: str | None = None):
+    def build(world):
+        obj = _sla(builder)(world)
+        return {"pk": getattr(obj, attr).pk if attr else obj.pk}
+
+    return build
+
+
+def _report_kwargs(index: int):
+    return lambda w: {"pk": _sla("submitted_report")(w)[index].pk}
+
+
+SCOPED_URLS.update(
+    {
+        "sla_contract": ScopedUrl(_contract_kwargs, visible_to=SLA_BUSINESS),
+        "sla_scorecard": ScopedUrl(
+            lambda w: {"contract_pk": w.contract.pk, "year": w.contract.service_start.year},
+            visible_to=SLA_PARTIES,
+        ),
+        "sla_scorecard_pdf": ScopedUrl(
+            lambda w: {
+                "contract_pk": w.contract.pk,
+                "year": _sla("scorecard_with_pdf")(w).service_year,
+            },
+            visible_to=SLA_PARTIES,
+        ),
+        **{
+            f"sla_{name}_list": ScopedUrl(_contract_kwargs, visible_to=SLA_PARTIES)
+            for name in (
+                "outage",
+                "incident",
+                "security",
+                "training",
+                "deliverable",
+                "notice",
+                "penalty",
+                "emergency",
+            )
+        },
+        "sla_survey_list": ScopedUrl(_contract_kwargs, visible_to=SLA_BUSINESS),
+        "sla_utilization": ScopedUrl(_contract_kwargs, visible_to=SLA_BUSINESS),
+        "sla_report_list": ScopedUrl(_contract_kwargs, visible_to=SLA_BUSINESS),
+        "sla_outage_create": ScopedUrl(_contract_kwargs, visible_to=frozenset({"vendor"})),
+        "sla_metrics_upload": ScopedUrl(_contract_kwargs, visible_to=frozenset({"vendor"})),
+        "sla_incident_create": ScopedUrl(
+            _contract_kwargs, visible_to=frozenset({"vendor", "bureau", "supervisor"})
+        ),
+        "sla_deliverable_create": ScopedUrl(
+            _contract_kwargs, visible_to=frozenset({"vendor", "bureau"})
+        ),
+        "sla_survey_create": ScopedUrl(
+            _contract_kwargs, visible_to=frozenset({"bureau", "auditor"})
+        ),
+        "sla_notice_create": ScopedUrl(
+            _contract_kwargs, visible_to=frozenset({"bureau", "supervisor", "auditor"})
+        ),
+        "sla_penalty_create": ScopedUrl(_contract_kwargs, visible_to=frozenset({"supervisor"})),
+        "sla_outage_detail": ScopedUrl(_pk("outage"), visible_to=SLA_PARTIES),
+        "sla_outage_edit": ScopedUrl(_pk("outage"), visible_to=frozenset({"vendor"})),
+        "sla_incident_detail": ScopedUrl(_pk("incident"), visible_to=SLA_PARTIES),
+        "sla_incident_evidence": ScopedUrl(_pk("incident"), visible_to=SLA_PARTIES),
+        "sla_security_evidence": ScopedUrl(_pk("security_item"), visible_to=SLA_PARTIES),
+        "sla_training_plan_file": ScopedUrl(_pk("training_plan"), visible_to=SLA_PARTIES),
+        "sla_training_session_file": ScopedUrl(_pk("training_session"), visible_to=SLA_PARTIES),
+        "sla_deliverable_detail": ScopedUrl(_pk("deliverable"), visible_to=SLA_PARTIES),
+        "sla_deliverable_file": ScopedUrl(
+            lambda w: {"pk": _sla("deliverable")(w).submissions.get().pk},
+            visible_to=SLA_PARTIES,
+        ),
+        "sla_survey_detail": ScopedUrl(_pk("survey"), visible_to=SLA_BUSINESS),
+        "sla_notice_detail": ScopedUrl(_pk("notice"), visible_to=SLA_PARTIES),
+        "sla_notice_file": ScopedUrl(_pk("notice"), visible_to=SLA_PARTIES),
+        "sla_penalty_detail": ScopedUrl(_pk("penalty"), visible_to=SLA_PARTIES),
+        "sla_report_detail": ScopedUrl(_report_kwargs(0), visible_to=SLA_BUSINESS),
+        "sla_report_pdf": ScopedUrl(_report_kwargs(0), visible_to=SLA_PARTIES),
+        "sla_advice_detail": ScopedUrl(_report_kwargs(1), visible_to=SLA_BUSINESS),
+        "api_sla_outage_detail": ScopedUrl(_pk("outage"), visible_to=SLA_PARTIES),
+        "api_sla_incident_detail": ScopedUrl(_pk("incident"), visible_to=SLA_PARTIES),
+        "api_sla_security_detail": ScopedUrl(_pk("security_item"), visible_to=SLA_PARTIES),
+        "api_sla_training_detail": ScopedUrl(_pk("training_session"), visible_to=SLA_PARTIES),
+        "api_sla_deliverable_detail": ScopedUrl(_pk("deliverable"), visible_to=SLA_PARTIES),
+        "api_sla_notice_detail": ScopedUrl(_pk("notice"), visible_to=SLA_PARTIES),
+        "api_sla_penalty_detail": ScopedUrl(_pk("penalty"), visible_to=SLA_PARTIES),
+        "api_sla_survey_detail": ScopedUrl(_pk("survey"), visible_to=SLA_BUSINESS),
+        "api_sla_report_detail": ScopedUrl(_report_kwargs(0), visible_to=SLA_BUSINESS),
+        "api_sla_advice_detail": ScopedUrl(_report_kwargs(1), visible_to=SLA_BUSINESS),
+        "api_sla_scorecard": ScopedUrl(
+            lambda w: {"contract_pk": w.contract.pk, "year": w.contract.service_start.year},
+            visible_to=SLA_PARTIES,
+        ),
+    }
+)
+
 # Routes with parameters that are not tenant objects (admin has its own matrix test).
 EXEMPT_PREFIXES = ("admin:", "i18n")
 

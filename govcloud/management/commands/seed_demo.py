@@ -14,6 +14,10 @@ class Command(BaseCommand):
 
         tickets = seed_tickets()
         self.stdout.write(f"演示工单：新建 {tickets} 张（已有则跳过）。")
+        from sla.demo import seed_sla
+
+        seed_sla()
+        self.stdout.write("服务水平考核演示事件已就绪（BT-2025 2025 服务年度）。")
         self.stdout.write(
             self.style.SUCCESS("演示数据已就绪。所有演示账号的密码：" + DEMO_PASSWORD)
         )

@@ -1,0 +1,195 @@
+"""Helpers every SLA service uses: who the actor is on the contract, years, files, transitions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Set
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from govcloud.exceptions import ActionForbidden, ApplicationError
+from govcloud.models import Contract, OrganizationKind, PartyRole, Role, User
+from govcloud.workflow import check_transition
+from sla import periods
+from sla.workdays import BUSINESS_TZ
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+ALLOWED_SUFFIXES = (
+    ".pdf",
+    ".doc",
+    ".docx",
+    ".xls",
+    ".xlsx",
+    ".ppt",
+    ".pptx",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".txt",
+    ".zip",
+    ".ofd",
+)
+
+
+def require_staff(actor: User) -> None:
+    """Only active business staff act; the three administrators do not (三员分立)."""
+    if not actor.is_active or actor.role != Role.STAFF:
+        raise ActionForbidden(_("管理员账号不能办理业务（三员分立）。"))
+
+
+def party_role(actor: User, contract: Contract) -> str | None:
+    """The role the actor's organisation plays on the contract, or None."""
+    if actor.organization_id is None:
+        return None
+    for party in contract.parties.all():
+        if party.organization_id == actor.organization_id:
+            return party.role
+    return None
+
+
+def require_party(actor: User, contract: Contract, *roles: str) -> str:
+    """The actor's party role when it is one of ``roles``; ActionForbidden otherwise."""
+    require_staff(actor)
+    role = party_role(actor, contract)
+    if role not in roles:
+        raise ActionForbidden(
+            _("只有本合同的%(roles)s可以执行此操作。")
+            % {"roles": "、".join(str(PartyRole(r).label) for r in roles)}
+        )
+    return role
+
+
+def require_department(actor: User, contract: Contract) -> None:
+    """A department user of a department under the contract's bureau."""
+    require_staff(actor)
+    org = actor.organization
+    bureau = contract.bureau
+    if (
+        org is None
+        or org.kind != OrganizationKind.DEPARTMENT
+        or bureau is None
+        or org.parent_id != bureau.pk
+    ):
+        raise ActionForbidden(_("只有本合同的使用单位可以执行此操作。"))
+
+
+def has_supervisor(contract: Contract) -> bool:
+    return any(p.role == PartyRole.SUPERVISOR for p in contract.parties.all())
+
+
+def confirming_roles(contract: Contract) -> list[str]:
+    """Who confirms SLA events: the bureau, and the supervisor where the contract has one."""
+    roles = [PartyRole.BUREAU.value]
+    if has_supervisor(contract):
+        roles.append(PartyRole.SUPERVISOR.value)
+    return roles
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(BUSINESS_TZ).date()
+
+
+def contract_years(contract: Contract) -> list[periods.ServiceYear]:
+    return periods.service_years(contract.service_start, contract.service_end)
+
+
+def year_of_day(contract: Contract, day: date, *, field: str = "") -> int:
+    """The service year (its label) containing ``day``; refused outside the service period."""
+    year = periods.service_year_of(contract.service_start, contract.service_end, day)
+    if year is None:
+        raise ApplicationError(
+            _("%(day)s 不在合同服务期（%(start)s 至 %(end)s）内。")
+            % {
+                "day": day.isoformat(),
+                "start": contract.service_start.isoformat(),
+                "end": contract.service_end.isoformat(),
+            },
+            extra={"field": field} if field else None,
+        )
+    return year.label
+
+
+def year_of_moment(contract: Contract, moment: datetime, *, field: str = "") -> int:
+    return year_of_day(contract, local_date(moment), field=field)
+
+
+def service_year(contract: Contract, label: int) -> periods.ServiceYear:
+    """The service year named ``label``; ApplicationError when the contract has none such."""
+    year = periods.service_year_by_label(contract.service_start, contract.service_end, label)
+    if year is None:
+        raise ApplicationError(
+            _("合同 %(code)s 没有 %(year)s 服务年度。") % {"code": contract.code, "year": label},
+            extra={"field": "service_year"},
+        )
+    return year
+
+
+def current_year_label(contract: Contract, today: date | None = None) -> int:
+    """The service year of today; before the start the first, after the end the last."""
+    years = contract_years(contract)
+    today = today or local_date(timezone.now())
+    for year in years:
+        if today in year:
+            return year.label
+    return years[0].label if today < years[0].start else years[-1].label
+
+
+def require_text(value: str | None, message: str, field: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ApplicationError(message, extra={"field": field})
+    return text
+
+
+def require_aware(moment: datetime | None, message: str, field: str) -> datetime:
+    if moment is None or timezone.is_naive(moment):
+        raise ApplicationError(message, extra={"field": field})
+    return moment
+
+
+def validate_upload(upload: UploadedFile | None, *, required: bool, field: str) -> None:
+    if upload is None:
+        if required:
+            raise ApplicationError(_("请上传文件。"), extra={"field": field})
+        return
+    name = upload.name or "file"
+    if upload.size > MAX_UPLOAD_BYTES:
+        raise ApplicationError(_("文件 %(n)s 超过 20 MB。") % {"n": name}, extra={"field": field})
+    if not name.lower().endswith(ALLOWED_SUFFIXES):
+        raise ApplicationError(
+            _("文件 %(n)s 的类型不允许上传。") % {"n": name}, extra={"field": field}
+        )
+
+
+def set_status(obj: models.Model, transitions: Mapping[str, Set[str]], target: str) -> None:
+    field = obj._meta.get_field("status")
+    check_transition(
+        transitions,
+        current=obj.status,
+        target=target,
+        labels={str(k): str(v) for k, v in field.choices},
+    )
+    obj.status = target
+
+
+def full_clean(obj: models.Model, *, exclude: Iterable[str] = ()) -> None:
+    """``full_clean`` with the first message as an ApplicationError (nothing is saved)."""
+    try:
+        obj.full_clean(exclude=list(exclude))
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            field, errors = next(iter(exc.message_dict.items()))
+            extra = {"fields": exc.message_dict}
+            if field != "__all__":
+                extra["field"] = field
+            raise ApplicationError(errors[0], extra=extra) from exc
+        raise ApplicationError("；".join(exc.messages)) from exc
+
+
+def lock(model: type[models.Model], pk: Any) -> Any:
+    return model.objects.select_for_update().get(pk=pk)

@@ -1,0 +1,163 @@
+"""Improvement notices (整改通知, 附件2 §9): issue, fix within 10 working days, confirm.
+
+"乙方应在接到…问题整改通知后的10个工作日内完成整改，并提交整改报告。每有1条问题未整改扣2分".
+The deadline is ``workdays.deadline(issued_at, 10)`` (provisional when the year's calendar is
+missing). A fix counts as in time when the fix report that was finally confirmed was
+submitted before the deadline; a rejected fix report does not stop the clock.
+"""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from govcloud.audit import audit_log, snapshot
+from govcloud.exceptions import ActionForbidden
+from govcloud.models import Contract, PartyRole, User
+from sla import notifications
+from sla.models import NOTICE_TRANSITIONS, ImprovementNotice, NoticeStatus
+from sla.services.clocks import IMPROVEMENT_WORKING_DAYS, working_deadline
+from sla.services.common import (
+    local_date,
+    require_party,
+    require_text,
+    set_status,
+    validate_upload,
+    year_of_day,
+)
+
+AUDIT_FIELDS = ("status", "due_at", "due_provisional", "fixed_at", "confirmed_at", "last_comment")
+ISSUERS = (PartyRole.BUREAU, PartyRole.SUPERVISOR, PartyRole.AUDITOR)
+
+
+@transaction.atomic
+def notice_issue(
+    *, actor: User, contract: Contract, title: str, description: str
+) -> ImprovementNotice:
+    """The supervisor, the auditor or the bureau notifies the vendor of an issue to fix."""
+    role = require_party(actor, contract, *ISSUERS)
+    title = require_text(title, _("请填写问题。"), "title")
+    description = require_text(description, _("请填写问题描述及整改要求。"), "description")
+    now = timezone.now()
+    due_at, provisional = working_deadline(now, IMPROVEMENT_WORKING_DAYS)
+    day = min(max(local_date(now), contract.service_start), contract.service_end)
+    notice = ImprovementNotice.objects.create(
+        contract=contract,
+        service_year=year_of_day(contract, day),
+        title=title[:200],
+        description=description,
+        issuer_role=role,
+        issued_by=actor,
+        issued_at=now,
+        due_at=due_at,
+        due_provisional=provisional,
+    )
+    audit_log(
+        actor=actor,
+        action="notice.issue",
+        obj=notice,
+        after=snapshot(notice, AUDIT_FIELDS),
+        contract=contract,
+    )
+    notifications.send(
+        key=f"notice:{notice.pk}:issued",
+        contract=contract,
+        recipients=notifications.party_emails(contract, PartyRole.VENDOR),
+        subject=_("整改通知：%(t)s") % {"t": notice.title},
+        body=_("%(d)s\n\n请于 %(due)s 前完成整改并提交整改报告（10个工作日%(p)s）。")
+        % {
+            "d": description,
+            "due": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M"),
+            "p": _("，暂定：该年度法定节假日尚未载入") if provisional else "",
+        },
+        url=notifications.link("sla_notice_detail", notice.pk),
+    )
+    return notice
+
+
+def _lock(notice: ImprovementNotice) -> tuple[ImprovementNotice, dict]:
+    locked = (
+        ImprovementNotice.objects.select_for_update().select_related("contract").get(pk=notice.pk)
+    )
+    return locked, snapshot(locked, AUDIT_FIELDS)
+
+
+@transaction.atomic
+def notice_fix(
+    *,
+    actor: User,
+    notice: ImprovementNotice,
+    report: str,
+    document: UploadedFile | None = None,
+) -> ImprovementNotice:
+    """The vendor reports the issue fixed, with its 整改报告."""
+    notice, before = _lock(notice)
+    require_party(actor, notice.contract, PartyRole.VENDOR)
+    report = require_text(report, _("请填写整改报告。"), "report")
+    validate_upload(document, required=False, field="document")
+    set_status(notice, NOTICE_TRANSITIONS, NoticeStatus.FIXED)
+    notice.fix_report = report
+    if document is not None:
+        notice.fix_document = document
+    notice.fixed_by, notice.fixed_at = actor, timezone.now()
+    notice.save()
+    audit_log(
+        actor=actor,
+        action="notice.fix",
+        obj=notice,
+        before=before,
+        after=snapshot(notice, AUDIT_FIELDS),
+    )
+    notifications.send(
+        key=f"notice:{notice.pk}:fixed:{notice.fixed_at.isoformat()}",
+        contract=notice.contract,
+        recipients=notifications.party_emails(notice.contract, notice.issuer_role),
+        subject=_("乙方已提交整改报告：%(t)s") % {"t": notice.title},
+        body=report,
+        url=notifications.link("sla_notice_detail", notice.pk),
+    )
+    return notice
+
+
+@transaction.atomic
+def notice_confirm(
+    *, actor: User, notice: ImprovementNotice, accept: bool, comment: str = ""
+) -> ImprovementNotice:
+    """The issuing party confirms the fix, or sends it back (the clock keeps running)."""
+    notice, before = _lock(notice)
+    role = require_party(actor, notice.contract, *ISSUERS)
+    if role != notice.issuer_role:
+        raise ActionForbidden(
+            _("只有发出整改通知的%(r)s可以确认整改。") % {"r": PartyRole(notice.issuer_role).label}
+        )
+    if not accept:
+        comment = require_text(comment, _("退回整改时须填写意见。"), "comment")
+    set_status(
+        notice, NOTICE_TRANSITIONS, NoticeStatus.CONFIRMED if accept else NoticeStatus.ISSUED
+    )
+    notice.last_comment = comment.strip()
+    if accept:
+        notice.confirmed_by, notice.confirmed_at = actor, timezone.now()
+    else:
+        notice.fixed_by, notice.fixed_at = None, None
+    notice.save()
+    audit_log(
+        actor=actor,
+        action="notice.confirm" if accept else "notice.reopen",
+        obj=notice,
+        before=before,
+        after=snapshot(notice, AUDIT_FIELDS),
+    )
+    if not accept:
+        notifications.send(
+            key=f"notice:{notice.pk}:reopened:{timezone.now().isoformat()}",
+            contract=notice.contract,
+            recipients=notifications.party_emails(notice.contract, PartyRole.VENDOR),
+            subject=_("整改未通过确认：%(t)s") % {"t": notice.title},
+            body=_("意见：%(c)s\n整改期限不变：%(due)s。")
+            % {"c": comment, "due": timezone.localtime(notice.due_at).strftime("%Y-%m-%d %H:%M")},
+            url=notifications.link("sla_notice_detail", notice.pk),
+        )
+    return notice

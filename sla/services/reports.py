@@ -1,0 +1,202 @@
+"""PDF reports of the SLA (right-sizing advice per contract-month, the annual scorecard).
+
+The page and the PDF share one view model and one SVG chart (``govcloud.pdf.charts``), so what
+the bureau sees on screen is what it prints.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+from sla import refs
+from sla.models import (
+    AdviceAction,
+    RightsizingAdvice,
+    RightsizingReport,
+    Scorecard,
+)
+from sla.rules import UTILIZATION_FLOOR_PCT
+
+TWO_PLACES = Decimal("0.01")
+
+
+def scorecard_view_model(data: dict[str, Any], *, absolute: str = "") -> dict[str, Any]:
+    """The snapshot plus links to each cited event and the chart of points per area."""
+    from govcloud.pdf.charts import bar_chart_svg
+
+    contract_id = data["contract"]["id"]
+    year = data["service_year"]
+    areas = []
+    for area in data["areas"]:
+        areas.append(
+            {
+                **area,
+                "deductions": [
+                    {
+                        **d,
+                        "url": absolute
+                        + refs.ref_url(d["ref"], contract_id=contract_id, year=year),
+                    }
+                    for d in area["deductions"]
+                ],
+                "money": [
+                    {
+                        **m,
+                        "url": absolute
+                        + refs.ref_url(m["ref"], contract_id=contract_id, year=year),
+                    }
+                    for m in area["money"]
+                ],
+                "events": [
+                    {
+                        **e,
+                        "url": absolute
+                        + refs.ref_url(e["ref"], contract_id=contract_id, year=year),
+                    }
+                    for e in area["events"]
+                ],
+            }
+        )
+    money = [
+        {**m, "url": absolute + refs.ref_url(m["ref"], contract_id=contract_id, year=year)}
+        for m in data["money"]
+    ]
+    chart = bar_chart_svg(
+        [a["label"] for a in data["areas"]],
+        [Decimal(a["points"]) for a in data["areas"]],
+        title="各考核项得分（满分见表）",
+        unit="分",
+    )
+    percent = {
+        f"{key}_pct": format((Decimal(data[key]) * 100).normalize(), "f")
+        for key in ("deduction_ratio", "deduction_ratio_ceiling")
+    }
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    computed = timezone.localtime(datetime.fromisoformat(data["computed_at"]))
+    return {
+        **data,
+        **percent,
+        "computed_at_display": f"{computed:%Y-%m-%d %H:%M}",
+        "areas": areas,
+        "money": money,
+        "chart_svg": mark_safe(chart),  # noqa: S308 — built by bar_chart_svg with escaping
+    }
+
+
+def advice_view_model(report: RightsizingReport, advice: list[RightsizingAdvice]) -> dict[str, Any]:
+    """Counts, per-department CPU averages (chart) and the 30 % warning of a report."""
+    from govcloud.pdf.charts import bar_chart_svg
+
+    counts: dict[str, int] = defaultdict(int)
+    by_department: dict[str, list[Decimal]] = defaultdict(list)
+    for row in advice:
+        counts[row.action] += 1
+        if row.cpu_avg is not None and row.resource_class in ("flavour", "vcpu"):
+            by_department[row.department.display_name].append(row.cpu_avg)
+    labels = sorted(by_department)
+    values = [
+        (sum(by_department[name]) / len(by_department[name])).quantize(TWO_PLACES, ROUND_HALF_UP)
+        for name in labels
+    ]
+    chart = bar_chart_svg(labels, values, title="各使用单位 CPU 平均使用率", unit="%")
+    low = [
+        label
+        for label, value in (("CPU", report.avg_cpu_pct), ("内存", report.avg_mem_pct))
+        if value is not None and value < UTILIZATION_FLOOR_PCT
+    ]
+    return {
+        "report": report,
+        "advice": advice,
+        "counts": {
+            "change": counts[AdviceAction.CHANGE],
+            "keep": counts[AdviceAction.KEEP],
+            "exempt": counts[AdviceAction.EXEMPT],
+        },
+        "low_metrics": low,
+        "chart_svg": mark_safe(chart),  # noqa: S308 — built by bar_chart_svg with escaping
+    }
+
+
+def _advice_rows(report: RightsizingReport) -> list[RightsizingAdvice]:
+    return list(
+        report.advice.select_related(
+            "department", "system", "resource", "current_item", "advised_item", "change_request"
+        ).order_by("department__name", "system__name", "resource_id")
+    )
+
+
+def rightsizing_pdf_bytes(report: RightsizingReport) -> bytes:
+    from govcloud.pdf.render import render_pdf
+
+    context = advice_view_model(report, _advice_rows(report))
+    context.update(
+        {
+            "report_title": f"{report.contract.code} {report.contract.name}",
+            "report_subtitle": f"{report.month:%Y年%m月} 资源调整建议",
+        }
+    )
+    return render_pdf("reports/advice.html", context)
+
+
+def rightsizing_pdf_store(*, report_id: int, force: bool = False) -> bool:
+    report = RightsizingReport.objects.select_related("contract").filter(pk=report_id).first()
+    if report is None or (report.pdf and not force):
+        return False
+    content = rightsizing_pdf_bytes(report)
+    with transaction.atomic():
+        locked = RightsizingReport.objects.select_for_update().get(pk=report_id)
+        if locked.pdf:
+            locked.pdf.delete(save=False)  # a re-render replaces the file, it does not pile up
+        locked.pdf.save(
+            f"advice-{locked.contract.code}-{locked.month:%Y-%m}.pdf",
+            ContentFile(content),
+            save=False,
+        )
+        locked.pdf_rendered_at = timezone.now()
+        locked.save(update_fields=["pdf", "pdf_rendered_at"])
+    return True
+
+
+def scorecard_pdf_bytes(card: Scorecard) -> bytes:
+    from govcloud.pdf.render import render_pdf
+    from sla.services.scorecard import scorecard_data
+
+    data = scorecard_view_model(scorecard_data(card))
+    data.update(
+        {
+            "report_title": f"{card.contract.code} {card.contract.name}",
+            "report_subtitle": f"{card.service_year} 服务年度服务水平考核",
+            "scorecard": card,
+        }
+    )
+    return render_pdf("reports/sla_scorecard.html", data)
+
+
+def scorecard_pdf_store(*, scorecard_id: int, force: bool = False) -> bool:
+    card = Scorecard.objects.select_related("contract").filter(pk=scorecard_id).first()
+    if card is None or (card.pdf and card.is_final and not force):
+        return False
+    content = scorecard_pdf_bytes(card)
+    with transaction.atomic():
+        locked = Scorecard.objects.select_for_update().get(pk=scorecard_id)
+        if locked.pdf:
+            locked.pdf.delete(save=False)
+        stamp = "final" if locked.is_final else timezone.localtime().strftime("%Y%m%d%H%M")
+        locked.pdf.save(
+            f"scorecard-{locked.contract.code}-{locked.service_year}-{stamp}.pdf",
+            ContentFile(content),
+            save=False,
+        )
+        locked.pdf_rendered_at = timezone.now()
+        locked.save(update_fields=["pdf", "pdf_rendered_at"])
+    return True

@@ -1,0 +1,736 @@
+"""Monthly right-sizing advice (月度资源调整建议, 附件2 §7 and DESIGN §5).
+
+For a contract and a data month, every active VM-type resource with samples in that month gets
+one advice from its monthly average utilization (mean of the daily averages):
+
+* **flavour VMs** (JZ's ``ecs.4c8g``: the catalog item has vCPUs and memory) — ``rules.rightsize``
+  on CPU and memory, then the cheapest active flavour of the same section and unit that fits
+  both (ties: fewer vCPUs, less memory); when none fits, the largest flavour.
+* **per-unit catalogs** (BT's ``ecs.general.vcpu`` / ``ecs.general.mem``): CPU and memory are
+  separate resources of a system, with no record of which cores and which memory form one VM.
+  So each resource is advised on its own metric — a vCPU resource on ``cpu_pct`` (the memory
+  half of ``rules.rightsize`` held at "keep"), a memory resource on ``mem_pct`` — bounded by the
+  contract's ``RightsizingPolicy`` (at least 1 core / 1 GB by default, no maximum).
+* **block storage** (``ebs.*``): ``rules.rightsize_disk`` on the average GB used (or the
+  average disk percentage × size when the vendor pushes no GB), in the item's unit (GB, or TB
+  = 1024 GB rounded up). A disk already used above 85 % meets the contract's benchmark
+  ("以保持磁盘空间使用率＞85%为基准") and is kept.
+
+Exempt (no change advised, the reason recorded): systems flagged emergency/security, months
+overlapping an ``EmergencyPeriod`` of the bureau (for all systems or the listed ones), and
+resources the rule would move beyond the catalog's smallest or largest size ("现有政务云资源
+如已达到政务云平台最高配置或最低配置…不适用于本规则"): a resource at the smallest size whose
+usage asks for less, or at the largest asking for more.
+
+The contract-wide averages (the 30 % line of §7.3) are capacity-weighted over the month's
+sample days — Σ(pct × vCPUs) / Σ vCPUs for CPU, by GB for memory — over flavour, vCPU and
+memory resources, leaving out emergency/security systems ("除应急、安全类等政务信息系统外").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import CatalogItem, Resource, ResourceStatus
+from govcloud.audit import audit_log, snapshot
+from govcloud.exceptions import ActionForbidden, ApplicationError, InvalidTransition
+from govcloud.models import BusinessSystem, Contract, ContractStatus, PartyRole, User
+from sla import notifications, periods, rules
+from sla.models import (
+    ADVICE_TRANSITIONS,
+    REPORT_TRANSITIONS,
+    AdviceAction,
+    AdviceStatus,
+    EmergencyPeriod,
+    ReportStatus,
+    ResourceClass,
+    RightsizingAdvice,
+    RightsizingPolicy,
+    RightsizingReport,
+    UtilizationSample,
+)
+from sla.services.clocks import end_of_day, monthly_due
+from sla.services.common import (
+    require_party,
+    require_staff,
+    require_text,
+    set_status,
+    year_of_day,
+)
+
+logger = logging.getLogger(__name__)
+TWO_PLACES = Decimal("0.01")
+GB_PER_TB = 1024
+KEEP_CPU = Decimal("40")  # inside the CPU "keep" band (30–<50 %)
+KEEP_MEM = Decimal("50")  # inside the memory "keep" band (40–<70 %)
+REPORT_FIELDS = (
+    "status",
+    "submitted_at",
+    "marked_wrong",
+    "wrong_reason",
+    "avg_cpu_pct",
+    "avg_mem_pct",
+)
+
+
+# ---------------------------------------------------------------- classification and averages
+
+
+def classify(item: CatalogItem) -> str | None:
+    """Which right-sizing rule applies to a catalog item (None: not a VM-type resource)."""
+    code = item.code.lower()
+    if item.vcpus and item.memory_gb:
+        return ResourceClass.FLAVOUR
+    if item.unit == "核" and "vcpu" in code:
+        return ResourceClass.VCPU
+    if item.unit.upper() == "GB" and code.split(".")[-1] == "mem":
+        return ResourceClass.MEMORY
+    if code.startswith("ebs") and item.unit.upper() in ("GB", "TB"):
+        return ResourceClass.DISK
+    return None
+
+
+def cpu_capacity(resource: Resource, kind: str | None) -> int:
+    if kind == ResourceClass.FLAVOUR:
+        return resource.catalog_item.vcpus * resource.quantity
+    return resource.quantity if kind == ResourceClass.VCPU else 0
+
+
+def mem_capacity(resource: Resource, kind: str | None) -> int:
+    if kind == ResourceClass.FLAVOUR:
+        return resource.catalog_item.memory_gb * resource.quantity
+    return resource.quantity if kind == ResourceClass.MEMORY else 0
+
+
+@dataclass
+class Averages:
+    """A resource's sums over its samples of a period; means on demand (exact Decimals)."""
+
+    days: int = 0
+    cpu: Decimal = Decimal(0)
+    mem: Decimal = Decimal(0)
+    disk: Decimal = Decimal(0)
+    disk_used: Decimal = Decimal(0)
+    disk_used_days: int = 0
+
+    def add(self, cpu: Decimal, mem: Decimal, disk: Decimal, used: Decimal | None) -> None:
+        self.days += 1
+        self.cpu += cpu
+        self.mem += mem
+        self.disk += disk
+        if used is not None:
+            self.disk_used += used
+            self.disk_used_days += 1
+
+    def mean(self, name: str) -> Decimal | None:
+        if name == "disk_used":
+            if not self.disk_used_days:
+                return None
+            return (self.disk_used / self.disk_used_days).quantize(TWO_PLACES, ROUND_HALF_UP)
+        if not self.days:
+            return None
+        return (getattr(self, name) / self.days).quantize(TWO_PLACES, ROUND_HALF_UP)
+
+
+def resource_averages(resource_ids: Iterable[int], first: date, last: date) -> dict[int, Averages]:
+    """Per resource, the sums of its daily samples between ``first`` and ``last`` (inclusive)."""
+    result: dict[int, Averages] = defaultdict(Averages)
+    rows = UtilizationSample.objects.filter(
+        resource_id__in=list(resource_ids), day__gte=first, day__lte=last
+    ).values_list("resource_id", "cpu_pct", "mem_pct", "disk_pct", "disk_used_gb")
+    for resource_id, cpu, mem, disk, used in rows.iterator(chunk_size=5000):
+        result[resource_id].add(cpu, mem, disk, used)
+    return result
+
+
+@dataclass
+class ContractAverages:
+    """Capacity- and day-weighted contract-wide utilization (None without data)."""
+
+    cpu_pct: Decimal | None
+    mem_pct: Decimal | None
+    resources: int = 0
+    sample_days: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _counted_resources(contract: Contract, first: date, last: date) -> list[Resource]:
+    return list(
+        Resource.objects.filter(contract=contract, system__is_emergency_or_security=False)
+        .filter(Q(offline_at__isnull=True) | Q(offline_at__date__gte=first))
+        .filter(online_at__date__lte=last)
+        .select_related("catalog_item")
+    )
+
+
+def contract_averages(contract: Contract, first: date, last: date) -> ContractAverages:
+    """The overall CPU and memory utilization of a contract between two days (§7.3)."""
+    resources = [r for r in _counted_resources(contract, first, last) if classify(r.catalog_item)]
+    sums = resource_averages([r.pk for r in resources], first, last)
+    cpu_num = cpu_den = mem_num = mem_den = Decimal(0)
+    days = 0
+    counted = 0
+    for resource in resources:
+        avg = sums.get(resource.pk)
+        if avg is None or not avg.days:
+            continue
+        counted += 1
+        days += avg.days
+        kind = classify(resource.catalog_item)
+        cpu_cap = cpu_capacity(resource, kind)
+        mem_cap = mem_capacity(resource, kind)
+        cpu_num += avg.cpu * cpu_cap
+        cpu_den += avg.days * cpu_cap
+        mem_num += avg.mem * mem_cap
+        mem_den += avg.days * mem_cap
+    return ContractAverages(
+        cpu_pct=(cpu_num / cpu_den).quantize(TWO_PLACES, ROUND_HALF_UP) if cpu_den else None,
+        mem_pct=(mem_num / mem_den).quantize(TWO_PLACES, ROUND_HALF_UP) if mem_den else None,
+        resources=counted,
+        sample_days=days,
+    )
+
+
+# ---------------------------------------------------------------- the advice of one resource
+
+
+@dataclass(frozen=True)
+class Advice:
+    action: str
+    advised_item: CatalogItem | None = None
+    advised_quantity: int | None = None
+    explanation: str = ""
+
+
+def _fmt(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value}%"
+
+
+def _bounded(wanted: int, current: int, low: int, high: int | None) -> tuple[int, str]:
+    """Clamp ``wanted`` into [low, high]; the second value says which bound bit ('' if none)."""
+    if wanted < low:
+        return low, "min"
+    if high is not None and wanted > high:
+        return high, "max"
+    return wanted, ""
+
+
+def _unit_advice(
+    *,
+    kind: str,
+    resource: Resource,
+    pct: Decimal,
+    policy: RightsizingPolicy,
+) -> Advice:
+    current = resource.quantity
+    if kind == ResourceClass.VCPU:
+        wanted = rules.rightsize(pct, KEEP_MEM, current, 1)[0]
+        low, high, label = policy.min_vcpus, policy.max_vcpus, _("CPU")
+    else:
+        wanted = rules.rightsize(KEEP_CPU, pct, 1, current)[1]
+        low, high, label = policy.min_memory_gb, policy.max_memory_gb, _("内存")
+    basis = _("%(l)s 月平均使用率 %(p)s") % {"l": label, "p": _fmt(pct)}
+    if wanted == current:
+        return Advice(AdviceAction.KEEP, explanation=basis + _("，保持现有配置"))
+    target, bound = _bounded(wanted, current, low, high)
+    if target == current:
+        which = _("最低") if bound == "min" else _("最高")
+        return Advice(
+            AdviceAction.EXEMPT,
+            explanation=basis
+            + _("，按规则应调整为 %(w)s%(u)s，但已达合同约定的%(b)s配置，不适用本规则")
+            % {"w": wanted, "u": resource.catalog_item.unit, "b": which},
+        )
+    note = (
+        _("（按规则为 %(w)s，受合同约定的上下限限制）") % {"w": wanted} if target != wanted else ""
+    )
+    return Advice(
+        AdviceAction.CHANGE,
+        advised_item=resource.catalog_item,
+        advised_quantity=target,
+        explanation=basis
+        + _("，建议由 %(c)s%(u)s 调整为 %(t)s%(u)s%(n)s")
+        % {"c": current, "t": target, "u": resource.catalog_item.unit, "n": note},
+    )
+
+
+def pick_flavour(flavours: Sequence[CatalogItem], vcpus: int, memory_gb: int) -> CatalogItem | None:
+    """The cheapest flavour with at least ``vcpus`` and ``memory_gb``; else the largest one."""
+    if not flavours:
+        return None
+    fitting = [f for f in flavours if f.vcpus >= vcpus and f.memory_gb >= memory_gb]
+    if fitting:
+        return min(fitting, key=lambda f: (f.unit_price, f.vcpus, f.memory_gb, f.code))
+    return max(flavours, key=lambda f: (f.vcpus, f.memory_gb, -f.unit_price, f.code))
+
+
+def _flavour_advice(
+    *, resource: Resource, cpu: Decimal, mem: Decimal, flavours: Sequence[CatalogItem]
+) -> Advice:
+    item = resource.catalog_item
+    wanted = rules.rightsize(cpu, mem, item.vcpus, item.memory_gb)
+    basis = _("CPU 月平均使用率 %(c)s、内存 %(m)s") % {"c": _fmt(cpu), "m": _fmt(mem)}
+    if wanted == (item.vcpus, item.memory_gb):
+        return Advice(AdviceAction.KEEP, explanation=basis + _("，保持现有规格"))
+    target = pick_flavour(flavours, *wanted)
+    rule = _("按规则需 %(c)s 核 %(m)s GB") % {"c": wanted[0], "m": wanted[1]}
+    if target is None or target.pk == item.pk:
+        grow = wanted[0] > item.vcpus or wanted[1] > item.memory_gb
+        shrink = wanted[0] < item.vcpus or wanted[1] < item.memory_gb
+        which = _("最高") if grow and not shrink else _("最低") if shrink and not grow else ""
+        reason = (
+            _("已达目录%(w)s配置，不适用本规则") % {"w": which}
+            if which
+            else _("目录中没有更合适的规格")
+        )
+        return Advice(AdviceAction.EXEMPT, explanation=f"{basis}，{rule}，{reason}")
+    return Advice(
+        AdviceAction.CHANGE,
+        advised_item=target,
+        advised_quantity=resource.quantity,
+        explanation=_("%(b)s，%(r)s，建议由 %(from)s 调整为 %(to)s（%(c)s 核 %(m)s GB）")
+        % {
+            "b": basis,
+            "r": rule,
+            "from": item.code,
+            "to": target.code,
+            "c": target.vcpus,
+            "m": target.memory_gb,
+        },
+    )
+
+
+def _disk_advice(*, resource: Resource, avg: Averages) -> Advice:
+    item = resource.catalog_item
+    per_unit = GB_PER_TB if item.unit.upper() == "TB" else 1
+    size_gb = resource.quantity * per_unit
+    used = avg.mean("disk_used")
+    if used is None:
+        used = (avg.mean("disk") * size_gb / 100).quantize(TWO_PLACES, ROUND_HALF_UP)
+    used = min(used, Decimal(size_gb))
+    basis = _("磁盘月平均已用 %(u)s GB / %(s)s GB") % {"u": used, "s": size_gb}
+    if used > rules.DISK_TARGET_USAGE * size_gb:
+        return Advice(AdviceAction.KEEP, explanation=basis + _("，使用率已高于85%，保持现有配置"))
+    advised_gb = rules.rightsize_disk(used, size_gb)
+    quantity = max(1, int((Decimal(advised_gb) / per_unit).to_integral_value(ROUND_CEILING)))
+    if quantity == resource.quantity:
+        return Advice(AdviceAction.KEEP, explanation=basis + _("，保持现有配置"))
+    return Advice(
+        AdviceAction.CHANGE,
+        advised_item=item,
+        advised_quantity=quantity,
+        explanation=basis
+        + _("，按使用率保持在85%%以上的基准，建议调整为 %(q)s %(u)s")
+        % {"q": quantity, "u": item.unit},
+    )
+
+
+def _emergency_reason(periods_: Sequence[EmergencyPeriod], system: BusinessSystem) -> str | None:
+    for period in periods_:
+        systems = period.covered_system_ids
+        if not systems or system.pk in systems:
+            return _("紧急保障期 %(a)s 至 %(b)s（%(r)s），不适用本规则") % {
+                "a": period.start_date.isoformat(),
+                "b": period.end_date.isoformat(),
+                "r": period.reason,
+            }
+    return None
+
+
+# ---------------------------------------------------------------- computing a month
+
+
+def _policy(contract: Contract) -> RightsizingPolicy:
+    policy = RightsizingPolicy.objects.filter(contract=contract).first()
+    return policy or RightsizingPolicy(contract=contract)
+
+
+def _month_in_service(contract: Contract, month: date) -> bool:
+    return not (periods.month_end(month) < contract.service_start or month > contract.service_end)
+
+
+@transaction.atomic
+def rightsizing_compute(
+    *, contract: Contract, month: date, actor: User | str = "资源调整建议计算"
+) -> RightsizingReport | None:
+    """Build (or rebuild while still a draft) the month's advice; None outside the service period.
+
+    Idempotent: one report per contract and month, one advice per resource; a submitted report
+    is never recomputed.
+    """
+    month = periods.month_start(month)
+    if not _month_in_service(contract, month):
+        return None
+    report = (
+        RightsizingReport.objects.select_for_update().filter(contract=contract, month=month).first()
+    )
+    if report is not None and report.status != ReportStatus.DRAFT:
+        return report
+    first = max(month, contract.service_start)
+    last = min(periods.month_end(month), contract.service_end)
+    due_date, provisional = monthly_due(month)
+    averages = contract_averages(contract, first, last)
+    if report is None:
+        report = RightsizingReport(contract=contract, month=month)
+    report.service_year = year_of_day(contract, first)
+    report.due_date, report.due_at, report.due_provisional = (
+        due_date,
+        end_of_day(due_date),
+        provisional,
+    )
+    report.avg_cpu_pct, report.avg_mem_pct = averages.cpu_pct, averages.mem_pct
+    report.computed_at = timezone.now()
+    report.save()
+
+    resources = [
+        r
+        for r in Resource.objects.filter(contract=contract, status=ResourceStatus.ACTIVE)
+        .select_related("catalog_item", "system", "department")
+        .order_by("department_id", "system_id", "pk")
+        if classify(r.catalog_item)
+    ]
+    sums = resource_averages([r.pk for r in resources], first, last)
+    flavours = list(
+        CatalogItem.objects.filter(
+            contract=contract, is_active=True, vcpus__isnull=False, memory_gb__isnull=False
+        )
+    )
+    emergencies = list(
+        EmergencyPeriod.objects.filter(
+            contract=contract, start_date__lte=last, end_date__gte=first
+        ).prefetch_related("systems")
+    )
+    for period in emergencies:
+        period.covered_system_ids = {s.pk for s in period.systems.all()}
+    policy = _policy(contract)
+
+    rows: list[RightsizingAdvice] = []
+    for resource in resources:
+        avg = sums.get(resource.pk)
+        if avg is None or not avg.days:
+            continue
+        advice = advise(
+            resource=resource,
+            avg=avg,
+            flavours=flavours,
+            emergencies=emergencies,
+            policy=policy,
+        )
+        rows.append(
+            RightsizingAdvice(
+                report=report,
+                resource=resource,
+                department_id=resource.department_id,
+                system_id=resource.system_id,
+                resource_class=classify(resource.catalog_item),
+                current_item=resource.catalog_item,
+                current_quantity=resource.quantity,
+                advised_item=advice.advised_item,
+                advised_quantity=advice.advised_quantity,
+                action=advice.action,
+                explanation=advice.explanation,
+                sample_days=avg.days,
+                cpu_avg=avg.mean("cpu"),
+                mem_avg=avg.mean("mem"),
+                disk_avg=avg.mean("disk"),
+                disk_used_avg_gb=avg.mean("disk_used"),
+                status=AdviceStatus.DRAFT,
+            )
+        )
+    # A draft's advice has no decisions or tickets hanging on it yet: replace it as a whole.
+    # (report, resource) is unique, so a rerun can never duplicate a row.
+    report.advice.all().delete()
+    RightsizingAdvice.objects.bulk_create(rows, batch_size=1000)
+    kept_ids = [row.resource_id for row in rows]
+    audit_log(
+        actor=actor,
+        action="rightsizing.compute",
+        obj=report,
+        after={**snapshot(report, REPORT_FIELDS), "advice": len(kept_ids)},
+        contract=contract,
+    )
+    return report
+
+
+def advise(
+    *,
+    resource: Resource,
+    avg: Averages,
+    flavours: Sequence[CatalogItem],
+    emergencies: Sequence[EmergencyPeriod],
+    policy: RightsizingPolicy,
+) -> Advice:
+    """The advice for one resource from its month's averages (exemptions first)."""
+    if resource.system.is_emergency_or_security:
+        return Advice(AdviceAction.EXEMPT, explanation=_("应急、安全类业务系统，不适用本规则"))
+    reason = _emergency_reason(emergencies, resource.system)
+    if reason:
+        return Advice(AdviceAction.EXEMPT, explanation=reason)
+    kind = classify(resource.catalog_item)
+    if kind == ResourceClass.FLAVOUR:
+        same_kind = [
+            f
+            for f in flavours
+            if f.section == resource.catalog_item.section and f.unit == resource.catalog_item.unit
+        ]
+        return _flavour_advice(
+            resource=resource, cpu=avg.mean("cpu"), mem=avg.mean("mem"), flavours=same_kind
+        )
+    if kind == ResourceClass.VCPU:
+        return _unit_advice(kind=kind, resource=resource, pct=avg.mean("cpu"), policy=policy)
+    if kind == ResourceClass.MEMORY:
+        return _unit_advice(kind=kind, resource=resource, pct=avg.mean("mem"), policy=policy)
+    return _disk_advice(resource=resource, avg=avg)
+
+
+def rightsizing_compute_all(*, month: date) -> list[int]:
+    """The monthly task: every active contract whose service period touches ``month``."""
+    ids: list[int] = []
+    for contract in Contract.objects.filter(status=ContractStatus.ACTIVE).order_by("pk"):
+        report = rightsizing_compute(contract=contract, month=month)
+        if report is not None:
+            ids.append(report.pk)
+    return ids
+
+
+# ---------------------------------------------------------------- workflow
+
+
+def _lock_report(report: RightsizingReport) -> tuple[RightsizingReport, dict]:
+    locked = (
+        RightsizingReport.objects.select_for_update().select_related("contract").get(pk=report.pk)
+    )
+    return locked, snapshot(locked, REPORT_FIELDS)
+
+
+@transaction.atomic
+def rightsizing_recompute(*, actor: User, report: RightsizingReport) -> RightsizingReport:
+    """Vendor or bureau asks for a fresh computation of a draft (e.g. after late metrics)."""
+    require_party(actor, report.contract, PartyRole.VENDOR, PartyRole.BUREAU)
+    if report.status != ReportStatus.DRAFT:
+        raise InvalidTransition(_("已提交的调整建议不能重新计算。"))
+    return rightsizing_compute(contract=report.contract, month=report.month, actor=actor)
+
+
+@transaction.atomic
+def rightsizing_submit(*, actor: User, report: RightsizingReport) -> RightsizingReport:
+    """The vendor submits the month's advice (due by the 5th working day of the next month)."""
+    report, before = _lock_report(report)
+    require_party(actor, report.contract, PartyRole.VENDOR)
+    set_status(report, REPORT_TRANSITIONS, ReportStatus.SUBMITTED)
+    now = timezone.now()
+    report.submitted_by, report.submitted_at = actor, now
+    report.save(update_fields=["status", "submitted_by", "submitted_at"])
+    report.advice.filter(action=AdviceAction.CHANGE).update(status=AdviceStatus.SUBMITTED)
+    report.advice.exclude(action=AdviceAction.CHANGE).update(status=AdviceStatus.NOTED)
+    audit_log(
+        actor=actor,
+        action="rightsizing.submit",
+        obj=report,
+        before=before,
+        after={**snapshot(report, REPORT_FIELDS), "late": report.is_late()},
+    )
+    departments = (
+        report.advice.filter(action=AdviceAction.CHANGE)
+        .values_list("department", flat=True)
+        .distinct()
+    )
+    from govcloud.models import Organization
+
+    for department in Organization.objects.filter(pk__in=list(departments)):
+        notifications.send(
+            key=f"rightsizing:{report.pk}:department:{department.pk}",
+            contract=report.contract,
+            recipients=notifications.organization_emails([department]),
+            subject=_("%(m)s 资源调整建议待确认") % {"m": f"{report.month:%Y-%m}"},
+            body=_(
+                "乙方根据资源使用率提出了本单位资源的调整建议，请逐条接受或拒绝（拒绝须说明理由）。"
+            ),
+            url=notifications.link("sla_report_detail", report.pk),
+        )
+    report_id = report.pk
+    transaction.on_commit(lambda: _render_later(report_id))
+    return report
+
+
+def _render_later(report_id: int) -> None:
+    from sla.tasks import render_rightsizing_pdf
+
+    try:
+        render_rightsizing_pdf.delay(report_id)
+    except Exception:
+        logger.exception("could not render the PDF now; it is rendered on request")
+
+
+@transaction.atomic
+def rightsizing_mark_wrong(
+    *, actor: User, report: RightsizingReport, reason: str
+) -> RightsizingReport:
+    """Bureau or supervisor finds a calculation error in a submitted report (−2 for the month)."""
+    report, before = _lock_report(report)
+    require_party(actor, report.contract, PartyRole.BUREAU, PartyRole.SUPERVISOR)
+    reason = require_text(reason, _("请说明计算错误。"), "reason")
+    if report.status != ReportStatus.SUBMITTED:
+        raise InvalidTransition(_("只有已提交的调整建议可以认定存在计算错误。"))
+    if report.marked_wrong:
+        raise InvalidTransition(_("该月调整建议已被认定存在计算错误。"))
+    report.marked_wrong, report.wrong_reason, report.marked_wrong_by = True, reason, actor
+    report.save(update_fields=["marked_wrong", "wrong_reason", "marked_wrong_by"])
+    audit_log(
+        actor=actor,
+        action="rightsizing.mark_wrong",
+        obj=report,
+        before=before,
+        after=snapshot(report, REPORT_FIELDS),
+    )
+    notifications.send(
+        key=f"rightsizing:{report.pk}:wrong",
+        contract=report.contract,
+        recipients=notifications.party_emails(report.contract, PartyRole.VENDOR),
+        subject=_("%(m)s 资源调整建议被认定存在计算错误") % {"m": f"{report.month:%Y-%m}"},
+        body=reason,
+        url=notifications.link("sla_report_detail", report.pk),
+    )
+    return report
+
+
+def _lock_advice(advice: RightsizingAdvice) -> RightsizingAdvice:
+    return (
+        RightsizingAdvice.objects.select_for_update()
+        .select_related("report__contract", "resource", "advised_item", "system")
+        .get(pk=advice.pk)
+    )
+
+
+def _require_department_of(actor: User, advice: RightsizingAdvice) -> None:
+    require_staff(actor)
+    if actor.organization_id != advice.department_id:
+        raise ActionForbidden(_("只有资源所属的使用单位可以确认调整建议。"))
+
+
+ADVICE_FIELDS = ("status", "decided_at", "decline_reason", "change_request")
+
+
+@transaction.atomic
+def rightsizing_accept(*, actor: User, advice: RightsizingAdvice) -> RightsizingAdvice:
+    """The department accepts: a prefilled change ticket is drafted for it to review and submit."""
+    from requests_app.services import LineInput, request_create
+
+    advice = _lock_advice(advice)
+    before = snapshot(advice, ADVICE_FIELDS)
+    _require_department_of(actor, advice)
+    set_status(advice, ADVICE_TRANSITIONS, AdviceStatus.ACCEPTED)
+    resource = advice.resource
+    if (
+        resource.status != ResourceStatus.ACTIVE
+        or resource.catalog_item_id != advice.current_item_id
+        or resource.quantity != advice.current_quantity
+    ):
+        raise ApplicationError(_("该资源的配置已发生变化，本条建议已失效。"))
+    ticket = request_create(
+        actor=actor,
+        contract=advice.report.contract,
+        kind="change",
+        reason=_("根据 %(m)s 月度资源调整建议：%(e)s")
+        % {"m": f"{advice.report.month:%Y-%m}", "e": advice.explanation},
+        system_id=advice.system_id,
+        lines=[
+            LineInput(
+                resource_id=resource.pk,
+                catalog_item_id=advice.advised_item_id,
+                quantity=advice.advised_quantity,
+                note=_("资源调整建议 #%(id)s") % {"id": advice.pk},
+            )
+        ],
+    )
+    advice.change_request = ticket
+    advice.decided_by, advice.decided_at = actor, timezone.now()
+    advice.save(update_fields=["status", "change_request", "decided_by", "decided_at"])
+    audit_log(
+        actor=actor,
+        action="rightsizing.accept",
+        obj=advice,
+        before=before,
+        after=snapshot(advice, ADVICE_FIELDS),
+        contract=advice.report.contract,
+    )
+    return advice
+
+
+@transaction.atomic
+def rightsizing_decline(
+    *, actor: User, advice: RightsizingAdvice, reason: str
+) -> RightsizingAdvice:
+    """The department declines, with its reason (e.g. a seasonal peak is coming)."""
+    advice = _lock_advice(advice)
+    before = snapshot(advice, ADVICE_FIELDS)
+    _require_department_of(actor, advice)
+    reason = require_text(reason, _("拒绝调整建议须填写理由。"), "reason")
+    set_status(advice, ADVICE_TRANSITIONS, AdviceStatus.DECLINED)
+    advice.decline_reason = reason
+    advice.decided_by, advice.decided_at = actor, timezone.now()
+    advice.save(update_fields=["status", "decline_reason", "decided_by", "decided_at"])
+    audit_log(
+        actor=actor,
+        action="rightsizing.decline",
+        obj=advice,
+        before=before,
+        after=snapshot(advice, ADVICE_FIELDS),
+        contract=advice.report.contract,
+    )
+    return advice
+
+
+@transaction.atomic
+def emergency_period_create(
+    *,
+    actor: User,
+    contract: Contract,
+    start_date: date,
+    end_date: date,
+    reason: str,
+    system_ids: Sequence[int] = (),
+) -> EmergencyPeriod:
+    """The bureau marks an emergency / major-event period: right-sizing does not apply in it."""
+    require_party(actor, contract, PartyRole.BUREAU)
+    reason = require_text(reason, _("请填写事由。"), "reason")
+    if start_date is None or end_date is None or end_date < start_date:
+        raise ApplicationError(_("结束日期不得早于开始日期。"), extra={"field": "end_date"})
+    bureau = contract.bureau
+    systems = list(
+        BusinessSystem.objects.filter(pk__in=list(system_ids), department__parent_id=bureau.pk)
+    )
+    if len(systems) != len(set(system_ids)):
+        raise ApplicationError(
+            _("所选业务系统不属于本合同的使用单位。"), extra={"field": "systems"}
+        )
+    period = EmergencyPeriod.objects.create(
+        contract=contract,
+        start_date=start_date,
+        end_date=end_date,
+        reason=reason,
+        created_by=actor,
+    )
+    period.systems.set(systems)
+    audit_log(
+        actor=actor,
+        action="emergency_period.create",
+        obj=period,
+        after={
+            "start_date": start_date.isoformat(),
+            "end_date": end_date.isoformat(),
+            "systems": [s.pk for s in systems],
+        },
+        contract=contract,
+    )
+    return period

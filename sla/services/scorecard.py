@@ -1,0 +1,604 @@
+"""The annual SLA scorecard (服务水平协议考核, 附件2): gather the records, score them, finalise.
+
+``scorecard_compute`` reads the service year's records, turns them into the inputs of the pure
+``sla.rules.score_*`` functions and returns the scorecard as a JSON-ready dict (the same shape
+the finalised snapshot stores, so the page and the PDF render either the same way). Every
+deduction carries the stable reference of its event (``sla.refs``).
+
+Money (readings of the contract, see also the module docstring of ``sla.rules``):
+
+* **Annual fee** (年度服务费): the service year's signed monthly statements when billing has
+  them; otherwise an estimate — the contract's estimated amount prorated to the service year's
+  days, or, without one, the current inventory's monthly cost × 12 × discount. The basis is
+  shown on the scorecard.
+* **Itemised money deductions**: incidents Ⅰ/Ⅱ/Ⅲ (¥100,000 / 50,000 / 10,000), utilization
+  below 30 % (20 % of the annual fee) and the amounts of penalties the vendor acknowledged.
+* **Assessment result** (§11 "良好对应最高扣款比例为5%，及格对应最高扣款比例为10%"): the grade's
+  ratio is a *ceiling*; the scorecard applies it to the annual fee unless the bureau fixes a
+  lower ratio when finalising. It is cumulative with the itemised deductions (they are
+  separate clauses).
+* **Cap**: "所有扣款及处罚金额原则上不超过年度服务费" (附件3 五(二)) — the total is capped at the
+  annual fee.
+
+Finalising freezes the snapshot and writes the money deductions into billing settlement
+(``billing.Deduction``, source "sla"), once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import Resource, ResourceStatus
+from govcloud.audit import audit_log, snapshot
+from govcloud.exceptions import ApplicationError, InvalidTransition
+from govcloud.models import Contract, PartyRole, PricePeriod, User
+from sla import periods, refs, rules
+from sla.models import (
+    SCORECARD_TRANSITIONS,
+    ChecklistStatus,
+    Decision,
+    Deliverable,
+    DeliverableStatus,
+    DeliverableSubmission,
+    ImprovementNotice,
+    IncidentStatus,
+    NoticeStatus,
+    Outage,
+    OutageStatus,
+    Penalty,
+    PenaltyStatus,
+    PlanStatus,
+    RightsizingReport,
+    SatisfactionSurvey,
+    Scorecard,
+    ScorecardStatus,
+    SecurityIncident,
+    SecurityMechanismItem,
+    SessionStatus,
+    SurveyStatus,
+    TrainingPlan,
+    TrainingSession,
+)
+from sla.services.common import local_date, require_party, service_year, set_status
+from sla.services.rightsizing import contract_averages
+from sla.services.surveys import survey_stats
+
+logger = logging.getLogger(__name__)
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+
+
+def _yuan(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _num(value: Decimal | None) -> str | None:
+    """Decimals as plain strings in the snapshot ("262.8", never "2.628E+2")."""
+    if value is None:
+        return None
+    text = format(value.normalize(), "f")
+    return text
+
+
+# ---------------------------------------------------------------- annual fee
+
+
+def _signed_statements_total(
+    contract: Contract, year: periods.ServiceYear
+) -> tuple[Decimal, int, int] | None:
+    """Σ totals of the signed monthly statements of the service year, with (signed, months).
+
+    A month belongs to the service year holding its last billed day (the month's last day, or
+    the service end), as in ``billing.periods``; months billed before the service start belong
+    to the first year.
+    """
+    from billing.models import Statement, StatementStatus
+
+    months = list(periods.months_between(year.start, year.end))
+
+    def owner(y: int, m: int) -> bool:
+        last = min(periods.month_end(date(y, m, 1)), contract.service_end)
+        return max(last, contract.service_start) in year
+
+    wanted = {(m.year, m.month) for m in months if owner(m.year, m.month)}
+    if year.start == contract.service_start:
+        wanted |= {
+            (m.year, m.month)
+            for m in periods.months_between(contract.billing_from, contract.service_start)
+            if owner(m.year, m.month)
+        }
+    totals = [
+        total
+        for y, m, total in Statement.objects.filter(
+            contract=contract, status=StatementStatus.SIGNED
+        ).values_list("year", "month", "total")
+        if (y, m) in wanted
+    ]
+    if not totals:
+        return None
+    return _yuan(sum(totals, ZERO)), len(totals), len(wanted)
+
+
+def annual_fee(contract: Contract, year: periods.ServiceYear) -> tuple[Decimal, str]:
+    """The service year's fee and how it was obtained (shown on the scorecard)."""
+    signed = _signed_statements_total(contract, year)
+    if signed is not None:
+        total, count, months = signed
+        return total, _("服务年度内已签认的月度服务资源统计表合计（%(n)s/%(m)s 个月）") % {
+            "n": count,
+            "m": months,
+        }
+    if contract.estimated_amount:
+        total_days = (contract.service_end - contract.service_start).days + 1
+        fee = _yuan(contract.estimated_amount * year.days / total_days)
+        return fee, _("暂按合同估算金额按服务年度天数折算（尚无已签认的统计表）")
+    monthly = ZERO
+    for resource in Resource.objects.filter(
+        contract=contract, status=ResourceStatus.ACTIVE
+    ).select_related("catalog_item"):
+        item = resource.catalog_item
+        per_month = item.unit_price if item.period == PricePeriod.MONTH else item.unit_price / 12
+        monthly += per_month * resource.quantity
+    fee = _yuan(monthly * 12 * contract.discount_factor)
+    return fee, _("暂按当前资源清单估算全年费用（尚无已签认的统计表）")
+
+
+# ---------------------------------------------------------------- gathering the records
+
+
+def _refs(prefix: str, ids: Iterable[int]) -> list[str]:
+    return [f"{prefix}:{pk}" for pk in ids]
+
+
+def _in_year(moment: datetime | None, year: periods.ServiceYear) -> bool:
+    return moment is not None and local_date(moment) in year
+
+
+def _delivery_breaches(contract: Contract, year: periods.ServiceYear, now: datetime) -> list[str]:
+    """Tickets delivered late (not exempted) or still undelivered past their deadline."""
+    from requests_app.models import RequestStatus, ResourceRequest
+
+    tickets = ResourceRequest.objects.filter(contract=contract, due_at__isnull=False)
+    breached: list[int] = []
+    for pk, status, due_at, is_breached, exempted in tickets.values_list(
+        "pk", "status", "due_at", "breached", "exempted"
+    ).order_by("due_at", "pk"):
+        # The deadline instant is 24:00 of its last working day, so its last day is the day before.
+        if local_date(due_at - timezone.timedelta(microseconds=1)) not in year:
+            continue
+        late_open = status == RequestStatus.APPROVED and now >= due_at
+        if (is_breached and not exempted) or late_open:
+            breached.append(pk)
+    return _refs("ticket", breached)
+
+
+def _pending(contract: Contract, label: int) -> list[str]:
+    """Records still awaiting the bureau, supervisor or auditor: finalising waits for them."""
+    checks = [
+        (
+            Outage.objects.filter(status=OutageStatus.REPORTED),
+            _("%(n)s 起服务中断待确认"),
+        ),
+        (
+            SecurityIncident.objects.filter(status=IncidentStatus.REPORTED),
+            _("%(n)s 起安全事件待认定"),
+        ),
+        (
+            SecurityMechanismItem.objects.filter(status=ChecklistStatus.SUBMITTED),
+            _("%(n)s 项安全机制材料待审核"),
+        ),
+        (
+            TrainingPlan.objects.filter(status=PlanStatus.SUBMITTED),
+            _("培训计划待评审"),
+        ),
+        (
+            TrainingSession.objects.filter(status=SessionStatus.RECORDED),
+            _("%(n)s 次培训待确认"),
+        ),
+        (
+            Deliverable.objects.filter(status=DeliverableStatus.SUBMITTED),
+            _("%(n)s 项交付物待审核"),
+        ),
+        (
+            ImprovementNotice.objects.filter(status=NoticeStatus.FIXED),
+            _("%(n)s 条整改待确认"),
+        ),
+        (
+            SatisfactionSurvey.objects.filter(status=SurveyStatus.OPEN),
+            _("满意度调查尚未结束"),
+        ),
+    ]
+    result = []
+    for queryset, message in checks:
+        count = queryset.filter(contract=contract, service_year=label).count()
+        if count:
+            result.append(message % {"n": count})
+    return result
+
+
+def _area_dict(
+    area: rules.AreaScore, *, contract_id: int, label: int, events: list[str] | None = None
+) -> dict[str, Any]:
+    name, _max = rules.AREAS[area.area]
+    return {
+        "code": area.area,
+        "label": str(name),
+        "max_points": _num(area.max_points),
+        "points": _num(area.points),
+        "deducted": _num(min(area.max_points, area.deducted_points)),
+        "deductions": [
+            {
+                "points": _num(d.points),
+                "reason": d.reason,
+                "ref": d.ref,
+                "ref_label": refs.ref_label(d.ref),
+            }
+            for d in area.deductions
+        ],
+        "money": [{"amount": _num(m.amount), "reason": m.reason, "ref": m.ref} for m in area.money],
+        "notes": list(area.notes),
+        "events": [{"ref": r, "ref_label": refs.ref_label(r)} for r in (events or [])],
+    }
+
+
+def _with_penalty_points(area: rules.AreaScore, penalties: list[Penalty]) -> rules.AreaScore:
+    extra = tuple(
+        rules.Deduction(
+            points=p.points,
+            reason=_("罚则记录：%(r)s（%(c)s），扣%(p)s分")
+            % {"r": p.reason, "c": p.clause, "p": _num(p.points)},
+            ref=f"penalty:{p.pk}",
+        )
+        for p in penalties
+        if p.points and p.area == area.area
+    )
+    return dataclasses.replace(area, deductions=area.deductions + extra) if extra else area
+
+
+def scorecard_compute(
+    *, contract: Contract, year: int, now: datetime | None = None, ratio: Decimal | None = None
+) -> dict[str, Any]:
+    """The scorecard of a service year, computed from the records as they are now."""
+    now = now or timezone.now()
+    sy = service_year(contract, year)
+    label = sy.label
+    base = {"contract": contract, "service_year": label}
+
+    # 1 availability and 6 disaster recovery: confirmed, vendor-caused, not approved maintenance.
+    outages = [
+        o
+        for o in Outage.objects.filter(**base, status=OutageStatus.CONFIRMED).order_by(
+            "started_at", "pk"
+        )
+        if o.counts_for_availability
+    ]
+    outage_inputs = [rules.OutageInput(minutes=o.minutes, ref=f"outage:{o.pk}") for o in outages]
+    availability = rules.score_availability(outage_inputs)
+    excluded = Outage.objects.filter(**base, planned=True).count()
+    disaster = rules.score_disaster_recovery(
+        [i for o, i in zip(outages, outage_inputs, strict=True) if o.backup_restore_failed]
+    )
+
+    # 2 delivery
+    delivery = rules.score_delivery(_delivery_breaches(contract, sy, now))
+
+    # 3 security mechanism
+    fulfilled = set(
+        SecurityMechanismItem.objects.filter(
+            **base, status__in=[ChecklistStatus.ACCEPTED, ChecklistStatus.WAIVED]
+        ).values_list("item", flat=True)
+    )
+    mechanism = rules.score_security_mechanism(
+        [code for code in rules.SECURITY_MECHANISM_ITEMS if code not in fulfilled]
+    )
+
+    # 4 security responsibility
+    incidents = SecurityIncident.objects.filter(
+        **base, status=IncidentStatus.ASSESSED, vendor_caused=True
+    ).order_by("occurred_at", "pk")
+    responsibility = rules.score_security_responsibility(
+        [
+            rules.IncidentInput(
+                level=i.level, fully_reported=bool(i.fully_reported), ref=f"incident:{i.pk}"
+            )
+            for i in incidents
+        ]
+    )
+
+    # 5 training
+    plan_ok = TrainingPlan.objects.filter(**base, status=PlanStatus.APPROVED).exists()
+    sessions = list(
+        TrainingSession.objects.filter(**base, status=SessionStatus.CONFIRMED)
+        .order_by("held_on", "pk")
+        .values_list("pk", flat=True)
+    )
+    training = rules.score_training(plan_ok, _refs("training", sessions))
+
+    # 7 utilization
+    reports = RightsizingReport.objects.filter(**base).order_by("month")
+    bad_months = [f"rightsizing:{r.pk}" for r in reports if r.marked_wrong or r.is_late(now)]
+    averages = contract_averages(contract, sy.start, min(sy.end, local_date(now)))
+    fee, fee_basis = annual_fee(contract, sy)
+    utilization = rules.score_utilization(
+        bad_months,
+        avg_cpu_pct=averages.cpu_pct,
+        avg_mem_pct=averages.mem_pct,
+        annual_fee=fee,
+        metrics_ref=f"utilization:{contract.pk}:{label}",
+    )
+
+    # 8 satisfaction
+    survey = SatisfactionSurvey.objects.filter(**base).select_related("contract").first()
+    stats = survey_stats(survey) if survey else None
+    satisfaction = rules.score_satisfaction(
+        stats.mean if stats else None, stats.coverage_pct if stats else None
+    )
+    if survey and survey.status == SurveyStatus.OPEN:
+        satisfaction = dataclasses.replace(
+            satisfaction, notes=(*satisfaction.notes, _("满意度调查仍在进行中，结果为实时统计"))
+        )
+
+    # 9 improvement
+    notices = ImprovementNotice.objects.filter(**base).order_by("issued_at", "pk")
+    improvement = rules.score_improvement(
+        _refs("notice", [n.pk for n in notices if n.is_unfixed_in_time(now)])
+    )
+
+    # 10 deliverables
+    deliverables = list(Deliverable.objects.filter(**base).order_by("due_date", "pk"))
+    rejected = DeliverableSubmission.objects.filter(
+        deliverable__in=deliverables, decision=Decision.REJECTED
+    ).order_by("deliverable_id", "number")
+    deliverable_area = rules.score_deliverables(
+        _refs("deliverable", [d.pk for d in deliverables if d.is_late(now)]),
+        [f"submission:{s.deliverable_id}:{s.pk}" for s in rejected],
+    )
+
+    penalties = list(
+        Penalty.objects.filter(**base, status=PenaltyStatus.ACKNOWLEDGED).order_by(
+            "occurred_on", "pk"
+        )
+    )
+    areas = [
+        _with_penalty_points(a, penalties)
+        for a in (
+            availability,
+            delivery,
+            mechanism,
+            responsibility,
+            training,
+            disaster,
+            utilization,
+            satisfaction,
+            improvement,
+            deliverable_area,
+        )
+    ]
+    card = rules.build_scorecard(areas)
+
+    ceiling = card.deduction_ratio
+    applied_ratio = ceiling if ratio is None else ratio
+    ratio_amount = _yuan(fee * applied_ratio)
+    money = [
+        {"amount": _num(m.amount), "reason": m.reason, "ref": m.ref, "kind": "area"}
+        for m in card.money
+    ]
+    for p in penalties:
+        if p.amount:
+            money.append(
+                {
+                    "amount": _num(p.amount),
+                    "reason": _("罚则记录：%(r)s（%(c)s）") % {"r": p.reason, "c": p.clause},
+                    "ref": f"penalty:{p.pk}",
+                    "kind": "penalty",
+                }
+            )
+    if ratio_amount:
+        money.append(
+            {
+                "amount": _num(ratio_amount),
+                "reason": _("考核结果%(g)s（%(t)s分），按年度服务费的%(r)s%%扣款")
+                % {
+                    "g": card.grade.label,
+                    "t": _num(card.total_points),
+                    "r": _num(applied_ratio * 100),
+                },
+                "ref": f"grade:{contract.pk}:{label}",
+                "kind": "grade",
+            }
+        )
+    money_total = sum((Decimal(m["amount"]) for m in money), ZERO)
+    capped = min(money_total, fee)
+
+    events = {
+        "availability": [f"outage:{o.pk}" for o in outages],
+        "training": _refs("training", sessions),
+    }
+    notes = []
+    if excluded:
+        notes.append(
+            _("计划内停机 %(n)s 次：提前72小时通知并经批准的不计入服务中断。") % {"n": excluded}
+        )
+    return {
+        "contract": {"id": contract.pk, "code": contract.code, "name": contract.name},
+        "service_year": label,
+        "period": {"start": sy.start.isoformat(), "end": sy.end.isoformat()},
+        "computed_at": now.isoformat(),
+        "areas": [
+            _area_dict(a, contract_id=contract.pk, label=label, events=events.get(a.area))
+            for a in card.areas
+        ],
+        "total_points": _num(card.total_points),
+        "grade": card.grade.value,
+        "grade_label": card.grade.label,
+        "termination_right": card.termination_right,
+        "requires_rectification": card.requires_rectification,
+        "deduction_ratio_ceiling": _num(ceiling),
+        "deduction_ratio": _num(applied_ratio),
+        "annual_fee": _num(fee),
+        "annual_fee_basis": fee_basis,
+        "ratio_amount": _num(ratio_amount),
+        "money": money,
+        "money_total": _num(_yuan(money_total)),
+        "money_payable": _num(_yuan(capped)),
+        "cap_applied": capped < money_total,
+        "utilization": {
+            "avg_cpu_pct": _num(averages.cpu_pct),
+            "avg_mem_pct": _num(averages.mem_pct),
+        },
+        "survey": (
+            {
+                "answered": stats.answered,
+                "eligible": stats.eligible,
+                "mean": _num(stats.mean),
+                "coverage_pct": _num(stats.coverage_pct),
+            }
+            if stats
+            else None
+        ),
+        "pending": _pending(contract, label),
+        "notes": notes,
+    }
+
+
+# ---------------------------------------------------------------- the scorecard row
+
+
+def scorecard_for(*, contract: Contract, year: int) -> Scorecard:
+    """The scorecard row of a service year (created live on first use)."""
+    service_year(contract, year)
+    card, _created = Scorecard.objects.get_or_create(contract=contract, service_year=year)
+    return card
+
+
+def scorecard_data(card: Scorecard, *, now: datetime | None = None) -> dict[str, Any]:
+    """What the page shows: the frozen snapshot, or a fresh computation while live."""
+    if card.is_final:
+        return card.snapshot
+    return scorecard_compute(contract=card.contract, year=card.service_year, now=now)
+
+
+SCORECARD_FIELDS = ("status", "finalised_at")
+
+
+@transaction.atomic
+def scorecard_finalise(
+    *, actor: User, contract: Contract, year: int, ratio: Decimal | None = None
+) -> Scorecard:
+    """The bureau finalises a year once it has ended and nothing awaits confirmation.
+
+    The snapshot is frozen (immutable afterwards) and the money deductions are written to
+    billing settlement. ``ratio`` lets the bureau apply less than the grade's ceiling.
+    """
+    require_party(actor, contract, PartyRole.BUREAU)
+    sy = service_year(contract, year)
+    now = timezone.now()
+    if local_date(now) <= sy.end:
+        raise ApplicationError(
+            _("服务年度 %(a)s 至 %(b)s 尚未结束，服务期满后才能定稿考核。")
+            % {"a": sy.start.isoformat(), "b": sy.end.isoformat()}
+        )
+    card = (
+        Scorecard.objects.select_for_update().filter(contract=contract, service_year=year).first()
+    )
+    if card is None:
+        card = Scorecard.objects.create(contract=contract, service_year=year)
+        card = Scorecard.objects.select_for_update().get(pk=card.pk)
+    before = snapshot(card, SCORECARD_FIELDS)
+    if card.is_final:
+        raise InvalidTransition(_("该服务年度的考核已定稿，不能再修改。"))
+    pending = _pending(contract, year)
+    if pending:
+        raise ApplicationError(
+            _("以下事项尚待确认，确认后才能定稿：%(p)s") % {"p": "；".join(pending)},
+            extra={"pending": pending},
+        )
+    if ratio is not None:
+        ceiling = rules.deduction_ratio(
+            Decimal(scorecard_compute(contract=contract, year=year, now=now)["total_points"])
+        )
+        if not isinstance(ratio, Decimal) or ratio < 0 or ratio > ceiling:
+            raise ApplicationError(
+                _("扣款比例须在 0 与 %(c)s 之间。") % {"c": _num(ceiling)},
+                extra={"field": "ratio"},
+            )
+    data = scorecard_compute(contract=contract, year=year, now=now, ratio=ratio)
+    set_status(card, SCORECARD_TRANSITIONS, ScorecardStatus.FINALISED)
+    card.snapshot = data
+    card.finalised_by, card.finalised_at = actor, now
+    card.save(update_fields=["status", "snapshot", "finalised_by", "finalised_at"])
+    created = _billing_deductions(card, data, actor)
+    audit_log(
+        actor=actor,
+        action="scorecard.finalise",
+        obj=card,
+        before=before,
+        after={
+            **snapshot(card, SCORECARD_FIELDS),
+            "total_points": data["total_points"],
+            "grade": data["grade"],
+            "money_payable": data["money_payable"],
+            "billing_deductions": created,
+        },
+        contract=contract,
+    )
+    card_id = card.pk
+    transaction.on_commit(lambda: _render_later(card_id))
+    return card
+
+
+def _render_later(card_id: int) -> None:
+    from sla.tasks import render_scorecard_pdf
+
+    try:
+        render_scorecard_pdf.delay(card_id)
+    except Exception:
+        logger.exception("could not render the PDF now; it is rendered on request")
+
+
+def _billing_deductions(card: Scorecard, data: dict[str, Any], actor: User) -> int:
+    """Write the scorecard's money into billing settlement, once, capped at the annual fee.
+
+    The deductions go to the settlement period that holds the service year's last day (the
+    final settlement after the assessment, 包头 "尾款：服务期满考核后").
+    """
+    from billing.models import Deduction, DeductionSource
+    from billing.services.settlement import contract_settlement_periods, deduction_create
+
+    end = date.fromisoformat(data["period"]["end"])
+    period = next((p for p in contract_settlement_periods(card.contract) if end in p), None)
+    if period is None:
+        return 0
+    remaining = Decimal(data["money_payable"])
+    created = 0
+    for item in data["money"]:
+        amount = min(Decimal(item["amount"]), remaining)
+        if amount <= 0:
+            continue
+        remaining -= amount
+        sla_ref = f"scorecard:{card.pk}:{item['ref']}"
+        if Deduction.objects.filter(contract=card.contract, sla_ref=sla_ref).exists():
+            continue
+        reason = item["reason"]
+        if amount < Decimal(item["amount"]):
+            reason += _("（扣款总额以年度服务费为限，本项计 %(a)s 元）") % {"a": amount}
+        deduction_create(
+            actor=actor,
+            contract=card.contract,
+            period_label=period.key,
+            amount=amount,
+            reason=_("%(y)s 服务年度考核：%(r)s") % {"y": card.service_year, "r": reason},
+            source=DeductionSource.SLA,
+            sla_ref=sla_ref,
+        )
+        created += 1
+    return created

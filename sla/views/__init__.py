@@ -1,0 +1,1 @@
+"""Portal pages of the ``sla`` app (one module per concern)."""

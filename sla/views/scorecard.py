@@ -1,0 +1,184 @@
+"""The SLA landing pages (contracts, a contract's overview) and the annual scorecard."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from govcloud.models import PartyRole
+from sla import periods, selectors
+from sla.forms import FinaliseForm
+from sla.models import (
+    AdviceStatus,
+    DeliverableStatus,
+    IncidentStatus,
+    NoticeStatus,
+    OutageStatus,
+    PenaltyStatus,
+    RightsizingReport,
+    SurveyStatus,
+)
+from sla.services import scorecard as scorecard_services
+from sla.services.common import contract_years, local_date
+from sla.services.reports import scorecard_pdf_store, scorecard_view_model
+from sla.services.rightsizing import contract_averages
+from sla.views.common import role_of, run, serve, year_of_request, years_context
+from sla.views.utilization import low_metrics
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    contracts = selectors.sla_contracts_for_user(user=request.user)
+    if not selectors.is_party_user(request.user) and not selectors.is_department_user(request.user):
+        raise PermissionDenied(_("管理员账号不办理合同业务（三员分立）。"))
+    return render(request, "sla/index.html", {"contracts": contracts})
+
+
+def month_utilization(contract, month) -> dict:
+    """The month's contract-wide averages: the submitted/drafted report's, else computed."""
+    report = RightsizingReport.objects.filter(contract=contract, month=month).first()
+    if report is not None:
+        cpu, mem = report.avg_cpu_pct, report.avg_mem_pct
+    else:
+        averages = contract_averages(contract, month, periods.month_end(month))
+        cpu, mem = averages.cpu_pct, averages.mem_pct
+    return {"month": month, "cpu": cpu, "mem": mem, "low": low_metrics(cpu, mem), "report": report}
+
+
+def _dashboard_month(contract, today) -> date:
+    """Last month, kept inside the service period (an ended contract shows its last month)."""
+    month = periods.previous_month(today)
+    month = min(month, periods.month_start(contract.service_end))
+    return max(month, periods.month_start(contract.service_start))
+
+
+@login_required
+def contract_overview(request: HttpRequest, contract_pk: int) -> HttpResponse:
+    contract = selectors.sla_contract_get(user=request.user, pk=contract_pk)
+    year = year_of_request(request, contract)
+    role = role_of(request.user, contract)
+    user = request.user
+    today = local_date(timezone.now())
+    context = {**years_context(contract, year), "role": role}
+    if role == "department":
+        context["surveys"] = [
+            {"survey": s, "answered": s.answered}
+            for s in selectors.survey_list_for_user(user=user)
+            .filter(contract=contract, status=SurveyStatus.OPEN)
+            .annotate(answered=Count("responses", filter=Q(responses__respondent=user)))
+        ]
+        context["advice_open"] = (
+            selectors.advice_list_for_user(user=user)
+            .filter(report__contract=contract, status=AdviceStatus.SUBMITTED)
+            .count()
+        )
+        return render(request, "sla/contract_overview.html", context)
+    base = {"contract": contract, "service_year": year.label}
+    counts = {
+        "outages": selectors.outage_list_for_user(user=user)
+        .filter(**base)
+        .aggregate(all=Count("pk"), open=Count("pk", filter=Q(status=OutageStatus.REPORTED))),
+        "incidents": selectors.incident_list_for_user(user=user)
+        .filter(**base)
+        .aggregate(all=Count("pk"), open=Count("pk", filter=Q(status=IncidentStatus.REPORTED))),
+        "deliverables": selectors.deliverable_list_for_user(user=user)
+        .filter(**base)
+        .aggregate(all=Count("pk"), open=Count("pk", filter=Q(status=DeliverableStatus.SUBMITTED))),
+        "notices": selectors.notice_list_for_user(user=user)
+        .filter(**base)
+        .aggregate(all=Count("pk"), open=Count("pk", filter=~Q(status=NoticeStatus.CONFIRMED))),
+        "penalties": selectors.penalty_list_for_user(user=user)
+        .filter(**base)
+        .aggregate(all=Count("pk"), open=Count("pk", filter=Q(status=PenaltyStatus.RECORDED))),
+    }
+    context.update(
+        {
+            "counts": counts,
+            "utilization": month_utilization(contract, _dashboard_month(contract, today)),
+            "scorecard": selectors.scorecard_list_for_user(user=user).filter(**base).first(),
+        }
+    )
+    return render(request, "sla/contract_overview.html", context)
+
+
+def _year_or_404(contract, year: int) -> periods.ServiceYear:
+    for candidate in contract_years(contract):
+        if candidate.label == year:
+            return candidate
+    raise Http404(_("该合同没有这个服务年度。"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scorecard(request: HttpRequest, contract_pk: int, year: int) -> HttpResponse:
+    contract = selectors.party_contract_get(user=request.user, pk=contract_pk)
+    service_year = _year_or_404(contract, year)
+    role = role_of(request.user, contract)
+    card = scorecard_services.scorecard_for(contract=contract, year=service_year.label)
+    here = reverse("sla_scorecard", args=[contract.pk, service_year.label])
+    action = request.POST.get("action", "")
+    form = FinaliseForm(request.POST if action == "finalise" else None)
+    if request.method == "POST":
+        response = None
+        if action == "finalise" and form.is_valid():
+            pct = form.cleaned_data["ratio_pct"]
+            ratio = None if pct is None else (pct / Decimal(100))
+            _ok, response = run(
+                request,
+                lambda: scorecard_services.scorecard_finalise(
+                    actor=request.user, contract=contract, year=service_year.label, ratio=ratio
+                ),
+                _("考核已定稿，扣款已计入结算。"),
+                to=here,
+                form=form,
+            )
+        elif action == "pdf" and role in (PartyRole.BUREAU, PartyRole.SUPERVISOR):
+            _ok, response = run(
+                request,
+                lambda: scorecard_pdf_store(scorecard_id=card.pk, force=not card.is_final),
+                _("PDF 已生成。"),
+                to=here,
+            )
+        if response is not None:
+            return response
+    data = scorecard_view_model(scorecard_services.scorecard_data(card))
+    ended = local_date(timezone.now()) > service_year.end
+    return render(
+        request,
+        "sla/scorecard.html",
+        {
+            **years_context(contract, service_year),
+            "card": card,
+            "data": data,
+            "form": form,
+            "role": role,
+            "ended": ended,
+            "can_finalise": role == PartyRole.BUREAU and not card.is_final and ended,
+            "can_render": role in (PartyRole.BUREAU, PartyRole.SUPERVISOR)
+            and not (card.is_final and card.pdf),
+        },
+    )
+
+
+@login_required
+def scorecard_pdf(request: HttpRequest, contract_pk: int, year: int) -> HttpResponse:
+    contract = selectors.party_contract_get(user=request.user, pk=contract_pk)
+    service_year = _year_or_404(contract, year)
+    card = (
+        selectors.scorecard_list_for_user(user=request.user)
+        .filter(contract=contract, service_year=service_year.label)
+        .first()
+    )
+    if card is None or not card.pdf:
+        raise Http404(_("PDF 尚未生成。"))
+    return serve(card.pdf, f"服务水平考核-{contract.code}-{service_year.label}.pdf")

@@ -1,0 +1,315 @@
+"""Portal pages of utilization metrics and the monthly right-sizing advice."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from govcloud.models import PartyRole
+from sla import periods, selectors
+from sla.forms import MetricsUploadForm, ReasonForm
+from sla.models import AdviceAction, AdviceStatus, ReportStatus
+from sla.rules import UTILIZATION_FLOOR_PCT
+from sla.services import metrics, rightsizing
+from sla.services.common import local_date
+from sla.services.reports import advice_view_model, rightsizing_pdf_store
+from sla.views.common import page_of, role_of, run, serve, year_of_request, years_context
+
+
+def _month_of_request(request: HttpRequest, default: date) -> date:
+    try:
+        return periods.parse_month(request.GET.get("month", ""))
+    except ValueError:
+        return default
+
+
+def low_metrics(cpu: Decimal | None, mem: Decimal | None) -> list[str]:
+    """Which contract-wide averages are below the 30 % line (附件2 §7.3)."""
+    return [
+        label
+        for label, value in (("CPU", cpu), ("内存", mem))
+        if value is not None and value < UTILIZATION_FLOOR_PCT
+    ]
+
+
+@login_required
+def utilization(request: HttpRequest, contract_pk: int) -> HttpResponse:
+    """Monthly averages per resource (mean of daily averages), and the contract-wide lines."""
+    contract = selectors.sla_contract_get(user=request.user, pk=contract_pk)
+    role = role_of(request.user, contract)
+    today = local_date(timezone.now())
+    month = _month_of_request(request, periods.previous_month(today))
+    first, last = month, periods.month_end(month)
+    resources = (
+        selectors.resources_for_user(user=request.user)
+        .filter(contract=contract, utilization_samples__day__gte=first)
+        .filter(utilization_samples__day__lte=last)
+        .distinct()
+        .order_by("department__name", "system__name", "pk")
+    )
+    page = page_of(request, resources)
+    sums = rightsizing.resource_averages([r.pk for r in page], first, last)
+    rows = []
+    for r in page:
+        avg = sums.get(r.pk) or rightsizing.Averages()
+        rows.append(
+            {
+                "resource": r,
+                "kind": rightsizing.classify(r.catalog_item) or "",
+                "days": avg.days,
+                "cpu": avg.mean("cpu"),
+                "mem": avg.mean("mem"),
+                "disk": avg.mean("disk"),
+                "disk_used": avg.mean("disk_used"),
+            }
+        )
+    overall = None
+    if role != "department":
+        overall = rightsizing.contract_averages(contract, first, last)
+    return render(
+        request,
+        "sla/utilization.html",
+        {
+            "contract": contract,
+            "month": month,
+            "previous": periods.add_months(month, -1),
+            "following": periods.add_months(month, 1)
+            if periods.add_months(month, 1) <= today
+            else None,
+            "page": page,
+            "rows": rows,
+            "overall": overall,
+            "low": low_metrics(overall.cpu_pct, overall.mem_pct) if overall else [],
+            "role": role,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def metrics_upload(request: HttpRequest, contract_pk: int) -> HttpResponse:
+    """The vendor uploads daily metrics as CSV (same service and rules as the API)."""
+    contract = selectors.party_contract_get(user=request.user, pk=contract_pk)
+    if role_of(request.user, contract) != PartyRole.VENDOR:
+        raise PermissionDenied(_("只有乙方可以上传资源使用率数据。"))
+    form = MetricsUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            form.add_error("file", _("文件须为 UTF-8 编码的 CSV。"))
+        else:
+            result: list[metrics.PushResult] = []
+            ok, response = run(
+                request,
+                lambda: result.append(metrics.metrics_upload_csv(actor=request.user, text=text)),
+                _("已导入。"),
+                to=reverse("sla_utilization", args=[contract.pk]),
+                form=form,
+            )
+            if ok:
+                from django.contrib import messages
+
+                messages.info(
+                    request,
+                    _("新增 %(c)s 条，更新 %(u)s 条。")
+                    % {"c": result[0].created, "u": result[0].updated},
+                )
+                return response
+    return render(
+        request,
+        "sla/record_form.html",
+        {
+            "contract": contract,
+            "form": form,
+            "title": _("上传资源使用率（CSV）"),
+            "back": reverse("sla_utilization", args=[contract.pk]),
+            "multipart": True,
+            "help": _(
+                "每行为一项资源一天的平均使用率：resource 为资源编号，day 为日期（YYYY-MM-DD），"
+                "cpu_pct / mem_pct / disk_pct 为 0–100 的百分比，disk_used_gb 可留空。"
+                "同一资源同一天再次上传将覆盖原值；任何一行有误则整个文件不导入。"
+            ),
+        },
+    )
+
+
+@login_required
+def report_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
+    contract = selectors.sla_contract_get(user=request.user, pk=contract_pk)
+    year = year_of_request(request, contract)
+    role = role_of(request.user, contract)
+    qs = selectors.report_list_for_user(user=request.user).filter(
+        contract=contract, service_year=year.label
+    )
+    advice_filter = Q()
+    if role == "department":
+        advice_filter = Q(advice__department_id=request.user.organization_id)
+    qs = qs.annotate(
+        changes=Count("advice", filter=advice_filter & Q(advice__action=AdviceAction.CHANGE)),
+        open_advice=Count(
+            "advice", filter=advice_filter & Q(advice__status=AdviceStatus.SUBMITTED)
+        ),
+    ).order_by("-month")
+    now = timezone.now()
+    page = page_of(request, qs)
+    rows = [
+        {
+            "report": r,
+            "late": r.is_late(now),
+            "low": low_metrics(r.avg_cpu_pct, r.avg_mem_pct),
+        }
+        for r in page
+    ]
+    return render(
+        request,
+        "sla/report_list.html",
+        {**years_context(contract, year), "page": page, "rows": rows, "role": role},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = selectors.get_for_user(selectors.report_list_for_user(user=request.user), pk)
+    contract = report.contract
+    role = role_of(request.user, contract)
+    action = request.POST.get("action", "")
+    wrong_form = ReasonForm(request.POST if action == "wrong" else None)
+    here = reverse("sla_report_detail", args=[report.pk])
+    if request.method == "POST":
+        response = None
+        if action == "submit":
+            _ok, response = run(
+                request,
+                lambda: rightsizing.rightsizing_submit(actor=request.user, report=report),
+                _("资源调整建议已提交，已通知相关使用单位。"),
+                to=here,
+            )
+        elif action == "recompute":
+            _ok, response = run(
+                request,
+                lambda: rightsizing.rightsizing_recompute(actor=request.user, report=report),
+                _("已按最新数据重新计算。"),
+                to=here,
+            )
+        elif action == "wrong" and wrong_form.is_valid():
+            _ok, response = run(
+                request,
+                lambda: rightsizing.rightsizing_mark_wrong(
+                    actor=request.user, report=report, reason=wrong_form.cleaned_data["reason"]
+                ),
+                _("已认定该月调整建议存在计算错误。"),
+                to=here,
+                form=wrong_form,
+            )
+        elif action == "pdf" and role in (PartyRole.VENDOR, PartyRole.BUREAU):
+            _ok, response = run(
+                request,
+                lambda: rightsizing_pdf_store(report_id=report.pk, force=True),
+                _("PDF 已生成。"),
+                to=here,
+            )
+        if response is not None:
+            return response
+    advice = selectors.advice_list_for_user(user=request.user).filter(report=report)
+    selected = request.GET.get("action", "")
+    if selected in AdviceAction.values:
+        advice = advice.filter(action=selected)
+    status = request.GET.get("status", "")
+    if status in AdviceStatus.values:
+        advice = advice.filter(status=status)
+    page = page_of(request, advice.order_by("department__name", "system__name", "resource_id"))
+    model = advice_view_model(report, list(page)) if role != "department" else {}
+    is_party = role in (PartyRole.BUREAU, PartyRole.VENDOR, PartyRole.SUPERVISOR, PartyRole.AUDITOR)
+    return render(
+        request,
+        "sla/report_detail.html",
+        {
+            **model,
+            "contract": contract,
+            "report": report,
+            "page": page,
+            "role": role,
+            "late": report.is_late(),
+            "low": low_metrics(report.avg_cpu_pct, report.avg_mem_pct),
+            "actions": AdviceAction.choices,
+            "statuses": AdviceStatus.choices,
+            "selected_action": selected,
+            "selected_status": status,
+            "wrong_form": wrong_form,
+            "is_party": is_party,
+            "can_submit": role == PartyRole.VENDOR and report.status == ReportStatus.DRAFT,
+            "can_recompute": role in (PartyRole.VENDOR, PartyRole.BUREAU)
+            and report.status == ReportStatus.DRAFT,
+            "can_mark_wrong": role in (PartyRole.BUREAU, PartyRole.SUPERVISOR)
+            and report.status == ReportStatus.SUBMITTED
+            and not report.marked_wrong,
+            "can_render": role in (PartyRole.VENDOR, PartyRole.BUREAU),
+        },
+    )
+
+
+@login_required
+def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    report = selectors.get_for_user(selectors.report_list_for_user(user=request.user), pk)
+    if not selectors.is_party_user(request.user):
+        raise PermissionDenied(_("调整建议 PDF 含全部使用单位的资源，仅合同各方可下载。"))
+    if not report.pdf:
+        rightsizing_pdf_store(report_id=report.pk)
+        report.refresh_from_db()
+    return serve(report.pdf, f"资源调整建议-{report.contract.code}-{report.month:%Y-%m}.pdf")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def advice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    advice = selectors.get_for_user(selectors.advice_list_for_user(user=request.user), pk)
+    contract = advice.report.contract
+    action = request.POST.get("action", "")
+    decline_form = ReasonForm(request.POST if action == "decline" else None)
+    here = reverse("sla_advice_detail", args=[advice.pk])
+    if request.method == "POST":
+        response = None
+        if action == "accept":
+            _ok, response = run(
+                request,
+                lambda: rightsizing.rightsizing_accept(actor=request.user, advice=advice),
+                _("已接受建议，并生成变更工单草稿，请核对后提交。"),
+                to=here,
+            )
+        elif action == "decline" and decline_form.is_valid():
+            _ok, response = run(
+                request,
+                lambda: rightsizing.rightsizing_decline(
+                    actor=request.user, advice=advice, reason=decline_form.cleaned_data["reason"]
+                ),
+                _("已拒绝该建议。"),
+                to=here,
+                form=decline_form,
+            )
+        if response is not None:
+            return response
+    mine = request.user.organization_id == advice.department_id
+    return render(
+        request,
+        "sla/advice_detail.html",
+        {
+            "contract": contract,
+            "advice": advice,
+            "report": advice.report,
+            "decline_form": decline_form,
+            "can_decide": mine and advice.status == AdviceStatus.SUBMITTED,
+        },
+    )
