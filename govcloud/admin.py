@@ -279,6 +279,7 @@ class AuditEventAdmin(RoleAdmin):
     """Read-only for the audit admin; nobody can add, change or delete events."""
 
     view_roles = AUDIT
+    list_per_page = 50
     list_display = [
         "at",
         "actor_repr",

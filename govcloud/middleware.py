@@ -6,8 +6,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 
 from govcloud.audit import RequestContext, reset_request_context, set_request_context
 
@@ -70,3 +72,18 @@ class RequireTwoFactorMiddleware:
                 return JsonResponse({"message": "需要先完成双因素认证。", "extra": {}}, status=403)
             return redirect(f"{reverse('two_factor_verify')}?next={request.get_full_path()}")
         return self.get_response(request)
+
+
+class ChineseFirstLocaleMiddleware(LocaleMiddleware):
+    """Chinese unless the user chose English (language cookie), whatever the browser asks.
+
+    Many workstations in government networks run English-language browsers; the product's
+    language is Chinese, so Accept-Language is not consulted.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        if language not in dict(settings.LANGUAGES):
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

@@ -122,3 +122,20 @@ def test_password_change_is_audited(client_for):
     )
     assert response.status_code == 302
     assert AuditEvent.objects.filter(action="auth.password_changed", actor=user).exists()
+
+
+def test_chinese_is_the_default_whatever_the_browser_asks():
+    page = Client().get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert page.headers["Content-Language"] == "zh-hans"
+    english = Client()
+    english.cookies["django_language"] = "en"
+    assert english.get(reverse("login")).headers["Content-Language"] == "en"
+
+
+def test_no_navigation_before_the_second_factor():
+    user = UserFactory(organization=OrganizationFactory(kind="bureau"))
+    make_totp(user)
+    client = Client()
+    login(client, user.username)
+    page = client.get(reverse("two_factor_verify")).content.decode()
+    assert reverse("contract_list") not in page
