@@ -21,6 +21,7 @@ from billing.models import (
     Resource,
     ResourceChange,
     Statement,
+    StatementDocument,
     StatementLine,
     StatementSignoff,
 )
@@ -213,3 +214,15 @@ class PaymentAdmin(ScopedReadOnlyAdmin):
     list_display = ["contract", "installment", "amount", "paid_on", "note", "recorded_at"]
     list_filter = ["contract"]
     readonly_fields = [f.name for f in Payment._meta.fields]
+
+
+@admin.register(StatementDocument)
+class StatementDocumentAdmin(ScopedReadOnlyAdmin):
+    """Rendered and signed PDFs: how many signatures each carries, and its fingerprint."""
+
+    contract_path = "statement__contract"
+    list_display = ["statement", "kind", "department", "signatures", "sha256", "updated_at"]
+    list_filter = ["kind", "statement__contract"]
+    search_fields = ["sha256"]
+    list_select_related = ["statement__contract", "department"]
+    readonly_fields = [f.name for f in StatementDocument._meta.fields]

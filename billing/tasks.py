@@ -1,8 +1,11 @@
-"""Celery tasks of the statement workflow (periodic; idempotent, safe to run twice)."""
+"""Celery tasks of the statement workflow and its documents (idempotent, safe to run twice)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
+from django.db import OperationalError
 
 from billing.services.statements import (
     statement_check_due,
@@ -21,3 +24,54 @@ def statement_due_reminders() -> dict[str, list[str]]:
     """Daily: remind the vendor on the due day, flag and announce late statements."""
     result = statement_check_due()
     return {"reminded": result.reminded, "late": result.late}
+
+
+# ------------------------------------------------------------------ statement documents
+# Enqueued by billing.reports.receivers; ids in, everything re-fetched; idempotent. Rendering
+# imports WeasyPrint, so the document modules are imported when a task runs, not at start-up.
+# Only database hiccups are retried: a missing signing key or a broken template is not
+# transient (billing.reports.signing logs it and records how far the document got).
+
+_DOCUMENT_TASK = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": 10,
+    "max_retries": 3,
+}
+
+
+@shared_task(name="billing.statement_pdf_sign", **_DOCUMENT_TASK)
+def statement_pdf_sign(statement_id: int) -> dict[str, Any]:
+    """Render the statement PDF at the first sign-off, then append every recorded sign-off's
+    signature not applied yet, in sign-off order; e-mail it to the parties once complete."""
+    from billing.reports.signing import statement_document_sign
+
+    return statement_document_sign(statement_id=statement_id).as_dict()
+
+
+@shared_task(name="billing.department_bill_pdfs", **_DOCUMENT_TASK)
+def department_bill_pdfs(statement_id: int) -> list[int]:
+    """Render each department's bill of a signed statement and e-mail it to the department."""
+    from billing.reports.signing import department_bill_documents
+
+    return [document.pk for document in department_bill_documents(statement_id=statement_id)]
+
+
+@shared_task(name="billing.settlement_pdf", **_DOCUMENT_TASK)
+def settlement_pdf(statement_id: int, force: bool = False) -> int | None:
+    """Render the settlement summary of the period a signed statement belongs to."""
+    from billing.reports.signing import settlement_document
+
+    document = settlement_document(statement_id=statement_id, force=force)
+    return document.pk if document else None
+
+
+@shared_task(name="billing.statement_pdf_resume")
+def statement_pdf_resume() -> list[int]:
+    """Catch up on statement PDFs behind their sign-offs (a key was missing, a task was
+    lost): safe to schedule or run by hand at any time."""
+    from billing.reports.signing import statements_needing_signatures
+
+    pending = statements_needing_signatures()
+    for statement_id in pending:
+        statement_pdf_sign.delay(statement_id)
+    return pending

@@ -15,4 +15,5 @@ urlpatterns = [
     ),
     path("", include("requests_app.api_urls")),
     path("", include("sla.api_urls")),
+    path("", include("billing.api_urls")),
 ]

@@ -37,6 +37,7 @@ def _business_user(user: object) -> bool:
 _registry: list[NavItem] = [
     NavItem(_("首页"), "home", lambda user: True),
     NavItem(_("合同与服务目录"), "contract_list", _business_user),
+    NavItem(_("验证签名"), "pdf_verify", _business_user),
     NavItem(
         _("用户与角色"),
         "admin:govcloud_user_changelist",

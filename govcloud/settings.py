@@ -226,6 +226,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "billing.statement_due_reminders",
         "schedule": crontab(hour=8, minute=30),
     },
+    "billing-statement-pdf-resume": {"task": "billing.statement_pdf_resume", "schedule": 3600.0},
     "sla-rightsizing-advice": {
         "task": "sla.compute_rightsizing_advice",
         "schedule": crontab(minute=30, hour=1, day_of_month=1),

@@ -24,6 +24,8 @@ urlpatterns = [
     path("contracts/<int:pk>/", views.contract_detail, name="contract_detail"),
     path("", include("requests_app.urls")),
     path("sla/", include("sla.urls")),
+    path("billing/", include("billing.urls")),
+    path("pdf/", include("govcloud.pdf.urls")),
     path("api/v1/", include("govcloud.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("admin/", admin.site.urls),

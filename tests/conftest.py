@@ -55,10 +55,16 @@ def _fresh_calendar_cache():
     reset_cache()
 
 
+@pytest.fixture(scope="session")
+def _signing_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("signing")
+
+
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    """Uploads and rendered PDFs of a test go to its own folder, never to var/media."""
+def _media_in_tmp(settings, tmp_path, _signing_dir):
+    """Uploads, rendered PDFs and development signing keys of tests stay out of var/."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SIGNING_DIR = _signing_dir
 
 
 @pytest.fixture(autouse=True)

@@ -192,6 +192,89 @@ SCOPED_URLS.update(
     }
 )
 
+# Billing (billing/urls.py, billing/api_urls.py). Statements are the contract parties'; a
+# department sees only its own bills; the three administrators see nothing of billing
+# (三员分立: 404), so they are not in these entries (tests/billing/test_views.py covers them).
+BILLING_PARTIES = frozenset({"bureau", "vendor", "supervisor", "auditor"})
+BILL_READERS = BILLING_PARTIES | {"department"}
+
+
+def _billing(builder: str):
+    """A builder from tests/billing/test_views.py, imported when the matrix runs."""
+
+    def build(world):
+        from tests.billing import test_views
+
+        return {"pk": getattr(test_views, builder)(world).pk}
+
+    return build
+
+
+def _contract_pk(world):
+    return {"pk": world.contract.pk}
+
+
+def _statement_diff_kwargs(world):
+    from tests.billing.test_views import two_versions
+
+    v1, v2 = two_versions(world)
+    return {"pk": v1.pk, "other_pk": v2.pk}
+
+
+def _own_bill(with_pdf: bool = False):
+    def build(world):
+        from tests.billing import test_views
+
+        bill = test_views.bill_with_pdf(world) if with_pdf else test_views.own_bill(world)
+        return {"pk": bill.pk}
+
+    return build
+
+
+SCOPED_URLS.update(
+    {
+        "statement_detail": ScopedUrl(_billing("signed_statement"), visible_to=BILLING_PARTIES),
+        "statement_pdf": ScopedUrl(_billing("statement_with_pdf"), visible_to=BILLING_PARTIES),
+        "statement_diff": ScopedUrl(_statement_diff_kwargs, visible_to=BILLING_PARTIES),
+        # Actions are POST only: in the own tenant they answer (a redirect with the service's
+        # refusal or success), never 404; the foreign tenant gets 404.
+        **{
+            f"statement_{action}": ScopedUrl(
+                _billing("submitted_statement"), visible_to=BILLING_PARTIES, method="post"
+            )
+            for action in (
+                "submit",
+                "confirm",
+                "dispute",
+                "comment",
+                "decide",
+                "regenerate",
+                "supersede",
+            )
+        },
+        "bill_detail": ScopedUrl(_own_bill(), visible_to=BILL_READERS),
+        "bill_pdf": ScopedUrl(_own_bill(with_pdf=True), visible_to=BILL_READERS),
+        "contract_dashboard": ScopedUrl(_contract_pk, visible_to=BILLING_PARTIES),
+        "contract_deduction_create": ScopedUrl(
+            _contract_pk, visible_to=BILLING_PARTIES, method="post"
+        ),
+        "contract_payment_record": ScopedUrl(
+            _contract_pk, visible_to=BILLING_PARTIES, method="post"
+        ),
+        "api_statement_detail": ScopedUrl(_billing("signed_statement"), visible_to=BILLING_PARTIES),
+        "api_statement_lines": ScopedUrl(_billing("signed_statement"), visible_to=BILLING_PARTIES),
+        **{
+            f"api_statement_{action}": ScopedUrl(
+                _billing("submitted_statement"), visible_to=BILLING_PARTIES, method="post"
+            )
+            for action in ("submit", "confirm", "dispute", "comment", "decide", "supersede")
+        },
+        "api_bill_detail": ScopedUrl(_own_bill(), visible_to=BILL_READERS),
+        "api_bill_lines": ScopedUrl(_own_bill(), visible_to=BILL_READERS),
+    }
+)
+
+
 # Routes with parameters that are not tenant objects (admin has its own matrix test).
 EXEMPT_PREFIXES = ("admin:", "i18n")
 

@@ -14,6 +14,12 @@ class Command(BaseCommand):
 
         tickets = seed_tickets()
         self.stdout.write(f"演示工单：新建 {tickets} 张（已有则跳过）。")
+        from billing.demo import seed_statements
+
+        seed_statements()
+        self.stdout.write(
+            "月度统计表演示数据已就绪（含全部签认并数字签名的 BT-2025、JZ-2026 统计表）。"
+        )
         from sla.demo import seed_sla
 
         seed_sla()

@@ -1,0 +1,40 @@
+"""REST API v1 routes of statements and bills (included from ``govcloud.api_urls``).
+
+The POST actions are named too, so the tenancy matrix in ``tests/scoped_urls.py`` walks them
+(``method="post"``: never 404 in the own tenant, always 404 in the other).
+"""
+
+from django.urls import path
+
+from billing import apis
+
+ACTIONS = [
+    ("submit", apis.StatementSubmitApi),
+    ("confirm", apis.StatementConfirmApi),
+    ("dispute", apis.StatementDisputeApi),
+    ("comment", apis.StatementCommentApi),
+    ("decide", apis.StatementDecideApi),
+    ("supersede", apis.StatementSupersedeApi),
+]
+
+urlpatterns = [
+    path("statements/", apis.StatementListApi.as_view(), name="api_statement_list"),
+    path(
+        "statements/generate/",
+        apis.StatementGenerateApi.as_view(),
+        name="api_statement_generate",
+    ),
+    path("statements/<int:pk>/", apis.StatementDetailApi.as_view(), name="api_statement_detail"),
+    path(
+        "statements/<int:pk>/lines/",
+        apis.StatementLineListApi.as_view(),
+        name="api_statement_lines",
+    ),
+    *(
+        path(f"statements/<int:pk>/{action}/", view.as_view(), name=f"api_statement_{action}")
+        for action, view in ACTIONS
+    ),
+    path("bills/", apis.BillListApi.as_view(), name="api_bill_list"),
+    path("bills/<int:pk>/", apis.BillDetailApi.as_view(), name="api_bill_detail"),
+    path("bills/<int:pk>/lines/", apis.BillLineListApi.as_view(), name="api_bill_lines"),
+]

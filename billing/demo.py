@@ -1,0 +1,268 @@
+"""Demo statements: historical inventory and monthly statements in every interesting state.
+
+``seed_statements()`` (idempotent; needs ``govcloud.demo.seed_core()`` first) creates
+
+* BT-2025: a few dozen resources of the four demo departments, online since 2025-07, some
+  released and some resized during March 2026; the 2026-03 statement **signed** by the vendor
+  (submission), the bureau and the supervisor; 2026-04 **disputed** by the bureau on one line;
+  2026-05 **submitted**, awaiting the bureau;
+* JZ-2026: resources of the three demo departments since the billing start 2026-03-20, and the
+  2026-07 statement **signed** by the vendor and the bureau.
+
+Everything goes through the services — ``inventory_import``, ``statement_generate``,
+``statement_submit``/``confirm``/``dispute`` with password re-authentication — so the signals fire
+and, with eager Celery (the embedded default), the PDFs are rendered and signed (the development
+CA is created on the fly under DEBUG) and the e-mails queued, exactly as in production. The one
+shortcut is history: the resizes of March 2026 are written as ``ResourceChange`` rows directly
+(as a change ticket's delivery would), because the tickets behind them predate the platform.
+The statements are generated today, long after their due dates, so they count as late.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+
+from billing.models import Resource, ResourceChange, Statement, StatementStatus
+from billing.pricing import BUSINESS_TZ
+from billing.services.inventory import IMPORT_NOTE, INVENTORY_COLUMNS, inventory_import
+from billing.services.reauth import Reauth
+from billing.services.statements import (
+    statement_confirm,
+    statement_dispute,
+    statement_generate,
+    statement_submit,
+)
+from govcloud.demo import DEMO_PASSWORD
+from govcloud.models import Contract, User
+
+__all__ = ["seed_statements"]
+
+ACTOR = "seed_demo"
+RESIZE_NOTE = "演示：2026年3月扩容（历史工单）"
+
+
+@dataclass(frozen=True)
+class _Resource:
+    department: str
+    system: str
+    item: str
+    quantity: int
+    online_at: str
+    offline_at: str = ""
+    billing_starts_at: str = ""
+
+
+# (department login, system, [(item, low, high)]) — quantities drawn from a fixed seed.
+BT_SYSTEMS = [
+    ("bt_edu", "智慧教育云平台", [("ecs.general.vcpu", 8, 32), ("ecs.general.mem", 16, 64)]),
+    ("bt_edu", "智慧教育云平台", [("ebs.ssd", 500, 2000), ("backup.local", 500, 1500)]),
+    ("bt_edu", "教育考试招生系统", [("ecs.general.vcpu", 4, 16), ("ecs.general.mem", 8, 32)]),
+    ("bt_edu", "教育考试招生系统", [("ebs.ssd", 300, 800), ("sec.mlps3", 1, 1)]),
+    ("bt_health", "全民健康信息平台", [("ecs.general.vcpu", 16, 48), ("ecs.general.mem", 32, 96)]),
+    ("bt_health", "全民健康信息平台", [("ebs.ssd", 1000, 4000), ("oss", 2000, 8000)]),
+    ("bt_health", "互联网医院", [("ecs.domestic.vcpu", 8, 24), ("ecs.domestic.mem", 16, 48)]),
+    ("bt_health", "互联网医院", [("ebs.sas", 800, 2000), ("sec.mlps3", 1, 1)]),
+    ("bt_police", "视频图像解析系统", [("ecs.general.vcpu", 32, 64), ("ecs.general.mem", 64, 128)]),
+    ("bt_police", "视频图像解析系统", [("gpu.card.t3", 2, 4), ("oss", 10000, 30000)]),
+    ("bt_police", "警务综合平台", [("ecs.domestic.vcpu", 8, 32), ("ecs.domestic.mem", 16, 64)]),
+    ("bt_police", "警务综合平台", [("ebs.ssd", 800, 2400), ("sec.crypto", 1, 1)]),
+    ("bt_hrss", "社保经办系统", [("ecs.general.vcpu", 8, 24), ("ecs.general.mem", 16, 48)]),
+    ("bt_hrss", "社保经办系统", [("ebs.ssd", 500, 1500), ("line.1g", 1, 2)]),
+    ("bt_hrss", "就业公共服务平台", [("ecs.general.vcpu", 4, 12), ("ecs.general.mem", 8, 24)]),
+    ("bt_hrss", "就业公共服务平台", [("ebs.sas", 300, 900), ("nas", 200, 600)]),
+]
+# (department login, system, [(item, low, high)]) on JZ's flavour catalog (prices per year).
+JZ_SYSTEMS = [
+    ("jz_land", "不动产登记系统", [("ecs.8c16g", 2, 4), ("ebs.1t", 2, 6), ("slb", 1, 1)]),
+    ("jz_land", "国土空间规划一张图", [("ecs.16c64g", 1, 2), ("oss.std.1t", 4, 10)]),
+    ("jz_medins", "医保结算系统", [("ecs.4c8g", 3, 6), ("ebs.1t", 1, 4), ("sec.waf", 1, 2)]),
+    ("jz_medins", "医保结算系统", [("sw.db", 1, 1), ("sec.dbaudit", 1, 1)]),
+    ("jz_housing", "住房公积金管理系统", [("ecs.8c32g", 2, 3), ("ebs.1t", 2, 4)]),
+    ("jz_housing", "智慧工地监管平台", [("ecs.4c16g", 2, 4), ("oss.low.1t", 5, 15)]),
+]
+
+
+def _local(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=BUSINESS_TZ)
+
+
+def _department_name(login: str) -> str:
+    return User.objects.select_related("organization").get(username=login).organization.name
+
+
+def _bt_rows(rng: random.Random) -> list[_Resource]:
+    rows = []
+    for index, (login, system, items) in enumerate(BT_SYSTEMS):
+        department = _department_name(login)
+        month = 7 + index % 6  # online between July and December 2025
+        for item, low, high in items:
+            day = rng.randint(1, 27)
+            hour = rng.choice([9, 10, 14, 16, 20])
+            offline = ""
+            if index in (3, 11) and item.startswith("ebs"):
+                offline = "2026-03-15 18:00"  # released in the middle of March
+            elif index == 15 and item == "nas":
+                offline = "2026-02-10 09:00"  # released before March: not on its statement
+            rows.append(
+                _Resource(
+                    department=department,
+                    system=system,
+                    item=item,
+                    quantity=rng.randint(low, high),
+                    online_at=f"2025-{month:02d}-{day:02d} {hour:02d}:00",
+                    offline_at=offline,
+                )
+            )
+    return rows
+
+
+def _jz_rows(rng: random.Random) -> list[_Resource]:
+    rows = []
+    for login, system, items in JZ_SYSTEMS:
+        department = _department_name(login)
+        for item, low, high in items:
+            day = rng.choice(["2026-03-20 09:00", "2026-04-08 15:00", "2026-05-12 10:00"])
+            rows.append(
+                _Resource(
+                    department=department,
+                    system=system,
+                    item=item,
+                    quantity=rng.randint(low, high),
+                    online_at=day,
+                )
+            )
+    return rows
+
+
+def _csv(rows: list[_Resource]) -> str:
+    lines = [",".join(INVENTORY_COLUMNS)]
+    for r in rows:
+        lines.append(
+            ",".join(
+                [
+                    r.department,
+                    r.system,
+                    r.item,
+                    str(r.quantity),
+                    r.online_at,
+                    r.offline_at,
+                    r.billing_starts_at,
+                ]
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _import(contract: Contract, systems: list[tuple], rows: list[_Resource]) -> int:
+    # Tickets of the demo deliver resources into some of the same systems: only a previous
+    # import (its history rows carry the import note) means this step already ran.
+    names = {system for _, system, _ in systems}
+    imported = Resource.objects.filter(
+        contract=contract, system__name__in=names, changes__note=IMPORT_NOTE
+    )
+    if imported.exists():
+        return 0
+    result = inventory_import(actor=ACTOR, contract=contract, csv_text=_csv(rows))
+    return result.resources_created
+
+
+@transaction.atomic
+def _resize_in_march(contract: Contract) -> int:
+    """Two BT servers grew in March 2026 (one before noon, one after): split lines."""
+    if ResourceChange.objects.filter(resource__contract=contract, note=RESIZE_NOTE).exists():
+        return 0
+    resized = 0
+    targets = [
+        ("智慧教育云平台", "ecs.general.vcpu", "2026-03-16 10:30", 2),
+        ("视频图像解析系统", "ecs.general.mem", "2026-03-09 15:00", 2),
+    ]
+    for system, item, at, factor in targets:
+        resource = (
+            Resource.objects.select_for_update()
+            .filter(contract=contract, system__name=system, catalog_item__code=item)
+            .order_by("pk")
+            .first()
+        )
+        if resource is None:
+            continue
+        resource.quantity *= factor
+        resource.save(update_fields=["quantity"])
+        ResourceChange.objects.create(
+            resource=resource,
+            catalog_item=resource.catalog_item,
+            quantity=resource.quantity,
+            delivered_at=_local(at),
+            note=RESIZE_NOTE,
+        )
+        resized += 1
+    return resized
+
+
+def _password() -> Reauth:
+    return Reauth(method="password", value=DEMO_PASSWORD)
+
+
+def _users(*logins: str) -> dict[str, User]:
+    return {u.username: u for u in User.objects.filter(username__in=logins)}
+
+
+def _statement(
+    contract: Contract,
+    year: int,
+    month: int,
+    *,
+    vendor: User,
+    confirmers: list[User],
+    dispute_by: User | None = None,
+) -> str:
+    """Generate and take one month's statement to its demo state, once."""
+    period = f"{contract.code} {year:04d}-{month:02d}"
+    if Statement.objects.filter(contract=contract, year=year, month=month).exists():
+        return f"{period}：已存在，跳过"
+    statement = statement_generate(actor=vendor, contract=contract, year=year, month=month)
+    statement_submit(actor=vendor, statement=statement, reauth=_password())
+    for user in confirmers:
+        statement_confirm(actor=user, statement=statement, reauth=_password())
+    if dispute_by is not None:
+        line = statement.lines.order_by("-amount").first()
+        statement_dispute(
+            actor=dispute_by,
+            statement=statement,
+            reauth=_password(),
+            comment="该行资源数量与已交付工单不符，请乙方核实后重新出具。",
+            line_ids=[line.pk] if line else [],
+        )
+    statement.refresh_from_db()
+    return f"{period}：{StatementStatus(statement.status).label}（{statement.total} 元）"
+
+
+def seed_statements() -> list[str]:
+    """Create the demo inventory and statements (skips whatever exists); returns a report."""
+    if not User.objects.filter(username="bt_edu").exists():
+        raise RuntimeError("Run govcloud.demo.seed_core() first: the demo users are missing.")
+    report: list[str] = []
+    rng = random.Random(20260301)  # noqa: S311 — demo data: the same on every machine
+    bt = Contract.objects.prefetch_related("parties__organization").get(code="BT-2025")
+    jz = Contract.objects.prefetch_related("parties__organization").get(code="JZ-2026")
+
+    report.append(f"BT-2025 资源清单：新建 {_import(bt, BT_SYSTEMS, _bt_rows(rng))} 项")
+    report.append(f"BT-2025 2026年3月扩容记录：新建 {_resize_in_march(bt)} 条")
+    report.append(f"JZ-2026 资源清单：新建 {_import(jz, JZ_SYSTEMS, _jz_rows(rng))} 项")
+
+    users = _users("bt_vendor", "bt_bureau", "bt_supervisor", "jz_vendor", "jz_bureau")
+    bt_vendor, bt_bureau, bt_supervisor = (
+        users["bt_vendor"],
+        users["bt_bureau"],
+        users["bt_supervisor"],
+    )
+    report.append(_statement(bt, 2026, 3, vendor=bt_vendor, confirmers=[bt_bureau, bt_supervisor]))
+    report.append(_statement(bt, 2026, 4, vendor=bt_vendor, confirmers=[], dispute_by=bt_bureau))
+    report.append(_statement(bt, 2026, 5, vendor=bt_vendor, confirmers=[]))
+    report.append(
+        _statement(jz, 2026, 7, vendor=users["jz_vendor"], confirmers=[users["jz_bureau"]])
+    )
+    return report

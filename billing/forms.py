@@ -1,0 +1,282 @@
+"""Portal forms of billing: they parse input; the services decide what is allowed."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import EscalationDecision, ReauthMethod, StatementStatus
+from billing.services.reauth import Reauth
+
+SELECT = {"class": "form-select form-select-sm"}
+TEXT = {"class": "form-control form-control-sm"}
+MONTHS = [(m, f"{m}月") for m in range(1, 13)]
+
+
+# ------------------------------------------------------------------------------ filters
+
+
+class _FilterForm(forms.Form):
+    """GET filters; a value that doesn't parse is ignored rather than reported."""
+
+    def __init__(
+        self,
+        *args: Any,
+        contracts: list[tuple[Any, str]] | None = None,
+        departments: list[tuple[Any, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if "contract" in self.fields:
+            self.fields["contract"].choices = [("", _("全部合同")), *(contracts or [])]
+        if "department" in self.fields:
+            if departments is None:
+                del self.fields["department"]
+            else:
+                self.fields["department"].choices = [("", _("全部使用单位")), *departments]
+
+    def value(self, name: str) -> Any:
+        if not self.is_bound:
+            return None
+        self.is_valid()
+        return self.cleaned_data.get(name) if name not in self.errors else None
+
+
+def _year_field() -> forms.IntegerField:
+    return forms.IntegerField(
+        label=_("年度"),
+        required=False,
+        min_value=2000,
+        max_value=2100,
+        widget=forms.NumberInput(attrs={**TEXT, "placeholder": "2026", "inputmode": "numeric"}),
+    )
+
+
+def _month_field() -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=_("月份"),
+        coerce=int,
+        required=False,
+        choices=[("", _("全部月份")), *MONTHS],
+        widget=forms.Select(attrs=SELECT),
+    )
+
+
+class StatementFilterForm(_FilterForm):
+    contract = forms.TypedChoiceField(
+        label=_("合同"), coerce=int, required=False, widget=forms.Select(attrs=SELECT)
+    )
+    year = _year_field()
+    month = _month_field()
+    status = forms.ChoiceField(
+        label=_("状态"),
+        required=False,
+        choices=[("", _("全部状态")), *StatementStatus.choices],
+        widget=forms.Select(attrs=SELECT),
+    )
+
+
+class BillFilterForm(_FilterForm):
+    contract = forms.TypedChoiceField(
+        label=_("合同"), coerce=int, required=False, widget=forms.Select(attrs=SELECT)
+    )
+    year = _year_field()
+    month = _month_field()
+    department = forms.TypedChoiceField(
+        label=_("使用单位"), coerce=int, required=False, widget=forms.Select(attrs=SELECT)
+    )
+
+
+class LineFilterForm(_FilterForm):
+    """The statement page's line table: one department (and one system) at a time."""
+
+    department = forms.TypedChoiceField(
+        label=_("使用单位"),
+        coerce=int,
+        required=False,
+        widget=forms.Select(attrs={**SELECT, "data-autosubmit": ""}),
+    )
+    system = forms.TypedChoiceField(
+        label=_("业务系统"),
+        coerce=int,
+        required=False,
+        widget=forms.Select(attrs={**SELECT, "data-autosubmit": ""}),
+    )
+    item = forms.CharField(
+        label=_("目录编码"),
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={**TEXT, "placeholder": _("如 ecs.general.vcpu")}),
+    )
+
+    def __init__(self, *args: Any, systems: list[tuple[Any, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["system"].choices = [("", _("全部业务系统")), *systems]
+
+
+# ------------------------------------------------------------------------------ actions
+
+
+def parse_month(value: str) -> tuple[int, int] | None:
+    """``2026-03`` (the value of ``<input type=month>``) → (2026, 3)."""
+    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", value or "")
+    if not match:
+        return None
+    year, month = int(match[1]), int(match[2])
+    return (year, month) if 1 <= month <= 12 else None
+
+
+class GenerateForm(forms.Form):
+    contract = forms.TypedChoiceField(
+        label=_("合同"), coerce=int, widget=forms.Select(attrs=SELECT)
+    )
+    month = forms.CharField(
+        label=_("统计月份"),
+        widget=forms.DateInput(attrs={**TEXT, "type": "month"}),
+        help_text=_("格式 YYYY-MM，须为已结束的月份。"),
+    )
+
+    def __init__(self, *args: Any, contracts: list[tuple[Any, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["contract"].choices = contracts
+
+    def clean_month(self) -> tuple[int, int]:
+        parsed = parse_month(self.cleaned_data["month"])
+        if parsed is None:
+            raise forms.ValidationError(_("统计月份格式应为 YYYY-MM。"))
+        return parsed
+
+
+class ReauthForm(forms.Form):
+    """What the person types to prove again who they are at the moment of signing."""
+
+    reauth_method = forms.ChoiceField(
+        label=_("验证方式"),
+        choices=ReauthMethod.choices,
+        initial=ReauthMethod.TOTP,
+        required=False,
+        widget=forms.Select(attrs=SELECT),
+    )
+    reauth_value = forms.CharField(
+        label=_("动态验证码或登录密码"),
+        required=False,
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={**TEXT, "autocomplete": "one-time-code"}),
+    )
+
+    def reauth(self) -> Reauth:
+        data = self.cleaned_data if self.is_valid() else {}
+        return Reauth(method=data.get("reauth_method") or "", value=data.get("reauth_value") or "")
+
+
+class ConfirmForm(ReauthForm):
+    comment = forms.CharField(label=_("意见"), required=False, max_length=2000)
+
+
+def parse_positions(value: str) -> list[int] | None:
+    """``"3, 15 20"`` → [3, 15, 20]; None when something is not a number."""
+    parts = [p for p in re.split(r"[\s,，、;；]+", value or "") if p]
+    if not all(p.isdigit() for p in parts):
+        return None
+    return [int(p) for p in parts]
+
+
+class DisputeForm(ReauthForm):
+    comment = forms.CharField(label=_("异议意见"), required=False, max_length=4000)
+    line_ids = forms.TypedMultipleChoiceField(
+        label=_("有异议的明细"), coerce=int, required=False, choices=[]
+    )
+    positions = forms.CharField(
+        label=_("明细序号"),
+        required=False,
+        max_length=2000,
+        help_text=_("可选，多个序号用逗号分隔。"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Any id is accepted here; the service checks that each belongs to the statement.
+        self.fields["line_ids"].valid_value = lambda value: str(value).isdigit()
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(label=_("留言"), required=False, max_length=4000)
+    position = forms.IntegerField(label=_("关联明细序号"), required=False, min_value=1)
+
+
+class DecideForm(ReauthForm):
+    decision = forms.ChoiceField(
+        label=_("审计结论"), choices=EscalationDecision.choices, required=False
+    )
+    comment = forms.CharField(label=_("审计意见"), required=False, max_length=4000)
+
+
+class SupersedeForm(forms.Form):
+    reason = forms.CharField(label=_("更正原因"), required=False, max_length=4000)
+
+
+# --------------------------------------------------------------------------- settlement
+
+
+class DeductionForm(forms.Form):
+    period_label = forms.ChoiceField(label=_("结算期"), widget=forms.Select(attrs=SELECT))
+    amount = forms.DecimalField(
+        label=_("扣款金额（元）"),
+        min_value=Decimal("0.01"),
+        max_digits=14,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={**TEXT, "step": "0.01", "min": "0.01"}),
+    )
+    reason = forms.CharField(
+        label=_("扣款原因"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={**TEXT, "rows": 2}),
+    )
+
+    def __init__(self, *args: Any, periods: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["period_label"].choices = periods
+
+
+class PaymentForm(forms.Form):
+    installment = forms.TypedChoiceField(
+        label=_("付款期次"), coerce=int, required=False, widget=forms.Select(attrs=SELECT)
+    )
+    amount = forms.DecimalField(
+        label=_("付款金额（元）"),
+        min_value=Decimal("0.01"),
+        max_digits=14,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={**TEXT, "step": "0.01", "min": "0.01"}),
+    )
+    paid_on = forms.DateField(
+        label=_("付款日期"),
+        widget=forms.DateInput(attrs={**TEXT, "type": "date"}, format="%Y-%m-%d"),
+    )
+    note = forms.CharField(
+        label=_("备注"), required=False, max_length=200, widget=forms.TextInput(attrs=TEXT)
+    )
+
+    def __init__(
+        self, *args: Any, installments: list[tuple[int, str]], today: date, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["installment"].choices = [("", _("（不对应期次）")), *installments]
+        self.fields["paid_on"].widget.attrs["max"] = today.isoformat()
+        self.fields["paid_on"].initial = today
+
+
+def form_error_text(form: forms.Form) -> str:
+    """The form's errors as one line for a flash message."""
+    parts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        text = "；".join(str(e) for e in errors)
+        parts.append(f"{label}：{text}" if label else text)
+    return "；".join(parts)

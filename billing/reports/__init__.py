@@ -1,0 +1,10 @@
+"""Statement documents: the PDFs of the billing app, their signatures and their e-mails.
+
+- ``statement_pdf`` — view models and rendering of the monthly statement (fast table path),
+  the department bill and the settlement summary, from ``templates/reports/``.
+- ``signing`` — the statement PDF's life: rendered once at the first sign-off, one PAdES
+  signature per sign-off party appended in sign-off order; department bills and settlement
+  documents; exactly-once e-mails with the PDFs attached (``emails``).
+- ``receivers`` — listens to ``billing.signals`` and enqueues the Celery tasks in
+  ``billing.tasks``.
+"""

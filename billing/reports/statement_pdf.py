@@ -1,0 +1,542 @@
+"""The billing PDFs: monthly statement, department bill, settlement summary.
+
+Rendering only — no signing, no storage (``billing.reports.signing``). Every document is a
+template in ``templates/reports/`` rendered by ``govcloud.pdf.render``:
+
+* the **statement** (月度服务资源统计表) has up to ~10,000 lines, so it goes through the fast
+  path ``render_table_pdf``: header (``partials/_statement_header.html``), one long table whose
+  header repeats on every page, footer (``partials/_statement_footer.html``) with the amounts,
+  the departments' shares and the sign-off table. ``reports/statement.html`` is the same document
+  as one plain template (the naive render the benchmark compares against).
+* the **department bill** and the **settlement summary** are small: ``render_pdf``.
+
+The statement's content depends only on the statement version's own rows — lines, totals,
+``submitted_by``/``submitted_at`` — never on later events, so rendering it again gives the same
+text. That is what lets the PDF be rendered once, at the first sign-off, and then only gain
+signatures: the sign-off table names every required party in signing order, fills in the vendor's
+submission (known when the PDF is first rendered), and shows the other parties as "待签认"; who
+confirmed when is proven by each party's digital signature in the file (and shown on the portal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+from billing.allocation import split_statement
+from billing.models import DepartmentBill, Statement, StatementStatus
+from billing.money import quantize_yuan
+from billing.reports.amount_words import amount_in_words
+from billing.reports.parties import PartyInfo, signing_order
+from billing.reports.parties import signoff_parties as contract_signoff_parties
+from govcloud.models import Contract, PartyRole, PricePeriod
+from govcloud.pdf.charts import bar_chart_svg
+from govcloud.pdf.render import Column, Row, render_pdf, render_table_pdf
+
+__all__ = [
+    "STATEMENT_COLUMNS",
+    "LineData",
+    "department_bill_pdf_bytes",
+    "settlement_chart_svg",
+    "settlement_pdf_bytes",
+    "statement_context",
+    "statement_pdf_bytes",
+    "statement_render",
+    "statement_rows",
+    "statement_single_template_pdf",
+    "template_rows",
+]
+
+STATEMENT_HEADER = "reports/partials/_statement_header.html"
+STATEMENT_FOOTER = "reports/partials/_statement_footer.html"
+STATEMENT_SINGLE = "reports/statement.html"
+BILL_TEMPLATE = "reports/department_bill.html"
+SETTLEMENT_TEMPLATE = "reports/settlement.html"
+
+STATEMENT_TITLE = "月度服务资源统计表"
+PENDING = "待签认"
+
+#: Seven columns: WeasyPrint's cost is per cell (~0.4 ms), so department and system are group
+#: rows above their lines instead of two more columns on each of 10,000 lines.
+STATEMENT_COLUMNS = (
+    Column("序号", width="7%", numeric=True),
+    Column("目录编码", width="17%"),
+    Column("服务名称（计量单位）", width="28%"),
+    Column("数量", width="8%", numeric=True),
+    Column("单价（元）", width="15%", numeric=True),
+    Column("服务天数", width="10%", numeric=True),
+    Column("金额（元）", width="15%", numeric=True),
+)
+_SPAN_ALL = len(STATEMENT_COLUMNS)
+_SPAN_LABEL = len(STATEMENT_COLUMNS) - 1
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+class LineData(NamedTuple):
+    """One statement line as the documents need it (``StatementLine`` fields, in order)."""
+
+    position: int
+    department_id: int
+    department: str
+    system_id: int
+    system: str
+    item_code: str
+    item_name: str
+    unit: str
+    quantity: int
+    unit_price: Decimal
+    price_period: str
+    service_days: Decimal
+    amount: Decimal
+
+
+LINE_FIELDS = (
+    "position",
+    "department_id",
+    "department_name",
+    "system_id",
+    "system_name",
+    "item_code",
+    "item_name",
+    "unit",
+    "quantity",
+    "unit_price",
+    "price_period",
+    "service_days",
+    "amount",
+)
+
+
+@dataclass(frozen=True)
+class DepartmentShare:
+    """A department's part of a statement: its lines' subtotal and its allocated total/VAT."""
+
+    name: str
+    lines: int
+    subtotal: Decimal
+    total: Decimal
+    vat: Decimal
+
+
+@dataclass(frozen=True)
+class SignoffRow:
+    """A row of the printed sign-off table (signing order)."""
+
+    order: int
+    role_label: str
+    organization: str
+    field_name: str
+    signer: str
+    signed_at: str
+
+
+# ------------------------------------------------------------------------------- formatting
+
+
+def yuan(value: Decimal) -> str:
+    """``Decimal("1234.5")`` → ``"1,234.50"`` (half-up to the fen)."""
+    return f"{quantize_yuan(value):,}"
+
+
+def _days(value: Decimal) -> str:
+    return f"{value:.1f}"
+
+
+def _price(value: Decimal, period: str) -> str:
+    return f"{value:,}/{'年' if period == PricePeriod.YEAR else '月'}"
+
+
+def _local(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def chinese_index(number: int) -> str:
+    """1 → 一, 12 → 十二, 40 → 四十 (headings; numbers above 99 stay Arabic)."""
+    if not 0 < number < 100:
+        return str(number)
+    tens, ones = divmod(number, 10)
+    if not tens:
+        return _CN_DIGITS[ones]
+    return ("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else "")
+
+
+def portal_url(path: str) -> str:
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+def template_rows(columns: Sequence[Column], rows: Sequence[Row]) -> list[dict[str, Any]]:
+    """Rows for ``partials/_rows_table.html``: cells as (text, colspan, numeric), zebra class."""
+    prepared = []
+    for index, row in enumerate(rows):
+        cells = []
+        column = 0
+        for position, text in enumerate(row.cells):
+            span = row.span if position == 0 else 1
+            cells.append((text, span, span == 1 and columns[column].numeric))
+            column += span
+        css = row.kind if row.kind != "item" else ("alt" if index % 2 else "")
+        prepared.append({"css": css, "cells": cells})
+    return prepared
+
+
+# ------------------------------------------------------------------------------- statement
+
+
+def statement_rows(lines: Iterable[LineData]) -> tuple[list[Row], list[tuple[str, int, Decimal]]]:
+    """Table rows with department and system headings and subtotals, plus the departments.
+
+    ``lines`` come in statement order (department, system, resource: the engine's order), so
+    each department and each of its systems is one contiguous run. Returns the rows and
+    ``(department, line count, subtotal)`` per department, in order.
+    """
+    rows: list[Row] = []
+    departments: list[tuple[str, int, Decimal]] = []
+    department_key: int | None = None
+    system_key: tuple[int, int] | None = None
+    department_name = system_name = ""
+    department_total = system_total = total = Decimal(0)
+    department_lines = 0
+    system_index = 0
+
+    def close_system() -> None:
+        rows.append(Row((f"{system_name} 小计", yuan(system_total)), "subtotal", _SPAN_LABEL))
+
+    def close_department() -> None:
+        label = f"{department_name} 合计（{department_lines} 条）"
+        rows.append(Row((label, yuan(department_total)), "subtotal", _SPAN_LABEL))
+        departments.append((department_name, department_lines, department_total))
+
+    for line in lines:
+        if line.department_id != department_key:
+            if system_key is not None:
+                close_system()
+                close_department()
+            department_key, department_name = line.department_id, line.department
+            department_total, department_lines, system_index = Decimal(0), 0, 0
+            system_key = None
+            heading = f"{chinese_index(len(departments) + 1)}、{department_name}"
+            rows.append(Row((heading,), "group", _SPAN_ALL))
+        if (line.department_id, line.system_id) != system_key:
+            if system_key is not None:
+                close_system()
+            system_key = (line.department_id, line.system_id)
+            system_name, system_total = line.system, Decimal(0)
+            system_index += 1
+            heading = f"（{chinese_index(system_index)}）{system_name}"
+            rows.append(Row((heading,), "group", _SPAN_ALL))
+        rows.append(
+            Row(
+                (
+                    str(line.position),
+                    line.item_code,
+                    f"{line.item_name}（{line.unit}）",
+                    str(line.quantity),
+                    _price(line.unit_price, line.price_period),
+                    _days(line.service_days),
+                    yuan(line.amount),
+                )
+            )
+        )
+        system_total += line.amount
+        department_total += line.amount
+        department_lines += 1
+        total += line.amount
+    if system_key is not None:
+        close_system()
+        close_department()
+    rows.append(Row(("全部使用单位合计（折扣前小计）", yuan(total)), "total", _SPAN_LABEL))
+    return rows, departments
+
+
+def _shares(
+    statement: Statement, departments: Sequence[tuple[str, int, Decimal]]
+) -> list[DepartmentShare]:
+    """Each department's share of the total and VAT — the same largest-remainder split the
+    department bills use, computed from the lines, so the PDF needs no bill rows to exist."""
+    if not departments:
+        return []
+    shares = split_statement(
+        [subtotal for _, _, subtotal in departments],
+        discount=statement.discount,
+        total=statement.total,
+        vat=statement.vat,
+        vat_rate=statement.vat_rate,
+    )
+    return [
+        DepartmentShare(name=name, lines=count, subtotal=subtotal, total=s.total, vat=s.vat)
+        for (name, count, subtotal), s in zip(departments, shares, strict=True)
+    ]
+
+
+def signoff_rows(statement: Statement, parties: Sequence[PartyInfo]) -> list[SignoffRow]:
+    """The printed sign-off table: every required party in signing order.
+
+    Only the vendor's submission is filled in (it is part of the statement version's own row and
+    happened before the first render); the others read "待签认" — their signatures, applied to
+    this same file later, are the proof of who confirmed and when.
+    """
+    rows = []
+    for order, party in enumerate(signing_order(list(parties)), start=1):
+        submitted = party.role == PartyRole.VENDOR and statement.submitted_at is not None
+        submitter = statement.submitted_by if submitted else None
+        suffix = "（提交）" if party.role == PartyRole.VENDOR else ""
+        rows.append(
+            SignoffRow(
+                order=order,
+                role_label=party.role_label + suffix,
+                organization=party.organization,
+                field_name=party.field_name,
+                signer=str(submitter) if submitter else PENDING,
+                signed_at=_local(statement.submitted_at) if submitted else "—",
+            )
+        )
+    return rows
+
+
+def statement_context(
+    statement: Statement,
+    departments: Sequence[tuple[str, int, Decimal]],
+    parties: Sequence[PartyInfo],
+) -> dict[str, Any]:
+    contract = statement.contract
+    net = statement.total - statement.vat
+    vat_pct = (statement.vat_rate * 100).normalize()
+    rule = f"{contract.get_proration_display()}；{contract.get_partial_day_rule_display()}"
+    meta = [
+        ("合同编号", contract.code),
+        ("统计月份", f"{statement.year}年{statement.month}月"),
+        ("合同名称", contract.name),
+        ("版本", f"第{statement.version}版"),
+        ("计费规则", rule),
+        ("折扣系数", f"{statement.discount}"),
+        ("生成时间", _local(statement.generated_at)),
+        ("提交期限", f"{statement.due_date:%Y-%m-%d}"),
+    ]
+    correction = None
+    if statement.supersedes_id:
+        correction = {
+            "version": statement.supersedes.version,
+            "reason": statement.supersede_reason,
+        }
+    return {
+        "report_title": f"{contract.code} {contract.name}",
+        "report_subtitle": f"{statement.year}年{statement.month}月 {STATEMENT_TITLE}"
+        f"（第{statement.version}版）",
+        "title": STATEMENT_TITLE,
+        "statement": statement,
+        "contract": contract,
+        "meta_items": meta,
+        "parties": [(p.role_label, p.organization) for p in parties],
+        "correction": correction,
+        "departments": [
+            {
+                "name": d.name,
+                "lines": d.lines,
+                "subtotal": yuan(d.subtotal),
+                "total": yuan(d.total),
+                "vat": yuan(d.vat),
+            }
+            for d in _shares(statement, departments)
+        ],
+        "line_count": sum(count for _, count, _ in departments),
+        "amounts": {
+            "subtotal": yuan(statement.subtotal),
+            "discount": f"{statement.discount}",
+            "total": yuan(statement.total),
+            "net": yuan(net),
+            "vat": yuan(statement.vat),
+            "vat_pct": f"{vat_pct:f}",
+            "words": amount_in_words(statement.total),
+        },
+        "signoffs": signoff_rows(statement, parties),
+        "verify_url": portal_url("/pdf/verify/"),
+    }
+
+
+def statement_render(
+    statement: Statement,
+    lines: Sequence[LineData],
+    *,
+    parties: Sequence[PartyInfo],
+    chunk_rows: int | None = None,
+    workers: int | None = None,
+) -> bytes:
+    """The statement PDF from plain data (the benchmark calls this with synthetic lines)."""
+    rows, departments = statement_rows(lines)
+    extra: dict[str, Any] = {}
+    if chunk_rows is not None:
+        extra["chunk_rows"] = chunk_rows
+    return render_table_pdf(
+        columns=STATEMENT_COLUMNS,
+        rows=rows,
+        context=statement_context(statement, departments, parties),
+        header_template=STATEMENT_HEADER,
+        footer_template=STATEMENT_FOOTER,
+        workers=workers,
+        **extra,
+    )
+
+
+def statement_single_template_pdf(
+    statement: Statement, lines: Sequence[LineData], *, parties: Sequence[PartyInfo]
+) -> bytes:
+    """The same statement through ``reports/statement.html`` as one WeasyPrint document (the
+    naive render: a template loop over the rows; the benchmark's baseline)."""
+    rows, departments = statement_rows(lines)
+    context = statement_context(statement, departments, parties)
+    context.update(columns=STATEMENT_COLUMNS, table_rows=template_rows(STATEMENT_COLUMNS, rows))
+    return render_pdf(STATEMENT_SINGLE, context)
+
+
+def statement_lines(statement: Statement) -> list[LineData]:
+    return [
+        LineData(*values)
+        for values in statement.lines.order_by("position").values_list(*LINE_FIELDS)
+    ]
+
+
+def statement_pdf_bytes(statement: Statement) -> bytes:
+    """Render a statement version (unsigned) from the database."""
+    statement = Statement.objects.select_related("contract", "submitted_by", "supersedes").get(
+        pk=statement.pk
+    )
+    return statement_render(
+        statement,
+        statement_lines(statement),
+        parties=contract_signoff_parties(statement.contract),
+    )
+
+
+# ---------------------------------------------------------------------------- department bill
+
+
+def department_bill_context(bill: DepartmentBill) -> dict[str, Any]:
+    statement = bill.statement
+    contract = statement.contract
+    lines = [
+        LineData(*values)
+        for values in statement.lines.filter(department_id=bill.department_id)
+        .order_by("position")
+        .values_list(*LINE_FIELDS)
+    ]
+    rows, _departments = statement_rows(lines)
+    rows = rows[1:-2]  # without the department heading, its closing subtotal and the total
+    share_pct = (
+        (bill.total / statement.total * 100).quantize(Decimal("0.01")) if statement.total else None
+    )
+    return {
+        "report_title": f"{contract.code} {contract.name}",
+        "report_subtitle": f"{statement.year}年{statement.month}月 使用单位账单",
+        "bill": bill,
+        "statement": statement,
+        "contract": contract,
+        "columns": STATEMENT_COLUMNS,
+        "table_rows": template_rows(STATEMENT_COLUMNS, rows),
+        "meta_items": [
+            ("使用单位", bill.department_name),
+            ("合同编号", contract.code),
+            ("统计月份", f"{statement.year}年{statement.month}月"),
+            ("依据", f"已签认的月度服务资源统计表第{statement.version}版"),
+            ("签认完成", _local(statement.signed_at)),
+            ("明细条数", str(bill.lines_count)),
+        ],
+        "amounts": {
+            "subtotal": yuan(bill.subtotal),
+            "discount": f"{statement.discount}",
+            "total": yuan(bill.total),
+            "net": yuan(bill.total - bill.vat),
+            "vat": yuan(bill.vat),
+            "vat_pct": f"{(statement.vat_rate * 100).normalize():f}",
+            "words": amount_in_words(bill.total),
+            "statement_total": yuan(statement.total),
+            "share_pct": f"{share_pct}" if share_pct is not None else "—",
+        },
+        "portal_url": portal_url(f"/billing/bills/{bill.pk}/"),
+    }
+
+
+def department_bill_pdf_bytes(bill: DepartmentBill) -> bytes:
+    bill = DepartmentBill.objects.select_related("statement__contract").get(pk=bill.pk)
+    return render_pdf(BILL_TEMPLATE, department_bill_context(bill))
+
+
+# ---------------------------------------------------------------------------- settlement
+
+
+_STATUS_LABELS = dict(StatementStatus.choices)
+
+
+def settlement_chart_svg(summary: Any) -> str:
+    """Signed total per month of a settlement period (``settlement_summary``), as an SVG bar
+    chart — the portal's settlement page and the PDF draw the same one."""
+    labels = [f"{m.year}年{m.month}月" for m in summary.months]
+    values = [m.signed_total if m.signed_total is not None else Decimal(0) for m in summary.months]
+    return bar_chart_svg(labels, values, title="各月已签认结算金额", unit="元")
+
+
+def settlement_context(contract: Contract, summary: Any, *, as_of: datetime) -> dict[str, Any]:
+    period = summary.period
+    burn_pct = (summary.burn_ratio * 100).quantize(Decimal("0.01")) if summary.burn_ratio else None
+    return {
+        "report_title": f"{contract.code} {contract.name}",
+        "report_subtitle": f"结算汇总 {period.label}",
+        "contract": contract,
+        "summary": summary,
+        "period_label": period.label,
+        "as_of": _local(as_of),
+        "months": [
+            {
+                "label": f"{m.year}年{m.month}月",
+                "version": f"第{m.version}版" if m.version else "—",
+                "status": _STATUS_LABELS.get(m.status, "未出具") if m.status else "未出具",
+                "amount": yuan(m.signed_total) if m.signed_total is not None else "—",
+            }
+            for m in summary.months
+        ],
+        "chart_svg": mark_safe(settlement_chart_svg(summary)),  # noqa: S308 — escaped SVG
+        "deductions": [
+            {"reason": d.reason, "amount": yuan(d.amount), "source": d.get_source_display()}
+            for d in summary.deductions
+        ],
+        "installments": [
+            {
+                "sequence": i.sequence,
+                "label": i.label,
+                "amount": yuan(i.amount) if i.amount is not None else "按结算确定",
+                "paid": yuan(i.paid),
+            }
+            for i in summary.installments
+        ],
+        "amounts": {
+            "signed_total": yuan(summary.signed_total),
+            "deductions_total": yuan(summary.deductions_total),
+            "deductions_applied": yuan(summary.deductions_applied),
+            "capped": summary.deductions_applied < summary.deductions_total,
+            "payable": yuan(summary.payable),
+            "payable_words": amount_in_words(summary.payable),
+            "unassigned_paid": yuan(summary.unassigned_paid),
+            "paid_total": yuan(summary.paid_total),
+            "estimated": yuan(summary.estimated_amount) if summary.estimated_amount else "—",
+            "signed_to_date": yuan(summary.signed_to_date),
+            "burn_pct": f"{burn_pct}%" if burn_pct is not None else "—",
+            "forecast": yuan(summary.forecast_total),
+        },
+        "unsigned_months": summary.unsigned_months,
+        "forecast_method": summary.forecast_method,
+    }
+
+
+def settlement_pdf_bytes(contract: Contract, period_key: str) -> bytes:
+    from billing.services.settlement import settlement_summary
+
+    summary = settlement_summary(contract, period_key)
+    return render_pdf(
+        SETTLEMENT_TEMPLATE, settlement_context(contract, summary, as_of=timezone.now())
+    )

@@ -1,0 +1,42 @@
+"""Portal URLs of billing (included under ``/billing/``)."""
+
+from django.urls import path
+
+from billing import views
+
+urlpatterns = [
+    path("statements/", views.statement_list, name="statement_list"),
+    path("statements/generate/", views.statement_generate, name="statement_generate"),
+    path("statements/<int:pk>/", views.statement_detail, name="statement_detail"),
+    path("statements/<int:pk>/pdf/", views.statement_pdf, name="statement_pdf"),
+    path(
+        "statements/<int:pk>/diff/<int:other_pk>/",
+        views.statement_diff,
+        name="statement_diff",
+    ),
+    path("statements/<int:pk>/submit/", views.statement_submit, name="statement_submit"),
+    path("statements/<int:pk>/confirm/", views.statement_confirm, name="statement_confirm"),
+    path("statements/<int:pk>/dispute/", views.statement_dispute, name="statement_dispute"),
+    path("statements/<int:pk>/comment/", views.statement_comment, name="statement_comment"),
+    path("statements/<int:pk>/decide/", views.statement_decide, name="statement_decide"),
+    path(
+        "statements/<int:pk>/regenerate/",
+        views.statement_regenerate,
+        name="statement_regenerate",
+    ),
+    path("statements/<int:pk>/supersede/", views.statement_supersede, name="statement_supersede"),
+    path("bills/", views.bill_list, name="bill_list"),
+    path("bills/<int:pk>/", views.bill_detail, name="bill_detail"),
+    path("bills/<int:pk>/pdf/", views.bill_pdf, name="bill_pdf"),
+    path("contracts/<int:pk>/dashboard/", views.contract_dashboard, name="contract_dashboard"),
+    path(
+        "contracts/<int:pk>/deductions/",
+        views.contract_deduction_create,
+        name="contract_deduction_create",
+    ),
+    path(
+        "contracts/<int:pk>/payments/",
+        views.contract_payment_record,
+        name="contract_payment_record",
+    ),
+]

@@ -1,0 +1,826 @@
+"""Portal pages of billing: monthly statements and their sign-off, department bills, and the
+contract's settlement dashboard.
+
+Reads go through ``billing.selectors`` (scoped to the user, 404 for foreign and missing alike),
+writes through ``billing.services``; a refused action shows the service's message and changes
+nothing. Acts with legal weight (submit, confirm, dispute, the auditor's decision) carry the
+re-entered TOTP code or password to the service as a ``Reauth``; the service checks it.
+The action panel only offers what the services would allow right now, but every POST still
+goes through the service, which is the gate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import QuerySet, prefetch_related_objects
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from billing import selectors
+from billing.forms import (
+    BillFilterForm,
+    CommentForm,
+    ConfirmForm,
+    DecideForm,
+    DeductionForm,
+    DisputeForm,
+    GenerateForm,
+    LineFilterForm,
+    PaymentForm,
+    ReauthForm,
+    StatementFilterForm,
+    SupersedeForm,
+    form_error_text,
+    parse_positions,
+)
+from billing.models import (
+    DepartmentBill,
+    EscalationDecision,
+    Payment,
+    ReauthMethod,
+    SignoffAction,
+    Statement,
+    StatementDocument,
+    StatementSignoff,
+    StatementStatus,
+)
+from billing.money import format_yuan
+from billing.services import settlement
+from billing.services import statements as services
+from govcloud.exceptions import ApplicationError, InvalidTransition
+from govcloud.models import Contract, ContractParty, OrganizationKind, PartyRole, Role, User
+from govcloud.pdf.charts import bar_chart_svg
+from govcloud.selectors import contract_list_for_user, get_or_404
+
+PAGE_SIZE = 50
+LINE_PAGE_SIZE = 200
+DIFF_LIMIT = 500
+STATUS_LABELS = dict(StatementStatus.choices)
+
+
+# ---------------------------------------------------------------- access helpers
+
+
+def _require_statements(user: User) -> None:
+    if not selectors.sees_statements(user):
+        if user.role != Role.STAFF:
+            raise PermissionDenied(_("管理员账号不办理合同业务（三员分立）。"))
+        raise PermissionDenied(_("月度服务资源统计表只对合同当事方开放。"))
+
+
+def _require_bills(user: User) -> None:
+    if not selectors.sees_bills(user):
+        raise PermissionDenied(_("管理员账号不办理合同业务（三员分立）。"))
+
+
+def _error_text(exc: ApplicationError, statement: Statement | None = None) -> str:
+    if isinstance(exc, InvalidTransition) and statement is not None:
+        exc = selectors.explain_refusal(statement, exc)
+    errors = [str(e) for e in exc.extra.get("errors", [])]
+    return "：".join([exc.message, "；".join(errors)]) if errors else exc.message
+
+
+def _page(request: HttpRequest, qs: QuerySet, size: int = PAGE_SIZE) -> Any:
+    return Paginator(qs, size).get_page(request.GET.get("page"))
+
+
+def _contract_choices(user: User) -> list[tuple[int, str]]:
+    qs = contract_list_for_user(user=user).prefetch_related(None)
+    return [(c.pk, c.code) for c in qs.only("pk", "code")]
+
+
+def _vendor_contracts(user: User) -> list[tuple[int, str]]:
+    """Contracts whose statements the user's organisation signs as the vendor."""
+    if user.role != Role.STAFF or user.kind != OrganizationKind.VENDOR:
+        return []
+    parties = (
+        ContractParty.objects.filter(
+            organization_id=user.organization_id,
+            role=PartyRole.VENDOR,
+            signoff_order__isnull=False,
+            contract__in=contract_list_for_user(user=user).prefetch_related(None),
+        )
+        .select_related("contract")
+        .order_by("contract__code")
+    )
+    return [(p.contract_id, p.contract.code) for p in parties]
+
+
+def _previous_month(today: date) -> str:
+    year, month = (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
+    return f"{year:04d}-{month:02d}"
+
+
+def _serve(document: StatementDocument | None, filename: str) -> FileResponse:
+    if document is None or not document.file:
+        raise Http404(_("该报表的 PDF 尚未生成。"))
+    try:
+        handle = document.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404(_("PDF 文件已不存在。")) from None
+    return FileResponse(handle, filename=filename, content_type="application/pdf")
+
+
+# ---------------------------------------------------------------- statement list
+
+
+def _filter_statements(qs: QuerySet[Statement], form: StatementFilterForm) -> QuerySet[Statement]:
+    if contract := form.value("contract"):
+        qs = qs.filter(contract_id=contract)
+    if year := form.value("year"):
+        qs = qs.filter(year=year)
+    if month := form.value("month"):
+        qs = qs.filter(month=month)
+    if status := form.value("status"):
+        qs = qs.filter(status=status)
+    return qs
+
+
+@login_required
+def statement_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _require_statements(user)
+    today = timezone.localdate()
+    form = StatementFilterForm(request.GET or None, contracts=_contract_choices(user))
+    qs = _filter_statements(selectors.statement_list_for_user(user=user), form).order_by(
+        "-year", "-month", "contract__code", "-version"
+    )
+    page = _page(request, qs)
+    statements = list(page)
+    for statement in statements:
+        statement.overdue_now = statement.submitted_at is None and today > statement.due_date
+    vendor_contracts = _vendor_contracts(user)
+    generate_form = (
+        GenerateForm(contracts=vendor_contracts, initial={"month": _previous_month(today)})
+        if vendor_contracts
+        else None
+    )
+    return render(
+        request,
+        "billing/statement_list.html",
+        {
+            "page": page,
+            "statements": statements,
+            "form": form,
+            "generate_form": generate_form,
+        },
+    )
+
+
+@login_required
+@require_POST
+def statement_generate(request: HttpRequest) -> HttpResponse:
+    """The vendor's "生成本月统计表": version 1, a recomputed draft, or the answer to a dispute."""
+    user = request.user
+    _require_statements(user)
+    form = GenerateForm(request.POST, contracts=_vendor_contracts(user) or _contract_choices(user))
+    if not form.is_valid():
+        messages.error(request, form_error_text(form))
+        return redirect("statement_list")
+    contract = get_or_404(contract_list_for_user(user=user), pk=form.cleaned_data["contract"])
+    year, month = form.cleaned_data["month"]
+    try:
+        statement = services.statement_generate(
+            actor=user, contract=contract, year=year, month=month
+        )
+    except ApplicationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("statement_list")
+    messages.success(
+        request,
+        _("已生成 %(c)s %(p)s 第 %(v)s 版统计表（草稿），请核对后提交。")
+        % {"c": contract.code, "p": statement.period, "v": statement.version},
+    )
+    return redirect("statement_detail", pk=statement.pk)
+
+
+# ---------------------------------------------------------------- the statement page
+
+
+@dataclass
+class StatementActions:
+    submit: bool = False
+    regenerate: bool = False
+    confirm: bool = False
+    dispute: bool = False
+    comment: bool = False
+    decide: bool = False
+    new_version: bool = False
+    supersede: bool = False
+    wait_for: ContractParty | None = None
+
+    @property
+    def reauth(self) -> bool:
+        return self.submit or self.confirm or self.dispute or self.decide
+
+    @property
+    def any(self) -> bool:
+        return any(
+            (
+                self.submit,
+                self.regenerate,
+                self.confirm,
+                self.dispute,
+                self.comment,
+                self.decide,
+                self.new_version,
+                self.supersede,
+            )
+        )
+
+
+def actions_for(
+    user: User,
+    statement: Statement,
+    *,
+    steps: list[selectors.SignoffStep],
+    is_latest: bool,
+) -> StatementActions:
+    """Cheap mirrors of the services' checks, so the page offers only what would succeed."""
+    actions = StatementActions()
+    if not user.is_active or user.role != Role.STAFF:
+        return actions
+    contract = statement.contract
+    party = selectors.party_of(user, contract)
+    if party is None:
+        return actions
+    status = statement.status
+    signing = next((s for s in steps if s.party.pk == party.pk), None)
+    if signing is not None and party.role == PartyRole.VENDOR:
+        actions.submit = actions.regenerate = status == StatementStatus.DRAFT
+        actions.new_version = status == StatementStatus.DISPUTED and is_latest
+        actions.supersede = status == StatementStatus.SIGNED and is_latest
+    elif signing is not None and status == StatementStatus.SUBMITTED:
+        actions.confirm = signing.state == "next"
+        actions.dispute = signing.state in ("next", "pending")
+        if signing.state == "pending":
+            actions.wait_for = selectors.next_party(steps)
+    auditors = contract.parties_with_role(PartyRole.AUDITOR)
+    actions.decide = (
+        status == StatementStatus.ESCALATED and bool(auditors) and auditors[0].pk == party.pk
+    )
+    actions.comment = status != StatementStatus.DRAFT and not statement.is_frozen
+    return actions
+
+
+def _line_filters(
+    request: HttpRequest, groups: list[selectors.DepartmentTotal]
+) -> tuple[LineFilterForm, int | None]:
+    departments = [(d.department_id, d.department) for d in groups]
+    wanted = request.GET.get("department")
+    chosen = next((d for d in groups if str(d.department_id) == wanted), None)
+    if chosen is not None:
+        systems = [(s.system_id, s.system) for s in chosen.systems]
+    else:
+        systems = [(s.system_id, f"{d.department} · {s.system}") for d in groups for s in d.systems]
+    form = LineFilterForm(request.GET or None, departments=departments, systems=systems)
+    return form, chosen.department_id if chosen else None
+
+
+def _filtered_lines(statement: Statement, form: LineFilterForm) -> QuerySet:
+    qs = statement.lines.order_by("position")
+    if department := form.value("department"):
+        qs = qs.filter(department_id=department)
+    if system := form.value("system"):
+        qs = qs.filter(system_id=system)
+    if item := (form.value("item") or "").strip():
+        qs = qs.filter(item_code__icontains=item)
+    return qs
+
+
+@login_required
+def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    statement = selectors.statement_get_for_user(user=user, pk=pk)
+    contract = statement.contract
+    prefetch_related_objects([contract], "parties__organization")
+    signoffs = list(
+        statement.signoffs.select_related(
+            "party__organization", "on_behalf_of__organization", "user"
+        ).order_by("at", "id")
+    )
+    steps = selectors.signoff_steps(statement, signoffs)
+    versions = list(selectors.month_versions(statement))
+    is_latest = versions[-1].pk == statement.pk
+    # Why earlier versions were sent back, shown with the version history (one query).
+    disputes: dict[int, list[StatementSignoff]] = {}
+    for dispute in (
+        StatementSignoff.objects.filter(
+            statement__in=[v.pk for v in versions], action=SignoffAction.DISPUTE
+        )
+        .select_related("party__organization")
+        .order_by("at", "id")
+    ):
+        disputes.setdefault(dispute.statement_id, []).append(dispute)
+    for version in versions:
+        version.disputes = disputes.get(version.pk, [])
+    groups = selectors.subtotals(statement.lines.all())
+    line_form, _department = _line_filters(request, groups)
+    page = _page(request, _filtered_lines(statement, line_form), LINE_PAGE_SIZE)
+    comments = list(
+        statement.comments.select_related("author__organization", "line").order_by("at", "id")
+    )
+    commented = {c.line_id for c in comments if c.line_id}
+    lines = list(page)
+    for line in lines:
+        line.commented = line.pk in commented
+    actions = actions_for(user, statement, steps=steps, is_latest=is_latest)
+    signed_like = statement.status in (StatementStatus.SIGNED, StatementStatus.SUPERSEDED)
+    context = {
+        "statement": statement,
+        "contract": contract,
+        "steps": steps,
+        "signoffs": signoffs,
+        "next_party": selectors.next_party(steps),
+        "versions": versions,
+        "is_latest": is_latest,
+        "groups": groups,
+        "line_count": sum(d.lines for d in groups),
+        "line_form": line_form,
+        "page": page,
+        "lines": lines,
+        "comments": comments,
+        "escalations": list(
+            statement.escalations.select_related("disputing_party__organization", "decided_by")
+        ),
+        "document": selectors.statement_document(statement),
+        "bills": list(statement.department_bills.all()) if signed_like else [],
+        "corrections": [v for v in versions if v.supersedes_id == statement.pk],
+        "actions": actions,
+        "vat_percent": vat_percent(statement.vat_rate),
+        "reauth_methods": ReauthMethod.choices,
+        "decisions": EscalationDecision.choices,
+    }
+    return render(request, "billing/statement_detail.html", context)
+
+
+@login_required
+def statement_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    statement = selectors.statement_get_for_user(user=request.user, pk=pk)
+    filename = f"{statement.contract.code}-{statement.period}-v{statement.version}.pdf"
+    return _serve(selectors.statement_document(statement), filename)
+
+
+@login_required
+def statement_diff(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
+    user = request.user
+    first = selectors.statement_get_for_user(user=user, pk=pk)
+    second = selectors.statement_get_for_user(user=user, pk=other_pk)
+    same_month = (first.contract_id, first.year, first.month) == (
+        second.contract_id,
+        second.year,
+        second.month,
+    )
+    if not same_month:
+        raise Http404(_("只能比较同一合同同一月份的不同版本。"))
+    old, new = sorted((first, second), key=lambda s: s.version)
+    diff = selectors.statement_diff(old, new)
+    return render(
+        request,
+        "billing/statement_diff.html",
+        {
+            "statement": first,
+            "contract": first.contract,
+            "diff": diff,
+            "versions": list(selectors.month_versions(first)),
+            "limit": DIFF_LIMIT,
+            "added": diff.added[:DIFF_LIMIT],
+            "removed": diff.removed[:DIFF_LIMIT],
+            "changed": diff.changed[:DIFF_LIMIT],
+        },
+    )
+
+
+# ---------------------------------------------------------------- statement actions (POST)
+
+
+def _act(request: HttpRequest, pk: int, success: str, action: Any) -> HttpResponse:
+    """Fetch the statement in scope, run the service, tell the user what happened.
+
+    ``action`` returns the statement to show next (a new version, a correction) or None.
+    """
+    statement = selectors.statement_get_for_user(user=request.user, pk=pk)
+    try:
+        result = action(statement)
+    except ApplicationError as exc:
+        messages.error(request, _error_text(exc, statement))
+        return redirect("statement_detail", pk=statement.pk)
+    target = result if isinstance(result, Statement) else statement
+    messages.success(
+        request,
+        success % {"c": statement.contract.code, "p": statement.period, "v": target.version},
+    )
+    return redirect("statement_detail", pk=target.pk)
+
+
+def _reauth(request: HttpRequest):
+    return ReauthForm(request.POST).reauth()
+
+
+@login_required
+@require_POST
+def statement_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        _("%(c)s %(p)s 第 %(v)s 版统计表已提交，等待其他签认方确认。"),
+        lambda s: services.statement_submit(
+            actor=request.user, statement=s, reauth=_reauth(request)
+        ),
+    )
+
+
+@login_required
+@require_POST
+def statement_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ConfirmForm(request.POST)
+    form.is_valid()
+    return _act(
+        request,
+        pk,
+        _("已确认 %(c)s %(p)s 第 %(v)s 版统计表。"),
+        lambda s: services.statement_confirm(
+            actor=request.user,
+            statement=s,
+            reauth=form.reauth(),
+            comment=form.cleaned_data.get("comment", ""),
+        ),
+    )
+
+
+def _line_ids(statement: Statement, form: DisputeForm) -> list[int]:
+    """Ticked lines plus lines named by their position (序号) on the page."""
+    ids = list(form.cleaned_data.get("line_ids") or [])
+    if "line_ids" in form.errors:
+        raise ApplicationError(_("所选明细不属于该统计表。"), extra={"field": "line_ids"})
+    positions = parse_positions(form.cleaned_data.get("positions", ""))
+    if positions is None:
+        raise ApplicationError(
+            _("明细序号应为数字，多个用逗号分隔。"), extra={"field": "positions"}
+        )
+    if positions:
+        found = dict(statement.lines.filter(position__in=positions).values_list("position", "pk"))
+        missing = sorted(set(positions) - set(found))
+        if missing:
+            raise ApplicationError(
+                _("明细序号 %(p)s 不在该统计表中。") % {"p": "、".join(map(str, missing))},
+                extra={"field": "positions"},
+            )
+        ids.extend(found.values())
+    return sorted(set(ids))
+
+
+@login_required
+@require_POST
+def statement_dispute(request: HttpRequest, pk: int) -> HttpResponse:
+    form = DisputeForm(request.POST)
+    form.is_valid()
+
+    def run(statement: Statement) -> Statement:
+        return services.statement_dispute(
+            actor=request.user,
+            statement=statement,
+            reauth=form.reauth(),
+            comment=form.cleaned_data.get("comment", ""),
+            line_ids=_line_ids(statement, form),
+        )
+
+    return _act(request, pk, _("已对 %(c)s %(p)s 第 %(v)s 版统计表提出异议，已退回乙方。"), run)
+
+
+@login_required
+@require_POST
+def statement_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    form = CommentForm(request.POST)
+    form.is_valid()
+
+    def run(statement: Statement) -> None:
+        if "position" in form.errors:
+            raise ApplicationError(_("明细序号应为正整数。"), extra={"field": "position"})
+        line_id = None
+        if position := form.cleaned_data.get("position"):
+            line_id = statement.lines.filter(position=position).values_list("pk", flat=True).first()
+            if line_id is None:
+                raise ApplicationError(
+                    _("明细序号 %(p)s 不在该统计表中。") % {"p": position},
+                    extra={"field": "position"},
+                )
+        services.statement_comment(
+            actor=request.user,
+            statement=statement,
+            text=form.cleaned_data.get("text", ""),
+            line_id=line_id,
+        )
+
+    return _act(request, pk, _("留言已发布。"), run)
+
+
+@login_required
+@require_POST
+def statement_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    form = DecideForm(request.POST)
+    form.is_valid()
+    return _act(
+        request,
+        pk,
+        _("已对 %(c)s %(p)s 第 %(v)s 版统计表的争议出具审计结论。"),
+        lambda s: services.statement_decide_escalation(
+            actor=request.user,
+            statement=s,
+            decision=form.cleaned_data.get("decision", ""),
+            comment=form.cleaned_data.get("comment", ""),
+            reauth=form.reauth(),
+        ),
+    )
+
+
+@login_required
+@require_POST
+def statement_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
+    """The vendor recomputes a draft, or answers a dispute with a new version."""
+    return _act(
+        request,
+        pk,
+        _("已按最新资源台账生成 %(c)s %(p)s 第 %(v)s 版统计表（草稿），请核对后提交。"),
+        lambda s: services.statement_generate(
+            actor=request.user, contract=s.contract, year=s.year, month=s.month
+        ),
+    )
+
+
+@login_required
+@require_POST
+def statement_supersede(request: HttpRequest, pk: int) -> HttpResponse:
+    form = SupersedeForm(request.POST)
+    form.is_valid()
+    return _act(
+        request,
+        pk,
+        _("已出具 %(c)s %(p)s 的更正版本（第 %(v)s 版，草稿）；签认前原签认版本继续有效。"),
+        lambda s: services.statement_supersede(
+            actor=request.user, signed_statement=s, reason=form.cleaned_data.get("reason", "")
+        ),
+    )
+
+
+# ---------------------------------------------------------------- department bills
+
+
+@login_required
+def bill_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _require_bills(user)
+    is_department = user.kind == OrganizationKind.DEPARTMENT
+    departments = None
+    if not is_department:
+        departments = list(
+            selectors.bill_list_for_user(user=user)
+            .order_by("department_name")
+            .values_list("department_id", "department_name")
+            .distinct()
+        )
+    form = BillFilterForm(
+        request.GET or None,
+        contracts=_contract_choices(user),
+        departments=departments,
+    )
+    qs = selectors.bill_list_for_user(user=user)
+    if contract := form.value("contract"):
+        qs = qs.filter(statement__contract_id=contract)
+    if year := form.value("year"):
+        qs = qs.filter(statement__year=year)
+    if month := form.value("month"):
+        qs = qs.filter(statement__month=month)
+    if department := form.value("department"):
+        qs = qs.filter(department_id=department)
+    qs = qs.order_by(
+        "-statement__year", "-statement__month", "statement__contract__code", "department_name"
+    )
+    page = _page(request, qs)
+    return render(
+        request,
+        "billing/bill_list.html",
+        {"page": page, "bills": list(page), "form": form, "is_department": is_department},
+    )
+
+
+@login_required
+def bill_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    bill = selectors.bill_get_for_user(user=user, pk=pk)
+    statement = bill.statement
+    lines_qs = selectors.bill_lines(bill)
+    groups = selectors.subtotals(lines_qs)
+    systems = groups[0].systems if groups else []
+    system = request.GET.get("system")
+    if system and system.isdigit():
+        lines_qs = lines_qs.filter(system_id=int(system))
+    page = _page(request, lines_qs, LINE_PAGE_SIZE)
+    return render(
+        request,
+        "billing/bill_detail.html",
+        {
+            "bill": bill,
+            "statement": statement,
+            "contract": statement.contract,
+            "systems": systems,
+            "system": system or "",
+            "page": page,
+            "lines": list(page),
+            "document": selectors.bill_document(bill),
+            "sees_statement": selectors.sees_statements(user),
+            "total_display": format_yuan(bill.total),
+            "share_pct": _percent(bill.total, statement.total) or Decimal(0),
+            "vat_percent": vat_percent(statement.vat_rate),
+        },
+    )
+
+
+@login_required
+def bill_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    bill: DepartmentBill = selectors.bill_get_for_user(user=request.user, pk=pk)
+    statement = bill.statement
+    filename = f"{statement.contract.code}-{statement.period}-v{statement.version}-{bill.pk}.pdf"
+    return _serve(selectors.bill_document(bill), filename)
+
+
+# ---------------------------------------------------------------- the contract dashboard
+
+
+def burn_step(ratio: Decimal | None) -> int:
+    """A share (0.4321) as the nearest 10 % step for the ``burn-N`` CSS classes (0…100)."""
+    if ratio is None or ratio <= 0:
+        return 0
+    step = (ratio * 10).quantize(Decimal("1"), rounding=ROUND_HALF_UP) * 10
+    return int(min(max(step, Decimal(0)), Decimal(100)))
+
+
+def vat_percent(rate: Decimal) -> str:
+    """0.0600 → "6%"."""
+    return f"{(rate * 100).normalize():f}%"
+
+
+def _percent(part: Decimal, whole: Decimal | None) -> Decimal | None:
+    if not whole:
+        return None
+    return (part / whole * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _dashboard_contract(user: User, pk: int) -> tuple[Contract, ContractParty | None]:
+    contract = selectors.dashboard_contract_for_user(user=user, pk=pk)
+    if user.kind == OrganizationKind.DEPARTMENT:
+        raise PermissionDenied(_("合同结算情况只对合同当事方开放。"))
+    party = selectors.party_of(user, contract)
+    if party is None and not user.is_superuser:
+        raise PermissionDenied(_("合同结算情况只对合同当事方开放。"))
+    return contract, party
+
+
+@login_required
+def contract_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    contract, party = _dashboard_contract(user, pk)
+    today = timezone.localdate()
+    periods = settlement.contract_settlement_periods(contract)
+    summaries = [settlement.settlement_summary(contract, period) for period in periods]
+    overview = summaries[0] if summaries else None
+    months = [m for s in summaries for m in s.months]
+    ended = [m for m in months if (m.year, m.month) < (today.year, today.month)]
+    chart_months = [m for m in months if m in ended or m.signed_total is not None]
+    chart = bar_chart_svg(
+        [m.period for m in chart_months],
+        [m.signed_total or Decimal(0) for m in chart_months],
+        title=_("已签认月度服务费"),
+        unit=_("元"),
+    )
+    estimated = contract.estimated_amount
+    burn = forecast_ratio = None
+    if overview is not None and estimated:
+        burn = overview.burn_ratio
+        forecast_ratio = overview.forecast_total / estimated
+    is_bureau = party is not None and party.role == PartyRole.BUREAU and user.role == Role.STAFF
+    context = {
+        "contract": contract,
+        "party": party,
+        "summaries": summaries,
+        "overview": overview,
+        "month_rows": [
+            {
+                "month": m,
+                "label": STATUS_LABELS.get(m.status or "", ""),
+                "future": (m.year, m.month) >= (today.year, today.month),
+            }
+            for m in months
+        ],
+        "ended_count": len(ended),
+        "signed_count": sum(1 for m in months if m.signed_total is not None),
+        "today": today,
+        # Built by bar_chart_svg, which escapes every label and draws no script or style.
+        "chart_svg": mark_safe(chart),  # noqa: S308
+        "estimated": estimated,
+        "burn_pct": _percent(overview.signed_to_date, estimated) if overview else None,
+        "burn_step": burn_step(burn),
+        "forecast_pct": _percent(overview.forecast_total, estimated) if overview else None,
+        "forecast_step": burn_step(forecast_ratio),
+        "forecast_over": bool(forecast_ratio and forecast_ratio > 1),
+        "payments": list(
+            Payment.objects.filter(contract=contract)
+            .select_related("installment", "recorded_by")
+            .order_by("paid_on", "id")
+        ),
+        "is_bureau": is_bureau,
+        "kpi": {
+            "signed": format_yuan(overview.signed_to_date if overview else 0),
+            "forecast": format_yuan(overview.forecast_total if overview else 0),
+            "paid": format_yuan(overview.paid_total if overview else 0),
+            "estimated": format_yuan(estimated) if estimated else "",
+        },
+    }
+    if is_bureau:
+        context["deduction_form"] = DeductionForm(periods=[(p.key, p.label) for p in periods])
+        context["payment_form"] = PaymentForm(
+            installments=[
+                (i.installment_id, f"第{i.sequence}期 {i.label}") for i in overview.installments
+            ]
+            if overview
+            else [],
+            today=today,
+        )
+    return render(request, "billing/contract_dashboard.html", context)
+
+
+@login_required
+@require_POST
+def contract_deduction_create(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    contract, _party = _dashboard_contract(user, pk)
+    periods = settlement.contract_settlement_periods(contract)
+    form = DeductionForm(request.POST, periods=[(p.key, p.label) for p in periods])
+    target = reverse("contract_dashboard", kwargs={"pk": contract.pk})
+    if not form.is_valid():
+        messages.error(request, form_error_text(form))
+        return redirect(target)
+    try:
+        deduction = settlement.deduction_create(
+            actor=user,
+            contract=contract,
+            period_label=form.cleaned_data["period_label"],
+            amount=form.cleaned_data["amount"],
+            reason=form.cleaned_data["reason"],
+        )
+    except ApplicationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(
+            request,
+            _("已录入扣款 %(a)s 元（%(p)s）。")
+            % {"a": deduction.amount, "p": deduction.period_label},
+        )
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def contract_payment_record(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    contract, _party = _dashboard_contract(user, pk)
+    installments = {i.pk: i for i in contract.installments.all()}
+    form = PaymentForm(
+        request.POST,
+        installments=[(pk, f"第{i.sequence}期 {i.label}") for pk, i in installments.items()],
+        today=timezone.localdate(),
+    )
+    target = reverse("contract_dashboard", kwargs={"pk": contract.pk})
+    if not form.is_valid():
+        messages.error(request, form_error_text(form))
+        return redirect(target)
+    try:
+        payment = settlement.payment_record(
+            actor=user,
+            contract=contract,
+            installment=installments.get(form.cleaned_data.get("installment") or 0),
+            amount=form.cleaned_data["amount"],
+            paid_on=form.cleaned_data["paid_on"],
+            note=form.cleaned_data.get("note", ""),
+        )
+    except ApplicationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(
+            request,
+            _("已登记付款 %(a)s 元（%(d)s）。") % {"a": payment.amount, "d": payment.paid_on},
+        )
+    return redirect(target)
