@@ -182,7 +182,7 @@ def _resize_in_march(contract: Contract) -> int:
     ]
     for system, item, at, factor in targets:
         resource = (
-            Resource.objects.select_for_update()
+            Resource.objects.select_for_update(of=("self",))
             .filter(contract=contract, system__name=system, catalog_item__code=item)
             .order_by("pk")
             .first()

@@ -111,7 +111,7 @@ def outbox_send(*, pk: int) -> bool:
     committed on the row first, so the admin shows it).
     """
     with transaction.atomic():
-        row = OutboxEmail.objects.select_for_update().filter(pk=pk).first()
+        row = OutboxEmail.objects.select_for_update(of=("self",)).filter(pk=pk).first()
         if row is None or row.status != OutboxStatus.PENDING:
             return False
         row.attempts += 1

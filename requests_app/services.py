@@ -111,7 +111,7 @@ def _audit(actor: Any, action: str, ticket: ResourceRequest, before: dict, **ext
 
 def _lock(ticket: ResourceRequest) -> tuple[ResourceRequest, dict]:
     locked = (
-        ResourceRequest.objects.select_for_update()
+        ResourceRequest.objects.select_for_update(of=("self",))
         .select_related("contract", "department", "system", "created_by")
         .get(pk=ticket.pk)
     )
@@ -595,7 +595,7 @@ def extension_decide(
     *, actor: User, extension: ExtensionRequest, approve: bool, comment: str = ""
 ) -> ExtensionRequest:
     """The bureau approves (deadline → 5 working days from the same approval) or refuses."""
-    extension = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
+    extension = ExtensionRequest.objects.select_for_update(of=("self",)).get(pk=extension.pk)
     ticket, before = _lock(extension.request)
     _require_bureau(actor, ticket)
     if extension.status != ExtensionStatus.PENDING:
@@ -693,7 +693,7 @@ def request_deliver(
             resource.full_clean()
             resource.save()
         else:
-            resource = Resource.objects.select_for_update().get(pk=line.resource_id)
+            resource = Resource.objects.select_for_update(of=("self",)).get(pk=line.resource_id)
             if resource.status != ResourceStatus.ACTIVE:
                 raise ApplicationError(_("资源 #%(id)s 已释放。") % {"id": resource.pk})
             if ticket.kind == RequestKind.CHANGE:
@@ -771,7 +771,9 @@ def request_recompute_clocks(*, year: int | None = None) -> int:
     for pk in open_ids:
         with transaction.atomic():
             ticket = (
-                ResourceRequest.objects.select_for_update().select_related("contract").get(pk=pk)
+                ResourceRequest.objects.select_for_update(of=("self",))
+                .select_related("contract")
+                .get(pk=pk)
             )
             if ticket.status != RequestStatus.APPROVED:
                 continue

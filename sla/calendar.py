@@ -279,7 +279,7 @@ def calendar_year_load_from_package(*, actor: Any, year: int) -> CalendarYear:
             % {"source": PACKAGE_SOURCE, "year": year},
             extra={"year": year},
         )
-    calendar_year = CalendarYear.objects.select_for_update().filter(year=year).first()
+    calendar_year = CalendarYear.objects.select_for_update(of=("self",)).filter(year=year).first()
     before = None
     if calendar_year is None:
         calendar_year = CalendarYear(year=year, source=PACKAGE_SOURCE)
@@ -388,7 +388,7 @@ def calendar_year_delete(*, actor: Any, calendar_year: CalendarYear) -> None:
 
 
 def _lock_year(year: int) -> CalendarYear:
-    calendar_year = CalendarYear.objects.select_for_update().filter(year=year).first()
+    calendar_year = CalendarYear.objects.select_for_update(of=("self",)).filter(year=year).first()
     if calendar_year is None:
         raise ApplicationError(
             _("%(year)s 年的节假日安排尚未载入，请先录入该年度。") % {"year": year},

@@ -274,7 +274,7 @@ def statement_document_sign(*, statement_id: int) -> SigningOutcome:
     try:
         with transaction.atomic():
             document = (
-                StatementDocument.objects.select_for_update()
+                StatementDocument.objects.select_for_update(of=("self",))
                 .select_related("statement__contract")
                 .get(pk=document.pk)
             )
@@ -440,7 +440,7 @@ def settlement_document(*, statement_id: int, force: bool = False) -> StatementD
             filename,
         )
     with transaction.atomic():
-        document = StatementDocument.objects.select_for_update().get(pk=existing.pk)
+        document = StatementDocument.objects.select_for_update(of=("self",)).get(pk=existing.pk)
         old_name = document.file.name
         document.file.save(filename, ContentFile(pdf), save=False)
         document.sha256 = sha256_hex(pdf)

@@ -93,7 +93,7 @@ def catalog_import(*, actor: Any, contract: Contract, csv_text: str) -> CatalogI
     rows, errors = _parse_catalog_rows(csv_text)
     if errors:
         raise ApplicationError(_("目录导入失败，未做任何修改。"), extra={"errors": errors})
-    existing = {item.code: item for item in contract.catalog_items.select_for_update()}
+    existing = {item.code: item for item in contract.catalog_items.select_for_update(of=("self",))}
     created = updated = unchanged = 0
     for row in rows:
         vcpus, memory_gb = _flavour_size(row["code"])

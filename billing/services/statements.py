@@ -164,7 +164,7 @@ def _audit(
 
 def _lock(statement: Statement) -> tuple[Statement, dict]:
     locked = (
-        Statement.objects.select_for_update()
+        Statement.objects.select_for_update(of=("self",))
         .select_related("contract", "supersedes")
         .get(pk=statement.pk)
     )
@@ -345,11 +345,16 @@ def statement_generate(*, actor: User, contract: Contract, year: int, month: int
     one kept as it is. Anything else (awaiting sign-off, escalated, signed) is refused; a
     signed statement is corrected with ``statement_supersede``.
     """
-    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    contract = Contract.objects.select_for_update(of=("self",)).get(pk=contract.pk)
     _require_vendor(actor, contract)
     now = timezone.now()
     _check_month(contract, year, month, now)
-    latest = _month_versions(contract, year, month).select_for_update().order_by("-version").first()
+    latest = (
+        _month_versions(contract, year, month)
+        .select_for_update(of=("self",))
+        .order_by("-version")
+        .first()
+    )
 
     if latest is None:
         statement = _new_version(
@@ -533,7 +538,7 @@ def _sign_if_complete(actor: Any, statement: Statement, now: datetime) -> bool:
     if statement.supersedes_id is not None:
         # The correction replaces the signed version now, not before: until this moment the
         # old one was the valid statement of the month. Frees the one-signed-per-month slot.
-        old = Statement.objects.select_for_update().get(pk=statement.supersedes_id)
+        old = Statement.objects.select_for_update(of=("self",)).get(pk=statement.supersedes_id)
         old_before = snapshot(old, AUDIT_FIELDS)
         _set_status(old, StatementStatus.SUPERSEDED)
         old.superseded_at = now
@@ -835,7 +840,7 @@ def _decide(
         raise ActionForbidden(_("只有本合同的第三方审计单位可以出具争议结论。"))
     if statement.status != StatementStatus.ESCALATED:
         raise InvalidTransition(_("该统计表没有待审计的争议。"), extra={"status": statement.status})
-    escalation = statement.escalations.select_for_update().get(decision="")
+    escalation = statement.escalations.select_for_update(of=("self",)).get(decision="")
     now = timezone.now()
     escalation.decision = decision
     escalation.decided_by = actor
@@ -946,7 +951,7 @@ def statement_check_due(*, now: datetime | None = None) -> DueCheck:
         elif today > due:
             with transaction.atomic():
                 flagged = versions.filter(is_late=False, status=StatementStatus.DRAFT)
-                for draft in flagged.select_for_update():
+                for draft in flagged.select_for_update(of=("self",)):
                     draft.is_late = True
                     draft.save(update_fields=["is_late"])
                     _audit("系统（提交期限）", "statement.late", draft, None)

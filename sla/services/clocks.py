@@ -58,13 +58,15 @@ def sla_recompute_provisional(*, year: int | None = None) -> int:
     from sla.models import Deliverable, DeliverableKind, ImprovementNotice, RightsizingReport
 
     changed = 0
-    for notice in ImprovementNotice.objects.select_for_update().filter(due_provisional=True):
+    for notice in ImprovementNotice.objects.select_for_update(of=("self",)).filter(
+        due_provisional=True
+    ):
         due, provisional = working_deadline(notice.issued_at, IMPROVEMENT_WORKING_DAYS)
         if (due, provisional) != (notice.due_at, notice.due_provisional):
             notice.due_at, notice.due_provisional = due, provisional
             notice.save(update_fields=["due_at", "due_provisional", "updated_at"])
             changed += 1
-    for deliverable in Deliverable.objects.select_for_update().filter(
+    for deliverable in Deliverable.objects.select_for_update(of=("self",)).filter(
         due_provisional=True, kind=DeliverableKind.MONTHLY_REPORT
     ):
         due_date, provisional = monthly_due(deliverable.period_month)
@@ -73,7 +75,9 @@ def sla_recompute_provisional(*, year: int | None = None) -> int:
             deliverable.due_at = end_of_day(due_date)
             deliverable.save(update_fields=["due_date", "due_at", "due_provisional", "updated_at"])
             changed += 1
-    for report in RightsizingReport.objects.select_for_update().filter(due_provisional=True):
+    for report in RightsizingReport.objects.select_for_update(of=("self",)).filter(
+        due_provisional=True
+    ):
         due_date, provisional = monthly_due(report.month)
         if (due_date, provisional) != (report.due_date, report.due_provisional):
             report.due_date, report.due_provisional = due_date, provisional

@@ -192,4 +192,4 @@ def full_clean(obj: models.Model, *, exclude: Iterable[str] = ()) -> None:
 
 
 def lock(model: type[models.Model], pk: Any) -> Any:
-    return model.objects.select_for_update().get(pk=pk)
+    return model.objects.select_for_update(of=("self",)).get(pk=pk)

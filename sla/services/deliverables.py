@@ -114,7 +114,9 @@ def deliverable_create(
 
 def _lock(deliverable: Deliverable) -> tuple[Deliverable, dict]:
     locked = (
-        Deliverable.objects.select_for_update().select_related("contract").get(pk=deliverable.pk)
+        Deliverable.objects.select_for_update(of=("self",))
+        .select_related("contract")
+        .get(pk=deliverable.pk)
     )
     return locked, snapshot(locked, AUDIT_FIELDS)
 
@@ -174,7 +176,7 @@ def deliverable_review(
         DELIVERABLE_TRANSITIONS,
         DeliverableStatus.ACCEPTED if accept else DeliverableStatus.REJECTED,
     )
-    submission = deliverable.submissions.select_for_update().order_by("-number").first()
+    submission = deliverable.submissions.select_for_update(of=("self",)).order_by("-number").first()
     if submission is None or submission.decision:
         raise InvalidTransition(_("没有待审核的提交。"))
     now = timezone.now()

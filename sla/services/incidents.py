@@ -114,7 +114,9 @@ def incident_assess(
 ) -> SecurityIncident:
     """Bureau or supervisor: was it the vendor's, and was it reported truthfully and fully?"""
     incident = (
-        SecurityIncident.objects.select_for_update().select_related("contract").get(pk=incident.pk)
+        SecurityIncident.objects.select_for_update(of=("self",))
+        .select_related("contract")
+        .get(pk=incident.pk)
     )
     before = snapshot(incident, AUDIT_FIELDS)
     require_party(actor, incident.contract, PartyRole.BUREAU, PartyRole.SUPERVISOR)

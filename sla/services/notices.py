@@ -79,7 +79,9 @@ def notice_issue(
 
 def _lock(notice: ImprovementNotice) -> tuple[ImprovementNotice, dict]:
     locked = (
-        ImprovementNotice.objects.select_for_update().select_related("contract").get(pk=notice.pk)
+        ImprovementNotice.objects.select_for_update(of=("self",))
+        .select_related("contract")
+        .get(pk=notice.pk)
     )
     return locked, snapshot(locked, AUDIT_FIELDS)
 

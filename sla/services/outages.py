@@ -151,7 +151,9 @@ def outage_report(
 
 
 def _lock(outage: Outage) -> tuple[Outage, dict]:
-    locked = Outage.objects.select_for_update().select_related("contract").get(pk=outage.pk)
+    locked = (
+        Outage.objects.select_for_update(of=("self",)).select_related("contract").get(pk=outage.pk)
+    )
     return locked, snapshot(locked, AUDIT_FIELDS)
 
 

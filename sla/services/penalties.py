@@ -92,7 +92,11 @@ def penalty_record(
 
 
 def _lock(penalty: Penalty) -> tuple[Penalty, dict]:
-    locked = Penalty.objects.select_for_update().select_related("contract").get(pk=penalty.pk)
+    locked = (
+        Penalty.objects.select_for_update(of=("self",))
+        .select_related("contract")
+        .get(pk=penalty.pk)
+    )
     return locked, snapshot(locked, AUDIT_FIELDS)
 
 

@@ -154,7 +154,7 @@ def rightsizing_pdf_store(*, report_id: int, force: bool = False) -> bool:
         return False
     content = rightsizing_pdf_bytes(report)
     with transaction.atomic():
-        locked = RightsizingReport.objects.select_for_update().get(pk=report_id)
+        locked = RightsizingReport.objects.select_for_update(of=("self",)).get(pk=report_id)
         if locked.pdf:
             locked.pdf.delete(save=False)  # a re-render replaces the file, it does not pile up
         locked.pdf.save(
@@ -188,7 +188,7 @@ def scorecard_pdf_store(*, scorecard_id: int, force: bool = False) -> bool:
         return False
     content = scorecard_pdf_bytes(card)
     with transaction.atomic():
-        locked = Scorecard.objects.select_for_update().get(pk=scorecard_id)
+        locked = Scorecard.objects.select_for_update(of=("self",)).get(pk=scorecard_id)
         if locked.pdf:
             locked.pdf.delete(save=False)
         stamp = "final" if locked.is_final else timezone.localtime().strftime("%Y%m%d%H%M")

@@ -372,7 +372,9 @@ def rightsizing_compute(
     if not _month_in_service(contract, month):
         return None
     report = (
-        RightsizingReport.objects.select_for_update().filter(contract=contract, month=month).first()
+        RightsizingReport.objects.select_for_update(of=("self",))
+        .filter(contract=contract, month=month)
+        .first()
     )
     if report is not None and report.status != ReportStatus.DRAFT:
         return report
@@ -508,7 +510,9 @@ def rightsizing_compute_all(*, month: date) -> list[int]:
 
 def _lock_report(report: RightsizingReport) -> tuple[RightsizingReport, dict]:
     locked = (
-        RightsizingReport.objects.select_for_update().select_related("contract").get(pk=report.pk)
+        RightsizingReport.objects.select_for_update(of=("self",))
+        .select_related("contract")
+        .get(pk=report.pk)
     )
     return locked, snapshot(locked, REPORT_FIELDS)
 
@@ -606,7 +610,7 @@ def rightsizing_mark_wrong(
 
 def _lock_advice(advice: RightsizingAdvice) -> RightsizingAdvice:
     return (
-        RightsizingAdvice.objects.select_for_update()
+        RightsizingAdvice.objects.select_for_update(of=("self",))
         .select_related("report__contract", "resource", "advised_item", "system")
         .get(pk=advice.pk)
     )

@@ -508,11 +508,13 @@ def scorecard_finalise(
             % {"a": sy.start.isoformat(), "b": sy.end.isoformat()}
         )
     card = (
-        Scorecard.objects.select_for_update().filter(contract=contract, service_year=year).first()
+        Scorecard.objects.select_for_update(of=("self",))
+        .filter(contract=contract, service_year=year)
+        .first()
     )
     if card is None:
         card = Scorecard.objects.create(contract=contract, service_year=year)
-        card = Scorecard.objects.select_for_update().get(pk=card.pk)
+        card = Scorecard.objects.select_for_update(of=("self",)).get(pk=card.pk)
     before = snapshot(card, SCORECARD_FIELDS)
     if card.is_final:
         raise InvalidTransition(_("该服务年度的考核已定稿，不能再修改。"))

@@ -39,7 +39,7 @@ def _row(contract: Contract, year: int, item: str) -> SecurityMechanismItem | No
         raise ApplicationError(_("安全机制考核项无效。"), extra={"field": "item"})
     service_year(contract, year)
     return (
-        SecurityMechanismItem.objects.select_for_update()
+        SecurityMechanismItem.objects.select_for_update(of=("self",))
         .filter(contract=contract, service_year=year, item=item)
         .first()
     )
@@ -98,7 +98,9 @@ def security_item_review(
 ) -> SecurityMechanismItem:
     """The bureau accepts the evidence, or rejects it with a reason."""
     row = (
-        SecurityMechanismItem.objects.select_for_update().select_related("contract").get(pk=item.pk)
+        SecurityMechanismItem.objects.select_for_update(of=("self",))
+        .select_related("contract")
+        .get(pk=item.pk)
     )
     before = snapshot(row, AUDIT_FIELDS)
     require_party(actor, row.contract, PartyRole.BUREAU)

@@ -129,7 +129,9 @@ def survey_respond(
 ) -> SurveyResponse:
     """A department user answers once, while the survey is open."""
     survey = (
-        SatisfactionSurvey.objects.select_for_update().select_related("contract").get(pk=survey.pk)
+        SatisfactionSurvey.objects.select_for_update(of=("self",))
+        .select_related("contract")
+        .get(pk=survey.pk)
     )
     require_department(actor, survey.contract)
     if survey.status != SurveyStatus.OPEN:
@@ -163,7 +165,9 @@ def survey_respond(
 def survey_close(*, actor: User, survey: SatisfactionSurvey) -> SatisfactionSurvey:
     """Close the survey; the number of eligible users is frozen for the coverage."""
     survey = (
-        SatisfactionSurvey.objects.select_for_update().select_related("contract").get(pk=survey.pk)
+        SatisfactionSurvey.objects.select_for_update(of=("self",))
+        .select_related("contract")
+        .get(pk=survey.pk)
     )
     before = snapshot(survey, AUDIT_FIELDS)
     require_party(actor, survey.contract, PartyRole.BUREAU, PartyRole.AUDITOR)

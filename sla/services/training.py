@@ -51,7 +51,7 @@ def training_plan_submit(
     description = require_text(description, _("请填写培训计划内容。"), "description")
     validate_upload(document, required=False, field="document")
     plan = (
-        TrainingPlan.objects.select_for_update()
+        TrainingPlan.objects.select_for_update(of=("self",))
         .filter(contract=contract, service_year=year)
         .first()
     )
@@ -92,7 +92,11 @@ def training_plan_review(
     *, actor: User, plan: TrainingPlan, approve: bool, comment: str = ""
 ) -> TrainingPlan:
     """The bureau approves the plan or rejects it (with a reason)."""
-    plan = TrainingPlan.objects.select_for_update().select_related("contract").get(pk=plan.pk)
+    plan = (
+        TrainingPlan.objects.select_for_update(of=("self",))
+        .select_related("contract")
+        .get(pk=plan.pk)
+    )
     before = snapshot(plan, PLAN_FIELDS)
     require_party(actor, plan.contract, PartyRole.BUREAU)
     if not approve:
@@ -165,7 +169,9 @@ def training_session_review(
 ) -> TrainingSession:
     """The bureau confirms the training took place as recorded, or refuses it (with a reason)."""
     session = (
-        TrainingSession.objects.select_for_update().select_related("contract").get(pk=session.pk)
+        TrainingSession.objects.select_for_update(of=("self",))
+        .select_related("contract")
+        .get(pk=session.pk)
     )
     before = snapshot(session, SESSION_FIELDS)
     require_party(actor, session.contract, PartyRole.BUREAU)
