@@ -12,13 +12,11 @@ peak RSS of the render process and of its largest segment worker, and the page c
 
 from __future__ import annotations
 
-import argparse
 import io
 import multiprocessing
 import os
 import random
 import resource
-import statistics
 import sys
 import time
 from decimal import ROUND_HALF_UP, Decimal
@@ -177,46 +175,10 @@ def render_once(lines: int, strategy: str, queue: multiprocessing.Queue) -> None
 STRATEGIES = ["chunked", "chunked-1p", "single", "naive"]
 
 
-def measure(lines: int, strategy: str) -> tuple[float, float, float, float, int, int]:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=render_once, args=(lines, strategy, queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    if process.exitcode != 0:
-        raise RuntimeError(f"render of {lines} lines ({strategy}) failed")
-    return result
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--runs", type=int, nargs="+", default=[3, 1], help="runs per size")
-    parser.add_argument("--strategies", nargs="+", default=STRATEGIES, choices=STRATEGIES)
-    args = parser.parse_args()
-    runs = args.runs + [args.runs[-1]] * len(args.sizes)
+    from benchmarks._pdf_harness import run
 
-    print(f"cpus={os.cpu_count()}, one fresh process per render; load average {os.getloadavg()}")
-    header = (
-        f"{'lines':>6} {'strategy':<11} {'runs':>4} {'median s':>9} {'cpu s':>7} "
-        f"{'RSS MiB':>8} {'+worker':>8} {'pages':>6} {'PDF KiB':>8}"
-    )
-    print(header)
-    print("-" * len(header))
-    for lines, count in zip(args.sizes, runs, strict=False):
-        for strategy in args.strategies:
-            results = [measure(lines, strategy) for _ in range(count)]
-            median = statistics.median(r[0] for r in results)
-            cpu = statistics.median(r[1] for r in results)
-            own = max(r[2] for r in results)
-            worker = max(r[3] for r in results)
-            worker_text = f"{worker:.0f}" if worker else "-"
-            print(
-                f"{lines:>6} {strategy:<11} {len(results):>4} {median:>9.1f} {cpu:>7.1f} "
-                f"{own:>8.0f} {worker_text:>8} {results[0][4]:>6} {results[0][5] / 1024:>8.0f}",
-                flush=True,
-            )
+    run(render_once, description=__doc__.splitlines()[0], strategies=STRATEGIES)
 
 
 if __name__ == "__main__":
