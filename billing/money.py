@@ -24,6 +24,7 @@ __all__ = [
     "ensure_decimal",
     "format_yuan",
     "quantize_yuan",
+    "round_half_up",
 ]
 
 #: One fen: the resolution of every amount on a statement.
@@ -98,3 +99,14 @@ def format_yuan(x: Decimal | int) -> str:
     amount = quantize_yuan(x)
     sign = "-" if amount < 0 else ""
     return f"{sign}¥{amount.copy_abs():,.2f}"
+
+
+def round_half_up(x: Decimal | int, places: int = 2) -> Decimal:
+    """Round a non-money figure (points, percentages, averages) half-up to ``places`` decimals.
+
+    Scores and utilization percentages follow the same half-up rule as amounts; this is the one
+    place they are rounded, so a score shown in the portal is the one the PDF and the deduction
+    use.
+    """
+    exponent = Decimal(1).scaleb(-places)
+    return ensure_decimal(x, "value").quantize(exponent, rounding=ROUND_HALF_UP, context=_ROUNDING)

@@ -23,8 +23,12 @@ class ApplicationError(Exception):
         self.extra = extra or {}
 
 
-class ActionForbidden(ApplicationError):
-    """The actor's role or organisation may not do this (the object itself is visible)."""
+class ActionForbidden(ApplicationError, DjangoPermissionDenied):
+    """The actor's role or organisation may not do this (the object itself is visible).
+
+    Also a Django ``PermissionDenied``: raised from a portal view it renders the 403 page with
+    its message, raised from the API the handler below answers the JSON error shape.
+    """
 
     status_code = status.HTTP_403_FORBIDDEN
 

@@ -38,7 +38,7 @@ from requests_app.models import (
     ResourceRequest,
     Review,
 )
-from sla import workdays
+from govcloud import workdays
 
 TAG_TICKETS = "工单"
 TAG_RESOURCES = "资源"

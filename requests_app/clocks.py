@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sla.workdays import CalendarYearMissing, deadline
+from govcloud.workdays import CalendarYearMissing, deadline
 
 
 def compute_due(approved_at: datetime, working_days: int) -> tuple[datetime, bool]:

@@ -55,7 +55,7 @@ from requests_app.models import (
     RequestStatus,
     ResourceRequest,
 )
-from sla.workdays import BUSINESS_TZ, CalendarYearMissing, working_days_remaining
+from govcloud.workdays import BUSINESS_TZ, CalendarYearMissing, working_days_remaining
 
 PAGE_SIZE = 50
 REVIEWER_KINDS = (OrganizationKind.BUREAU, OrganizationKind.SUPERVISOR)

@@ -45,7 +45,7 @@ from django.utils.translation import gettext as _
 
 from govcloud.audit import audit_log, snapshot
 from govcloud.exceptions import ApplicationError
-from sla import workdays
+from govcloud import workdays
 from sla.models import FIRST_YEAR, LAST_YEAR, CalendarDay, CalendarYear, DayKind
 from sla.signals import calendar_changed
 

@@ -69,7 +69,7 @@ from sla.services import (
 )
 from sla.services.clocks import end_of_day, working_deadline
 from sla.services.rightsizing import classify
-from sla.workdays import BUSINESS_TZ
+from govcloud.workdays import BUSINESS_TZ
 
 CONTRACT_CODE = "BT-2025"
 SURVEY_USERS = 25  # eligible department users; 24 answer → 96 % coverage

@@ -80,7 +80,7 @@ from govcloud.audit import audit_log, snapshot
 from govcloud.exceptions import ActionForbidden, ApplicationError, InvalidTransition
 from govcloud.models import Contract, ContractParty, PartyRole, Role, User
 from govcloud.workflow import check_transition
-from sla.workdays import CalendarYearMissing, nth_working_day_of_month, working_days_between
+from govcloud.workdays import CalendarYearMissing, nth_working_day_of_month, working_days_between
 
 __all__ = [
     "DUE_WORKING_DAY",

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 
 from sla import periods, workdays
-from sla.workdays import BUSINESS_TZ
+from govcloud.workdays import BUSINESS_TZ
 
 #: "每月前5个工作日内" — monthly reports, statements and right-sizing advice.
 MONTHLY_DUE_WORKING_DAY = 5

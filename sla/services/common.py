@@ -16,7 +16,7 @@ from govcloud.exceptions import ActionForbidden, ApplicationError
 from govcloud.models import Contract, OrganizationKind, PartyRole, Role, User
 from govcloud.workflow import check_transition
 from sla import periods
-from sla.workdays import BUSINESS_TZ
+from govcloud.workdays import BUSINESS_TZ
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 ALLOWED_SUFFIXES = (

@@ -26,7 +26,7 @@ from govcloud.exceptions import ActionForbidden, ApplicationError
 from govcloud.models import ContractParty, OrganizationKind, PartyRole, User
 from sla.models import UtilizationSample
 from sla.services.common import local_date, require_staff
-from sla.workdays import BUSINESS_TZ
+from govcloud.workdays import BUSINESS_TZ
 
 MAX_ROWS = 20_000
 CSV_COLUMNS = ("resource", "day", "cpu_pct", "mem_pct", "disk_pct", "disk_used_gb")

@@ -751,7 +751,7 @@ def test_only_a_breach_can_be_exempted(world):
 
 
 def test_working_days_remaining_falls_back_to_weekends_only_without_a_calendar(world, clock):
-    from sla import workdays
+    from govcloud import workdays
 
     clock.move_to(at(2026, 9, 30, 10, 0))
     ticket = approved_ticket(world)

@@ -357,7 +357,7 @@ def test_extension_rules(world):
 
 
 def test_missing_calendar_year_gives_a_provisional_clock_recomputed_on_load(world):
-    from sla import workdays
+    from govcloud import workdays
 
     real = workdays.get_calendar_provider()
     workdays.set_calendar_provider(lambda year: None if year == 2026 else real(year))

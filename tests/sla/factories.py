@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from billing.models import CatalogItem, Resource
 from govcloud.models import BusinessSystem, Contract, Organization
 from sla.models import UtilizationSample
-from sla.workdays import BUSINESS_TZ
+from govcloud.workdays import BUSINESS_TZ
 from tests.factories import CatalogItemFactory
 
 

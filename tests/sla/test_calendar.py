@@ -34,7 +34,7 @@ from sla.calendar import (
 from sla.checks import check_calendar_loaded
 from sla.models import CalendarDay, CalendarYear, DayKind
 from sla.signals import calendar_changed
-from sla.workdays import BUSINESS_TZ, CalendarYearMissing, deadline, is_working_day
+from govcloud.workdays import BUSINESS_TZ, CalendarYearMissing, deadline, is_working_day
 from tests.conftest import verified_client
 from tests.factories import OrganizationFactory, UserFactory, make_totp
 

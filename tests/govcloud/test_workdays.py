@@ -1,4 +1,4 @@
-"""Tests for sla.workdays against the official State Council holiday schedules.
+"""Tests for govcloud.workdays (re-exported as sla.workdays) against the official State Council holiday schedules.
 
 The schedules below are transcribed literally from the notices, not derived from the
 ``chinesecalendar`` package, so the package itself is checked against them too.
@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sla import workdays
-from sla.workdays import (
+from govcloud import workdays
+from govcloud.workdays import (
     BUSINESS_TZ,
     CalendarYearMissing,
     YearCalendar,
@@ -776,3 +776,12 @@ def test_chinesecalendar_agrees_with_official_schedule(
 @pytest.mark.parametrize("year", [1900, 2099], ids=str)
 def test_chinesecalendar_returns_none_for_uncovered_year(year: int) -> None:
     assert calendar_from_chinesecalendar(year) is None
+
+
+def test_sla_workdays_is_the_core_module_re_exported() -> None:
+    # DESIGN §3 names ``sla.workdays``; it must be the very same functions, not a copy.
+    import sla.workdays as legacy
+
+    assert legacy.add_working_days is workdays.add_working_days
+    assert legacy.CalendarYearMissing is workdays.CalendarYearMissing
+    assert set(legacy.__all__) == set(workdays.__all__)
