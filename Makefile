@@ -10,7 +10,7 @@ PORT ?= 8000
 APT_RUNTIME := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libharfbuzz0b fontconfig
 APT_TEST := chromium poppler-utils
 
-.PHONY: demo test install system-deps system-deps-test lint format migrations-check pytest ci-services clean
+.PHONY: demo test install system-deps system-deps-test lint layers typecheck format migrations-check pytest ci-services clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The one direction of the house (DESIGN §2): import-linter's layers contract in pyproject.toml.
+layers: $(STAMP)
+	$(BIN)/lint-imports
+
+# Types of the pure rule modules (strict) and the services (pyproject.toml [tool.mypy]).
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -59,7 +67,7 @@ migrations-check: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: install system-deps-test lint migrations-check pytest
+test: install system-deps-test lint layers typecheck migrations-check pytest
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -48,7 +48,7 @@ from govcloud.models import (  # noqa: E402
     Organization,
     OrganizationKind,
 )
-from govcloud.reference import load_reference_contracts  # noqa: E402
+from billing.reference import load_reference_contracts  # noqa: E402
 
 # (code, typical quantities); a change may switch between the two vCPU items.
 ITEMS = [

@@ -37,7 +37,7 @@ from decimal import Decimal  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from billing.services.inventory import inventory_import  # noqa: E402
-from govcloud.demo import seed_core  # noqa: E402
+from billing.demo import seed_parties  # noqa: E402
 from govcloud.models import Contract, User  # noqa: E402
 from sla.models import UtilizationSample  # noqa: E402
 from sla.services.metrics import metrics_push  # noqa: E402
@@ -58,7 +58,7 @@ def main() -> None:
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
-    seed_core()
+    seed_parties()
     contract = Contract.objects.get(code="BT-2025")
     vendor = User.objects.get(username="bt_vendor")
     items = ["ecs.general.vcpu", "ecs.general.mem", "ebs.ssd"]

@@ -39,11 +39,11 @@ from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 
 
 def seed(n_tickets: int):
-    from govcloud.demo import seed_core
+    from billing.demo import seed_parties
     from govcloud.models import BusinessSystem, Contract, Organization, User
     from requests_app.models import RequestLine, RequestStatus, ResourceRequest
 
-    seed_core()
+    seed_parties()
     contract = Contract.objects.get(code="BT-2025")
     departments = list(Organization.objects.filter(parent__contract_parties__contract=contract))
     systems = [

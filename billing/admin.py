@@ -1,5 +1,7 @@
 """Billing in the bureau's admin site: read-only views of statements, inventory and settlement.
 
+The priced catalog (editable by the system admin) is in ``billing.catalog_admin``.
+
 Nothing here writes. Statements change only through ``billing.services.statements`` (the
 portal and the API) and are immutable once signed; the admin must never offer a way around
 that, so every model below refuses add, change and delete — for the superuser too.
@@ -12,6 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from billing import catalog_admin  # noqa: F401  (registers the catalog admin)
 from billing.models import (
     Deduction,
     DepartmentBill,
@@ -177,7 +180,7 @@ class StatementLineAdmin(ScopedReadOnlyAdmin):
 
 class ResourceChangeInline(ReadOnlyInline):
     model = ResourceChange
-    fields = ["delivered_at", "catalog_item", "quantity", "request", "note"]
+    fields = ["delivered_at", "catalog_item", "quantity", "note"]
     readonly_fields = fields
 
 

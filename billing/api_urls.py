@@ -6,7 +6,7 @@ The POST actions are named too, so the tenancy matrix in ``tests/scoped_urls.py`
 
 from django.urls import path
 
-from billing import apis
+from billing import apis, catalog_api
 
 ACTIONS = [
     ("submit", apis.StatementSubmitApi),
@@ -18,6 +18,11 @@ ACTIONS = [
 ]
 
 urlpatterns = [
+    path(
+        "contracts/<int:pk>/catalog/",
+        catalog_api.ContractCatalogApi.as_view(),
+        name="api_contract_catalog",
+    ),
     path("statements/", apis.StatementListApi.as_view(), name="api_statement_list"),
     path(
         "statements/generate/",

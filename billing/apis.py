@@ -17,12 +17,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from billing import selectors
 from billing.filters import BillFilter, StatementFilter, StatementLineFilter
@@ -39,18 +37,13 @@ from billing.models import (
 )
 from billing.services import statements as services
 from billing.services.reauth import Reauth
-from govcloud.api_schema import ERRORS, ErrorSerializer
+from govcloud.api import ERRORS, ApiView, ErrorSerializer, parse_body
 from govcloud.exceptions import InvalidTransition
 from govcloud.models import Contract, User
 from govcloud.selectors import contract_list_for_user
 
 TAG_STATEMENTS = "月度统计表"
 TAG_BILLS = "账单"
-
-
-class _ApiView(APIView):
-    # Token first: an anonymous caller gets 401 with ``WWW-Authenticate: Token``.
-    authentication_classes: ClassVar[list] = [TokenAuthentication, SessionAuthentication]
 
 
 class LinePagination(PageNumberPagination):
@@ -239,6 +232,14 @@ class StatementDetailSerializer(StatementListSerializer):
     escalations = EscalationSerializer(many=True, read_only=True, source="escalation_list")
     document = DocumentSerializer(read_only=True, allow_null=True)
     department_bills = BillBriefSerializer(many=True, read_only=True, source="bill_list")
+    available_actions = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text=_(
+            "当前用户现在可以办理的操作（与服务的校验相同）：regenerate、new_version、submit、"
+            "confirm、dispute、comment、decide、supersede。"
+        ),
+    )
 
     class Meta(StatementListSerializer.Meta):
         fields = [
@@ -253,6 +254,7 @@ class StatementDetailSerializer(StatementListSerializer):
             "escalations",
             "document",
             "department_bills",
+            "available_actions",
         ]
         read_only_fields = fields
 
@@ -289,6 +291,9 @@ def _statement_detail(request: Request, pk: object, *, status_code: int = 200) -
     )
     statement.document = selectors.statement_document(statement)
     statement.bill_list = list(statement.department_bills.all())
+    statement.available_actions = sorted(
+        services.statement_available_actions(user=request.user, obj=statement)
+    )
     serializer = StatementDetailSerializer(statement, context={"request": request})
     return Response(serializer.data, status=status_code)
 
@@ -443,12 +448,6 @@ class SupersedeSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, help_text=_("更正原因（必填）。"))
 
 
-def _parse(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data, context={"request": request})
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 def _reauth(data: dict[str, Any]) -> Reauth:
     return Reauth(method=data["reauth"]["method"], value=data["reauth"]["value"])
 
@@ -457,7 +456,7 @@ def _reauth(data: dict[str, Any]) -> Reauth:
 
 
 @extend_schema_view(get=extend_schema(tags=[TAG_STATEMENTS], summary="统计表列表（各版本）"))
-class StatementListApi(_ApiView, ListAPIView):
+class StatementListApi(ApiView, ListAPIView):
     serializer_class = StatementListSerializer
     filterset_class = StatementFilter
     queryset = Statement.objects.none()  # for the schema; requests use get_queryset
@@ -470,7 +469,7 @@ class StatementListApi(_ApiView, ListAPIView):
         )
 
 
-class StatementDetailApi(_ApiView):
+class StatementDetailApi(ApiView):
     @extend_schema(
         tags=[TAG_STATEMENTS],
         summary="统计表详情（合计、签认进度、各版本、汇总）",
@@ -481,7 +480,7 @@ class StatementDetailApi(_ApiView):
 
 
 @extend_schema_view(get=extend_schema(tags=[TAG_STATEMENTS], summary="统计表明细（分页）"))
-class StatementLineListApi(_ApiView, ListAPIView):
+class StatementLineListApi(ApiView, ListAPIView):
     serializer_class = StatementLineSerializer
     filterset_class = StatementLineFilter
     pagination_class = LinePagination
@@ -494,7 +493,7 @@ class StatementLineListApi(_ApiView, ListAPIView):
         return StatementLine.objects.filter(statement=statement).order_by("position")
 
 
-class StatementGenerateApi(_ApiView):
+class StatementGenerateApi(ApiView):
     @extend_schema(
         tags=[TAG_STATEMENTS],
         summary="生成统计表（乙方）：首版、重算草稿或答复异议的新版本",
@@ -502,14 +501,14 @@ class StatementGenerateApi(_ApiView):
         responses={201: StatementDetailSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        data = _parse(GenerateSerializer, request)
+        data = parse_body(GenerateSerializer, request)
         statement = services.statement_generate(
             actor=request.user, contract=data["contract"], year=data["year"], month=data["month"]
         )
         return _statement_detail(request, statement.pk, status_code=status.HTTP_201_CREATED)
 
 
-class _StatementActionApi(_ApiView):
+class _StatementActionApi(ApiView):
     """POST an action on one statement; answers with the statement (or the new version)."""
 
     input_serializer: ClassVar[type[serializers.Serializer]]
@@ -517,7 +516,7 @@ class _StatementActionApi(_ApiView):
 
     def post(self, request: Request, pk: int) -> Response:
         statement = selectors.statement_get_for_user(user=request.user, pk=pk)
-        data = _parse(self.input_serializer, request)
+        data = parse_body(self.input_serializer, request)
         try:
             result = self.perform(request.user, statement, data)
         except InvalidTransition as exc:
@@ -615,7 +614,7 @@ class StatementSupersedeApi(_StatementActionApi):
 
 
 @extend_schema_view(get=extend_schema(tags=[TAG_BILLS], summary="使用单位账单列表"))
-class BillListApi(_ApiView, ListAPIView):
+class BillListApi(ApiView, ListAPIView):
     serializer_class = BillListSerializer
     filterset_class = BillFilter
     queryset = DepartmentBill.objects.none()  # for the schema; requests use get_queryset
@@ -628,7 +627,7 @@ class BillListApi(_ApiView, ListAPIView):
         )
 
 
-class BillDetailApi(_ApiView):
+class BillDetailApi(ApiView):
     @extend_schema(
         tags=[TAG_BILLS],
         summary="账单详情（按业务系统小计、应付金额与增值税）",
@@ -647,7 +646,7 @@ class BillDetailApi(_ApiView):
 
 
 @extend_schema_view(get=extend_schema(tags=[TAG_BILLS], summary="账单明细（分页）"))
-class BillLineListApi(_ApiView, ListAPIView):
+class BillLineListApi(ApiView, ListAPIView):
     serializer_class = StatementLineSerializer
     filterset_class = StatementLineFilter
     pagination_class = LinePagination

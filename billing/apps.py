@@ -9,5 +9,11 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         from billing.home import register_home
         from billing.reports import receivers  # noqa: F401  (PDF signing and e-mail receivers)
+        from billing.reports.lookup import issued_document_for_user
+        from govcloud.demo import DemoPart, register_demo_part
+        from govcloud.pdf.issued import register_issued_lookup
 
         register_home()
+        register_issued_lookup(issued_document_for_user)
+        register_demo_part(DemoPart(10, "contracts", "billing.demo.demo_contracts_and_users"))
+        register_demo_part(DemoPart(30, "statements", "billing.demo.demo_statements"))

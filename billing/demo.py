@@ -1,6 +1,8 @@
 """Demo statements: historical inventory and monthly statements in every interesting state.
 
-``seed_statements()`` (idempotent; needs ``govcloud.demo.seed_core()`` first) creates
+``seed_parties()`` loads the reference contracts and creates the demo departments and one user
+per role per organisation; ``seed_statements()`` (idempotent; needs ``seed_parties()`` first)
+creates
 
 * BT-2025: a few dozen resources of the four demo departments, online since 2025-07, some
   released and some resized during March 2026; the 2026-03 statement **signed** by the vendor
@@ -28,6 +30,7 @@ from django.db import transaction
 
 from billing.models import Resource, ResourceChange, Statement, StatementStatus
 from billing.pricing import BUSINESS_TZ
+from billing.reference import BT_BUREAU, JZ_BUREAU, load_reference_contracts
 from billing.services.inventory import IMPORT_NOTE, INVENTORY_COLUMNS, inventory_import
 from billing.services.reauth import Reauth
 from billing.services.statements import (
@@ -36,12 +39,74 @@ from billing.services.statements import (
     statement_generate,
     statement_submit,
 )
-from govcloud.demo import DEMO_PASSWORD
-from govcloud.models import Contract, User
+from govcloud.demo import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, DemoLogin, demo_login, demo_user
+from govcloud.models import Contract, Organization, OrganizationKind, Role, User
 
-__all__ = ["seed_statements"]
+__all__ = ["demo_contracts_and_users", "demo_statements", "seed_parties", "seed_statements"]
 
 ACTOR = "seed_demo"
+
+DEPARTMENTS = {
+    BT_BUREAU: [
+        ("包头市教育局", "市教育局", "bt_edu"),
+        ("包头市卫生健康委员会", "市卫健委", "bt_health"),
+        ("包头市公安局", "市公安局", "bt_police"),
+        ("包头市人力资源和社会保障局", "市人社局", "bt_hrss"),
+    ],
+    JZ_BUREAU: [
+        ("焦作市自然资源和规划局", "市自然资源局", "jz_land"),
+        ("焦作市医疗保障局", "市医保局", "jz_medins"),
+        ("焦作市住房和城乡建设局", "市住建局", "jz_housing"),
+    ],
+}
+
+PARTY_USERS = [
+    # (organisation name, username, full name, role)
+    (BT_BUREAU, "bt_bureau", "包头数据局审核员", Role.STAFF),
+    (BT_BUREAU, "bt_secadmin", "包头安全管理员", Role.SECURITY_ADMIN),
+    (BT_BUREAU, "bt_auditadmin", "包头审计管理员", Role.AUDIT_ADMIN),
+    (BT_BUREAU, "bt_sysadmin", "包头系统管理员", Role.SYSTEM_ADMIN),
+    ("中国电信股份有限公司包头分公司", "bt_vendor", "包头电信交付工程师", Role.STAFF),
+    ("包头市本级政务云服务项目第三方监理单位", "bt_supervisor", "项目监理工程师", Role.STAFF),
+    ("包头市本级政务云服务项目第三方审计单位", "bt_auditor", "项目审计师", Role.STAFF),
+    (JZ_BUREAU, "jz_bureau", "焦作政务局审核员", Role.STAFF),
+    (JZ_BUREAU, "jz_secadmin", "焦作安全管理员", Role.SECURITY_ADMIN),
+    (JZ_BUREAU, "jz_auditadmin", "焦作审计管理员", Role.AUDIT_ADMIN),
+    (JZ_BUREAU, "jz_sysadmin", "焦作系统管理员", Role.SYSTEM_ADMIN),
+    ("浪潮云信息技术股份公司", "jz_vendor", "浪潮云交付工程师", Role.STAFF),
+    ("焦作国资数字产业投资发展有限公司", "jz_vendor2", "焦作国资数产运维工程师", Role.STAFF),
+]
+
+
+@transaction.atomic
+def seed_parties() -> list[DemoLogin]:
+    """The reference contracts, their parties' users and the demo departments (idempotent)."""
+    load_reference_contracts(actor="seed_demo")
+    logins: list[DemoLogin] = []
+    for org_name, username, full_name, role in PARTY_USERS:
+        org = Organization.objects.get(name=org_name)
+        if not org.email:
+            org.email = f"{username}-org@{DEMO_EMAIL_DOMAIN}"
+            org.save(update_fields=["email"])
+        user = demo_user(username, full_name, org, role)
+        logins.append(demo_login(user))
+    for bureau_name, departments in DEPARTMENTS.items():
+        bureau = Organization.objects.get(name=bureau_name)
+        for name, short, username in departments:
+            dept, _created = Organization.objects.get_or_create(
+                name=name,
+                defaults={
+                    "short_name": short,
+                    "kind": OrganizationKind.DEPARTMENT,
+                    "parent": bureau,
+                    "email": f"{username}-org@{DEMO_EMAIL_DOMAIN}",
+                },
+            )
+            user = demo_user(username, f"{short}信息科", dept, Role.STAFF)
+            logins.append(demo_login(user))
+    return logins
+
+
 RESIZE_NOTE = "演示：2026年3月扩容（历史工单）"
 
 
@@ -243,7 +308,7 @@ def _statement(
 def seed_statements() -> list[str]:
     """Create the demo inventory and statements (skips whatever exists); returns a report."""
     if not User.objects.filter(username="bt_edu").exists():
-        raise RuntimeError("Run govcloud.demo.seed_core() first: the demo users are missing.")
+        raise RuntimeError("Run billing.demo.seed_parties() first: the demo users are missing.")
     report: list[str] = []
     rng = random.Random(20260301)  # noqa: S311 — demo data: the same on every machine
     bt = Contract.objects.prefetch_related("parties__organization").get(code="BT-2025")
@@ -266,3 +331,17 @@ def seed_statements() -> list[str]:
         _statement(jz, 2026, 7, vendor=users["jz_vendor"], confirmers=[users["jz_bureau"]])
     )
     return report
+
+
+def demo_contracts_and_users() -> str:
+    """Demo part (registered by ``BillingConfig``): contracts, parties, departments, users."""
+    logins = seed_parties()
+    return f"参考合同（JZ-2026、BT-2025）与演示账号已就绪：{len(logins)} 个账号。"
+
+
+def demo_statements() -> str:
+    """Demo part: inventory and statements, including fully signed BT-2025 and JZ-2026."""
+    report = seed_statements()
+    return "\n".join(
+        [*report, "月度统计表演示数据已就绪（含全部签认并数字签名的 BT-2025、JZ-2026 统计表）。"]
+    )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import EscalationDecision, ReauthMethod, StatementStatus
 from billing.services.reauth import Reauth
+from govcloud.dates import parse_month
 
 SELECT = {"class": "form-select form-select-sm"}
 TEXT = {"class": "form-control form-control-sm"}
@@ -122,15 +123,6 @@ class LineFilterForm(_FilterForm):
 # ------------------------------------------------------------------------------ actions
 
 
-def parse_month(value: str) -> tuple[int, int] | None:
-    """``2026-03`` (the value of ``<input type=month>``) → (2026, 3)."""
-    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", value or "")
-    if not match:
-        return None
-    year, month = int(match[1]), int(match[2])
-    return (year, month) if 1 <= month <= 12 else None
-
-
 class GenerateForm(forms.Form):
     contract = forms.TypedChoiceField(
         label=_("合同"), coerce=int, widget=forms.Select(attrs=SELECT)
@@ -146,10 +138,12 @@ class GenerateForm(forms.Form):
         self.fields["contract"].choices = contracts
 
     def clean_month(self) -> tuple[int, int]:
-        parsed = parse_month(self.cleaned_data["month"])
-        if parsed is None:
-            raise forms.ValidationError(_("统计月份格式应为 YYYY-MM。"))
-        return parsed
+        """``2026-03`` (the value of ``<input type=month>``) → (2026, 3)."""
+        try:
+            month = parse_month(self.cleaned_data["month"])
+        except ValueError:
+            raise forms.ValidationError(_("统计月份格式应为 YYYY-MM。")) from None
+        return month.year, month.month
 
 
 class ReauthForm(forms.Form):

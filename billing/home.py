@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -17,6 +16,7 @@ from billing.models import Statement, StatementStatus
 from billing.services.engine import month_billing_bounds
 from billing.services.statements import statement_due_date
 from govcloud import home, navigation
+from govcloud.dates import month_label, previous_month
 from govcloud.models import ContractParty, OrganizationKind, PartyRole, User
 from govcloud.selectors import contract_ids_for_user
 
@@ -31,15 +31,12 @@ _NEXT_STEP = {
 }
 
 
-def _previous_month() -> tuple[int, int]:
-    today = timezone.localdate()
-    return (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
-
-
 def _vendor_card(user: User) -> home.Card:
     """Last month's statement of each contract the vendor signs: to generate, to submit."""
-    year, month = _previous_month()
-    period = f"{year:04d}-{month:02d}"
+    last_month = previous_month()
+    year, month, period = last_month.year, last_month.month, month_label(last_month)
+    # One query (the card's query budget): the contracts whose statements the user's
+    # organisation signs as the vendor.
     parties = ContractParty.objects.filter(
         organization_id=user.organization_id,
         role=PartyRole.VENDOR,

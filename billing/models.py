@@ -4,6 +4,7 @@ versions, sign-offs, disputes and department bills, and the settlement (deductio
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -145,14 +146,6 @@ class ResourceChange(models.Model):
     )
     quantity = models.PositiveIntegerField(_("数量"))
     delivered_at = models.DateTimeField(_("交付时间"))
-    request = models.ForeignKey(
-        "requests_app.ResourceRequest",
-        verbose_name=_("来源工单"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="resource_changes",
-    )
     note = models.CharField(_("说明"), max_length=200, blank=True)
 
     class Meta:
@@ -216,7 +209,7 @@ class StatementQuerySet(models.QuerySet):
             raise ImmutableRecordError("已签认的月度服务资源统计表不能修改。")
         return super().update(**kwargs)
 
-    def delete(self):
+    def delete(self) -> tuple[int, dict[str, int]]:
         if self.exclude(status=StatementStatus.DRAFT).exists():
             raise ImmutableRecordError("只有草稿状态的统计表可以删除。")
         return super().delete()
@@ -337,7 +330,7 @@ class Statement(models.Model):
     def __str__(self) -> str:
         return f"{self.contract.code} {self.period} 第{self.version}版"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
             if stored in FROZEN_STATUSES:
@@ -352,7 +345,7 @@ class Statement(models.Model):
                     raise ImmutableRecordError("已签认的月度服务资源统计表不能修改。")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
         if stored is not None and stored != StatementStatus.DRAFT:
             raise ImmutableRecordError("只有草稿状态的统计表可以删除。")
@@ -383,7 +376,7 @@ class StatementLineQuerySet(models.QuerySet):
         _refuse_unless_draft(set(self.values_list("statement_id", flat=True)))
         return super().update(**kwargs)
 
-    def delete(self):
+    def delete(self) -> tuple[int, dict[str, int]]:
         _refuse_unless_draft(set(self.values_list("statement_id", flat=True)))
         return super().delete()
 
@@ -467,11 +460,11 @@ class StatementLine(models.Model):
     def __str__(self) -> str:
         return f"{self.item_code} × {self.quantity} · {self.service_days} 天 · {self.amount}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         _refuse_unless_draft({self.statement_id})
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         _refuse_unless_draft({self.statement_id})
         return super().delete(*args, **kwargs)
 
@@ -480,7 +473,7 @@ class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise ImmutableRecordError("签认与争议记录只能追加，不能修改。")
 
-    def delete(self):
+    def delete(self) -> tuple[int, dict[str, int]]:
         raise ImmutableRecordError("签认与争议记录只能追加，不能删除。")
 
 
@@ -492,12 +485,12 @@ class AppendOnlyModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and type(self).objects.filter(pk=self.pk).exists():
             raise ImmutableRecordError("签认与争议记录只能追加，不能修改。")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ImmutableRecordError("签认与争议记录只能追加，不能删除。")
 
 

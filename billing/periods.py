@@ -1,6 +1,6 @@
 """Settlement periods of a contract and which monthly statements each one settles.
 
-Pure module (no Django). The contracts:
+Pure module (no ORM; month arithmetic is ``govcloud.dates``). The contracts:
 
 * 焦作 JZ-2026 §三.2: "服务费用按年度结算 … 每年12月份" — yearly, per calendar year. The
   periods are the calendar years that meet the billing window [billing_from, service_end],
@@ -13,7 +13,9 @@ A monthly statement covers a calendar month, which does not line up with a half-
 starts on the 20th. A month is settled in the period that contains its **last billed day**
 (the month's last day, or the service end): usage is paid after the fact (先用后付), and a
 month's statement only exists once the month is over, so e.g. December 2025 (12-01…12-31) is
-settled with the second Baotou half-year, not the first one that ended on 12-19.
+settled with the second Baotou half-year, not the first one that ended on 12-19. That rule is
+``_settles``; ask it through ``months_of_period`` (period → its months) or ``period_of_month``
+(month → its period), never restate it.
 """
 
 from __future__ import annotations
@@ -23,11 +25,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from govcloud.dates import add_months, months_between
+
 __all__ = [
     "Cadence",
     "SettlementPeriod",
-    "add_months",
+    "billed_days_in_month",
+    "last_billed_day",
     "months_in_window",
+    "months_of_period",
     "period_of_month",
     "settlement_periods",
 ]
@@ -62,13 +68,6 @@ class SettlementPeriod:
         return isinstance(day, date) and self.start <= day <= self.end
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, clamped to the end of a shorter month."""
-    years_ahead, month_index = divmod(day.month - 1 + months, 12)
-    year, month = day.year + years_ahead, month_index + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def settlement_periods(
     *, cadence: str, billing_from: date, service_start: date, service_end: date
 ) -> list[SettlementPeriod]:
@@ -97,24 +96,34 @@ def settlement_periods(
 
 def months_in_window(*, billing_from: date, service_end: date) -> list[tuple[int, int]]:
     """Every (year, month) that has at least one day in [billing_from, service_end]."""
-    months: list[tuple[int, int]] = []
-    year, month = billing_from.year, billing_from.month
-    while (year, month) <= (service_end.year, service_end.month):
-        months.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
+    return [(m.year, m.month) for m in months_between(billing_from, service_end)]
 
 
 def last_billed_day(year: int, month: int, *, service_end: date) -> date:
     return min(date(year, month, calendar.monthrange(year, month)[1]), service_end)
 
 
+def _settles(period: SettlementPeriod, year: int, month: int, *, service_end: date) -> bool:
+    """Whether ``period`` settles the month's statement: it holds the month's last billed day."""
+    return last_billed_day(year, month, service_end=service_end) in period
+
+
 def period_of_month(
     periods: list[SettlementPeriod], year: int, month: int, *, service_end: date
 ) -> SettlementPeriod | None:
     """The period that settles the month's statement (the one with its last billed day)."""
-    day = last_billed_day(year, month, service_end=service_end)
-    return next((p for p in periods if day in p), None)
+    return next((p for p in periods if _settles(p, year, month, service_end=service_end)), None)
+
+
+def months_of_period(
+    period: SettlementPeriod, *, billing_from: date, service_end: date
+) -> list[tuple[int, int]]:
+    """Every (year, month) whose statement ``period`` settles, in order."""
+    return [
+        (year, month)
+        for year, month in months_in_window(billing_from=billing_from, service_end=service_end)
+        if _settles(period, year, month, service_end=service_end)
+    ]
 
 
 def billed_days_in_month(year: int, month: int, *, billing_from: date, service_end: date) -> int:

@@ -34,9 +34,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, localcontext
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from billing.money import EXACT, divide_yuan, ensure_decimal, quantize_yuan
+from govcloud.dates import add_months
+from govcloud.workdays import BUSINESS_TZ
 
 __all__ = [
     "BUSINESS_TZ",
@@ -45,6 +46,7 @@ __all__ = [
     "PricePeriod",
     "Segment",
     "Totals",
+    "billing_start",
     "billing_window",
     "config_segments",
     "divisor",
@@ -58,7 +60,6 @@ __all__ = [
     "test_period_end",
 ]
 
-BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
 
 #: Prices in both reference contracts include 6 % VAT.
 DEFAULT_VAT_RATE = Decimal("0.06")
@@ -145,10 +146,26 @@ def test_period_end(delivered_at: datetime, months: int) -> datetime:
     if isinstance(months, bool) or not isinstance(months, int) or months < 0:
         raise ValueError(f"months must be a non-negative int, got {months!r}")
     local = delivered_at.astimezone(BUSINESS_TZ)
-    years_ahead, month_index = divmod(local.month - 1 + months, 12)
-    year, month = local.year + years_ahead, month_index + 1
-    day = min(local.day, calendar.monthrange(year, month)[1])
-    return local.replace(year=year, month=month, day=day)
+    day = add_months(local.date(), months)
+    return local.replace(year=day.year, month=day.month, day=day.day)
+
+
+def billing_start(
+    online_at: datetime, *, test_started_at: datetime | None, test_period_months: int
+) -> datetime:
+    """When billing of a resource that goes online at ``online_at`` starts: the one rule.
+
+    A business system's free test period (包头 §5.1.2: 测试期为1个月，测试期间不计费) starts when
+    its first resource goes online (``test_started_at``) and lasts ``test_period_months``. Every
+    resource of the system that goes online inside it — delivered by a ticket or imported —
+    starts billing when it ends; a resource going online later bills from its own ``online_at``.
+    A contract without a test period (``test_period_months == 0``) bills from ``online_at``.
+    """
+    _require_aware(online_at, "online_at")
+    if not test_period_months or test_started_at is None:
+        return online_at
+    ends = test_period_end(test_started_at, test_period_months)
+    return ends if online_at < ends else online_at
 
 
 # Not a test, despite its (contractual) name: keep pytest from collecting it when a test

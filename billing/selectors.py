@@ -16,6 +16,7 @@ Foreign and missing objects are both 404 (``get_or_404``), so existence never le
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -34,8 +35,9 @@ from billing.models import (
     StatementStatus,
 )
 from billing.money import quantize_yuan
+from govcloud.access import is_business_staff
 from govcloud.exceptions import InvalidTransition
-from govcloud.models import Contract, ContractParty, OrganizationKind, PartyRole, Role, User
+from govcloud.models import Contract, ContractParty, OrganizationKind, PartyRole, User
 from govcloud.selectors import contract_ids_for_user, contract_list_for_user, get_or_404
 
 PARTY_KINDS = frozenset(
@@ -53,12 +55,7 @@ PARTY_KINDS = frozenset(
 
 def _business(user: Any) -> bool:
     """Active staff with an organisation (the three administrators do no business)."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and user.role == Role.STAFF
-        and user.organization_id is not None
-    )
+    return is_business_staff(user) and user.organization_id is not None
 
 
 def sees_statements(user: Any) -> bool:
@@ -170,14 +167,6 @@ def dashboard_contract_for_user(*, user: User, pk: object) -> Contract:
     return get_or_404(contract_list_for_user(user=user), pk=pk)
 
 
-def party_of(user: User, contract: Contract) -> ContractParty | None:
-    """The user's organisation's place on the contract (reads prefetched parties)."""
-    for party in contract.parties.all():
-        if party.organization_id == user.organization_id:
-            return party
-    return None
-
-
 # ------------------------------------------------------------------------- subtotals
 
 
@@ -246,12 +235,9 @@ class SignoffStep:
     comment: str = ""
 
 
-def signoff_steps(statement: Statement, signoffs: list[Any]) -> list[SignoffStep]:
-    """Every sign-off party in ``contract.signoff_parties`` order, with who confirmed when and
-    who is next — the same rule as the service: the vendor's submission is its confirmation,
-    the others confirm in order; an auditor's determination fills the disputing party's place.
-    """
-    parties = statement.contract.signoff_parties
+def signoff_places(signoffs: Iterable[Any]) -> tuple[dict[int, Any], dict[int, Any]]:
+    """``(filled, disputed)``: party id → the sign-off that fills its place (its confirmation,
+    or an auditor's determination on its behalf), or that disputes. The services' rule too."""
     done: dict[int, Any] = {}
     disputed: dict[int, Any] = {}
     for signoff in signoffs:
@@ -261,6 +247,16 @@ def signoff_steps(statement: Statement, signoffs: list[Any]) -> list[SignoffStep
             done[signoff.on_behalf_of_id] = signoff
         elif signoff.action == SignoffAction.DISPUTE:
             disputed[signoff.party_id] = signoff
+    return done, disputed
+
+
+def signoff_steps(statement: Statement, signoffs: list[Any]) -> list[SignoffStep]:
+    """Every sign-off party in ``contract.signoff_parties`` order, with who confirmed when and
+    who is next: the vendor's submission is its confirmation, the others confirm in order
+    (``signoff_places`` says whose place is filled, for the services as well).
+    """
+    parties = statement.contract.signoff_parties
+    done, disputed = signoff_places(signoffs)
     steps: list[SignoffStep] = []
     next_found = False
     for party in parties:

@@ -5,26 +5,23 @@ Reads go through ``billing.selectors`` (scoped to the user, 404 for foreign and 
 writes through ``billing.services``; a refused action shows the service's message and changes
 nothing. Acts with legal weight (submit, confirm, dispute, the auditor's decision) carry the
 re-entered TOTP code or password to the service as a ``Reauth``; the service checks it.
-The action panel only offers what the services would allow right now, but every POST still
-goes through the service, which is the gate.
+The action panel shows ``statement_available_actions`` — the services' own checks — and every
+POST still goes through the service, which is the gate.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -57,15 +54,17 @@ from billing.models import (
     StatementSignoff,
     StatementStatus,
 )
-from billing.money import format_yuan
+from billing.money import format_yuan, quantize_yuan, round_half_up
 from billing.services import settlement
 from billing.services import statements as services
+from govcloud.access import is_business_staff, party_role_of
+from govcloud.dates import business_today, month_label, previous_month
 from govcloud.exceptions import ApplicationError, InvalidTransition
-from govcloud.models import Contract, ContractParty, OrganizationKind, PartyRole, Role, User
+from govcloud.models import Contract, OrganizationKind, User
 from govcloud.pdf.charts import bar_chart_svg
 from govcloud.selectors import contract_list_for_user, get_or_404
+from govcloud.web import contract_choices, error_text, page_of, run_service, serve_file
 
-PAGE_SIZE = 50
 LINE_PAGE_SIZE = 200
 DIFF_LIMIT = 500
 STATUS_LABELS = dict(StatementStatus.choices)
@@ -76,7 +75,7 @@ STATUS_LABELS = dict(StatementStatus.choices)
 
 def _require_statements(user: User) -> None:
     if not selectors.sees_statements(user):
-        if user.role != Role.STAFF:
+        if not is_business_staff(user):
             raise PermissionDenied(_("管理员账号不办理合同业务（三员分立）。"))
         raise PermissionDenied(_("月度服务资源统计表只对合同当事方开放。"))
 
@@ -86,52 +85,32 @@ def _require_bills(user: User) -> None:
         raise PermissionDenied(_("管理员账号不办理合同业务（三员分立）。"))
 
 
-def _error_text(exc: ApplicationError, statement: Statement | None = None) -> str:
-    if isinstance(exc, InvalidTransition) and statement is not None:
-        exc = selectors.explain_refusal(statement, exc)
-    errors = [str(e) for e in exc.extra.get("errors", [])]
-    return "：".join([exc.message, "；".join(errors)]) if errors else exc.message
+def _explain(statement: Statement) -> Callable[[ApplicationError], str]:
+    """``error_text``, with why a signed version refuses every step (``explain_refusal``)."""
 
+    def explain(exc: ApplicationError) -> str:
+        if isinstance(exc, InvalidTransition):
+            exc = selectors.explain_refusal(statement, exc)
+        return error_text(exc)
 
-def _page(request: HttpRequest, qs: QuerySet, size: int = PAGE_SIZE) -> Any:
-    return Paginator(qs, size).get_page(request.GET.get("page"))
-
-
-def _contract_choices(user: User) -> list[tuple[int, str]]:
-    qs = contract_list_for_user(user=user).prefetch_related(None)
-    return [(c.pk, c.code) for c in qs.only("pk", "code")]
+    return explain
 
 
 def _vendor_contracts(user: User) -> list[tuple[int, str]]:
-    """Contracts whose statements the user's organisation signs as the vendor."""
-    if user.role != Role.STAFF or user.kind != OrganizationKind.VENDOR:
-        return []
-    parties = (
-        ContractParty.objects.filter(
-            organization_id=user.organization_id,
-            role=PartyRole.VENDOR,
-            signoff_order__isnull=False,
-            contract__in=contract_list_for_user(user=user).prefetch_related(None),
-        )
-        .select_related("contract")
-        .order_by("contract__code")
+    """Contracts whose statements the user generates (the service's rule, read here)."""
+    contracts = contract_list_for_user(user=user).order_by("code")
+    return [
+        (c.pk, c.code) for c in contracts if services.statement_may_generate(user=user, contract=c)
+    ]
+
+
+def _serve_pdf(document: StatementDocument | None, filename: str) -> FileResponse:
+    return serve_file(
+        document.file if document is not None else None,
+        filename,
+        missing=_("该报表的 PDF 尚未生成。"),
+        inline=True,  # statements and bills open in the browser's PDF viewer
     )
-    return [(p.contract_id, p.contract.code) for p in parties]
-
-
-def _previous_month(today: date) -> str:
-    year, month = (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
-    return f"{year:04d}-{month:02d}"
-
-
-def _serve(document: StatementDocument | None, filename: str) -> FileResponse:
-    if document is None or not document.file:
-        raise Http404(_("该报表的 PDF 尚未生成。"))
-    try:
-        handle = document.file.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404(_("PDF 文件已不存在。")) from None
-    return FileResponse(handle, filename=filename, content_type="application/pdf")
 
 
 # ---------------------------------------------------------------- statement list
@@ -153,18 +132,20 @@ def _filter_statements(qs: QuerySet[Statement], form: StatementFilterForm) -> Qu
 def statement_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     _require_statements(user)
-    today = timezone.localdate()
-    form = StatementFilterForm(request.GET or None, contracts=_contract_choices(user))
+    today = business_today()
+    form = StatementFilterForm(request.GET or None, contracts=contract_choices(user))
     qs = _filter_statements(selectors.statement_list_for_user(user=user), form).order_by(
         "-year", "-month", "contract__code", "-version"
     )
-    page = _page(request, qs)
+    page = page_of(request, qs)
     statements = list(page)
     for statement in statements:
         statement.overdue_now = statement.submitted_at is None and today > statement.due_date
     vendor_contracts = _vendor_contracts(user)
     generate_form = (
-        GenerateForm(contracts=vendor_contracts, initial={"month": _previous_month(today)})
+        GenerateForm(
+            contracts=vendor_contracts, initial={"month": month_label(previous_month(today))}
+        )
         if vendor_contracts
         else None
     )
@@ -186,7 +167,7 @@ def statement_generate(request: HttpRequest) -> HttpResponse:
     """The vendor's "生成本月统计表": version 1, a recomputed draft, or the answer to a dispute."""
     user = request.user
     _require_statements(user)
-    form = GenerateForm(request.POST, contracts=_vendor_contracts(user) or _contract_choices(user))
+    form = GenerateForm(request.POST, contracts=_vendor_contracts(user) or contract_choices(user))
     if not form.is_valid():
         messages.error(request, form_error_text(form))
         return redirect("statement_list")
@@ -197,7 +178,7 @@ def statement_generate(request: HttpRequest) -> HttpResponse:
             actor=user, contract=contract, year=year, month=month
         )
     except ApplicationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
         return redirect("statement_list")
     messages.success(
         request,
@@ -208,72 +189,6 @@ def statement_generate(request: HttpRequest) -> HttpResponse:
 
 
 # ---------------------------------------------------------------- the statement page
-
-
-@dataclass
-class StatementActions:
-    submit: bool = False
-    regenerate: bool = False
-    confirm: bool = False
-    dispute: bool = False
-    comment: bool = False
-    decide: bool = False
-    new_version: bool = False
-    supersede: bool = False
-    wait_for: ContractParty | None = None
-
-    @property
-    def reauth(self) -> bool:
-        return self.submit or self.confirm or self.dispute or self.decide
-
-    @property
-    def any(self) -> bool:
-        return any(
-            (
-                self.submit,
-                self.regenerate,
-                self.confirm,
-                self.dispute,
-                self.comment,
-                self.decide,
-                self.new_version,
-                self.supersede,
-            )
-        )
-
-
-def actions_for(
-    user: User,
-    statement: Statement,
-    *,
-    steps: list[selectors.SignoffStep],
-    is_latest: bool,
-) -> StatementActions:
-    """Cheap mirrors of the services' checks, so the page offers only what would succeed."""
-    actions = StatementActions()
-    if not user.is_active or user.role != Role.STAFF:
-        return actions
-    contract = statement.contract
-    party = selectors.party_of(user, contract)
-    if party is None:
-        return actions
-    status = statement.status
-    signing = next((s for s in steps if s.party.pk == party.pk), None)
-    if signing is not None and party.role == PartyRole.VENDOR:
-        actions.submit = actions.regenerate = status == StatementStatus.DRAFT
-        actions.new_version = status == StatementStatus.DISPUTED and is_latest
-        actions.supersede = status == StatementStatus.SIGNED and is_latest
-    elif signing is not None and status == StatementStatus.SUBMITTED:
-        actions.confirm = signing.state == "next"
-        actions.dispute = signing.state in ("next", "pending")
-        if signing.state == "pending":
-            actions.wait_for = selectors.next_party(steps)
-    auditors = contract.parties_with_role(PartyRole.AUDITOR)
-    actions.decide = (
-        status == StatementStatus.ESCALATED and bool(auditors) and auditors[0].pk == party.pk
-    )
-    actions.comment = status != StatementStatus.DRAFT and not statement.is_frozen
-    return actions
 
 
 def _line_filters(
@@ -329,7 +244,7 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         version.disputes = disputes.get(version.pk, [])
     groups = selectors.subtotals(statement.lines.all())
     line_form, _department = _line_filters(request, groups)
-    page = _page(request, _filtered_lines(statement, line_form), LINE_PAGE_SIZE)
+    page = page_of(request, _filtered_lines(statement, line_form), LINE_PAGE_SIZE)
     comments = list(
         statement.comments.select_related("author__organization", "line").order_by("at", "id")
     )
@@ -337,14 +252,15 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lines = list(page)
     for line in lines:
         line.commented = line.pk in commented
-    actions = actions_for(user, statement, steps=steps, is_latest=is_latest)
+    actions = services.statement_available_actions(user=user, obj=statement)
+    next_party = selectors.next_party(steps)
     signed_like = statement.status in (StatementStatus.SIGNED, StatementStatus.SUPERSEDED)
     context = {
         "statement": statement,
         "contract": contract,
         "steps": steps,
         "signoffs": signoffs,
-        "next_party": selectors.next_party(steps),
+        "next_party": next_party,
         "versions": versions,
         "is_latest": is_latest,
         "groups": groups,
@@ -360,6 +276,9 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "bills": list(statement.department_bills.all()) if signed_like else [],
         "corrections": [v for v in versions if v.supersedes_id == statement.pk],
         "actions": actions,
+        # A party that may dispute but not confirm yet waits for the one before it.
+        "wait_for": next_party if "dispute" in actions and "confirm" not in actions else None,
+        "comment_only": actions == {"comment"},
         "vat_percent": vat_percent(statement.vat_rate),
         "reauth_methods": ReauthMethod.choices,
         "decisions": EscalationDecision.choices,
@@ -371,7 +290,7 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def statement_pdf(request: HttpRequest, pk: int) -> FileResponse:
     statement = selectors.statement_get_for_user(user=request.user, pk=pk)
     filename = f"{statement.contract.code}-{statement.period}-v{statement.version}.pdf"
-    return _serve(selectors.statement_document(statement), filename)
+    return _serve_pdf(selectors.statement_document(statement), filename)
 
 
 @login_required
@@ -416,7 +335,7 @@ def _act(request: HttpRequest, pk: int, success: str, action: Any) -> HttpRespon
     try:
         result = action(statement)
     except ApplicationError as exc:
-        messages.error(request, _error_text(exc, statement))
+        messages.error(request, _explain(statement)(exc))
         return redirect("statement_detail", pk=statement.pk)
     target = result if isinstance(result, Statement) else statement
     messages.success(
@@ -594,7 +513,7 @@ def bill_list(request: HttpRequest) -> HttpResponse:
         )
     form = BillFilterForm(
         request.GET or None,
-        contracts=_contract_choices(user),
+        contracts=contract_choices(user),
         departments=departments,
     )
     qs = selectors.bill_list_for_user(user=user)
@@ -609,7 +528,7 @@ def bill_list(request: HttpRequest) -> HttpResponse:
     qs = qs.order_by(
         "-statement__year", "-statement__month", "statement__contract__code", "department_name"
     )
-    page = _page(request, qs)
+    page = page_of(request, qs)
     return render(
         request,
         "billing/bill_list.html",
@@ -628,7 +547,7 @@ def bill_detail(request: HttpRequest, pk: int) -> HttpResponse:
     system = request.GET.get("system")
     if system and system.isdigit():
         lines_qs = lines_qs.filter(system_id=int(system))
-    page = _page(request, lines_qs, LINE_PAGE_SIZE)
+    page = page_of(request, lines_qs, LINE_PAGE_SIZE)
     return render(
         request,
         "billing/bill_detail.html",
@@ -654,7 +573,7 @@ def bill_pdf(request: HttpRequest, pk: int) -> FileResponse:
     bill: DepartmentBill = selectors.bill_get_for_user(user=request.user, pk=pk)
     statement = bill.statement
     filename = f"{statement.contract.code}-{statement.period}-v{statement.version}-{bill.pk}.pdf"
-    return _serve(selectors.bill_document(bill), filename)
+    return _serve_pdf(selectors.bill_document(bill), filename)
 
 
 # ---------------------------------------------------------------- the contract dashboard
@@ -664,7 +583,7 @@ def burn_step(ratio: Decimal | None) -> int:
     """A share (0.4321) as the nearest 10 % step for the ``burn-N`` CSS classes (0…100)."""
     if ratio is None or ratio <= 0:
         return 0
-    step = (ratio * 10).quantize(Decimal("1"), rounding=ROUND_HALF_UP) * 10
+    step = round_half_up(ratio * 10, places=0) * 10
     return int(min(max(step, Decimal(0)), Decimal(100)))
 
 
@@ -676,24 +595,24 @@ def vat_percent(rate: Decimal) -> str:
 def _percent(part: Decimal, whole: Decimal | None) -> Decimal | None:
     if not whole:
         return None
-    return (part / whole * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return round_half_up(part / whole * 100, places=1)
 
 
-def _dashboard_contract(user: User, pk: int) -> tuple[Contract, ContractParty | None]:
+def _dashboard_contract(user: User, pk: int) -> Contract:
     contract = selectors.dashboard_contract_for_user(user=user, pk=pk)
     if user.kind == OrganizationKind.DEPARTMENT:
         raise PermissionDenied(_("合同结算情况只对合同当事方开放。"))
-    party = selectors.party_of(user, contract)
-    if party is None and not user.is_superuser:
+    if party_role_of(user, contract) is None and not user.is_superuser:
         raise PermissionDenied(_("合同结算情况只对合同当事方开放。"))
-    return contract, party
+    return contract
 
 
 @login_required
 def contract_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    contract, party = _dashboard_contract(user, pk)
-    today = timezone.localdate()
+    contract = _dashboard_contract(user, pk)
+    actions = settlement.settlement_available_actions(user=user, obj=contract)
+    today = business_today()
     periods = settlement.contract_settlement_periods(contract)
     summaries = [settlement.settlement_summary(contract, period) for period in periods]
     overview = summaries[0] if summaries else None
@@ -702,7 +621,7 @@ def contract_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     chart_months = [m for m in months if m in ended or m.signed_total is not None]
     chart = bar_chart_svg(
         [m.period for m in chart_months],
-        [m.signed_total or Decimal(0) for m in chart_months],
+        [quantize_yuan(m.signed_total or 0) for m in chart_months],
         title=_("已签认月度服务费"),
         unit=_("元"),
     )
@@ -711,10 +630,8 @@ def contract_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     if overview is not None and estimated:
         burn = overview.burn_ratio
         forecast_ratio = overview.forecast_total / estimated
-    is_bureau = party is not None and party.role == PartyRole.BUREAU and user.role == Role.STAFF
     context = {
         "contract": contract,
-        "party": party,
         "summaries": summaries,
         "overview": overview,
         "month_rows": [
@@ -741,7 +658,7 @@ def contract_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             .select_related("installment", "recorded_by")
             .order_by("paid_on", "id")
         ),
-        "is_bureau": is_bureau,
+        "actions": actions,
         "kpi": {
             "signed": format_yuan(overview.signed_to_date if overview else 0),
             "forecast": format_yuan(overview.forecast_total if overview else 0),
@@ -749,8 +666,9 @@ def contract_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             "estimated": format_yuan(estimated) if estimated else "",
         },
     }
-    if is_bureau:
+    if "deduction_create" in actions:
         context["deduction_form"] = DeductionForm(periods=[(p.key, p.label) for p in periods])
+    if "payment_record" in actions:
         context["payment_form"] = PaymentForm(
             installments=[
                 (i.installment_id, f"第{i.sequence}期 {i.label}") for i in overview.installments
@@ -766,61 +684,56 @@ def contract_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def contract_deduction_create(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    contract, _party = _dashboard_contract(user, pk)
+    contract = _dashboard_contract(user, pk)
     periods = settlement.contract_settlement_periods(contract)
     form = DeductionForm(request.POST, periods=[(p.key, p.label) for p in periods])
     target = reverse("contract_dashboard", kwargs={"pk": contract.pk})
     if not form.is_valid():
         messages.error(request, form_error_text(form))
         return redirect(target)
-    try:
-        deduction = settlement.deduction_create(
+    data = form.cleaned_data
+    _ok, done = run_service(
+        request,
+        lambda: settlement.deduction_create(
             actor=user,
             contract=contract,
-            period_label=form.cleaned_data["period_label"],
-            amount=form.cleaned_data["amount"],
-            reason=form.cleaned_data["reason"],
-        )
-    except ApplicationError as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(
-            request,
-            _("已录入扣款 %(a)s 元（%(p)s）。")
-            % {"a": deduction.amount, "p": deduction.period_label},
-        )
-    return redirect(target)
+            period_label=data["period_label"],
+            amount=data["amount"],
+            reason=data["reason"],
+        ),
+        _("已录入扣款 %(a)s 元（%(p)s）。") % {"a": data["amount"], "p": data["period_label"]},
+        to=target,
+    )
+    return done or redirect(target)  # refused: the reason is in the messages
 
 
 @login_required
 @require_POST
 def contract_payment_record(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    contract, _party = _dashboard_contract(user, pk)
+    contract = _dashboard_contract(user, pk)
     installments = {i.pk: i for i in contract.installments.all()}
     form = PaymentForm(
         request.POST,
         installments=[(pk, f"第{i.sequence}期 {i.label}") for pk, i in installments.items()],
-        today=timezone.localdate(),
+        today=business_today(),
     )
     target = reverse("contract_dashboard", kwargs={"pk": contract.pk})
     if not form.is_valid():
         messages.error(request, form_error_text(form))
         return redirect(target)
-    try:
-        payment = settlement.payment_record(
+    data = form.cleaned_data
+    _ok, done = run_service(
+        request,
+        lambda: settlement.payment_record(
             actor=user,
             contract=contract,
-            installment=installments.get(form.cleaned_data.get("installment") or 0),
-            amount=form.cleaned_data["amount"],
-            paid_on=form.cleaned_data["paid_on"],
-            note=form.cleaned_data.get("note", ""),
-        )
-    except ApplicationError as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(
-            request,
-            _("已登记付款 %(a)s 元（%(d)s）。") % {"a": payment.amount, "d": payment.paid_on},
-        )
-    return redirect(target)
+            installment=installments.get(data.get("installment") or 0),
+            amount=data["amount"],
+            paid_on=data["paid_on"],
+            note=data.get("note", ""),
+        ),
+        _("已登记付款 %(a)s 元（%(d)s）。") % {"a": data["amount"], "d": data["paid_on"]},
+        to=target,
+    )
+    return done or redirect(target)  # refused: the reason is in the messages

@@ -23,6 +23,8 @@ def is_business_staff(user: Any) -> bool:
 
 def require_staff(actor: Any) -> None:
     """Refuse the three administrators (三员分立) and inactive users: ActionForbidden (403)."""
+    if getattr(actor, "pk", None) is None or not getattr(actor, "is_active", False):
+        raise ActionForbidden(_("需要以本人账号登录办理。"))
     if not is_business_staff(actor):
         raise ActionForbidden(_("管理员账号不能办理业务（三员分立）。"))
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import Group
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import CatalogItem
-from billing.services import catalog_import
+from govcloud import calendar_admin  # noqa: F401  (registers the official calendar)
 from govcloud.admin_mixins import AUDIT, BUREAU_STAFF, SECURITY, SYSTEM, RoleAdmin, bureau_role
-from govcloud.exceptions import ApplicationError
 from govcloud.models import (
     AuditEvent,
     BusinessSystem,
@@ -28,7 +26,13 @@ from govcloud.models import (
     OutboxStatus,
     User,
 )
-from govcloud.selectors import organizations_for_user
+from govcloud.outbox import outbox_retry, send_outbox_email
+from govcloud.selectors import (
+    audit_events_for_user,
+    contract_ids_for_user,
+    contract_list_for_user,
+    organizations_for_user,
+)
 
 admin.site.site_header = _("政务云服务管理平台 · 管理后台")
 admin.site.site_title = _("政务云管理后台")
@@ -138,11 +142,28 @@ class InstallmentInline(admin.TabularInline):
     extra = 0
 
 
-class CatalogImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("目录 CSV 文件"),
-        help_text=_("列：code,section,name,spec,unit,unit_price,period（UTF-8）"),
-    )
+@dataclass(frozen=True)
+class ContractTool:
+    """A button on the contract's admin page, offered by an app above the core."""
+
+    label: str
+    url_name: str  # reversed with the contract's pk
+
+
+_CONTRACT_TOOLS: list[ContractTool] = []
+
+
+def register_contract_tool(tool: ContractTool) -> None:
+    """Apps above the core add their contract-page buttons here (billing: catalog import)."""
+    if tool not in _CONTRACT_TOOLS:
+        _CONTRACT_TOOLS.append(tool)
+
+
+def contract_tools(object_id: object) -> list[dict[str, str]]:
+    return [
+        {"label": str(t.label), "url": reverse(t.url_name, args=[object_id])}
+        for t in _CONTRACT_TOOLS
+    ]
 
 
 @admin.register(Contract)
@@ -194,84 +215,11 @@ class ContractAdmin(RoleAdmin):
     )
 
     def get_queryset(self, request):
-        from govcloud.selectors import contract_list_for_user
-
         return contract_list_for_user(user=request.user)
 
-    def get_urls(self):
-        urls = super().get_urls()
-        return [
-            path(
-                "<int:pk>/import-catalog/",
-                self.admin_site.admin_view(self.import_catalog_view),
-                name="govcloud_contract_import_catalog",
-            ),
-            *urls,
-        ]
-
-    def import_catalog_view(self, request, pk: int):
-        contract = get_object_or_404(self.get_queryset(request), pk=pk)
-        if not self.has_change_permission(request, contract):
-            messages.error(request, _("只有系统管理员可以导入服务目录。"))
-            return redirect(reverse("admin:govcloud_contract_change", args=[pk]))
-        form = CatalogImportForm(request.POST or None, request.FILES or None)
-        errors: list[str] = []
-        if request.method == "POST" and form.is_valid():
-            raw = form.cleaned_data["file"].read()
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                errors = [str(_("文件不是 UTF-8 编码的 CSV。"))]
-            else:
-                try:
-                    result = catalog_import(actor=request.user, contract=contract, csv_text=text)
-                except ApplicationError as exc:
-                    errors = [exc.message, *exc.extra.get("errors", [])]
-                else:
-                    messages.success(
-                        request,
-                        _("导入完成：新增 %(c)s 项，更新 %(u)s 项，未变 %(n)s 项。")
-                        % {"c": result.created, "u": result.updated, "n": result.unchanged},
-                    )
-                    return redirect(reverse("admin:govcloud_contract_change", args=[pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "contract": contract,
-            "form": form,
-            "errors": errors,
-            "title": _("导入服务目录"),
-        }
-        return render(request, "admin/govcloud/contract/import_catalog.html", context)
-
-
-@admin.register(CatalogItem)
-class CatalogItemAdmin(RoleAdmin):
-    manage_roles = SYSTEM
-    view_roles = BUREAU_STAFF
-    list_display = [
-        "code",
-        "contract",
-        "section",
-        "name",
-        "spec",
-        "unit",
-        "unit_price",
-        "period",
-        "is_active",
-    ]
-    list_filter = ["contract", "section", "period", "is_active"]
-    search_fields = ["code", "name", "spec"]
-    list_select_related = ["contract"]
-
-    def get_queryset(self, request):
-        from govcloud.selectors import contract_ids_for_user
-
-        return (
-            super()
-            .get_queryset(request)
-            .filter(contract_id__in=contract_ids_for_user(request.user))
-        )
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "contract_tools": contract_tools(object_id)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(AuditEvent)
@@ -309,8 +257,6 @@ class AuditEventAdmin(RoleAdmin):
     exclude = ["actor"]
 
     def get_queryset(self, request):
-        from govcloud.selectors import audit_events_for_user
-
         return audit_events_for_user(user=request.user).select_related("organization", "contract")
 
     def has_add_permission(self, request, *args):
@@ -364,8 +310,6 @@ class OutboxEmailAdmin(RoleAdmin):
     actions = ["retry_failed"]
 
     def get_queryset(self, request):
-        from govcloud.selectors import contract_ids_for_user
-
         return (
             super()
             .get_queryset(request)
@@ -380,9 +324,6 @@ class OutboxEmailAdmin(RoleAdmin):
 
     @admin.action(description=_("重新发送所选的失败邮件"))
     def retry_failed(self, request, queryset):
-        from govcloud.outbox import outbox_retry
-        from govcloud.tasks import send_outbox_email
-
         count = 0
         for row in queryset.filter(status=OutboxStatus.FAILED):
             outbox_retry(pk=row.pk)

@@ -1,11 +1,10 @@
-"""REST API of the core app: the acting user, contracts and their catalogs."""
+"""REST API of the core app: the acting user and the contracts (catalogs: ``billing``)."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 
-from billing.models import CatalogItem
 from govcloud.models import Contract, ContractParty, User
 from govcloud.selectors import contract_get_for_user, contract_list_for_user
 
@@ -63,24 +62,6 @@ class ContractSerializer(serializers.ModelSerializer):
         ]
 
 
-class CatalogItemSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = CatalogItem
-        fields = [
-            "id",
-            "code",
-            "section",
-            "name",
-            "spec",
-            "unit",
-            "unit_price",
-            "period",
-            "vcpus",
-            "memory_gb",
-            "is_active",
-        ]
-
-
 class ContractListApi(ListAPIView):
     serializer_class = ContractSerializer
     filterset_fields = ["code", "status", "price_period"]
@@ -94,15 +75,3 @@ class ContractDetailApi(RetrieveAPIView):
 
     def get_object(self):
         return contract_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
-
-
-class ContractCatalogApi(ListAPIView):
-    serializer_class = CatalogItemSerializer
-    filterset_fields = ["section", "period", "code", "is_active"]
-    queryset = CatalogItem.objects.none()  # for the schema; requests use get_queryset
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return CatalogItem.objects.none()
-        contract = contract_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
-        return contract.catalog_items.order_by("sort_order", "code")

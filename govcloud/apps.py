@@ -7,4 +7,7 @@ class GovcloudConfig(AppConfig):
     verbose_name = _("单位、用户与合同")
 
     def ready(self) -> None:
-        from govcloud import signals  # noqa: F401  (connects the login audit receivers)
+        from govcloud import calendar, checks, signals  # noqa: F401  (checks: govcloud.W001)
+
+        # Only installs the provider; the database is read when a year is first needed.
+        calendar.install()

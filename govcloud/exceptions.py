@@ -15,7 +15,7 @@ from rest_framework.views import exception_handler
 class ApplicationError(Exception):
     """A refusal a user can act on: the message says what is wrong, nothing was changed."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(self, message: str, extra: dict[str, Any] | None = None) -> None:
         super().__init__(message)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -76,8 +77,6 @@ def outbox_enqueue(
 
 
 def _dispatch(ids: list[int]) -> None:
-    from govcloud.tasks import send_outbox_email
-
     for pk in ids:
         try:
             send_outbox_email.delay(pk)
@@ -149,3 +148,16 @@ def outbox_retry(*, pk: int) -> None:
     OutboxEmail.objects.filter(pk=pk, status=OutboxStatus.FAILED).update(
         status=OutboxStatus.PENDING, attempts=0
     )
+
+
+@shared_task(
+    name="govcloud.send_outbox_email",
+    autoretry_for=(OutboxSendFailed,),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=4,
+    retry_jitter=False,
+)
+def send_outbox_email(pk: int) -> bool:
+    """Send one outbox row; a row already sent is skipped, so re-running sends nothing twice."""
+    return outbox_send(pk=pk)

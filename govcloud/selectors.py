@@ -67,20 +67,6 @@ def contract_get_for_user(*, user: User, pk: object) -> Contract:
     return get_or_404(contract_list_for_user(user=user), pk=pk)
 
 
-def contract_get_by_code_for_user(*, user: User, code: str) -> Contract:
-    return get_or_404(contract_list_for_user(user=user), code=code)
-
-
-def party_role_for(*, user: User, contract: Contract) -> str | None:
-    """The role the user's organisation plays on the contract (department users: None)."""
-    if user.organization_id is None:
-        return None
-    for party in contract.parties.all():
-        if party.organization_id == user.organization_id:
-            return party.role
-    return None
-
-
 def organizations_for_user(*, user: User) -> QuerySet[Organization]:
     """Organisations the user may see: its own, its departments, its contracts' parties."""
     if user.is_superuser:

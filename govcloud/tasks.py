@@ -5,7 +5,14 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import connection
 
-from govcloud.outbox import OutboxSendFailed, outbox_pending_ids, outbox_send
+from govcloud.outbox import (  # send_outbox_email is defined beside the outbox it sends
+    OutboxSendFailed,
+    outbox_pending_ids,
+    outbox_send,
+    send_outbox_email,
+)
+
+__all__ = ["health_check", "outbox_flush", "send_outbox_email"]
 
 
 @shared_task(name="govcloud.health_check")
@@ -15,19 +22,6 @@ def health_check() -> dict[str, object]:
         cursor.execute("SELECT 1")
         (one,) = cursor.fetchone()
     return {"ok": one == 1, "database": connection.vendor}
-
-
-@shared_task(
-    name="govcloud.send_outbox_email",
-    autoretry_for=(OutboxSendFailed,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=4,
-    retry_jitter=False,
-)
-def send_outbox_email(pk: int) -> bool:
-    """Send one outbox row; a row already sent is skipped, so re-running sends nothing twice."""
-    return outbox_send(pk=pk)
 
 
 @shared_task(name="govcloud.outbox_flush")

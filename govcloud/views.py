@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from govcloud import two_factor
+from govcloud.audit import audit_log
 from govcloud.forms import LoginForm, TokenForm
 from govcloud.home import cards_for, intro_for
 from govcloud.selectors import contract_get_for_user, contract_list_for_user
@@ -48,8 +49,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        from govcloud.audit import audit_log
-
         audit_log(actor=self.request.user, action="auth.password_changed", obj=self.request.user)
         return response
 

@@ -87,8 +87,13 @@ def run_service(
     return True, redirect(to)
 
 
-def serve_file(field: FieldFile | None, name: str = "", *, missing: str = "") -> FileResponse:
-    """Download a stored file as an attachment (404 with a message when it is gone)."""
+def serve_file(
+    field: FieldFile | None, name: str = "", *, missing: str = "", inline: bool = False
+) -> FileResponse:
+    """Send a stored file: a download, or ``inline`` for the browser's viewer (PDFs).
+
+    404 with ``missing`` (or a generic message) when there is no file or it is gone.
+    """
     if not field:
         raise Http404(missing or _("文件不存在。"))
     try:
@@ -96,4 +101,4 @@ def serve_file(field: FieldFile | None, name: str = "", *, missing: str = "") ->
     except (FileNotFoundError, OSError):
         raise Http404(_("文件已不存在。")) from None
     filename = name or field.name.rsplit("/", 1)[-1]
-    return FileResponse(handle, as_attachment=True, filename=filename)
+    return FileResponse(handle, as_attachment=not inline, filename=filename)

@@ -12,7 +12,7 @@ from govcloud.exceptions import ApplicationError, InvalidTransition
 
 
 def check_transition(
-    transitions: Mapping[str, Set[str]], *, current: str, target: str, labels: Mapping[str, str]
+    transitions: Mapping[str, Set[str]], *, current: str, target: str, labels: Mapping[str, Any]
 ) -> None:
     """Raise InvalidTransition unless ``current → target`` is in the table."""
     if target not in transitions.get(current, frozenset()):

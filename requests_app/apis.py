@@ -19,17 +19,17 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from billing.models import Resource, ResourceChange
-from govcloud.api_schema import ERRORS, ErrorSerializer
+from govcloud import workdays
+from govcloud.api import ERRORS, ApiView, ErrorSerializer, parse_body
 from govcloud.models import Contract, User
 from govcloud.selectors import contract_list_for_user
 from requests_app import selectors, services
+from requests_app.actions import request_available_actions
 from requests_app.filters import RequestFilter, ResourceFilter
 from requests_app.models import (
     ExtensionRequest,
@@ -38,16 +38,9 @@ from requests_app.models import (
     ResourceRequest,
     Review,
 )
-from govcloud import workdays
 
 TAG_TICKETS = "工单"
 TAG_RESOURCES = "资源"
-
-
-class _ApiView(APIView):
-    # Token first: an anonymous caller gets 401 with ``WWW-Authenticate: Token`` (what vendor
-    # systems expect) instead of the 403 that SessionAuthentication alone would give.
-    authentication_classes: ClassVar[list] = [TokenAuthentication, SessionAuthentication]
 
 
 # ---------------------------------------------------------------- output serializers
@@ -154,6 +147,9 @@ class RequestDetailSerializer(RequestListSerializer):
     estimated_monthly_cost = serializers.SerializerMethodField(
         help_text=_("该工单每月增加（负数为减少）的费用估算，已含折扣，单位元。")
     )
+    available_actions = serializers.SerializerMethodField(
+        help_text=_("当前用户此刻可以办理的操作（如 approve、deliver），与服务的检查一致。")
+    )
 
     class Meta(RequestListSerializer.Meta):
         fields = [
@@ -165,6 +161,7 @@ class RequestDetailSerializer(RequestListSerializer):
             "exempted_by",
             "working_days_remaining",
             "estimated_monthly_cost",
+            "available_actions",
             "lines",
             "reviews",
             "extensions",
@@ -187,6 +184,13 @@ class RequestDetailSerializer(RequestListSerializer):
             contract=ticket.contract, kind=ticket.kind, lines=list(ticket.lines.all())
         )
         return f"{cost:.2f}"
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_available_actions(self, ticket: ResourceRequest) -> list[str]:
+        request = self.context.get("request")
+        if request is None:
+            return []
+        return sorted(request_available_actions(user=request.user, obj=ticket))
 
 
 def _detail(request: Request, pk: object, *, status_code: int = 200) -> Response:
@@ -293,16 +297,10 @@ class ExemptSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-def _parse(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data, context={"request": request})
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 # ---------------------------------------------------------------- tickets
 
 
-class RequestListCreateApi(_ApiView, ListAPIView):
+class RequestListCreateApi(ApiView, ListAPIView):
     """Tickets the user may see; departments create new ones here."""
 
     serializer_class = RequestListSerializer
@@ -328,7 +326,7 @@ class RequestListCreateApi(_ApiView, ListAPIView):
         responses={201: RequestDetailSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        data = _parse(RequestCreateSerializer, request)
+        data = parse_body(RequestCreateSerializer, request)
         ticket = services.request_create(
             actor=request.user,
             contract=data["contract"],
@@ -350,7 +348,7 @@ class RequestListCreateApi(_ApiView, ListAPIView):
         return _detail(request, ticket.pk, status_code=status.HTTP_201_CREATED)
 
 
-class RequestDetailApi(_ApiView):
+class RequestDetailApi(ApiView):
     @extend_schema(
         tags=[TAG_TICKETS],
         summary="工单详情",
@@ -360,14 +358,14 @@ class RequestDetailApi(_ApiView):
         return _detail(request, pk)
 
 
-class _TicketActionApi(_ApiView):
+class _TicketActionApi(ApiView):
     """POST an action on one ticket; answers with the updated ticket."""
 
     input_serializer: ClassVar[type[serializers.Serializer] | None] = None
 
     def post(self, request: Request, pk: int, **kwargs: Any) -> Response:
         ticket = selectors.request_get_for_user(user=request.user, pk=pk)
-        data = _parse(self.input_serializer, request) if self.input_serializer else {}
+        data = parse_body(self.input_serializer, request) if self.input_serializer else {}
         self.perform(request.user, ticket, data, **kwargs)
         return _detail(request, pk)
 
@@ -476,7 +474,7 @@ class RequestExemptApi(_TicketActionApi):
         services.request_exempt(actor=actor, ticket=ticket, reason=data["reason"])
 
 
-class _QueueApi(_ApiView, ListAPIView):
+class _QueueApi(ApiView, ListAPIView):
     serializer_class = RequestListSerializer
     queryset = ResourceRequest.objects.none()  # for the schema; requests use get_queryset
 
@@ -537,8 +535,11 @@ class ResourceSerializer(serializers.ModelSerializer):
 
 class ResourceChangeSerializer(serializers.ModelSerializer):
     item_code = serializers.CharField(source="catalog_item.code", read_only=True)
+    request = serializers.IntegerField(
+        source="request_line.request_id", read_only=True, allow_null=True, default=None
+    )
     request_number = serializers.CharField(
-        source="request.number", read_only=True, allow_null=True, default=None
+        source="request_line.request.number", read_only=True, allow_null=True, default=None
     )
 
     class Meta:
@@ -565,7 +566,7 @@ class ResourceDetailSerializer(ResourceSerializer):
 
 
 @extend_schema_view(get=extend_schema(tags=[TAG_RESOURCES], summary="云资源清单"))
-class ResourceListApi(_ApiView, ListAPIView):
+class ResourceListApi(ApiView, ListAPIView):
     serializer_class = ResourceSerializer
     filterset_class = ResourceFilter
     queryset = Resource.objects.none()  # for the schema; requests use get_queryset
@@ -576,7 +577,7 @@ class ResourceListApi(_ApiView, ListAPIView):
         return selectors.resource_list_for_user(user=self.request.user)
 
 
-class ResourceDetailApi(_ApiView):
+class ResourceDetailApi(ApiView):
     @extend_schema(
         tags=[TAG_RESOURCES],
         summary="云资源详情（含数量变更历史）",
@@ -588,7 +589,9 @@ class ResourceDetailApi(_ApiView):
             [resource],
             Prefetch(
                 "changes",
-                queryset=ResourceChange.objects.select_related("catalog_item", "request"),
+                queryset=ResourceChange.objects.select_related(
+                    "catalog_item", "request_line__request"
+                ),
             ),
         )
         return Response(ResourceDetailSerializer(resource, context={"request": request}).data)

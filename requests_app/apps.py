@@ -7,24 +7,24 @@ class RequestsAppConfig(AppConfig):
     verbose_name = _("资源申请工单")
 
     def ready(self) -> None:
-        from sla.signals import calendar_changed
-
-        calendar_changed.connect(_recompute_on_calendar_change, dispatch_uid="requests_recompute")
-
         from govcloud import home
+        from govcloud.demo import DemoPart, register_demo_part
+        from govcloud.signals import calendar_changed
         from requests_app.home import ticket_cards
         from requests_app.navigation import register_navigation
 
+        calendar_changed.connect(_recompute_on_calendar_change, dispatch_uid="requests_recompute")
         register_navigation()
         home.register(ticket_cards)
+        register_demo_part(DemoPart(20, "tickets", "requests_app.demo.demo_tickets"))
 
 
 def _recompute_on_calendar_change(sender, year: int, **kwargs) -> None:
+    # Imported when a calendar year changes, not at start-up (tasks pull in Celery and services).
+    from requests_app.services import request_recompute_clocks
     from requests_app.tasks import recompute_clocks
 
     try:
         recompute_clocks.delay(year)
     except Exception:  # broker down: recompute here rather than leave clocks stale
-        from requests_app.services import request_recompute_clocks
-
         request_recompute_clocks(year=year)

@@ -126,3 +126,8 @@ def seed_tickets() -> int:
     _deliver(services.request_approve(actor=jz_bureau, ticket=jz_done), jz_vendor)
     created += 3
     return created
+
+
+def demo_tickets() -> str:
+    """Demo part (registered by ``RequestsAppConfig``)."""
+    return f"演示工单：新建 {seed_tickets()} 张（已有则跳过）。"

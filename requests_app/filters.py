@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -47,13 +47,10 @@ class RequestFilter(django_filters.FilterSet):
     def filter_overdue(
         self, queryset: QuerySet[ResourceRequest], name: str, value: bool | None
     ) -> QuerySet[ResourceRequest]:
-        # The same rule as ResourceRequest.is_overdue: open past its deadline, or delivered late.
         if value is None:
             return queryset
-        overdue = Q(status=RequestStatus.APPROVED, due_at__lte=timezone.now()) | Q(
-            ~Q(status=RequestStatus.APPROVED), breached=True
-        )
-        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+        now = timezone.now()
+        return queryset.overdue(now) if value else queryset.not_overdue(now)
 
 
 class ResourceFilter(django_filters.FilterSet):

@@ -19,7 +19,7 @@ TEXT = {"class": "form-control form-control-sm"}
 # Filters that are not a single status but what people ask for.
 STATUS_SHORTCUTS = [
     ("open", _("进行中（审核或待交付）")),
-    ("overdue", _("已超时未交付")),
+    ("overdue", _("已超时（逾期未交付或超时交付）")),
     ("breached", _("超时交付（未认定免责）")),
     ("extension", _("延期待审批")),
 ]

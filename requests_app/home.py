@@ -7,10 +7,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from govcloud.access import is_business_staff
 from govcloud.home import Action, Card
-from govcloud.models import OrganizationKind, Role, User
+from govcloud.models import OrganizationKind, User
 from requests_app import selectors
-from requests_app.models import ExtensionRequest, ExtensionStatus, RequestStatus
+from requests_app.models import ExtensionRequest, ExtensionStatus, RequestStatus, overdue_q
 
 
 def _department_card(user: User) -> Card:
@@ -60,7 +61,7 @@ def _reviewer_card(user: User) -> Card:
 
 def _vendor_card(user: User) -> Card:
     counts = selectors.delivery_queue_for_user(user=user).aggregate(
-        total=Count("pk"), overdue=Count("pk", filter=Q(due_at__lte=timezone.now()))
+        total=Count("pk"), overdue=Count("pk", filter=overdue_q(timezone.now()))
     )
     queue = reverse("delivery_queue")
     return Card(
@@ -75,7 +76,7 @@ def _vendor_card(user: User) -> Card:
 
 
 def ticket_cards(user: User) -> list[Card]:
-    if user.role != Role.STAFF or user.organization_id is None:
+    if not is_business_staff(user) or user.organization_id is None:
         return []
     kind = user.kind
     if kind == OrganizationKind.DEPARTMENT:

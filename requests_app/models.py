@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -9,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import CatalogItem, Resource
+from billing.models import CatalogItem, Resource, ResourceChange
 from govcloud.models import BusinessSystem, Contract, Organization
 
 
@@ -43,6 +45,25 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 OPEN_REVIEW_STATES = frozenset({S.SUBMITTED, S.IN_REVIEW})
 EDITABLE_STATES = frozenset({S.DRAFT, S.RETURNED})
+
+
+def overdue_q(now: datetime) -> Q:
+    """Overdue: approved and still open at or after its deadline, or delivered late.
+
+    The one rule behind ``ResourceRequestQuerySet.overdue`` and ``ResourceRequest.is_overdue``
+    (a late delivery stays overdue even when exempted: the exemption only spares the points).
+    """
+    return Q(status=RequestStatus.APPROVED, due_at__lte=now) | (
+        ~Q(status=RequestStatus.APPROVED) & Q(breached=True)
+    )
+
+
+class ResourceRequestQuerySet(models.QuerySet):
+    def overdue(self, now: datetime | None = None) -> ResourceRequestQuerySet:
+        return self.filter(overdue_q(now or timezone.now()))
+
+    def not_overdue(self, now: datetime | None = None) -> ResourceRequestQuerySet:
+        return self.exclude(overdue_q(now or timezone.now()))
 
 
 class ResourceRequest(models.Model):
@@ -109,6 +130,8 @@ class ResourceRequest(models.Model):
         related_name="+",
     )
 
+    objects = ResourceRequestQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("资源申请工单")
         verbose_name_plural = _("资源申请工单")
@@ -141,10 +164,11 @@ class ResourceRequest(models.Model):
     def is_open_for_delivery(self) -> bool:
         return self.status == RequestStatus.APPROVED
 
-    def is_overdue(self, now=None) -> bool:
+    def is_overdue(self, now: datetime | None = None) -> bool:
+        """The rule of ``overdue_q`` for one ticket in memory."""
         now = now or timezone.now()
-        if self.status == RequestStatus.APPROVED and self.due_at:
-            return now >= self.due_at
+        if self.status == RequestStatus.APPROVED:
+            return self.due_at is not None and self.due_at <= now
         return self.breached
 
 
@@ -191,6 +215,16 @@ class RequestLine(models.Model):
         related_name="+",
     )
     vendor_ref = models.CharField(_("乙方资源标识"), max_length=200, blank=True)
+    # The configuration this line's delivery wrote into the resource's history (none for a
+    # release). The link points from the ticket down to billing, never the other way.
+    resource_change = models.OneToOneField(
+        ResourceChange,
+        verbose_name=_("资源变更记录"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="request_line",
+    )
 
     class Meta:
         verbose_name = _("工单明细")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from govcloud.models import OrganizationKind, Role
+from govcloud.access import is_business_staff
+from govcloud.models import OrganizationKind
 from govcloud.navigation import NavItem, register
 
 PARTY_AND_DEPARTMENT_KINDS = frozenset(OrganizationKind.values)
@@ -12,7 +13,7 @@ PARTY_AND_DEPARTMENT_KINDS = frozenset(OrganizationKind.values)
 
 def _staff(user: object) -> bool:
     # The three administrators do administration only (三员分立), never tickets.
-    return getattr(user, "role", None) == Role.STAFF
+    return is_business_staff(user)
 
 
 def _sees_tickets(user: object) -> bool:

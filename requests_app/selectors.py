@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import F, Q, QuerySet
 
 from billing.models import Resource
-from govcloud.models import OrganizationKind, PartyRole, User
+from govcloud.models import AuditEvent, OrganizationKind, PartyRole, User
 from govcloud.selectors import contract_ids_for_user, get_or_404
 from requests_app.models import OPEN_REVIEW_STATES, RequestStatus, ResourceRequest
 
@@ -85,10 +85,8 @@ def resource_get_for_user(*, user: User, pk: object) -> Resource:
     return get_or_404(resource_list_for_user(user=user), pk=pk)
 
 
-def timeline_for(ticket: ResourceRequest):
+def timeline_for(ticket: ResourceRequest) -> QuerySet[AuditEvent]:
     """Who did what, when — straight from the audit trail of this ticket."""
-    from govcloud.models import AuditEvent
-
     return (
         AuditEvent.objects.filter(
             object_type="requests_app.resourcerequest", object_id=str(ticket.pk)

@@ -1,15 +1,15 @@
 """Every write to a ticket: create, submit, review, extend, deliver, exempt.
 
-The portal, the API, the admin and Celery all call these functions; each checks the actor's
-role and organisation, the state transition, locks the ticket, audits, and notifies through
-the outbox after commit.
+The portal, the API, the admin and Celery all call these functions; each locks the ticket,
+enforces its step through ``requests_app.actions.REQUEST_ACTIONS`` (who may act, from which
+state), audits, and notifies through the outbox after commit.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,27 +20,31 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import CatalogItem, Resource, ResourceChange, ResourceStatus
-from billing.pricing import test_period_end
+from billing.money import quantize_yuan
+from billing.pricing import billing_start
+from billing.services.inventory import system_test_starts
 from govcloud.audit import audit_log, snapshot
-from govcloud.exceptions import ActionForbidden, ApplicationError
+from govcloud.dates import business_date
+from govcloud.exceptions import ApplicationError
 from govcloud.models import (
     BusinessSystem,
     Contract,
     ContractParty,
     Organization,
-    OrganizationKind,
-    PartyRole,
     PricePeriod,
-    Role,
     User,
 )
-from govcloud.workflow import check_transition
 from requests_app import notifications
+from requests_app.actions import (
+    REQUEST_ACTIONS,
+    current_reviewer_party,
+    require_may_request,
+    require_transition,
+)
 from requests_app.clocks import compute_due
 from requests_app.models import (
     EDITABLE_STATES,
     OPEN_REVIEW_STATES,
-    TRANSITIONS,
     ExtensionRequest,
     ExtensionStatus,
     RequestAttachment,
@@ -92,16 +96,13 @@ class LineInput:
 
 
 def _set_status(ticket: ResourceRequest, target: str) -> None:
-    check_transition(
-        TRANSITIONS,
-        current=ticket.status,
-        target=target,
-        labels=dict(RequestStatus.choices),
-    )
+    require_transition(ticket, target)
     ticket.status = target
 
 
-def _audit(actor: Any, action: str, ticket: ResourceRequest, before: dict, **extra: Any) -> None:
+def _audit(
+    actor: Any, action: str, ticket: ResourceRequest, before: dict[str, Any], **extra: Any
+) -> None:
     after = snapshot(ticket, AUDIT_FIELDS)
     after.update(extra)
     audit_log(
@@ -109,7 +110,7 @@ def _audit(actor: Any, action: str, ticket: ResourceRequest, before: dict, **ext
     )
 
 
-def _lock(ticket: ResourceRequest) -> tuple[ResourceRequest, dict]:
+def _lock(ticket: ResourceRequest) -> tuple[ResourceRequest, dict[str, Any]]:
     locked = (
         ResourceRequest.objects.select_for_update(of=("self",))
         .select_related("contract", "department", "system", "created_by")
@@ -118,41 +119,33 @@ def _lock(ticket: ResourceRequest) -> tuple[ResourceRequest, dict]:
     return locked, snapshot(locked, AUDIT_FIELDS)
 
 
-def _require_staff(actor: User) -> None:
-    if not actor.is_active or actor.role != Role.STAFF:
-        raise ActionForbidden(_("管理员账号不能办理业务（三员分立）。"))
+def _reviewer_party(ticket: ResourceRequest) -> ContractParty:
+    """The party reviewing now (``REQUEST_ACTIONS.require`` has checked there is one)."""
+    party = current_reviewer_party(ticket)
+    if party is None:
+        raise RuntimeError(f"工单 {ticket.number} 当前没有审核方。")
+    return party
 
 
-def _require_department_member(actor: User, ticket: ResourceRequest) -> None:
-    _require_staff(actor)
-    if actor.organization_id != ticket.department_id:
-        raise ActionForbidden(_("只有申请单位的人员可以执行此操作。"))
+def _approved_at(ticket: ResourceRequest) -> datetime:
+    """When the ticket was approved (set, with the deadline, by the final approval)."""
+    if ticket.approved_at is None:
+        raise RuntimeError(f"工单 {ticket.number} 没有批准时间。")
+    return ticket.approved_at
 
 
-def _party_of(actor: User, contract: Contract, *roles: str) -> ContractParty:
-    for party in contract.parties.all():
-        if party.organization_id == actor.organization_id and party.role in roles:
-            return party
-    raise ActionForbidden(
-        _("您的单位不是本合同的%(roles)s。")
-        % {"roles": "、".join(str(PartyRole(r).label) for r in roles)}
-    )
+def _due_at(ticket: ResourceRequest) -> datetime:
+    """The delivery deadline (set, with the approval time, by the final approval)."""
+    if ticket.due_at is None:
+        raise RuntimeError(f"工单 {ticket.number} 没有交付截止时间。")
+    return ticket.due_at
 
 
-def _require_vendor(actor: User, ticket: ResourceRequest) -> None:
-    _require_staff(actor)
-    _party_of(actor, ticket.contract, PartyRole.VENDOR)
-
-
-def _require_bureau(actor: User, ticket: ResourceRequest) -> None:
-    _require_staff(actor)
-    _party_of(actor, ticket.contract, PartyRole.BUREAU)
-
-
-def _contract_for_department(department: Organization, contract: Contract) -> None:
-    bureau = contract.bureau
-    if bureau is None or department.parent_id != bureau.pk:
-        raise ActionForbidden(_("该合同不属于本单位的主管部门。"))
+def _quantity(line: RequestLine) -> int:
+    """The quantity of an opening or changing line (validation requires it; releases have none)."""
+    if line.quantity is None:
+        raise RuntimeError(f"工单明细 {line.pk} 没有数量。")
+    return line.quantity
 
 
 def _system_for(
@@ -269,6 +262,8 @@ def _validate_lines(
 def _attach(actor: User, ticket: ResourceRequest, files: list[UploadedFile]) -> None:
     for upload in files:
         name = upload.name or "attachment"
+        if upload.size is None:  # Django's upload handlers always set it
+            raise RuntimeError(f"附件 {name} 没有大小。")
         if upload.size > MAX_ATTACHMENT_BYTES:
             raise ApplicationError(_("附件 %(n)s 超过 10 MB。") % {"n": name})
         if not name.lower().endswith(ALLOWED_ATTACHMENT_SUFFIXES):
@@ -285,7 +280,7 @@ def estimate_monthly_cost(*, contract: Contract, kind: str, lines: list[RequestL
         item = line.catalog_item
         per_month = item.unit_price if item.period == PricePeriod.MONTH else item.unit_price / 12
         if kind == RequestKind.NEW:
-            total += per_month * line.quantity
+            total += per_month * _quantity(line)
         elif kind in (RequestKind.CHANGE, RequestKind.RELEASE):
             # The configuration the ticket started from, not the resource's current one
             # (delivery has already changed that).
@@ -294,9 +289,9 @@ def estimate_monthly_cost(*, contract: Contract, kind: str, lines: list[RequestL
             if old_qty is None:
                 old_qty = line.resource.quantity if line.resource else 0
             old_month = old.unit_price if old.period == PricePeriod.MONTH else old.unit_price / 12
-            new_total = per_month * line.quantity if kind == RequestKind.CHANGE else 0
+            new_total = per_month * _quantity(line) if kind == RequestKind.CHANGE else 0
             total += new_total - old_month * old_qty
-    return (total * contract.discount_factor).quantize(Decimal("0.01"))
+    return quantize_yuan(total * contract.discount_factor)
 
 
 # ---------------------------------------------------------------- department
@@ -316,11 +311,10 @@ def request_create(
     submit: bool = False,
 ) -> ResourceRequest:
     """A department drafts a ticket (and optionally submits it at once)."""
-    _require_staff(actor)
+    require_may_request(actor, contract)
     department = actor.organization
-    if department is None or department.kind != OrganizationKind.DEPARTMENT:
-        raise ActionForbidden(_("只有使用单位可以提交资源申请。"))
-    _contract_for_department(department, contract)
+    if department is None:  # ``require_may_request`` admits department users only
+        raise RuntimeError(f"用户 {actor.pk} 不属于任何单位。")
     if kind not in RequestKind.values:
         raise ApplicationError(_("工单类型无效。"), extra={"field": "kind"})
     if not (reason or "").strip():
@@ -368,12 +362,14 @@ def request_update(
     system_id: int | None = None,
     system_name: str = "",
     attachments: list[UploadedFile] | None = None,
+    submit: bool = False,
 ) -> ResourceRequest:
-    """Edit a draft or a returned ticket; lines are replaced as a whole."""
+    """Edit a draft or a returned ticket; lines are replaced as a whole.
+
+    With ``submit`` the edited ticket is also submitted: both or neither.
+    """
     ticket, before = _lock(ticket)
-    _require_department_member(actor, ticket)
-    if ticket.status not in EDITABLE_STATES:
-        raise ApplicationError(_("只有草稿或被退回的工单可以修改。"))
+    REQUEST_ACTIONS.require("edit", actor, ticket)
     if not (reason or "").strip():
         raise ApplicationError(_("请填写申请理由。"), extra={"field": "reason"})
     system = _system_for(ticket.department, system_id=system_id, system_name=system_name)
@@ -393,16 +389,16 @@ def request_update(
     ticket.save(update_fields=["reason", "system"])
     _attach(actor, ticket, attachments or [])
     _audit(actor, "request.update", ticket, before, lines=[str(line) for line in built])
+    if submit:
+        return request_submit(actor=actor, ticket=ticket)
     return ticket
 
 
 @transaction.atomic
 def request_submit(*, actor: User, ticket: ResourceRequest) -> ResourceRequest:
     ticket, before = _lock(ticket)
-    _require_department_member(actor, ticket)
+    REQUEST_ACTIONS.require("submit", actor, ticket)
     _set_status(ticket, RequestStatus.SUBMITTED)
-    if not ticket.lines.exists():
-        raise ApplicationError(_("工单没有明细，不能提交。"))
     ticket.submitted_at = timezone.now()
     ticket.review_step = 0
     ticket.save(update_fields=["status", "submitted_at", "review_step"])
@@ -413,7 +409,7 @@ def request_submit(*, actor: User, ticket: ResourceRequest) -> ResourceRequest:
 @transaction.atomic
 def request_cancel(*, actor: User, ticket: ResourceRequest, comment: str = "") -> ResourceRequest:
     ticket, before = _lock(ticket)
-    _require_department_member(actor, ticket)
+    REQUEST_ACTIONS.require("cancel", actor, ticket)
     _set_status(ticket, RequestStatus.CANCELLED)
     ticket.save(update_fields=["status"])
     _audit(actor, "request.cancel", ticket, before, comment=comment)
@@ -423,30 +419,12 @@ def request_cancel(*, actor: User, ticket: ResourceRequest, comment: str = "") -
 # ---------------------------------------------------------------- review chain
 
 
-def current_reviewer_party(ticket: ResourceRequest) -> ContractParty | None:
-    if ticket.status not in OPEN_REVIEW_STATES:
-        return None
-    chain = ticket.contract.review_chain
-    return chain[ticket.review_step] if ticket.review_step < len(chain) else None
-
-
-def _require_current_reviewer(actor: User, ticket: ResourceRequest) -> ContractParty:
-    _require_staff(actor)
-    if ticket.status not in OPEN_REVIEW_STATES:
-        raise ApplicationError(_("该工单当前不在审核中。"))
-    party = current_reviewer_party(ticket)
-    if party is None or party.organization_id != actor.organization_id:
-        raise ActionForbidden(_("当前审核步骤不由您的单位办理。"))
-    if ticket.created_by_id == actor.pk:
-        raise ActionForbidden(_("申请人不能审核自己的工单。"))
-    return party
-
-
 @transaction.atomic
 def request_approve(*, actor: User, ticket: ResourceRequest, comment: str = "") -> ResourceRequest:
     """Approve the current review step; the last approval starts the delivery clock."""
     ticket, before = _lock(ticket)
-    party = _require_current_reviewer(actor, ticket)
+    REQUEST_ACTIONS.require("approve", actor, ticket)
+    party = _reviewer_party(ticket)
     chain = ticket.contract.review_chain
     Review.objects.create(
         request=ticket,
@@ -485,10 +463,11 @@ def request_approve(*, actor: User, ticket: ResourceRequest, comment: str = "") 
 
 
 def _close_review(
-    actor: User, ticket: ResourceRequest, *, decision: str, target: str, comment: str
+    actor: User, ticket: ResourceRequest, *, action: str, decision: str, target: str, comment: str
 ) -> ResourceRequest:
     ticket, before = _lock(ticket)
-    party = _require_current_reviewer(actor, ticket)
+    REQUEST_ACTIONS.require(action, actor, ticket)
+    party = _reviewer_party(ticket)
     if not comment.strip():
         raise ApplicationError(_("退回或驳回时必须填写意见。"), extra={"field": "comment"})
     Review.objects.create(
@@ -514,6 +493,7 @@ def request_return(*, actor: User, ticket: ResourceRequest, comment: str) -> Res
     return _close_review(
         actor,
         ticket,
+        action="return",
         decision=ReviewDecision.RETURNED,
         target=RequestStatus.RETURNED,
         comment=comment,
@@ -525,6 +505,7 @@ def request_reject(*, actor: User, ticket: ResourceRequest, comment: str) -> Res
     return _close_review(
         actor,
         ticket,
+        action="reject",
         decision=ReviewDecision.REJECTED,
         target=RequestStatus.REJECTED,
         comment=comment,
@@ -540,16 +521,8 @@ def extension_request(
 ) -> ExtensionRequest:
     """The vendor asks, before the deadline, for the extended delivery period."""
     ticket, _before = _lock(ticket)
-    _require_vendor(actor, ticket)
+    REQUEST_ACTIONS.require("request_extension", actor, ticket)
     now = timezone.now()
-    if ticket.status != RequestStatus.APPROVED:
-        raise ApplicationError(_("只有已批准待交付的工单可以申请延期。"))
-    if ticket.extended:
-        raise ApplicationError(_("该工单已批准过延期。"))
-    if now >= ticket.due_at:
-        raise ApplicationError(_("已超过交付截止时间，不能再申请延期。"))
-    if ticket.extensions.filter(status=ExtensionStatus.PENDING).exists():
-        raise ApplicationError(_("已有待审批的延期申请。"))
     if not (reason or "").strip():
         raise ApplicationError(_("请填写延期理由。"), extra={"field": "reason"})
     if expected_completion is None or timezone.is_naive(expected_completion):
@@ -559,7 +532,7 @@ def extension_request(
             _("预计完成时间必须晚于当前时间。"), extra={"field": "expected_completion"}
         )
     extended_due, _prov = compute_due(
-        ticket.approved_at, ticket.contract.extended_delivery_working_days
+        _approved_at(ticket), ticket.contract.extended_delivery_working_days
     )
     if expected_completion > extended_due:
         raise ApplicationError(
@@ -597,11 +570,9 @@ def extension_decide(
     """The bureau approves (deadline → 5 working days from the same approval) or refuses."""
     extension = ExtensionRequest.objects.select_for_update(of=("self",)).get(pk=extension.pk)
     ticket, before = _lock(extension.request)
-    _require_bureau(actor, ticket)
+    REQUEST_ACTIONS.require("decide_extension", actor, ticket)
     if extension.status != ExtensionStatus.PENDING:
         raise ApplicationError(_("该延期申请已处理。"))
-    if ticket.status != RequestStatus.APPROVED:
-        raise ApplicationError(_("工单已不在待交付状态。"))
     if not approve and not comment.strip():
         raise ApplicationError(_("不批准延期时请填写意见。"), extra={"field": "comment"})
     extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
@@ -611,7 +582,7 @@ def extension_decide(
     extension.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
     if approve:
         ticket.due_at, ticket.due_provisional = compute_due(
-            ticket.approved_at, ticket.contract.extended_delivery_working_days
+            _approved_at(ticket), ticket.contract.extended_delivery_working_days
         )
         ticket.extended = True
         ticket.reminder_sent_for = None
@@ -633,11 +604,14 @@ class DeliveryInput:
     vendor_ref: str = ""
 
 
-def _billing_start(ticket: ResourceRequest, delivered_at: datetime, new_system: bool) -> datetime:
-    months = ticket.contract.test_period_months
-    if new_system and months:
-        return test_period_end(delivered_at, months)
-    return delivered_at
+def _billing_start(ticket: ResourceRequest, delivered_at: datetime) -> datetime:
+    """The one test-period rule (``billing.pricing.billing_start``) for what this ticket opens."""
+    started = system_test_starts(system_ids=[ticket.system_id]).get(ticket.system_id)
+    return billing_start(
+        delivered_at,
+        test_started_at=started or delivered_at,
+        test_period_months=ticket.contract.test_period_months,
+    )
 
 
 @transaction.atomic
@@ -650,13 +624,13 @@ def request_deliver(
 ) -> ResourceRequest:
     """The vendor delivers: the inventory that billing reads changes at ``delivered_at``."""
     ticket, before = _lock(ticket)
-    _require_vendor(actor, ticket)
+    REQUEST_ACTIONS.require("deliver", actor, ticket)
     _set_status(ticket, RequestStatus.DELIVERED)
     now = timezone.now()
     delivered_at = delivered_at or now
     if timezone.is_naive(delivered_at):
         raise ApplicationError(_("交付时间必须带时区。"))
-    if delivered_at > now or delivered_at < ticket.approved_at:
+    if delivered_at > now or delivered_at < _approved_at(ticket):
         raise ApplicationError(
             _("交付时间必须在批准时间之后、且不晚于当前时间。"), extra={"field": "delivered_at"}
         )
@@ -672,11 +646,7 @@ def request_deliver(
                 _("请为每条开通明细填写乙方资源标识（如实例 ID）。"),
                 extra={"missing_lines": missing},
             )
-    new_system = (
-        ticket.kind == RequestKind.NEW
-        and not Resource.objects.filter(system=ticket.system).exists()
-    )
-    billing_start = _billing_start(ticket, delivered_at, new_system)
+    starts = _billing_start(ticket, delivered_at)
     for line in lines:
         ref = refs.get(line.pk, "")
         if ticket.kind == RequestKind.NEW:
@@ -685,19 +655,21 @@ def request_deliver(
                 department=ticket.department,
                 system=ticket.system,
                 catalog_item=line.catalog_item,
-                quantity=line.quantity,
+                quantity=_quantity(line),
                 vendor_ref=ref,
                 online_at=delivered_at,
-                billing_starts_at=billing_start,
+                billing_starts_at=starts,
             )
             resource.full_clean()
             resource.save()
         else:
+            if line.resource_id is None:  # change and release lines name their resource
+                raise RuntimeError(f"工单明细 {line.pk} 没有关联资源。")
             resource = Resource.objects.select_for_update(of=("self",)).get(pk=line.resource_id)
             if resource.status != ResourceStatus.ACTIVE:
                 raise ApplicationError(_("资源 #%(id)s 已释放。") % {"id": resource.pk})
             if ticket.kind == RequestKind.CHANGE:
-                resource.quantity = line.quantity
+                resource.quantity = _quantity(line)
                 resource.catalog_item = line.catalog_item
                 if ref:
                     resource.vendor_ref = ref
@@ -709,26 +681,25 @@ def request_deliver(
                 resource.offline_at = delivered_at
                 resource.save(update_fields=["status", "offline_at"])
         if ticket.kind != RequestKind.RELEASE:
-            ResourceChange.objects.create(
+            line.resource_change = ResourceChange.objects.create(
                 resource=resource,
                 catalog_item=line.catalog_item,
-                quantity=line.quantity,
+                quantity=_quantity(line),
                 delivered_at=delivered_at,
-                request=ticket,
             )
         line.delivered_resource = resource
         line.vendor_ref = ref
-        line.save(update_fields=["delivered_resource", "vendor_ref"])
+        line.save(update_fields=["delivered_resource", "vendor_ref", "resource_change"])
     ticket.delivered_at = delivered_at
     ticket.delivered_by = actor
-    ticket.breached = delivered_at > ticket.due_at
+    ticket.breached = delivered_at > _due_at(ticket)
     ticket.save(update_fields=["status", "delivered_at", "delivered_by", "breached"])
     _audit(
         actor,
         "request.deliver",
         ticket,
         before,
-        new_system_test_period=billing_start != delivered_at,
+        new_system_test_period=ticket.kind == RequestKind.NEW and starts != delivered_at,
     )
     transaction.on_commit(lambda: notifications.notify_department(ticket, "delivered"))
     return ticket
@@ -738,13 +709,7 @@ def request_deliver(
 def request_exempt(*, actor: User, ticket: ResourceRequest, reason: str) -> ResourceRequest:
     """The supervisor (the bureau where there is none) rules a breach not the vendor's cause."""
     ticket, before = _lock(ticket)
-    _require_staff(actor)
-    has_supervisor = any(p.role == PartyRole.SUPERVISOR for p in ticket.contract.parties.all())
-    _party_of(actor, ticket.contract, PartyRole.SUPERVISOR if has_supervisor else PartyRole.BUREAU)
-    if ticket.status != RequestStatus.DELIVERED or not ticket.breached:
-        raise ApplicationError(_("只有超时交付的工单可以认定为非乙方原因。"))
-    if ticket.exempted:
-        raise ApplicationError(_("该工单已认定为非乙方原因。"))
+    REQUEST_ACTIONS.require("exempt", actor, ticket)
     if not (reason or "").strip():
         raise ApplicationError(_("请填写认定理由。"), extra={"field": "reason"})
     ticket.exempted = True
@@ -797,24 +762,25 @@ def request_recompute_clocks(*, year: int | None = None) -> int:
 def request_check_clocks(*, now: datetime | None = None) -> dict[str, int]:
     """Remind the vendor on the last working day; tell bureau and supervisor of breaches."""
     now = now or timezone.now()
-    today = timezone.localtime(now).date()
+    today = business_date(now)
     reminded = breached = 0
     open_tickets = ResourceRequest.objects.filter(
         status=RequestStatus.APPROVED, due_at__isnull=False
     )
     for ticket in open_tickets.select_related("contract", "department", "system", "created_by"):
-        last_day = timezone.localtime(ticket.due_at - timezone.timedelta(microseconds=1)).date()
-        if now < ticket.due_at and last_day == today and ticket.reminder_sent_for != ticket.due_at:
+        due_at = _due_at(ticket)  # the query excludes tickets without one
+        last_day = business_date(due_at - timedelta(microseconds=1))
+        if now < due_at and last_day == today and ticket.reminder_sent_for != due_at:
             with transaction.atomic():
                 updated = (
                     ResourceRequest.objects.filter(pk=ticket.pk)
-                    .exclude(reminder_sent_for=ticket.due_at)
-                    .update(reminder_sent_for=ticket.due_at)
+                    .exclude(reminder_sent_for=due_at)
+                    .update(reminder_sent_for=due_at)
                 )
                 if updated:
                     notifications.notify_due_today(ticket)
                     reminded += 1
-        if now >= ticket.due_at and ticket.breach_notified_at is None:
+        if now >= due_at and ticket.breach_notified_at is None:
             with transaction.atomic():
                 updated = ResourceRequest.objects.filter(
                     pk=ticket.pk, breach_notified_at__isnull=True
@@ -825,7 +791,7 @@ def request_check_clocks(*, now: datetime | None = None) -> dict[str, int]:
                         action="request.breach_detected",
                         obj=ticket,
                         contract=ticket.contract,
-                        after={"due_at": ticket.due_at.isoformat()},
+                        after={"due_at": due_at.isoformat()},
                     )
                     notifications.notify_breached(ticket)
                     breached += 1

@@ -2,7 +2,8 @@
 
 Reads go through ``requests_app.selectors`` (scoped to the user, 404 for foreign objects),
 writes through ``requests_app.services``; a refused action shows the service's message and
-changes nothing. The action panel only offers what the services would allow right now.
+changes nothing. The action panel reads ``request_available_actions``: the services' own
+checks, so it offers exactly what would succeed right now.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,10 +26,19 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billing.models import CatalogItem, Resource, ResourceStatus
-from govcloud.exceptions import ApplicationError
-from govcloud.models import Contract, OrganizationKind, PartyRole, Role, User
+from govcloud.access import require_staff
+from govcloud.exceptions import ActionForbidden, ApplicationError
+from govcloud.models import Contract, OrganizationKind, PartyRole, User
 from govcloud.selectors import contract_list_for_user, departments_for_user, get_or_404
+from govcloud.web import contract_choices, page_of, run_service, serve_file
+from govcloud.workdays import BUSINESS_TZ, CalendarYearMissing, working_days_remaining
 from requests_app import selectors, services
+from requests_app.actions import (
+    REQUEST_ACTIONS,
+    may_request,
+    request_available_actions,
+    require_may_request,
+)
 from requests_app.clocks import compute_due
 from requests_app.forms import (
     CommentForm,
@@ -46,8 +54,6 @@ from requests_app.forms import (
     ReviewFilterForm,
 )
 from requests_app.models import (
-    EDITABLE_STATES,
-    TRANSITIONS,
     ExtensionRequest,
     ExtensionStatus,
     RequestKind,
@@ -55,9 +61,7 @@ from requests_app.models import (
     RequestStatus,
     ResourceRequest,
 )
-from govcloud.workdays import BUSINESS_TZ, CalendarYearMissing, working_days_remaining
 
-PAGE_SIZE = 50
 REVIEWER_KINDS = (OrganizationKind.BUREAU, OrganizationKind.SUPERVISOR)
 
 ACTION_LABELS = {
@@ -77,36 +81,6 @@ ACTION_LABELS = {
     "request.deadline_recomputed": gettext_lazy("按法定节假日安排重算截止时间"),
     "request.breach_detected": gettext_lazy("超过交付时限未交付"),
 }
-
-
-# ---------------------------------------------------------------- access helpers
-
-
-def _require_business(user: User) -> None:
-    # 三员分立: the security, audit and system administrators administer; they do no business.
-    # (They may still read what the selectors show them; every service refuses their actions.)
-    if user.role != Role.STAFF:
-        raise PermissionDenied(_("管理员账号不办理合同业务（三员分立）。"))
-
-
-def _require_department(user: User) -> None:
-    _require_business(user)
-    if user.kind != OrganizationKind.DEPARTMENT:
-        raise PermissionDenied(_("只有使用单位可以填写资源申请。"))
-
-
-def _party_roles(user: User, contract: Contract) -> set[str]:
-    """Roles the user's organisation plays on the contract (reads prefetched parties)."""
-    return {p.role for p in contract.parties.all() if p.organization_id == user.organization_id}
-
-
-def _error_text(exc: ApplicationError) -> str:
-    errors = [str(e) for e in exc.extra.get("errors", [])]
-    return "：".join([exc.message, "；".join(errors)]) if errors else exc.message
-
-
-def _page(request: HttpRequest, qs: QuerySet) -> Any:
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 # ---------------------------------------------------------------- delivery clocks
@@ -133,15 +107,16 @@ def due_label(due: datetime | None) -> str:
 def clock_for(ticket: ResourceRequest, now: datetime) -> Clock:
     """Working days left for an approved ticket; never a silent weekends-only count."""
     label = due_label(ticket.due_at)
+    overdue = ticket.is_overdue(now)
     if ticket.status != RequestStatus.APPROVED or ticket.due_at is None:
-        return Clock(None, ticket.breached, ticket.due_provisional, label)
+        return Clock(None, overdue, ticket.due_provisional, label)
     provisional = ticket.due_provisional
     try:
         days = working_days_remaining(now, ticket.due_at, provisional=provisional)
     except CalendarYearMissing:
         provisional = True
         days = working_days_remaining(now, ticket.due_at, provisional=True)
-    return Clock(days, now >= ticket.due_at, provisional, label)
+    return Clock(days, overdue, provisional, label)
 
 
 def _attach_clocks(tickets: list[ResourceRequest], now: datetime) -> list[ResourceRequest]:
@@ -151,11 +126,6 @@ def _attach_clocks(tickets: list[ResourceRequest], now: datetime) -> list[Resour
 
 
 # ---------------------------------------------------------------- list filters
-
-
-def _contract_choices(user: User) -> list[tuple[int, str]]:
-    qs = contract_list_for_user(user=user).prefetch_related(None)
-    return [(c.pk, c.code) for c in qs.only("pk", "code")]
 
 
 def _department_choices(user: User) -> list[tuple[int, str]] | None:
@@ -177,7 +147,7 @@ def _filter_tickets(
     if status == "open":
         qs = qs.filter(selectors.open_tickets_q())
     elif status == "overdue":
-        qs = qs.filter(status=RequestStatus.APPROVED, due_at__lte=now)
+        qs = qs.overdue(now)
     elif status == "breached":
         qs = qs.filter(breached=True, exempted=False)
     elif status == "extension":
@@ -208,11 +178,11 @@ def request_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     form = RequestFilterForm(
         request.GET or None,
-        contracts=_contract_choices(user),
+        contracts=contract_choices(user),
         departments=_department_choices(user),
     )
     qs = _filter_tickets(selectors.request_list_for_user(user=user), form, now)
-    page = _page(request, qs)
+    page = page_of(request, qs)
     return render(
         request,
         "requests_app/request_list.html",
@@ -220,7 +190,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "tickets": _attach_clocks(list(page), now),
             "form": form,
-            "can_create": user.kind == OrganizationKind.DEPARTMENT,
+            "can_create": may_request(user),
         },
     )
 
@@ -228,16 +198,16 @@ def request_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
     user = request.user
-    _require_business(user)
+    require_staff(user)
     if user.kind not in REVIEWER_KINDS:
         raise PermissionDenied(_("只有甲方和监理单位审核资源申请。"))
     form = ReviewFilterForm(
         request.GET or None,
-        contracts=_contract_choices(user),
+        contracts=contract_choices(user),
         departments=_department_choices(user),
     )
     qs = _filter_tickets(selectors.review_queue_for_user(user=user), form, timezone.now())
-    page = _page(request, qs)
+    page = page_of(request, qs)
     return render(
         request,
         "requests_app/review_queue.html",
@@ -248,13 +218,13 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 @login_required
 def delivery_queue(request: HttpRequest) -> HttpResponse:
     user = request.user
-    _require_business(user)
+    require_staff(user)
     if user.kind != OrganizationKind.VENDOR:
         raise PermissionDenied(_("交付队列只对乙方开放。"))
     now = timezone.now()
     form = DeliveryFilterForm(
         request.GET or None,
-        contracts=_contract_choices(user),
+        contracts=contract_choices(user),
         departments=_department_choices(user),
     )
     qs = selectors.delivery_queue_for_user(user=user).annotate(
@@ -265,8 +235,8 @@ def delivery_queue(request: HttpRequest) -> HttpResponse:
     if department := form.value("department"):
         qs = qs.filter(department_id=department)
     if form.value("overdue"):
-        qs = qs.filter(due_at__lte=now)
-    page = _page(request, qs)
+        qs = qs.overdue(now)
+    page = page_of(request, qs)
     return render(
         request,
         "requests_app/delivery_queue.html",
@@ -279,7 +249,7 @@ def resource_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = ResourceFilterForm(
         request.GET or None,
-        contracts=_contract_choices(user),
+        contracts=contract_choices(user),
         departments=_department_choices(user),
     )
     qs = selectors.resource_list_for_user(user=user)
@@ -293,7 +263,7 @@ def resource_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status=status)
     if item := (form.value("item") or "").strip():
         qs = qs.filter(catalog_item__code__icontains=item)
-    page = _page(request, qs)
+    page = page_of(request, qs)
     return render(
         request,
         "requests_app/resource_list.html",
@@ -305,7 +275,7 @@ def resource_list(request: HttpRequest) -> HttpResponse:
 def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     resource = selectors.resource_get_for_user(user=user, pk=pk)
-    changes = resource.changes.select_related("catalog_item", "request").order_by(
+    changes = resource.changes.select_related("catalog_item", "request_line__request").order_by(
         "delivered_at", "id"
     )
     # Change/release tickets point at the resource; the ticket that opened it delivered it.
@@ -458,11 +428,7 @@ def _ticket_form_page(
                         contract=contract, kind=kind, submit=submit, **common
                     )
                 else:
-                    # Saving and submitting is one step for the user: both or neither.
-                    with transaction.atomic():
-                        saved = services.request_update(ticket=ticket, **common)
-                        if submit:
-                            saved = services.request_submit(actor=user, ticket=saved)
+                    saved = services.request_update(ticket=ticket, submit=submit, **common)
             except ApplicationError as exc:
                 _add_service_error(form, exc)
             else:
@@ -510,7 +476,7 @@ def _ticket_form_page(
 @require_http_methods(["GET", "POST"])
 def request_create(request: HttpRequest) -> HttpResponse:
     user = request.user
-    _require_department(user)
+    require_may_request(user)
     contracts = list(contract_list_for_user(user=user))
     wanted = request.POST.get("contract") or request.GET.get("contract")
     contract = None
@@ -534,12 +500,13 @@ def request_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    _require_business(user)
     ticket = selectors.request_get_for_user(user=user, pk=pk)
-    if user.organization_id != ticket.department_id:
-        raise PermissionDenied(_("只有申请单位的人员可以修改工单。"))
-    if ticket.status not in EDITABLE_STATES:
-        messages.error(request, _("只有草稿或被退回的工单可以修改。"))
+    try:
+        REQUEST_ACTIONS.require("edit", user, ticket)
+    except ActionForbidden:
+        raise  # the wrong person: the 403 page with the reason
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
         return redirect("request_detail", pk=ticket.pk)
     return _ticket_form_page(
         request, contract=ticket.contract, kind=ticket.kind, contracts=[], ticket=ticket
@@ -551,7 +518,7 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def request_estimate(request: HttpRequest) -> HttpResponse:
     """htmx: the monthly cost of the lines as currently entered (nothing is saved)."""
     user = request.user
-    _require_department(user)
+    require_may_request(user)
     contract = get_or_404(
         contract_list_for_user(user=user), pk=request.POST.get("contract") or None
     )
@@ -579,71 +546,6 @@ def request_estimate(request: HttpRequest) -> HttpResponse:
 
 
 # ---------------------------------------------------------------- the ticket page
-
-
-@dataclass
-class AvailableActions:
-    edit: bool = False
-    submit: bool = False
-    cancel: bool = False
-    review: bool = False
-    deliver: bool = False
-    extend: bool = False
-    decide: ExtensionRequest | None = None
-    exempt: bool = False
-
-    @property
-    def any(self) -> bool:
-        return any(
-            (
-                self.edit,
-                self.submit,
-                self.cancel,
-                self.review,
-                self.deliver,
-                self.extend,
-                self.decide,
-                self.exempt,
-            )
-        )
-
-
-def actions_for(
-    user: User,
-    ticket: ResourceRequest,
-    *,
-    has_lines: bool,
-    extensions: list[ExtensionRequest],
-    now: datetime,
-) -> AvailableActions:
-    """Cheap mirrors of the services' checks, so the page offers only what would succeed."""
-    actions = AvailableActions()
-    if not user.is_active or user.role != Role.STAFF:
-        return actions
-    roles = _party_roles(user, ticket.contract)
-    status = ticket.status
-    if user.organization_id == ticket.department_id:
-        actions.edit = status in EDITABLE_STATES
-        actions.submit = actions.edit and has_lines
-        actions.cancel = RequestStatus.CANCELLED in TRANSITIONS[status]
-    reviewer = services.current_reviewer_party(ticket)
-    actions.review = (
-        reviewer is not None
-        and reviewer.organization_id == user.organization_id
-        and ticket.created_by_id != user.pk
-    )
-    pending = next((e for e in extensions if e.status == ExtensionStatus.PENDING), None)
-    if status == RequestStatus.APPROVED:
-        if PartyRole.VENDOR in roles:
-            actions.deliver = True
-            actions.extend = not ticket.extended and pending is None and now < ticket.due_at
-        if PartyRole.BUREAU in roles and pending is not None:
-            actions.decide = pending
-    if status == RequestStatus.DELIVERED and ticket.breached and not ticket.exempted:
-        has_supervisor = any(p.role == PartyRole.SUPERVISOR for p in ticket.contract.parties.all())
-        judge = PartyRole.SUPERVISOR if has_supervisor else PartyRole.BUREAU
-        actions.exempt = judge in roles
-    return actions
 
 
 @dataclass
@@ -706,6 +608,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contract = ticket.contract
     prefetch_related_objects([contract], "parties__organization")
     now = timezone.now()
+    actions = request_available_actions(user=user, obj=ticket)
     lines = list(
         ticket.lines.select_related(
             "catalog_item", "resource__catalog_item", "resource__system", "delivered_resource"
@@ -717,7 +620,6 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     total = services.estimate_monthly_cost(contract=contract, kind=ticket.kind, lines=lines)
     extensions = list(ticket.extensions.select_related("requested_by", "decided_by"))
-    actions = actions_for(user, ticket, has_lines=bool(lines), extensions=extensions, now=now)
     chain = contract.review_chain
     steps = []
     for index, party in enumerate(chain):
@@ -751,6 +653,9 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "clock": clock_for(ticket, now),
         "timeline": [_timeline_entry(e) for e in events],
         "actions": actions,
+        "pending_extension": next(
+            (e for e in extensions if e.status == ExtensionStatus.PENDING), None
+        ),
         "new_kind": ticket.kind == RequestKind.NEW,
         "comment_form": CommentForm(),
         "extension_form": ExtensionForm(),
@@ -759,13 +664,13 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "exempt_form": ExemptForm(),
         "now_input": _local_input(now),
     }
-    if actions.extend:
+    if "request_extension" in actions:
         extended_due, _provisional = compute_due(
             ticket.approved_at, contract.extended_delivery_working_days
         )
         context["extended_due_label"] = due_label(extended_due)
         context["extended_due_input"] = _local_input(extended_due)
-    if actions.deliver:
+    if "deliver" in actions:
         context["approved_input"] = _local_input(ticket.approved_at)
     return render(request, "requests_app/request_detail.html", context)
 
@@ -775,11 +680,7 @@ def request_attachment(request: HttpRequest, pk: int, att_pk: int) -> FileRespon
     user = request.user
     ticket = selectors.request_get_for_user(user=user, pk=pk)
     attachment = get_or_404(ticket.attachments.all(), pk=att_pk)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404(_("附件文件已不存在。")) from None
-    return FileResponse(handle, as_attachment=True, filename=attachment.name)
+    return serve_file(attachment.file, attachment.name)
 
 
 # ---------------------------------------------------------------- actions (POST only)
@@ -788,13 +689,11 @@ def request_attachment(request: HttpRequest, pk: int, att_pk: int) -> FileRespon
 def _act(request: HttpRequest, pk: int, success: str, action: Any) -> HttpResponse:
     """Fetch the ticket in scope, run the service, tell the user what happened."""
     ticket = selectors.request_get_for_user(user=request.user, pk=pk)
-    try:
-        action(ticket)
-    except ApplicationError as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, success % {"n": ticket.number})
-    return redirect(reverse("request_detail", kwargs={"pk": ticket.pk}))
+    to = reverse("request_detail", kwargs={"pk": ticket.pk})
+    _ok, response = run_service(
+        request, lambda: action(ticket), success % {"n": ticket.number}, to=to
+    )
+    return response or redirect(to)
 
 
 def _comment(request: HttpRequest) -> str:
@@ -885,7 +784,8 @@ def request_extension_decide(request: HttpRequest, pk: int, ext_pk: int) -> Http
     form = ExtensionDecideForm(request.POST)
     form.is_valid()
     decision = form.cleaned_data.get("decision")
-    try:
+
+    def decide() -> None:
         if decision not in ("approve", "reject"):
             raise ApplicationError(_("请选择批准或不批准。"))
         services.extension_decide(
@@ -894,14 +794,13 @@ def request_extension_decide(request: HttpRequest, pk: int, ext_pk: int) -> Http
             approve=decision == "approve",
             comment=form.cleaned_data.get("comment", ""),
         )
-    except ApplicationError as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        if decision == "approve":
-            messages.success(request, _("已批准延期，交付截止时间已更新。"))
-        else:
-            messages.success(request, _("已不批准延期。"))
-    return redirect("request_detail", pk=ticket.pk)
+
+    success = (
+        _("已批准延期，交付截止时间已更新。") if decision == "approve" else _("已不批准延期。")
+    )
+    to = reverse("request_detail", kwargs={"pk": ticket.pk})
+    _ok, response = run_service(request, decide, success, to=to)
+    return response or redirect(to)
 
 
 @login_required

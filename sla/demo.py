@@ -18,7 +18,7 @@ the demo needs a year that has already happened — only this module does that):
   advice submitted on time except one month, one advice accepted (→ draft change ticket) and
   one declined; an emergency period.
 
-Run after ``govcloud.demo.seed_core`` (it calls it, which is idempotent).
+Run after ``billing.demo.seed_parties`` (it calls it, which is idempotent).
 """
 
 from __future__ import annotations
@@ -31,12 +31,13 @@ from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
+from billing.demo import seed_parties
 from billing.models import Resource, ResourceStatus
 from billing.services.inventory import inventory_import
-from govcloud.demo import seed_core
+from govcloud.dates import months_between
 from govcloud.exceptions import ApplicationError
 from govcloud.models import BusinessSystem, Contract, Organization, OrganizationKind, Role, User
-from sla import periods
+from govcloud.workdays import BUSINESS_TZ
 from sla.models import (
     Deliverable,
     DeliverableKind,
@@ -69,7 +70,6 @@ from sla.services import (
 )
 from sla.services.clocks import end_of_day, working_deadline
 from sla.services.rightsizing import classify
-from govcloud.workdays import BUSINESS_TZ
 
 CONTRACT_CODE = "BT-2025"
 SURVEY_USERS = 25  # eligible department users; 24 answer → 96 % coverage
@@ -109,7 +109,7 @@ def _users() -> dict[str, User]:
 
 def seed_sla() -> dict[str, Any]:
     """Create the demo SLA records of BT-2025 (running it again changes nothing)."""
-    seed_core()
+    seed_parties()
     contract = Contract.objects.prefetch_related("parties__organization").get(code=CONTRACT_CODE)
     users = _users()
     with transaction.atomic():
@@ -270,7 +270,7 @@ def _submit_backdated(deliverable: Deliverable, users: dict[str, User], when: da
 
 
 def _deliverables(contract: Contract, users: dict[str, User]) -> None:
-    for month in periods.months_between(date(2025, 7, 1), date(2026, 5, 1)):
+    for month in months_between(date(2025, 7, 1), date(2026, 5, 1)):
         if Deliverable.objects.filter(
             contract=contract, kind=DeliverableKind.MONTHLY_REPORT, period_month=month
         ).exists():
@@ -477,7 +477,7 @@ def _emergency(contract: Contract, users: dict[str, User], resources: list[Resou
 
 
 def _advice(contract: Contract, users: dict[str, User]) -> None:
-    months = list(periods.months_between(contract.service_start, contract.service_end))
+    months = list(months_between(contract.service_start, contract.service_end))
     for month in months:
         report = rightsizing.rightsizing_compute(contract=contract, month=month)
         if report is None or report.status != "draft":
@@ -513,3 +513,9 @@ def _advice(contract: Contract, users: dict[str, User]) -> None:
                 actor=member, advice=advice, reason="年底业务高峰将至，暂不缩容，次季度再评估。"
             )
         decided.add(advice.department_id)
+
+
+def demo_sla() -> str:
+    """Demo part (registered by ``SlaConfig``)."""
+    seed_sla()
+    return "服务水平考核演示事件已就绪（BT-2025 2025 服务年度）。"

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from govcloud.dates import parse_month
 from govcloud.models import BusinessSystem, Contract
 from sla.models import (
     AreaChoice,
@@ -204,8 +205,6 @@ class DeliverableForm(PortalForm):
     document = forms.FileField(label=_("同时上传文件（乙方）"), required=False)
 
     def clean_period_month(self):
-        from sla.periods import parse_month
-
         value = self.cleaned_data.get("period_month") or ""
         if not value:
             return None

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from govcloud import home, navigation
+from govcloud.dates import business_today, previous_month
 from govcloud.models import OrganizationKind, Role, User
-from sla import periods, selectors
+from sla import selectors
 from sla.models import (
     AdviceStatus,
     DeliverableStatus,
@@ -20,7 +20,6 @@ from sla.models import (
     SurveyStatus,
 )
 from sla.rules import UTILIZATION_FLOOR_PCT
-from sla.services.common import local_date
 
 
 def _sees_sla(user: object) -> bool:
@@ -51,7 +50,7 @@ def _department_cards(user: User) -> list[home.Card]:
 
 def _utilization_warning(user: User) -> str:
     """The bureau's red line: last month's contract-wide averages below 30 %."""
-    month = periods.previous_month(local_date(timezone.now()))
+    month = previous_month(business_today())
     low = []
     reports = RightsizingReport.objects.filter(
         contract_id__in=selectors.sla_contracts_for_user(user=user).values("pk"), month=month

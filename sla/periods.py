@@ -1,28 +1,23 @@
-"""Service years and months of a contract, as pure date arithmetic (no Django, no ORM).
+"""Service years of a contract, as pure date arithmetic (no Django, no ORM).
 
 The SLA is assessed per *service year* (服务年度): the contract's service period cut at each
 anniversary of its start. BT-2025 (2025-06-20 … 2026-06-19) has one service year, JZ-2026
 (2026-06-04 … 2028-06-03) two. A service year is named by the calendar year it starts in
 ("2025" = 2025-06-20 … 2026-06-19), which is how the portal's URLs and filters refer to it.
 A last, shorter year (a service period that is not a whole number of years) is allowed.
+
+Month arithmetic is ``govcloud.dates``; this module only cuts service periods into years.
 """
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 __all__ = [
     "ServiceYear",
-    "add_months",
     "anniversary",
-    "month_end",
-    "month_start",
-    "months_between",
-    "parse_month",
-    "previous_month",
     "service_year_by_label",
     "service_year_of",
     "service_years",
@@ -86,39 +81,3 @@ def service_year_by_label(service_start: date, service_end: date, label: int) ->
         if year.label == label:
             return year
     return None
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def add_months(day: date, months: int) -> date:
-    """The first day of the month ``months`` after ``day``'s month."""
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def previous_month(today: date) -> date:
-    """The first day of the month before ``today``'s."""
-    return add_months(today, -1)
-
-
-def months_between(first: date, last: date) -> Iterator[date]:
-    """First days of the months from ``first``'s month to ``last``'s month, inclusive."""
-    current = month_start(first)
-    while current <= last:
-        yield current
-        current = add_months(current, 1)
-
-
-def parse_month(text: str) -> date:
-    """ "2026-03" → date(2026, 3, 1); ValueError for anything else."""
-    parts = text.strip().split("-")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise ValueError(f"not a YYYY-MM month: {text!r}")
-    year, month = int(parts[0]), int(parts[1])
-    return date(year, month, 1)

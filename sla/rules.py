@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, Decimal
 from enum import StrEnum
 from itertools import pairwise
 from types import MappingProxyType
 from typing import NamedTuple
+
+from billing.money import quantize_yuan
 
 __all__ = [
     "AREAS",
@@ -67,7 +69,6 @@ __all__ = [
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
-CENT = Decimal("0.01")
 
 
 # --------------------------------------------------------------------------------------------
@@ -112,7 +113,7 @@ def _ceil(value: Decimal) -> int:
 
 
 def _yuan(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return quantize_yuan(value)
 
 
 def _fmt(value: Decimal) -> str:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import date
 
 from celery import shared_task
-from django.utils import timezone
 
-from sla import periods
-from sla.services.common import local_date
+from govcloud.dates import parse_month, previous_month
+
+# The services import this module to enqueue these tasks; each task imports its service when it
+# runs, so that the import goes one way only (services → tasks) and is not circular.
 
 
 @shared_task(name="sla.compute_rightsizing_advice")
@@ -23,9 +24,7 @@ def compute_rightsizing_advice(month: str | None = None) -> list[int]:
     """
     from sla.services.rightsizing import rightsizing_compute_all
 
-    target: date = (
-        periods.parse_month(month) if month else periods.previous_month(local_date(timezone.now()))
-    )
+    target: date = parse_month(month) if month else previous_month()
     return rightsizing_compute_all(month=target)
 
 

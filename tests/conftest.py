@@ -48,7 +48,7 @@ def _celery_eager(request):
 @pytest.fixture(autouse=True)
 def _fresh_calendar_cache():
     """Cached calendars must not outlive the rollback of the test that filled them."""
-    from sla.calendar import reset_cache
+    from govcloud.calendar import reset_cache
 
     reset_cache()
     yield
@@ -109,7 +109,7 @@ def official_calendar(transactional_db):
     Migrations load it, but a transactional test's flush empties the tables; reload what is
     missing so clocks are not computed as provisional.
     """
-    from sla.calendar import calendar_year_load_from_package, loaded_years, reset_cache
+    from govcloud.calendar import calendar_year_load_from_package, loaded_years, reset_cache
 
     for year in (2025, 2026):
         if year not in loaded_years():

@@ -341,3 +341,10 @@ def _extension_kwargs(world):
         expected_completion=timezone.now() + timedelta(hours=1),
     )
     return {"pk": ticket.pk, "ext_pk": extension.pk}
+
+
+# The SLA's one-URL-per-action POSTs. Imported last, not with the imports above: the entries
+# are built from this module's helpers (SLA_PARTIES, _pk, …), which must exist first.
+from tests.sla.scoped_actions import SLA_ACTION_URLS  # noqa: E402
+
+SCOPED_URLS.update(SLA_ACTION_URLS)

@@ -20,6 +20,7 @@ from typing import Any
 from django.dispatch import receiver
 
 from billing.signals import statement_signed, statement_signoff_recorded
+from billing.tasks import department_bill_pdfs, settlement_pdf, statement_pdf_sign
 
 logger = logging.getLogger(__name__)
 
@@ -37,15 +38,11 @@ def _enqueue(task: Any, statement_id: int) -> None:
 
 @receiver(statement_signoff_recorded, dispatch_uid="billing.reports.sign_on_signoff")
 def sign_on_signoff(sender: Any, statement: Any, signoff: Any, **kwargs: Any) -> None:
-    from billing.tasks import statement_pdf_sign
-
     _enqueue(statement_pdf_sign, statement.pk)
 
 
 @receiver(statement_signed, dispatch_uid="billing.reports.documents_on_signed")
 def documents_on_signed(sender: Any, statement: Any, **kwargs: Any) -> None:
-    from billing.tasks import department_bill_pdfs, settlement_pdf, statement_pdf_sign
-
     _enqueue(statement_pdf_sign, statement.pk)
     _enqueue(department_bill_pdfs, statement.pk)
     _enqueue(settlement_pdf, statement.pk)

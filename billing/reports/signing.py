@@ -59,6 +59,7 @@ from billing.models import (
     StatementDocument,
     StatementStatus,
 )
+from billing.periods import period_of_month
 from billing.reports import emails
 from billing.reports.parties import PartyInfo, signoff_parties
 from billing.reports.statement_pdf import (
@@ -66,6 +67,8 @@ from billing.reports.statement_pdf import (
     settlement_pdf_bytes,
     statement_pdf_bytes,
 )
+from billing.services.settlement import contract_settlement_periods
+from govcloud.dates import business_now
 from govcloud.models import Contract, PartyRole
 from govcloud.pdf.signing import (
     SigningError,
@@ -406,9 +409,6 @@ def settlement_document(*, statement_id: int, force: bool = False) -> StatementD
     A settlement summary changes with every deduction and payment, so it is a dated snapshot,
     not a signed document: each signed month leaves the summary as it stood then.
     """
-    from billing.periods import period_of_month
-    from billing.services.settlement import contract_settlement_periods
-
     statement = Statement.objects.select_related("contract").filter(pk=statement_id).first()
     if statement is None or statement.status not in COMPLETE_STATUSES:
         return None
@@ -427,7 +427,7 @@ def settlement_document(*, statement_id: int, force: bool = False) -> StatementD
     if period is None:
         return None
     pdf = settlement_pdf_bytes(contract, period.key)
-    filename = f"settlement-{contract.code}-p{period.index}-{timezone.localtime():%Y%m%d%H%M%S}.pdf"
+    filename = f"settlement-{contract.code}-p{period.index}-{business_now():%Y%m%d%H%M%S}.pdf"
     if existing is None:
         return _store_new(
             StatementDocument(

@@ -32,10 +32,11 @@ from django.utils.safestring import mark_safe
 
 from billing.allocation import split_statement
 from billing.models import DepartmentBill, Statement, StatementStatus
-from billing.money import quantize_yuan
+from billing.money import quantize_yuan, round_half_up
 from billing.reports.amount_words import amount_in_words
 from billing.reports.parties import PartyInfo, signing_order
 from billing.reports.parties import signoff_parties as contract_signoff_parties
+from billing.services.settlement import settlement_summary
 from govcloud.models import Contract, PartyRole, PricePeriod
 from govcloud.pdf.charts import bar_chart_svg
 from govcloud.pdf.render import Column, Row, render_pdf, render_table_pdf
@@ -428,9 +429,7 @@ def department_bill_context(bill: DepartmentBill) -> dict[str, Any]:
     ]
     rows, _departments = statement_rows(lines)
     rows = rows[1:-2]  # without the department heading, its closing subtotal and the total
-    share_pct = (
-        (bill.total / statement.total * 100).quantize(Decimal("0.01")) if statement.total else None
-    )
+    share_pct = round_half_up(bill.total / statement.total * 100) if statement.total else None
     return {
         "report_title": f"{contract.code} {contract.name}",
         "report_subtitle": f"{statement.year}年{statement.month}月 使用单位账单",
@@ -477,13 +476,13 @@ def settlement_chart_svg(summary: Any) -> str:
     """Signed total per month of a settlement period (``settlement_summary``), as an SVG bar
     chart — the portal's settlement page and the PDF draw the same one."""
     labels = [f"{m.year}年{m.month}月" for m in summary.months]
-    values = [m.signed_total if m.signed_total is not None else Decimal(0) for m in summary.months]
+    values = [quantize_yuan(m.signed_total or 0) for m in summary.months]
     return bar_chart_svg(labels, values, title="各月已签认结算金额", unit="元")
 
 
 def settlement_context(contract: Contract, summary: Any, *, as_of: datetime) -> dict[str, Any]:
     period = summary.period
-    burn_pct = (summary.burn_ratio * 100).quantize(Decimal("0.01")) if summary.burn_ratio else None
+    burn_pct = round_half_up(summary.burn_ratio * 100) if summary.burn_ratio else None
     return {
         "report_title": f"{contract.code} {contract.name}",
         "report_subtitle": f"结算汇总 {period.label}",
@@ -534,8 +533,6 @@ def settlement_context(contract: Contract, summary: Any, *, as_of: datetime) -> 
 
 
 def settlement_pdf_bytes(contract: Contract, period_key: str) -> bytes:
-    from billing.services.settlement import settlement_summary
-
     summary = settlement_summary(contract, period_key)
     return render_pdf(
         SETTLEMENT_TEMPLATE, settlement_context(contract, summary, as_of=timezone.now())

@@ -28,6 +28,7 @@ result against the rules applied naively to every history row.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -39,7 +40,9 @@ from django.db.models import Q
 
 from billing import pricing
 from billing.models import CatalogItem, Resource, ResourceChange
+from billing.money import round_half_up
 from billing.pricing import PartialDayRule, PricePeriod
+from govcloud.dates import business_date
 from govcloud.models import Contract
 
 __all__ = [
@@ -52,7 +55,6 @@ __all__ = [
 ]
 
 _ONE_DAY = timedelta(days=1)
-_TENTH = Decimal("0.1")
 
 
 class ComputedLine(NamedTuple):
@@ -165,9 +167,9 @@ class _Clock:
         return value.astimezone(UTC).replace(tzinfo=None) if self.naive else value
 
     def aware(self, value: Any) -> datetime:
-        if isinstance(value, str):  # a driver without datetime converters
-            value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+        # A driver without datetime converters returns ISO strings.
+        moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _rows(queryset: Any) -> list[tuple[Any, ...]]:
@@ -176,7 +178,8 @@ def _rows(queryset: Any) -> list[tuple[Any, ...]]:
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
 def _resources_overlapping(contract: Contract, lower: datetime, upper: datetime) -> Q:
@@ -295,7 +298,7 @@ def _price_lines(
     # configuration the month starts in, they split nothing inside it.
     settled_raw = clock.raw(
         datetime.combine(
-            lower.astimezone(pricing.BUSINESS_TZ).date(),
+            business_date(lower),
             pricing.CHANGE_CUTOFF,
             tzinfo=pricing.BUSINESS_TZ,
         )
@@ -308,7 +311,8 @@ def _price_lines(
         rule=rule,
         window_start=window[0],
         window_end=window[1],
-    ).quantize(_TENTH)
+    )
+    full_days = round_half_up(full_days, places=1)
 
     # Usage is clipped to [lower, upper) first (``service_days`` clips to the same bounds, so
     # the result is unchanged). Segments split by changes then start and end on one of the
@@ -321,20 +325,24 @@ def _price_lines(
         end = upper if end is None else min(end, upper)
         days = known_days.get((start, end))
         if days is None:
-            days = known_days[(start, end)] = pricing.service_days(
-                start=start,
-                end=end,
-                period_start=first,
-                period_end=last,
-                rule=rule,
-                window_start=window[0],
-                window_end=window[1],
-            ).quantize(_TENTH)
+            days = known_days[(start, end)] = round_half_up(
+                pricing.service_days(
+                    start=start,
+                    end=end,
+                    period_start=first,
+                    period_end=last,
+                    rule=rule,
+                    window_start=window[0],
+                    window_end=window[1],
+                ),
+                places=1,
+            )
         return days
 
     amounts: dict[tuple[int, int, Decimal], Decimal] = {}
     lines: list[ComputedLine] = []
     add = lines.append
+    priced: Sequence[tuple[int, int, datetime | None, datetime | None]]
     for row in resources:
         resource_id, department_id, department, system_id, system = row[:5]
         billing_start, release = row[7], row[8]
@@ -364,9 +372,10 @@ def _price_lines(
                     days, start, end = full_days, lower, upper
                 else:
                     start = clock.aware(billing_start)
-                    end = None if release is None else clock.aware(release)
-                    days = days_of(start, end)
-                    start, end = max(start, lower), upper if end is None else min(end, upper)
+                    released = None if release is None else clock.aware(release)
+                    days = days_of(start, released)
+                    start = max(start, lower)
+                    end = upper if released is None else min(released, upper)
             else:
                 if seg_start >= upper or (seg_end is not None and seg_end <= lower):
                     continue

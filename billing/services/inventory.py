@@ -4,13 +4,13 @@ Columns ``department,system,item,quantity,online_at,offline_at,billing_starts_at
 local ``YYYY-MM-DD HH:MM`` (Asia/Shanghai); an empty cell means none. All rows or none: every
 bad row is reported by its line number and nothing is saved.
 
-When ``billing_starts_at`` is empty, billing starts at ``online_at`` — except during a new
-system's free test period (包头 §5.1.2: "原则上测试期为1个月，测试期间不计费"). A system is *new*
-when the inventory holds no resource of it before this import (the same test as a ticket
-delivery uses); its test period starts at the earliest ``online_at`` of its rows in the file
-and lasts ``contract.test_period_months`` (``pricing.test_period_end``). Rows of a new system
-that go online inside that period start billing when it ends; later rows bill from their own
-``online_at``. A ``billing_starts_at`` given in the file always wins.
+When ``billing_starts_at`` is empty, billing starts by the one test-period rule
+(``pricing.billing_start``, the same a ticket delivery uses): a system's free test period (包头
+§5.1.2: "原则上测试期为1个月，测试期间不计费") starts at the first go-live of any of its
+resources — already in the inventory (``system_test_starts``), or else the earliest
+``online_at`` of its rows in the file — and lasts ``contract.test_period_months``; rows that go
+online inside it start billing when it ends, later rows from their own ``online_at``. A
+``billing_starts_at`` given in the file always wins.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Min
 from django.utils.translation import gettext as _
 
 from billing.models import CatalogItem, Resource, ResourceChange, ResourceStatus
-from billing.pricing import BUSINESS_TZ, test_period_end
+from billing.pricing import BUSINESS_TZ, billing_start
 from govcloud.audit import audit_log
 from govcloud.exceptions import ActionForbidden, ApplicationError
 from govcloud.models import (
@@ -39,7 +40,12 @@ from govcloud.models import (
     User,
 )
 
-__all__ = ["INVENTORY_COLUMNS", "InventoryImportResult", "inventory_import"]
+__all__ = [
+    "INVENTORY_COLUMNS",
+    "InventoryImportResult",
+    "inventory_import",
+    "system_test_starts",
+]
 
 INVENTORY_COLUMNS = (
     "department",
@@ -88,7 +94,8 @@ def _check_actor(actor: Any, contract: Contract) -> None:
         return
     if not actor.is_active:
         raise ActionForbidden(_("账号已停用。"))
-    allowed = {
+    # Keyed and compared by the stored strings (``party.role``, ``actor.role``).
+    allowed: dict[str, set[str]] = {
         PartyRole.BUREAU: {Role.STAFF, Role.SYSTEM_ADMIN},
         PartyRole.VENDOR: {Role.STAFF},
     }
@@ -192,7 +199,7 @@ def _departments(
         raise ApplicationError(_("合同没有甲方，无法确定使用单位。"))
     wanted = sorted(set(names))
     found = {o.name: o for o in Organization.objects.filter(name__in=wanted)}
-    first_line = {}
+    first_line: dict[str, int] = {}
     for row in rows:
         first_line.setdefault(row.department, row.line_no)
     errors: list[str] = []
@@ -230,6 +237,20 @@ def _departments(
     return found, created, errors
 
 
+def system_test_starts(*, system_ids: Iterable[int]) -> dict[int, datetime]:
+    """When each business system's test period started: its first resource's go-live.
+
+    Systems without any resource yet are absent (their first go-live is still to come). Released
+    resources count: the test period is the system's, once.
+    """
+    rows = (
+        Resource.objects.filter(system_id__in=list(system_ids))
+        .values("system_id")
+        .annotate(first=Min("online_at"))
+    )
+    return {row["system_id"]: row["first"] for row in rows}
+
+
 @transaction.atomic
 def inventory_import(
     *, actor: Any, contract: Contract, csv_text: str, create_departments: bool = False
@@ -260,11 +281,7 @@ def inventory_import(
         (s.department_id, s.name): s
         for s in BusinessSystem.objects.filter(department__in=list(departments.values()))
     }
-    with_resources = set(
-        Resource.objects.filter(system__in=list(systems.values())).values_list(
-            "system_id", flat=True
-        )
-    )
+    test_starts = system_test_starts(system_ids=[s.pk for s in systems.values()])
     systems_created: list[str] = []
     for row in rows:
         department = departments[row.department]
@@ -283,30 +300,25 @@ def inventory_import(
             systems[key] = system
             systems_created.append(f"{department.name} / {row.system}")
 
-    # Test periods of new systems start at their first go-live in the file.
-    months = contract.test_period_months
-    test_ends: dict[int, datetime] = {}
-    if months:
-        first_online: dict[int, datetime] = {}
-        for row in rows:
-            system = systems[(departments[row.department].pk, row.system)]
-            if system.pk in with_resources:
-                continue
-            if system.pk not in first_online or row.online_at < first_online[system.pk]:
-                first_online[system.pk] = row.online_at
-        test_ends = {pk: test_period_end(at, months) for pk, at in first_online.items()}
+    # A system's test period starts at its first go-live: in the inventory, or else in the file.
+    for row in rows:
+        system = systems[(departments[row.department].pk, row.system)]
+        if system.pk not in test_starts or row.online_at < test_starts[system.pk]:
+            test_starts[system.pk] = row.online_at
 
     resources: list[Resource] = []
     in_test_period = 0
     for row in rows:
         department = departments[row.department]
         system = systems[(department.pk, row.system)]
-        billing_start = row.billing_starts_at
-        if billing_start is None:
-            billing_start = row.online_at
-            test_end = test_ends.get(system.pk)
-            if test_end is not None and row.online_at < test_end:
-                billing_start = test_end
+        starts = row.billing_starts_at
+        if starts is None:
+            starts = billing_start(
+                row.online_at,
+                test_started_at=test_starts.get(system.pk),
+                test_period_months=contract.test_period_months,
+            )
+            if starts != row.online_at:
                 in_test_period += 1
         resources.append(
             Resource(
@@ -317,7 +329,7 @@ def inventory_import(
                 quantity=row.quantity,
                 status=ResourceStatus.RELEASED if row.offline_at else ResourceStatus.ACTIVE,
                 online_at=row.online_at,
-                billing_starts_at=billing_start,
+                billing_starts_at=starts,
                 offline_at=row.offline_at,
             )
         )

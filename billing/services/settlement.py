@@ -3,7 +3,7 @@
 包头 §7.1.3: "实际支付费用 = 月度服务费之和 - 服务要求考核扣款" — the payable amount of a period is
 the sum of its signed monthly statements minus the SLA deductions, the deductions capped at
 that sum (DESIGN §4: "deductions capped at the period's fees"). Which months a period settles
-is ``billing.periods`` (a month belongs to the period holding its last billed day).
+is ``billing.periods.months_of_period`` (the period holding the month's last billed day).
 
 Budget burn and forecast are contract-wide: signed to date against ``estimated_amount``. The
 forecast extrapolates the signed months' **daily** rate (Σ signed totals / Σ their billed days)
@@ -27,11 +27,14 @@ from django.utils.translation import gettext as _
 
 from billing import periods
 from billing.models import Deduction, DeductionSource, Payment, Statement, StatementStatus
-from billing.money import ensure_decimal, quantize_yuan
+from billing.money import ensure_decimal, quantize_yuan, round_half_up
 from billing.periods import SettlementPeriod
+from govcloud.access import require_staff
 from govcloud.audit import audit_log, model_snapshot
+from govcloud.dates import business_today
 from govcloud.exceptions import ActionForbidden, ApplicationError
-from govcloud.models import Contract, Installment, PartyRole, Role, User
+from govcloud.models import Contract, Installment, PartyRole, User
+from govcloud.workflow import ActionRules
 
 __all__ = [
     "InstallmentStatus",
@@ -40,10 +43,9 @@ __all__ = [
     "contract_settlement_periods",
     "deduction_create",
     "payment_record",
+    "settlement_available_actions",
     "settlement_summary",
 ]
-
-_PERCENT = Decimal("0.01")
 
 
 def contract_settlement_periods(contract: Contract) -> list[SettlementPeriod]:
@@ -131,12 +133,12 @@ def settlement_summary(contract: Contract, period: SettlementPeriod | str) -> Su
     window = periods.months_in_window(
         billing_from=contract.billing_from, service_end=contract.service_end
     )
+    settled = periods.months_of_period(
+        period, billing_from=contract.billing_from, service_end=contract.service_end
+    )
 
     months: list[MonthTotal] = []
-    for year, month in window:
-        owner = periods.period_of_month(all_periods, year, month, service_end=contract.service_end)
-        if owner != period:
-            continue
+    for year, month in settled:
         statement = signed.get((year, month)) or latest.get((year, month))
         months.append(
             MonthTotal(
@@ -180,7 +182,7 @@ def settlement_summary(contract: Contract, period: SettlementPeriod | str) -> Su
 
     signed_to_date = sum((s.total for s in signed.values()), Decimal(0))
     estimated = contract.estimated_amount
-    burn = (signed_to_date / estimated).quantize(Decimal("0.0001")) if estimated else None
+    burn = round_half_up(signed_to_date / estimated, places=4) if estimated else None
     forecast = _forecast(contract, window, signed, signed_to_date)
     return Summary(
         contract=contract.code,
@@ -226,15 +228,23 @@ def _forecast(
 # ------------------------------------------------------------------------------- writes
 
 
-def _require_bureau(actor: Any, contract: Contract) -> User:
-    if not isinstance(actor, User) or not actor.is_active:
-        raise ActionForbidden(_("需要以本人账号登录办理。"))
-    if actor.role != Role.STAFF:
-        raise ActionForbidden(_("管理员账号不能办理业务（三员分立）。"))
+def _require_bureau(actor: Any, contract: Contract) -> None:
+    """The contract's bureau staff record deductions and payments."""
+    require_staff(actor)
     bureau = contract.parties_with_role(PartyRole.BUREAU)
     if not bureau or bureau[0].organization_id != actor.organization_id:
         raise ActionForbidden(_("只有本合同的甲方可以办理此操作。"))
-    return actor
+
+
+SETTLEMENT_ACTIONS = ActionRules(
+    {"deduction_create": _require_bureau, "payment_record": _require_bureau}
+)
+
+
+def settlement_available_actions(*, user: Any, obj: Contract) -> frozenset[str]:
+    """What ``user`` may record on the contract's settlement now: ``deduction_create``,
+    ``payment_record`` (reads ``obj.parties``)."""
+    return SETTLEMENT_ACTIONS.available(user, obj)
 
 
 def _amount(value: Any) -> Decimal:
@@ -266,7 +276,7 @@ def deduction_create(
     if source not in DeductionSource.values:
         raise ApplicationError(_("扣款来源无效。"), extra={"field": "source"})
     if isinstance(actor, User) or source == DeductionSource.MANUAL:
-        _require_bureau(actor, contract)
+        SETTLEMENT_ACTIONS.require("deduction_create", actor, contract)
     if period_label not in {p.key for p in contract_settlement_periods(contract)}:
         raise ApplicationError(_("结算期无效。"), extra={"field": "period_label"})
     reason = (reason or "").strip()
@@ -305,10 +315,10 @@ def payment_record(
     note: str = "",
 ) -> Payment:
     """The bureau records a payment to the vendor, against an installment or not."""
-    _require_bureau(actor, contract)
+    SETTLEMENT_ACTIONS.require("payment_record", actor, contract)
     if installment is not None and installment.contract_id != contract.pk:
         raise ApplicationError(_("付款期次不属于本合同。"), extra={"field": "installment"})
-    if paid_on > timezone.localdate():
+    if paid_on > business_today():
         raise ApplicationError(_("付款日期不能晚于今天。"), extra={"field": "paid_on"})
     payment = Payment(
         contract=contract,

@@ -2,9 +2,11 @@
 dispute, escalate, decide, sign, supersede.
 
 Every function here is the only way its step happens — the portal, the API, the admin and
-Celery all call it — and each one checks the actor's party and role, the state transition
-(``TRANSITIONS`` via ``govcloud.workflow.check_transition``), locks the statement, audits and
-notifies after commit.
+Celery all call it. Who may do what on a version now is ``statement_available_actions`` (one
+``govcloud.workflow.ActionRules``): each service locks the statement and ``require``s its
+action there (the actor's party and role, the state — ``TRANSITIONS`` via
+``govcloud.workflow.check_transition``), then audits and notifies after commit. Pages,
+templates and the API only read the same rules, so they never offer what would be refused.
 
 Decisions the design left open, with the contract text they rest on:
 
@@ -68,6 +70,7 @@ from billing.models import (
     StatementSignoff,
     StatementStatus,
 )
+from billing.selectors import signoff_places
 from billing.services.engine import (
     ComputedLine,
     ComputedStatement,
@@ -76,11 +79,13 @@ from billing.services.engine import (
 )
 from billing.services.reauth import Reauth, reauth_verify
 from billing.signals import statement_signed, statement_signoff_recorded
+from govcloud.access import party_role_of, require_staff
 from govcloud.audit import audit_log, snapshot
+from govcloud.dates import business_date, month_label, previous_month, shift_month
 from govcloud.exceptions import ActionForbidden, ApplicationError, InvalidTransition
-from govcloud.models import Contract, ContractParty, PartyRole, Role, User
-from govcloud.workflow import check_transition
+from govcloud.models import Contract, ContractParty, ContractStatus, PartyRole, User
 from govcloud.workdays import CalendarYearMissing, nth_working_day_of_month, working_days_between
+from govcloud.workflow import ActionRules, check_transition
 
 __all__ = [
     "DUE_WORKING_DAY",
@@ -89,6 +94,8 @@ __all__ = [
     "ComputedStatement",
     "Reauth",
     "compute_statement",
+    "statement_available_actions",
+    "statement_check_due",
     "statement_comment",
     "statement_confirm",
     "statement_decide_escalation",
@@ -96,6 +103,7 @@ __all__ = [
     "statement_due_date",
     "statement_escalate_overdue_disputes",
     "statement_generate",
+    "statement_may_generate",
     "statement_submit",
     "statement_supersede",
 ]
@@ -124,21 +132,15 @@ _LINE_BATCH = 2000
 # ---------------------------------------------------------------------------------- helpers
 
 
-def _local_date(moment: datetime) -> date:
-    return moment.astimezone(pricing.BUSINESS_TZ).date()
-
-
-def _next_month(year: int, month: int) -> tuple[int, int]:
-    return (year + 1, 1) if month == 12 else (year, month + 1)
-
-
 def statement_due_date(year: int, month: int) -> tuple[date, bool]:
     """(due date, provisional): the 5th working day of the month after ``year``-``month``."""
-    next_year, next_month = _next_month(year, month)
+    following = shift_month(date(year, month, 1), 1)
     try:
-        return nth_working_day_of_month(next_year, next_month, DUE_WORKING_DAY), False
+        return nth_working_day_of_month(following.year, following.month, DUE_WORKING_DAY), False
     except CalendarYearMissing:
-        due = nth_working_day_of_month(next_year, next_month, DUE_WORKING_DAY, provisional=True)
+        due = nth_working_day_of_month(
+            following.year, following.month, DUE_WORKING_DAY, provisional=True
+        )
         return due, True
 
 
@@ -148,7 +150,7 @@ def _set_status(statement: Statement, target: str) -> None:
 
 
 def _audit(
-    actor: Any, action: str, statement: Statement, before: dict | None, **extra: Any
+    actor: Any, action: str, statement: Statement, before: dict[str, Any] | None, **extra: Any
 ) -> None:
     after = snapshot(statement, AUDIT_FIELDS)
     after.update(extra)
@@ -162,21 +164,13 @@ def _audit(
     )
 
 
-def _lock(statement: Statement) -> tuple[Statement, dict]:
+def _lock(statement: Statement) -> tuple[Statement, dict[str, Any]]:
     locked = (
         Statement.objects.select_for_update(of=("self",))
         .select_related("contract", "supersedes")
         .get(pk=statement.pk)
     )
     return locked, snapshot(locked, AUDIT_FIELDS)
-
-
-def _require_staff(actor: Any) -> User:
-    if not isinstance(actor, User) or not actor.is_active:
-        raise ActionForbidden(_("需要以本人账号登录办理。"))
-    if actor.role != Role.STAFF:
-        raise ActionForbidden(_("管理员账号不能办理业务（三员分立）。"))
-    return actor
 
 
 def signoff_parties(contract: Contract) -> list[ContractParty]:
@@ -196,7 +190,7 @@ def _vendor_party(contract: Contract) -> ContractParty:
 
 
 def _require_vendor(actor: Any, contract: Contract) -> ContractParty:
-    _require_staff(actor)
+    require_staff(actor)
     party = _vendor_party(contract)
     if party.organization_id != actor.organization_id:
         raise ActionForbidden(_("只有本合同签认统计表的乙方可以办理此操作。"))
@@ -204,7 +198,7 @@ def _require_vendor(actor: Any, contract: Contract) -> ContractParty:
 
 
 def _require_other_signer(actor: Any, contract: Contract) -> ContractParty:
-    _require_staff(actor)
+    require_staff(actor)
     for party in signoff_parties(contract):
         if party.organization_id == actor.organization_id and party.role != PartyRole.VENDOR:
             return party
@@ -216,21 +210,18 @@ def _auditor_party(contract: Contract) -> ContractParty | None:
     return parties[0] if parties else None
 
 
-def _signed_for(statement: Statement) -> set[int]:
-    """Parties (ids) whose place in the sign-off is filled: confirmed, or determined for."""
-    done: set[int] = set()
-    for party_id, on_behalf_of_id, action in statement.signoffs.values_list(
-        "party_id", "on_behalf_of_id", "action"
-    ):
-        if action == SignoffAction.CONFIRM:
-            done.add(party_id)
-        elif action == SignoffAction.DETERMINE:
-            done.add(on_behalf_of_id)
-    return done
+def _require_auditor(actor: Any, contract: Contract) -> ContractParty:
+    require_staff(actor)
+    auditor = _auditor_party(contract)
+    if auditor is None or auditor.organization_id != actor.organization_id:
+        raise ActionForbidden(_("只有本合同的第三方审计单位可以出具争议结论。"))
+    return auditor
 
 
 def _pending(statement: Statement) -> list[ContractParty]:
-    done = _signed_for(statement)
+    """The sign-off parties whose place is not filled yet, in sign-off order."""
+    signoffs = statement.signoffs.only("party_id", "on_behalf_of_id", "action")
+    done, _disputed = signoff_places(signoffs)
     return [p for p in signoff_parties(statement.contract) if p.pk not in done]
 
 
@@ -291,6 +282,140 @@ def _check_month(contract: Contract, year: int, month: int, now: datetime) -> No
 
 def _after_commit(fn: Callable[..., Any], *args: Any) -> None:
     transaction.on_commit(lambda: fn(*args))
+
+
+# ------------------------------------------------------------------ what may be done now
+
+
+def _has_newer_version(statement: Statement) -> bool:
+    return (
+        _month_versions(statement.contract, statement.year, statement.month)
+        .filter(version__gt=statement.version)
+        .exists()
+    )
+
+
+def _not_regenerable(statement: Statement) -> InvalidTransition:
+    messages: dict[str, str] = {
+        StatementStatus.SUBMITTED: _("该月统计表已提交，正在签认中。"),
+        StatementStatus.ESCALATED: _("该月统计表的争议已提交审计，请等待审计结论。"),
+        StatementStatus.SIGNED: _("该月统计表已签认，如需更正请出具更正版本。"),
+    }
+    return InvalidTransition(
+        messages.get(statement.status, _("该月统计表当前不能重新生成。")),
+        extra={"status": statement.status},
+    )
+
+
+def _require_awaiting_signoff(statement: Statement) -> None:
+    if statement.status != StatementStatus.SUBMITTED:
+        raise InvalidTransition(
+            _("统计表当前状态为「%(s)s」，不能签认或提出异议。") % {"s": _LABELS[statement.status]},
+            extra={"status": statement.status},
+        )
+
+
+def _check_regenerate(user: Any, statement: Statement) -> None:
+    """The vendor recomputes a draft in place from the (corrected) inventory."""
+    _require_vendor(user, statement.contract)
+    if statement.status != StatementStatus.DRAFT:
+        raise _not_regenerable(statement)
+
+
+def _check_new_version(user: Any, statement: Statement) -> None:
+    """The vendor answers a dispute of the month's latest version with a new version."""
+    _require_vendor(user, statement.contract)
+    if statement.status != StatementStatus.DISPUTED:
+        raise _not_regenerable(statement)
+    if _has_newer_version(statement):
+        raise InvalidTransition(_("该月已有更新的版本。"), extra={"status": statement.status})
+
+
+def _check_submit(user: Any, statement: Statement) -> None:
+    _require_vendor(user, statement.contract)
+    check_transition(
+        TRANSITIONS, current=statement.status, target=StatementStatus.SUBMITTED, labels=_LABELS
+    )
+
+
+def _check_confirm(user: Any, statement: Statement) -> None:
+    """The other sign-off parties confirm in their sign-off order."""
+    party = _require_other_signer(user, statement.contract)
+    _require_awaiting_signoff(statement)
+    pending = _pending(statement)
+    if party not in pending:
+        raise InvalidTransition(_("本单位已签认该版本。"))
+    if pending[0] != party:
+        raise InvalidTransition(
+            _("请等待「%(org)s」先行签认。") % {"org": pending[0].organization.name}
+        )
+
+
+def _check_dispute(user: Any, statement: Statement) -> None:
+    """Any other sign-off party that has not confirmed yet, whatever its place in the order."""
+    party = _require_other_signer(user, statement.contract)
+    _require_awaiting_signoff(statement)
+    if party not in _pending(statement):
+        raise InvalidTransition(_("本单位已签认该版本，不能再提出异议。"))
+
+
+def _check_comment(user: Any, statement: Statement) -> None:
+    """Any party of the contract, on a version that is neither a draft nor signed."""
+    require_staff(user)
+    if party_role_of(user, statement.contract) is None:
+        raise ActionForbidden(_("您的单位不是本合同的当事方。"))
+    if statement.status == StatementStatus.DRAFT or statement.is_frozen:
+        raise InvalidTransition(_("草稿和已签认的统计表不能留言。"))
+
+
+def _check_decide(user: Any, statement: Statement) -> None:
+    """The contract's auditor, on an escalated dispute."""
+    _require_auditor(user, statement.contract)
+    if statement.status != StatementStatus.ESCALATED:
+        raise InvalidTransition(_("该统计表没有待审计的争议。"), extra={"status": statement.status})
+
+
+def _check_supersede(user: Any, statement: Statement) -> None:
+    """The vendor corrects the month's signed version (one correction at a time)."""
+    _require_vendor(user, statement.contract)
+    if statement.status != StatementStatus.SIGNED:
+        raise InvalidTransition(
+            _("只有已签认的统计表可以出具更正版本。"), extra={"status": statement.status}
+        )
+    if _has_newer_version(statement):
+        raise InvalidTransition(_("该月已有更正版本在办理中。"))
+
+
+STATEMENT_ACTIONS = ActionRules(
+    {
+        "regenerate": _check_regenerate,
+        "new_version": _check_new_version,
+        "submit": _check_submit,
+        "confirm": _check_confirm,
+        "dispute": _check_dispute,
+        "comment": _check_comment,
+        "decide": _check_decide,
+        "supersede": _check_supersede,
+    }
+)
+
+
+def statement_available_actions(*, user: Any, obj: Statement) -> frozenset[str]:
+    """What ``user`` may do on this statement version now: the services' own checks.
+
+    Names: ``regenerate``, ``new_version``, ``submit``, ``confirm``, ``dispute``, ``comment``,
+    ``decide``, ``supersede``. Reads ``obj.contract.parties`` (prefetch them on pages).
+    """
+    return STATEMENT_ACTIONS.available(user, obj)
+
+
+def statement_may_generate(*, user: Any, contract: Contract) -> bool:
+    """Whether ``user`` generates the contract's statements (its signing vendor's staff)."""
+    try:
+        _require_vendor(user, contract)
+    except ApplicationError:
+        return False
+    return True
 
 
 # ------------------------------------------------------------------------------ generation
@@ -369,6 +494,10 @@ def statement_generate(*, actor: User, contract: Contract, year: int, month: int
         _audit(actor, "statement.generate", statement, None, lines=statement.lines.count())
         return statement
 
+    latest.contract = contract  # the locked row, parties read once
+    STATEMENT_ACTIONS.require(
+        "new_version" if latest.status == StatementStatus.DISPUTED else "regenerate", actor, latest
+    )
     if latest.status == StatementStatus.DRAFT:
         before = snapshot(latest, AUDIT_FIELDS)
         computed = compute_statement(contract, year, month)
@@ -392,37 +521,26 @@ def statement_generate(*, actor: User, contract: Contract, year: int, month: int
         _audit(actor, "statement.regenerate", latest, before, lines=len(computed.lines))
         return latest
 
-    if latest.status == StatementStatus.DISPUTED:
-        statement = _new_version(
-            actor=actor,
-            contract=contract,
-            year=year,
-            month=month,
-            version=latest.version + 1,
-            now=now,
-            previous=latest,
-            supersedes=latest.supersedes,
-            reason=latest.supersede_reason,
-        )
-        _audit(
-            actor,
-            "statement.generate",
-            statement,
-            None,
-            answers_dispute_of=latest.pk,
-            lines=statement.lines.count(),
-        )
-        return statement
-
-    messages = {
-        StatementStatus.SUBMITTED: _("该月统计表已提交，正在签认中。"),
-        StatementStatus.ESCALATED: _("该月统计表的争议已提交审计，请等待审计结论。"),
-        StatementStatus.SIGNED: _("该月统计表已签认，如需更正请出具更正版本。"),
-    }
-    raise InvalidTransition(
-        messages.get(latest.status, _("该月统计表当前不能重新生成。")),
-        extra={"status": latest.status},
+    statement = _new_version(
+        actor=actor,
+        contract=contract,
+        year=year,
+        month=month,
+        version=latest.version + 1,
+        now=now,
+        previous=latest,
+        supersedes=latest.supersedes,
+        reason=latest.supersede_reason,
     )
+    _audit(
+        actor,
+        "statement.generate",
+        statement,
+        None,
+        answers_dispute_of=latest.pk,
+        lines=statement.lines.count(),
+    )
+    return statement
 
 
 @transaction.atomic
@@ -433,19 +551,12 @@ def statement_supersede(*, actor: User, signed_statement: Statement, reason: str
     then it becomes ``superseded``.
     """
     signed, _before = _lock(signed_statement)
+    # Who first (403), then the reason (400), then the state (409), as the API documents.
     _require_vendor(actor, signed.contract)
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("请填写更正原因。"), extra={"field": "reason"})
-    if signed.status != StatementStatus.SIGNED:
-        raise InvalidTransition(
-            _("只有已签认的统计表可以出具更正版本。"), extra={"status": signed.status}
-        )
-    newer = _month_versions(signed.contract, signed.year, signed.month).filter(
-        version__gt=signed.version
-    )
-    if newer.exists():
-        raise InvalidTransition(_("该月已有更正版本在办理中。"))
+    STATEMENT_ACTIONS.require("supersede", actor, signed)
     correction = _new_version(
         actor=actor,
         contract=signed.contract,
@@ -555,7 +666,8 @@ def _sign_if_complete(actor: Any, statement: Statement, now: datetime) -> bool:
 
 def _submit(*, actor: User, statement: Statement, method: str) -> Statement:
     statement, before = _lock(statement)
-    party = _require_vendor(actor, statement.contract)
+    STATEMENT_ACTIONS.require("submit", actor, statement)
+    party = _vendor_party(statement.contract)
     _set_status(statement, StatementStatus.SUBMITTED)
     now = timezone.now()
     statement.submitted_at = now
@@ -569,7 +681,7 @@ def _submit(*, actor: User, statement: Statement, method: str) -> Statement:
         .exists()
     )
     if first_submission:
-        statement.is_late = _local_date(now) > statement.due_date
+        statement.is_late = business_date(now) > statement.due_date
         update.append("is_late")
     statement.save(update_fields=update)
     _record_signoff(
@@ -593,25 +705,10 @@ def statement_submit(*, actor: User, statement: Statement, reauth: Reauth) -> St
         return _submit(actor=actor, statement=statement, method=method)
 
 
-def _require_awaiting_signoff(statement: Statement) -> None:
-    if statement.status != StatementStatus.SUBMITTED:
-        raise InvalidTransition(
-            _("统计表当前状态为「%(s)s」，不能签认或提出异议。") % {"s": _LABELS[statement.status]},
-            extra={"status": statement.status},
-        )
-
-
 def _confirm(*, actor: User, statement: Statement, method: str, comment: str) -> Statement:
     statement, before = _lock(statement)
+    STATEMENT_ACTIONS.require("confirm", actor, statement)
     party = _require_other_signer(actor, statement.contract)
-    _require_awaiting_signoff(statement)
-    pending = _pending(statement)
-    if party not in pending:
-        raise InvalidTransition(_("本单位已签认该版本。"))
-    if pending[0] != party:
-        raise InvalidTransition(
-            _("请等待「%(org)s」先行签认。") % {"org": pending[0].organization.name}
-        )
     now = timezone.now()
     _record_signoff(
         statement=statement,
@@ -662,10 +759,8 @@ def _dispute(
     line_ids: Sequence[int],
 ) -> Statement:
     statement, before = _lock(statement)
+    STATEMENT_ACTIONS.require("dispute", actor, statement)
     party = _require_other_signer(actor, statement.contract)
-    _require_awaiting_signoff(statement)
-    if party not in _pending(statement):
-        raise InvalidTransition(_("本单位已签认该版本，不能再提出异议。"))
     wanted = set(line_ids)
     lines = list(statement.lines.filter(pk__in=wanted)) if wanted else []
     if len(lines) != len(wanted):
@@ -729,13 +824,7 @@ def statement_comment(
     """Any party of the contract adds to a statement's discussion thread (not on drafts,
     not once signed)."""
     statement, _before = _lock(statement)
-    _require_staff(actor)
-    if not any(
-        p.organization_id == actor.organization_id for p in statement.contract.parties.all()
-    ):
-        raise ActionForbidden(_("您的单位不是本合同的当事方。"))
-    if statement.status == StatementStatus.DRAFT or statement.is_frozen:
-        raise InvalidTransition(_("草稿和已签认的统计表不能留言。"))
+    STATEMENT_ACTIONS.require("comment", actor, statement)
     text = (text or "").strip()
     if not text:
         raise ApplicationError(_("留言内容不能为空。"), extra={"field": "text"})
@@ -761,7 +850,7 @@ def statement_comment(
 
 
 def _dispute_age_in_working_days(opened_at: datetime, today: date) -> int:
-    start = _local_date(opened_at)
+    start = business_date(opened_at)
     try:
         return working_days_between(start, today)
     except CalendarYearMissing:
@@ -790,10 +879,13 @@ def statement_escalate_overdue_disputes(*, now: datetime | None = None) -> list[
     Idempotent (the daily task may run twice). Returns the ids of the escalated statements.
     """
     now = now or timezone.now()
-    today = _local_date(now)
+    today = business_date(now)
     escalated: list[int] = []
     for candidate in _open_disputes():
-        age = _dispute_age_in_working_days(candidate.dispute_opened_at, today)
+        opened_at = candidate.dispute_opened_at
+        if opened_at is None:  # excluded by ``_open_disputes``
+            raise RuntimeError(f"统计表 {candidate.pk} 处于异议状态，但没有异议开始时间。")
+        age = _dispute_age_in_working_days(opened_at, today)
         if age <= ESCALATION_WORKING_DAYS or _auditor_party(candidate.contract) is None:
             continue
         if _escalate(candidate, now):
@@ -809,13 +901,16 @@ def _escalate(candidate: Statement, now: datetime) -> bool:
     dispute = statement.signoffs.filter(action=SignoffAction.DISPUTE).order_by("-at", "-id").first()
     if dispute is None or DisputeEscalation.objects.filter(dispute=dispute).exists():
         return False
+    opened_at = statement.dispute_opened_at
+    if opened_at is None:  # a dispute always records when it was opened
+        raise RuntimeError(f"统计表 {statement.pk} 处于异议状态，但没有异议开始时间。")
     _set_status(statement, StatementStatus.ESCALATED)
     statement.save(update_fields=["status"])
     escalation = DisputeEscalation.objects.create(
         statement=statement,
         dispute=dispute,
         disputing_party=dispute.party,
-        opened_at=statement.dispute_opened_at,
+        opened_at=opened_at,
         escalated_at=now,
     )
     _audit(
@@ -834,12 +929,8 @@ def _decide(
     *, actor: User, statement: Statement, decision: str, comment: str, method: str
 ) -> Statement:
     statement, before = _lock(statement)
-    _require_staff(actor)
-    auditor = _auditor_party(statement.contract)
-    if auditor is None or auditor.organization_id != actor.organization_id:
-        raise ActionForbidden(_("只有本合同的第三方审计单位可以出具争议结论。"))
-    if statement.status != StatementStatus.ESCALATED:
-        raise InvalidTransition(_("该统计表没有待审计的争议。"), extra={"status": statement.status})
+    STATEMENT_ACTIONS.require("decide", actor, statement)
+    auditor = _require_auditor(actor, statement.contract)
     escalation = statement.escalations.select_for_update(of=("self",)).get(decision="")
     now = timezone.now()
     escalation.decision = decision
@@ -914,21 +1005,16 @@ class DueCheck:
     late: list[str]
 
 
-def _previous_month(day: date) -> tuple[int, int]:
-    return (day.year - 1, 12) if day.month == 1 else (day.year, day.month - 1)
-
-
 def statement_check_due(*, now: datetime | None = None) -> DueCheck:
     """Remind vendors of statements due today; flag and announce statements past due.
 
     Looks at the month before today's for every active contract whose billing window covers
     it. Idempotent: the outbox sends each notice once, flags are only ever set.
     """
-    from govcloud.models import ContractStatus
-
     now = now or timezone.now()
-    today = _local_date(now)
-    year, month = _previous_month(today)
+    today = business_date(now)
+    last_month = previous_month(today)
+    year, month = last_month.year, last_month.month
     reminded: list[str] = []
     late: list[str] = []
     contracts = Contract.objects.filter(status=ContractStatus.ACTIVE).prefetch_related(
@@ -942,7 +1028,7 @@ def statement_check_due(*, now: datetime | None = None) -> DueCheck:
         if versions.filter(submitted_at__isnull=False).exists():
             continue
         due, _provisional = statement_due_date(year, month)
-        period = f"{year:04d}-{month:02d}"
+        period = month_label(last_month)
         key = f"{contract.pk}:{period}"
         if today == due:
             with transaction.atomic():

@@ -12,7 +12,7 @@ coordinates at the end, so no float touches money.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from xml.sax.saxutils import escape, quoteattr
 
@@ -39,15 +39,23 @@ GRID_COLOR = "#d5dbe3"
 TEXT_COLOR = "#222222"
 MUTED_COLOR = "#666666"
 
-_CENT = Decimal("0.01")
 _COORD = Decimal("0.1")
 
 
-def bar_chart_svg(labels: list[str], values: list[Decimal], *, title: str, unit: str = "元") -> str:
+def bar_chart_svg(
+    labels: list[str],
+    values: list[Decimal],
+    *,
+    title: str,
+    unit: str = "元",
+    value_format: Callable[[Decimal], str] | None = None,
+) -> str:
     """Return a horizontal bar chart as a standalone SVG document.
 
     Horizontal bars leave room for long Chinese names (departments, systems). Negative values are
-    drawn as empty bars but keep their printed amount.
+    drawn as empty bars but keep their printed amount. Values are printed as given (with
+    thousands separators and ``unit``): the chart does not round — the caller passes amounts
+    already rounded by ``billing.money``, or a ``value_format`` that does.
     """
     if len(labels) != len(values):
         raise ValueError("labels and values must have the same length")
@@ -97,7 +105,7 @@ def bar_chart_svg(labels: list[str], values: list[Decimal], *, title: str, unit:
         bar_y = y + (ROW_HEIGHT - BAR_HEIGHT) // 2
         text_y = y + ROW_HEIGHT // 2 + 4
         length = plot_width * (max(value, Decimal(0)) / top)
-        amount = f"{value.quantize(_CENT, rounding=ROUND_HALF_UP):,} {unit}"
+        amount = value_format(value) if value_format else f"{value:,} {unit}"
         parts.append(
             f"<g><title>{escape(label)}：{escape(amount)}</title>"
             f'<text x="{plot_left - 8}" y="{text_y}" text-anchor="end" fill="{TEXT_COLOR}">'
@@ -143,8 +151,3 @@ def _coord(value: Decimal | int) -> str:
 def _shorten(label: str, limit: int = MAX_LABEL_CHARS) -> str:
     # The full name stays in the <title> tooltip; the axis label has room for ~12 hanzi.
     return label if len(label) <= limit else label[: limit - 1] + "…"
-
-
-def chart_labels(items: Sequence[tuple[str, Decimal]]) -> tuple[list[str], list[Decimal]]:
-    """Split ``(label, value)`` pairs into the two lists :func:`bar_chart_svg` takes."""
-    return [label for label, _ in items], [value for _, value in items]

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from govcloud.pdf.issued import find_issued
 from govcloud.pdf.signing import (
     InvalidPdf,
     SignatureReport,
@@ -135,8 +136,6 @@ def _empty_signature_fields(pdf: bytes) -> list[str]:
 
 
 def _verify(request: HttpRequest, pdf: bytes) -> dict[str, Any]:
-    from billing.reports.lookup import issued_document_for_user
-
     try:
         roots = trust_roots_from_settings()
     except SigningKeyMissing:
@@ -150,7 +149,7 @@ def _verify(request: HttpRequest, pdf: bytes) -> dict[str, Any]:
         "all_ok": bool(rows) and all(row.state == "ok" for row in rows),
         "empty_fields": _empty_signature_fields(pdf),
         "sha256": digest,
-        "issued": issued_document_for_user(user=request.user, sha256=digest),
+        "issued": find_issued(user=request.user, sha256=digest),
         "no_trust_roots": not roots,
     }
 

@@ -1,74 +1,13 @@
-"""Load every year the installed ``chinesecalendar`` package covers (2004–2026 with 1.11.0).
+"""Formerly loaded the official calendar into sla's tables; the calendar is the core's now.
 
-Stored per year: every official day off as the State Council notice lists it, weekend days inside
-a holiday run included (国庆节 10-01…10-07 is seven rows), plus the make-up working days. Storing
-the weekend holidays costs a few rows and keeps each run complete for whoever edits it in the
-admin; the arithmetic treats them exactly like ordinary weekends.
-
-Years already present (entered by hand before this ran) are left alone. The reverse deletes the
-years this migration loaded (source "chinesecalendar …"), never hand-entered ones. Years the
-package gains later are loaded in the admin ("从 chinesecalendar 载入"), not by re-running this.
+``govcloud.0004`` renames the tables this filled on older databases, and
+``govcloud.0005_load_official_calendar`` fills them on new ones.
 """
 
 from django.db import migrations
-
-# Frozen copy of sla.calendar.HOLIDAY_NAMES_ZH: migrations must not import app code.
-HOLIDAY_NAMES_ZH = {
-    "New Year's Day": "元旦",
-    "Spring Festival": "春节",
-    "Tomb-sweeping Day": "清明节",
-    "Labour Day": "劳动节",
-    "Dragon Boat Festival": "端午节",
-    "National Day": "国庆节",
-    "Mid-autumn Festival": "中秋节",
-    "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
-}
-SOURCE_PREFIX = "chinesecalendar"
-
-
-def load(apps, schema_editor):
-    import chinese_calendar
-
-    CalendarYear = apps.get_model("sla", "CalendarYear")
-    CalendarDay = apps.get_model("sla", "CalendarDay")
-    db = schema_editor.connection.alias
-
-    # The package has no list of covered years; a year is covered when it has holidays.
-    covered = sorted({day.year for day in chinese_calendar.holidays})
-    present = set(
-        CalendarYear.objects.using(db).filter(year__in=covered).values_list("year", flat=True)
-    )
-    years = [year for year in covered if year not in present]
-    source = f"{SOURCE_PREFIX} {chinese_calendar.__version__}"
-    CalendarYear.objects.using(db).bulk_create(
-        CalendarYear(year=year, source=source, notes="由数据库迁移 sla.0002 从 chinesecalendar 载入。")
-        for year in years
-    )
-    wanted = set(years)
-    days = []
-    for table, kind in ((chinese_calendar.holidays, "holiday"), (chinese_calendar.workdays, "workday")):
-        for day in sorted(d for d in table if d.year in wanted):
-            _is_holiday, english = chinese_calendar.get_holiday_detail(day)
-            days.append(
-                CalendarDay(
-                    calendar_year_id=day.year,  # the foreign key points at CalendarYear.year
-                    date=day,
-                    kind=kind,
-                    name=HOLIDAY_NAMES_ZH.get(english, english or ""),
-                )
-            )
-    CalendarDay.objects.using(db).bulk_create(days, batch_size=500)
-
-
-def unload(apps, schema_editor):
-    CalendarYear = apps.get_model("sla", "CalendarYear")
-    # Days go with their year (on_delete=CASCADE).
-    CalendarYear.objects.using(schema_editor.connection.alias).filter(
-        source__startswith=SOURCE_PREFIX
-    ).delete()
 
 
 class Migration(migrations.Migration):
     dependencies = [("sla", "0001_calendar")]
 
-    operations = [migrations.RunPython(load, unload)]
+    operations = []

@@ -1,6 +1,5 @@
 """Models of the ``sla`` app, one module per concern, re-exported here.
 
-- ``calendar`` — the official working-day calendar (法定节假日安排).
 - ``records`` — the events the scorecard reads: outages, incidents, the security checklist,
   training, deliverables, satisfaction surveys, improvement notices, penalties.
 - ``utilization`` — daily utilization samples, emergency periods and the monthly right-sizing
@@ -8,7 +7,6 @@
 - ``scorecard`` — the annual scorecard (live, or a frozen snapshot once finalised).
 """
 
-from sla.models.calendar import FIRST_YEAR, LAST_YEAR, CalendarDay, CalendarYear, DayKind
 from sla.models.records import (
     CHECKLIST_TRANSITIONS,
     DELIVERABLE_TRANSITIONS,
@@ -68,9 +66,7 @@ __all__ = [
     "ADVICE_TRANSITIONS",
     "CHECKLIST_TRANSITIONS",
     "DELIVERABLE_TRANSITIONS",
-    "FIRST_YEAR",
     "INCIDENT_TRANSITIONS",
-    "LAST_YEAR",
     "MAINTENANCE_NOTICE",
     "NOTICE_TRANSITIONS",
     "OUTAGE_TRANSITIONS",
@@ -83,10 +79,7 @@ __all__ = [
     "AdviceAction",
     "AdviceStatus",
     "AreaChoice",
-    "CalendarDay",
-    "CalendarYear",
     "ChecklistStatus",
-    "DayKind",
     "Decision",
     "Deliverable",
     "DeliverableKind",

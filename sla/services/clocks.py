@@ -11,8 +11,9 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 
-from sla import periods, workdays
+from govcloud.dates import shift_month
 from govcloud.workdays import BUSINESS_TZ
+from sla import workdays
 
 #: "每月前5个工作日内" — monthly reports, statements and right-sizing advice.
 MONTHLY_DUE_WORKING_DAY = 5
@@ -27,7 +28,7 @@ def end_of_day(day: date) -> datetime:
 
 def monthly_due(month: date) -> tuple[date, bool]:
     """The 5th working day of the month after ``month`` and whether it is provisional."""
-    following = periods.add_months(month, 1)
+    following = shift_month(month, 1)
     try:
         return (
             workdays.nth_working_day_of_month(

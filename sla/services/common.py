@@ -1,4 +1,6 @@
-"""Helpers every SLA service uses: who the actor is on the contract, years, files, transitions."""
+"""Helpers every SLA service uses: which party the actor is on the contract, service years,
+uploads, transitions. Who may do business and which party a user plays come from
+``govcloud.access``; the business date from ``govcloud.dates``."""
 
 from __future__ import annotations
 
@@ -12,11 +14,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from govcloud.access import party_role_of, require_staff
+from govcloud.dates import business_date, business_today
 from govcloud.exceptions import ActionForbidden, ApplicationError
-from govcloud.models import Contract, OrganizationKind, PartyRole, Role, User
+from govcloud.models import Contract, OrganizationKind, PartyRole, User
 from govcloud.workflow import check_transition
 from sla import periods
-from govcloud.workdays import BUSINESS_TZ
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 ALLOWED_SUFFIXES = (
@@ -36,26 +39,10 @@ ALLOWED_SUFFIXES = (
 )
 
 
-def require_staff(actor: User) -> None:
-    """Only active business staff act; the three administrators do not (三员分立)."""
-    if not actor.is_active or actor.role != Role.STAFF:
-        raise ActionForbidden(_("管理员账号不能办理业务（三员分立）。"))
-
-
-def party_role(actor: User, contract: Contract) -> str | None:
-    """The role the actor's organisation plays on the contract, or None."""
-    if actor.organization_id is None:
-        return None
-    for party in contract.parties.all():
-        if party.organization_id == actor.organization_id:
-            return party.role
-    return None
-
-
 def require_party(actor: User, contract: Contract, *roles: str) -> str:
     """The actor's party role when it is one of ``roles``; ActionForbidden otherwise."""
     require_staff(actor)
-    role = party_role(actor, contract)
+    role = party_role_of(actor, contract)
     if role not in roles:
         raise ActionForbidden(
             _("只有本合同的%(roles)s可以执行此操作。")
@@ -90,10 +77,6 @@ def confirming_roles(contract: Contract) -> list[str]:
     return roles
 
 
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(BUSINESS_TZ).date()
-
-
 def contract_years(contract: Contract) -> list[periods.ServiceYear]:
     return periods.service_years(contract.service_start, contract.service_end)
 
@@ -115,7 +98,7 @@ def year_of_day(contract: Contract, day: date, *, field: str = "") -> int:
 
 
 def year_of_moment(contract: Contract, moment: datetime, *, field: str = "") -> int:
-    return year_of_day(contract, local_date(moment), field=field)
+    return year_of_day(contract, business_date(moment), field=field)
 
 
 def service_year(contract: Contract, label: int) -> periods.ServiceYear:
@@ -132,7 +115,7 @@ def service_year(contract: Contract, label: int) -> periods.ServiceYear:
 def current_year_label(contract: Contract, today: date | None = None) -> int:
     """The service year of today; before the start the first, after the end the last."""
     years = contract_years(contract)
-    today = today or local_date(timezone.now())
+    today = today or business_today()
     for year in years:
         if today in year:
             return year.label

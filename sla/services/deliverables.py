@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govcloud.audit import audit_log, snapshot
+from govcloud.dates import month_end, month_start
 from govcloud.exceptions import ApplicationError, InvalidTransition
 from govcloud.models import Contract, PartyRole, User
-from sla import notifications, periods
+from sla import notifications
 from sla.models import (
     DELIVERABLE_TRANSITIONS,
     Decision,
@@ -26,10 +27,10 @@ from sla.models import (
     DeliverableStatus,
     DeliverableSubmission,
 )
+from sla.services.actions import CONTRACT_ACTIONS, DELIVERABLE_ACTIONS
 from sla.services.clocks import end_of_day, monthly_due
 from sla.services.common import (
     full_clean,
-    require_party,
     require_text,
     set_status,
     validate_upload,
@@ -54,13 +55,17 @@ def deliverable_create(
     title: str = "",
     period_month: date | None = None,
     due_date: date | None = None,
+    document: UploadedFile | None = None,
 ) -> Deliverable:
     """Register a deliverable the vendor owes (the bureau or the vendor itself).
+
+    With ``document`` (the vendor registering what it delivers) the first submission is made
+    in the same transaction: both happen, or neither.
 
     A monthly operations report needs its month and is due on the 5th working day of the next
     month; every other kind needs an explicit due date.
     """
-    require_party(actor, contract, PartyRole.BUREAU, PartyRole.VENDOR)
+    CONTRACT_ACTIONS.require("deliverable_create", actor, contract)
     if kind not in DeliverableKind.values:
         raise ApplicationError(_("交付物类型无效。"), extra={"field": "kind"})
     provisional = False
@@ -69,8 +74,8 @@ def deliverable_create(
             raise ApplicationError(
                 _("运维服务月报须指明所属月份。"), extra={"field": "period_month"}
             )
-        period_month = periods.month_start(period_month)
-        if periods.month_end(period_month) < contract.service_start or (
+        period_month = month_start(period_month)
+        if month_end(period_month) < contract.service_start or (
             period_month > contract.service_end
         ):
             raise ApplicationError(_("所属月份不在合同服务期内。"), extra={"field": "period_month"})
@@ -109,6 +114,8 @@ def deliverable_create(
         after=snapshot(deliverable, AUDIT_FIELDS),
         contract=contract,
     )
+    if document is not None:
+        deliverable_submit(actor=actor, deliverable=deliverable, document=document)
     return deliverable
 
 
@@ -127,7 +134,7 @@ def deliverable_submit(
 ) -> DeliverableSubmission:
     """The vendor uploads the deliverable (again, after a rejection)."""
     deliverable, before = _lock(deliverable)
-    require_party(actor, deliverable.contract, PartyRole.VENDOR)
+    DELIVERABLE_ACTIONS.require("submit", actor, deliverable)
     validate_upload(document, required=True, field="document")
     set_status(deliverable, DELIVERABLE_TRANSITIONS, DeliverableStatus.SUBMITTED)
     now = timezone.now()
@@ -168,7 +175,7 @@ def deliverable_review(
 ) -> Deliverable:
     """The bureau accepts the latest submission, or rejects it with a reason (−1 each)."""
     deliverable, before = _lock(deliverable)
-    require_party(actor, deliverable.contract, PartyRole.BUREAU)
+    DELIVERABLE_ACTIONS.require("review", actor, deliverable)
     if not accept:
         reason = require_text(reason, _("退回时须填写理由。"), "reason")
     set_status(

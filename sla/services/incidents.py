@@ -16,14 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govcloud.audit import audit_log, snapshot
-from govcloud.exceptions import ApplicationError, InvalidTransition
+from govcloud.exceptions import ApplicationError
 from govcloud.models import Contract, PartyRole, User
 from sla import notifications
 from sla.models import INCIDENT_TRANSITIONS, IncidentLevel, IncidentStatus, SecurityIncident
+from sla.services.actions import CONTRACT_ACTIONS, INCIDENT_ACTIONS
 from sla.services.common import (
     full_clean,
     require_aware,
-    require_party,
     require_text,
     set_status,
     validate_upload,
@@ -48,7 +48,7 @@ def incident_report(
     evidence: UploadedFile | None = None,
 ) -> SecurityIncident:
     """The vendor reports an incident (the bureau or supervisor may record one it found)."""
-    require_party(actor, contract, PartyRole.VENDOR, PartyRole.BUREAU, PartyRole.SUPERVISOR)
+    CONTRACT_ACTIONS.require("incident_create", actor, contract)
     if level not in IncidentLevel.values:
         raise ApplicationError(_("事故等级必须是Ⅰ至Ⅳ级。"), extra={"field": "level"})
     title = require_text(title, _("请填写标题。"), "title")
@@ -119,9 +119,7 @@ def incident_assess(
         .get(pk=incident.pk)
     )
     before = snapshot(incident, AUDIT_FIELDS)
-    require_party(actor, incident.contract, PartyRole.BUREAU, PartyRole.SUPERVISOR)
-    if incident.status != IncidentStatus.REPORTED:
-        raise InvalidTransition(_("该安全事件已认定。"))
+    INCIDENT_ACTIONS.require("assess", actor, incident)
     if (not fully_reported or not vendor_caused) and not comment.strip():
         raise ApplicationError(
             _("认定未如实全面报告或非乙方责任时须说明理由。"), extra={"field": "comment"}

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
@@ -21,17 +21,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import Resource
+from billing.money import round_half_up
 from govcloud.audit import audit_log
+from govcloud.dates import business_today
 from govcloud.exceptions import ActionForbidden, ApplicationError
 from govcloud.models import ContractParty, OrganizationKind, PartyRole, User
-from sla.models import UtilizationSample
-from sla.services.common import local_date, require_staff
 from govcloud.workdays import BUSINESS_TZ
+from sla.models import UtilizationSample
+from sla.services.common import require_staff
 
 MAX_ROWS = 20_000
 CSV_COLUMNS = ("resource", "day", "cpu_pct", "mem_pct", "disk_pct", "disk_used_gb")
 PCT_FIELDS = ("cpu_pct", "mem_pct", "disk_pct")
-TWO_PLACES = Decimal("0.01")
 HUNDRED = Decimal("100")
 
 
@@ -109,7 +110,7 @@ def _validate(
             "pk", "online_at", "offline_at", "contract_id"
         )
     }
-    today = local_date(timezone.now())
+    today = business_today()
     errors: list[dict[str, Any]] = []
     parsed: list[_Row] = []
     seen: dict[tuple[int, date], int] = {}
@@ -151,7 +152,7 @@ def _validate(
             if not 0 <= value <= HUNDRED:
                 problem(_("%(f)s 必须是 0 到 100 之间的数") % {"f": field})
                 continue
-            values[field] = value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+            values[field] = round_half_up(value)
         used = raw.get("disk_used_gb")
         if used in (None, ""):
             values["disk_used_gb"] = None
@@ -160,7 +161,7 @@ def _validate(
                 used_value = _decimal(used)
                 if used_value < 0:
                     raise InvalidOperation
-                values["disk_used_gb"] = used_value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+                values["disk_used_gb"] = round_half_up(used_value)
             except (InvalidOperation, ValueError):
                 problem(_("disk_used_gb 必须是非负数"))
         if resource is not None and day is not None:
@@ -268,10 +269,3 @@ def metrics_upload_csv(*, actor: User, text: str) -> PushResult:
     """The portal's CSV upload: the same rules; rows are numbered by their line in the file."""
     _vendor_contract_ids(actor)
     return metrics_push(actor=actor, rows=parse_csv(text), first_row_number=2)
-
-
-def iter_days(first: date, last: date) -> Iterable[date]:
-    day = first
-    while day <= last:
-        yield day
-        day += timedelta(days=1)

@@ -13,15 +13,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from govcloud.access import party_role_of
 from govcloud.audit import audit_log, snapshot
-from govcloud.exceptions import ActionForbidden
+from govcloud.dates import business_date
 from govcloud.models import Contract, PartyRole, User
 from sla import notifications
 from sla.models import NOTICE_TRANSITIONS, ImprovementNotice, NoticeStatus
+from sla.services.actions import CONTRACT_ACTIONS, NOTICE_ACTIONS
 from sla.services.clocks import IMPROVEMENT_WORKING_DAYS, working_deadline
 from sla.services.common import (
-    local_date,
-    require_party,
     require_text,
     set_status,
     validate_upload,
@@ -29,7 +29,6 @@ from sla.services.common import (
 )
 
 AUDIT_FIELDS = ("status", "due_at", "due_provisional", "fixed_at", "confirmed_at", "last_comment")
-ISSUERS = (PartyRole.BUREAU, PartyRole.SUPERVISOR, PartyRole.AUDITOR)
 
 
 @transaction.atomic
@@ -37,12 +36,13 @@ def notice_issue(
     *, actor: User, contract: Contract, title: str, description: str
 ) -> ImprovementNotice:
     """The supervisor, the auditor or the bureau notifies the vendor of an issue to fix."""
-    role = require_party(actor, contract, *ISSUERS)
+    CONTRACT_ACTIONS.require("notice_create", actor, contract)
+    role = party_role_of(actor, contract)
     title = require_text(title, _("请填写问题。"), "title")
     description = require_text(description, _("请填写问题描述及整改要求。"), "description")
     now = timezone.now()
     due_at, provisional = working_deadline(now, IMPROVEMENT_WORKING_DAYS)
-    day = min(max(local_date(now), contract.service_start), contract.service_end)
+    day = min(max(business_date(now), contract.service_start), contract.service_end)
     notice = ImprovementNotice.objects.create(
         contract=contract,
         service_year=year_of_day(contract, day),
@@ -96,7 +96,7 @@ def notice_fix(
 ) -> ImprovementNotice:
     """The vendor reports the issue fixed, with its 整改报告."""
     notice, before = _lock(notice)
-    require_party(actor, notice.contract, PartyRole.VENDOR)
+    NOTICE_ACTIONS.require("fix", actor, notice)
     report = require_text(report, _("请填写整改报告。"), "report")
     validate_upload(document, required=False, field="document")
     set_status(notice, NOTICE_TRANSITIONS, NoticeStatus.FIXED)
@@ -129,11 +129,7 @@ def notice_confirm(
 ) -> ImprovementNotice:
     """The issuing party confirms the fix, or sends it back (the clock keeps running)."""
     notice, before = _lock(notice)
-    role = require_party(actor, notice.contract, *ISSUERS)
-    if role != notice.issuer_role:
-        raise ActionForbidden(
-            _("只有发出整改通知的%(r)s可以确认整改。") % {"r": PartyRole(notice.issuer_role).label}
-        )
+    NOTICE_ACTIONS.require("confirm", actor, notice)
     if not accept:
         comment = require_text(comment, _("退回整改时须填写意见。"), "comment")
     set_status(

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govcloud.audit import audit_log, snapshot
-from govcloud.exceptions import ApplicationError, InvalidTransition
+from govcloud.exceptions import ApplicationError
 from govcloud.models import BusinessSystem, Contract, PartyRole, User
 from sla import notifications
 from sla.models import (
@@ -28,6 +28,7 @@ from sla.models import (
     OutageStatus,
     SignoffStage,
 )
+from sla.services.actions import CONTRACT_ACTIONS, OUTAGE_ACTIONS
 from sla.services.common import (
     confirming_roles,
     full_clean,
@@ -118,7 +119,7 @@ def outage_report(
     backup_restore_failed: bool = False,
 ) -> Outage:
     """The vendor reports an outage, or announces planned maintenance (notice time = now)."""
-    require_party(actor, contract, PartyRole.VENDOR)
+    CONTRACT_ACTIONS.require("outage_create", actor, contract)
     title = require_text(title, _("请填写标题。"), "title")
     cause = require_text(cause, _("请填写中断原因或维护内容。"), "cause")
     _check_times(started_at, ended_at, planned=planned)
@@ -175,12 +176,7 @@ def outage_update(
     A planned window that moves loses its approvals (they were given for the old window).
     """
     outage, before = _lock(outage)
-    require_party(actor, outage.contract, PartyRole.VENDOR)
-    if (
-        outage.status != OutageStatus.REPORTED
-        or outage.signoffs.filter(stage=SignoffStage.CONFIRM).exists()
-    ):
-        raise InvalidTransition(_("已有确认的中断记录不能再修改。"))
+    OUTAGE_ACTIONS.require("edit", actor, outage)
     title = require_text(title, _("请填写标题。"), "title")
     cause = require_text(cause, _("请填写中断原因或维护内容。"), "cause")
     _check_times(started_at, ended_at, planned=outage.planned)
@@ -214,16 +210,9 @@ def _signed_roles(outage: Outage, stage: str) -> set[str]:
 def outage_approve_maintenance(*, actor: User, outage: Outage, comment: str = "") -> Outage:
     """Bureau or supervisor agrees to a planned maintenance window, before it starts."""
     outage, before = _lock(outage)
+    OUTAGE_ACTIONS.require("approve", actor, outage)
     role = require_party(actor, outage.contract, PartyRole.BUREAU, PartyRole.SUPERVISOR)
-    if not outage.planned:
-        raise InvalidTransition(_("只有计划内停机需要事先同意。"))
-    if outage.status != OutageStatus.REPORTED:
-        raise InvalidTransition(_("该记录已确认，不能再审批。"))
     now = timezone.now()
-    if now >= outage.started_at:
-        raise InvalidTransition(_("维护窗口已经开始，不能再事先同意。"))
-    if role in _signed_roles(outage, SignoffStage.APPROVE_MAINTENANCE):
-        raise InvalidTransition(_("您的单位已同意过该维护计划。"))
     OutageSignoff.objects.create(
         outage=outage,
         stage=SignoffStage.APPROVE_MAINTENANCE,
@@ -257,16 +246,11 @@ def outage_confirm(
     cause other than the vendor only if all of them said so ("认定由非乙方原因").
     """
     outage, before = _lock(outage)
+    OUTAGE_ACTIONS.require("confirm", actor, outage)
     role = require_party(actor, outage.contract, PartyRole.BUREAU, PartyRole.SUPERVISOR)
-    if outage.status != OutageStatus.REPORTED:
-        raise InvalidTransition(_("该中断记录已确认。"))
     now = timezone.now()
-    if now < outage.ended_at:
-        raise InvalidTransition(_("中断尚未结束，结束后才能确认。"))
     if not vendor_caused and not comment.strip():
         raise ApplicationError(_("认定为非乙方原因时须说明理由。"), extra={"field": "comment"})
-    if role in _signed_roles(outage, SignoffStage.CONFIRM):
-        raise InvalidTransition(_("您的单位已确认过该中断记录。"))
     OutageSignoff.objects.create(
         outage=outage,
         stage=SignoffStage.CONFIRM,

@@ -14,24 +14,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govcloud.audit import audit_log, snapshot
-from govcloud.exceptions import ActionForbidden, ApplicationError
+from govcloud.exceptions import ApplicationError
 from govcloud.models import Contract, PartyRole, User
 from sla import notifications
 from sla.models import PENALTY_TRANSITIONS, AreaChoice, Penalty, PenaltyStatus
+from sla.services.actions import CONTRACT_ACTIONS, PENALTY_ACTIONS
 from sla.services.common import (
     full_clean,
-    has_supervisor,
-    require_party,
     require_text,
     set_status,
     year_of_day,
 )
 
 AUDIT_FIELDS = ("status", "amount", "points", "area", "acknowledged_at", "withdrawn_reason")
-
-
-def _recorder_role(contract: Contract) -> str:
-    return PartyRole.SUPERVISOR if has_supervisor(contract) else PartyRole.BUREAU
 
 
 @transaction.atomic
@@ -47,7 +42,7 @@ def penalty_record(
     area: str = "",
 ) -> Penalty:
     """The supervisor records a penalty: an amount in yuan, points of one area, or both."""
-    require_party(actor, contract, _recorder_role(contract))
+    CONTRACT_ACTIONS.require("penalty_create", actor, contract)
     reason = require_text(reason, _("请填写处罚事由。"), "reason")
     clause = require_text(clause, _("请填写依据条款。"), "clause")
     if amount is None and points is None:
@@ -104,7 +99,7 @@ def _lock(penalty: Penalty) -> tuple[Penalty, dict]:
 def penalty_acknowledge(*, actor: User, penalty: Penalty) -> Penalty:
     """The vendor signs the penalty record (被处罚方签字确认); from then on it counts."""
     penalty, before = _lock(penalty)
-    require_party(actor, penalty.contract, PartyRole.VENDOR)
+    PENALTY_ACTIONS.require("acknowledge", actor, penalty)
     set_status(penalty, PENALTY_TRANSITIONS, PenaltyStatus.ACKNOWLEDGED)
     penalty.acknowledged_by, penalty.acknowledged_at = actor, timezone.now()
     penalty.save()
@@ -122,9 +117,7 @@ def penalty_acknowledge(*, actor: User, penalty: Penalty) -> Penalty:
 def penalty_withdraw(*, actor: User, penalty: Penalty, reason: str) -> Penalty:
     """The recording party withdraws a penalty the vendor has not signed yet."""
     penalty, before = _lock(penalty)
-    role = require_party(actor, penalty.contract, PartyRole.SUPERVISOR, PartyRole.BUREAU)
-    if role != _recorder_role(penalty.contract):
-        raise ActionForbidden(_("只有记录罚则的一方可以撤销。"))
+    PENALTY_ACTIONS.require("withdraw", actor, penalty)
     reason = require_text(reason, _("请填写撤销理由。"), "reason")
     set_status(penalty, PENALTY_TRANSITIONS, PenaltyStatus.WITHDRAWN)
     penalty.withdrawn_reason = reason

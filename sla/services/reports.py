@@ -7,7 +7,8 @@ the bureau sees on screen is what it prints.
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -15,6 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from billing.money import round_half_up
+from govcloud.pdf.charts import bar_chart_svg
+from govcloud.pdf.render import render_pdf
 from sla import refs
 from sla.models import (
     AdviceAction,
@@ -23,14 +27,12 @@ from sla.models import (
     Scorecard,
 )
 from sla.rules import UTILIZATION_FLOOR_PCT
-
-TWO_PLACES = Decimal("0.01")
+from sla.services.actions import REPORT_ACTIONS, SCORECARD_ACTIONS
+from sla.services.scorecard import scorecard_data
 
 
 def scorecard_view_model(data: dict[str, Any], *, absolute: str = "") -> dict[str, Any]:
     """The snapshot plus links to each cited event and the chart of points per area."""
-    from govcloud.pdf.charts import bar_chart_svg
-
     contract_id = data["contract"]["id"]
     year = data["service_year"]
     areas = []
@@ -78,10 +80,6 @@ def scorecard_view_model(data: dict[str, Any], *, absolute: str = "") -> dict[st
         f"{key}_pct": format((Decimal(data[key]) * 100).normalize(), "f")
         for key in ("deduction_ratio", "deduction_ratio_ceiling")
     }
-    from datetime import datetime
-
-    from django.utils import timezone
-
     computed = timezone.localtime(datetime.fromisoformat(data["computed_at"]))
     return {
         **data,
@@ -95,8 +93,6 @@ def scorecard_view_model(data: dict[str, Any], *, absolute: str = "") -> dict[st
 
 def advice_view_model(report: RightsizingReport, advice: list[RightsizingAdvice]) -> dict[str, Any]:
     """Counts, per-department CPU averages (chart) and the 30 % warning of a report."""
-    from govcloud.pdf.charts import bar_chart_svg
-
     counts: dict[str, int] = defaultdict(int)
     by_department: dict[str, list[Decimal]] = defaultdict(list)
     for row in advice:
@@ -104,10 +100,7 @@ def advice_view_model(report: RightsizingReport, advice: list[RightsizingAdvice]
         if row.cpu_avg is not None and row.resource_class in ("flavour", "vcpu"):
             by_department[row.department.display_name].append(row.cpu_avg)
     labels = sorted(by_department)
-    values = [
-        (sum(by_department[name]) / len(by_department[name])).quantize(TWO_PLACES, ROUND_HALF_UP)
-        for name in labels
-    ]
+    values = [round_half_up(sum(by_department[name]) / len(by_department[name])) for name in labels]
     chart = bar_chart_svg(labels, values, title="各使用单位 CPU 平均使用率", unit="%")
     low = [
         label
@@ -136,8 +129,6 @@ def _advice_rows(report: RightsizingReport) -> list[RightsizingAdvice]:
 
 
 def rightsizing_pdf_bytes(report: RightsizingReport) -> bytes:
-    from govcloud.pdf.render import render_pdf
-
     context = advice_view_model(report, _advice_rows(report))
     context.update(
         {
@@ -168,9 +159,6 @@ def rightsizing_pdf_store(*, report_id: int, force: bool = False) -> bool:
 
 
 def scorecard_pdf_bytes(card: Scorecard) -> bytes:
-    from govcloud.pdf.render import render_pdf
-    from sla.services.scorecard import scorecard_data
-
     data = scorecard_view_model(scorecard_data(card))
     data.update(
         {
@@ -200,3 +188,15 @@ def scorecard_pdf_store(*, scorecard_id: int, force: bool = False) -> bool:
         locked.pdf_rendered_at = timezone.now()
         locked.save(update_fields=["pdf", "pdf_rendered_at"])
     return True
+
+
+def rightsizing_render(*, actor: Any, report: RightsizingReport) -> bool:
+    """A party (re)renders a month's advice PDF on request (vendor or bureau)."""
+    REPORT_ACTIONS.require("render", actor, report)
+    return rightsizing_pdf_store(report_id=report.pk, force=True)
+
+
+def scorecard_render(*, actor: Any, card: Scorecard) -> bool:
+    """The bureau or the supervisor renders the scorecard PDF (a live one is re-rendered)."""
+    SCORECARD_ACTIONS.require("render", actor, card)
+    return scorecard_pdf_store(scorecard_id=card.pk, force=not card.is_final)

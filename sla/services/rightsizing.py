@@ -34,7 +34,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from django.db import transaction
 from django.db.models import Q
@@ -42,10 +42,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import CatalogItem, Resource, ResourceStatus
+from billing.money import round_half_up
 from govcloud.audit import audit_log, snapshot
-from govcloud.exceptions import ActionForbidden, ApplicationError, InvalidTransition
-from govcloud.models import BusinessSystem, Contract, ContractStatus, PartyRole, User
-from sla import notifications, periods, rules
+from govcloud.dates import month_end, month_start
+from govcloud.exceptions import ApplicationError
+from govcloud.models import (
+    BusinessSystem,
+    Contract,
+    ContractStatus,
+    Organization,
+    PartyRole,
+    User,
+)
+from requests_app.services import LineInput, request_create
+from sla import notifications, rules, tasks
 from sla.models import (
     ADVICE_TRANSITIONS,
     REPORT_TRANSITIONS,
@@ -59,17 +69,15 @@ from sla.models import (
     RightsizingReport,
     UtilizationSample,
 )
+from sla.services.actions import ADVICE_ACTIONS, CONTRACT_ACTIONS, REPORT_ACTIONS
 from sla.services.clocks import end_of_day, monthly_due
 from sla.services.common import (
-    require_party,
-    require_staff,
     require_text,
     set_status,
     year_of_day,
 )
 
 logger = logging.getLogger(__name__)
-TWO_PLACES = Decimal("0.01")
 GB_PER_TB = 1024
 KEEP_CPU = Decimal("40")  # inside the CPU "keep" band (30–<50 %)
 KEEP_MEM = Decimal("50")  # inside the memory "keep" band (40–<70 %)
@@ -136,10 +144,10 @@ class Averages:
         if name == "disk_used":
             if not self.disk_used_days:
                 return None
-            return (self.disk_used / self.disk_used_days).quantize(TWO_PLACES, ROUND_HALF_UP)
+            return round_half_up(self.disk_used / self.disk_used_days)
         if not self.days:
             return None
-        return (getattr(self, name) / self.days).quantize(TWO_PLACES, ROUND_HALF_UP)
+        return round_half_up(getattr(self, name) / self.days)
 
 
 def resource_averages(resource_ids: Iterable[int], first: date, last: date) -> dict[int, Averages]:
@@ -194,8 +202,8 @@ def contract_averages(contract: Contract, first: date, last: date) -> ContractAv
         mem_num += avg.mem * mem_cap
         mem_den += avg.days * mem_cap
     return ContractAverages(
-        cpu_pct=(cpu_num / cpu_den).quantize(TWO_PLACES, ROUND_HALF_UP) if cpu_den else None,
-        mem_pct=(mem_num / mem_den).quantize(TWO_PLACES, ROUND_HALF_UP) if mem_den else None,
+        cpu_pct=round_half_up(cpu_num / cpu_den) if cpu_den else None,
+        mem_pct=round_half_up(mem_num / mem_den) if mem_den else None,
         resources=counted,
         sample_days=days,
     )
@@ -316,7 +324,7 @@ def _disk_advice(*, resource: Resource, avg: Averages) -> Advice:
     size_gb = resource.quantity * per_unit
     used = avg.mean("disk_used")
     if used is None:
-        used = (avg.mean("disk") * size_gb / 100).quantize(TWO_PLACES, ROUND_HALF_UP)
+        used = round_half_up(avg.mean("disk") * size_gb / 100)
     used = min(used, Decimal(size_gb))
     basis = _("磁盘月平均已用 %(u)s GB / %(s)s GB") % {"u": used, "s": size_gb}
     if used > rules.DISK_TARGET_USAGE * size_gb:
@@ -356,7 +364,7 @@ def _policy(contract: Contract) -> RightsizingPolicy:
 
 
 def _month_in_service(contract: Contract, month: date) -> bool:
-    return not (periods.month_end(month) < contract.service_start or month > contract.service_end)
+    return not (month_end(month) < contract.service_start or month > contract.service_end)
 
 
 @transaction.atomic
@@ -368,7 +376,7 @@ def rightsizing_compute(
     Idempotent: one report per contract and month, one advice per resource; a submitted report
     is never recomputed.
     """
-    month = periods.month_start(month)
+    month = month_start(month)
     if not _month_in_service(contract, month):
         return None
     report = (
@@ -379,7 +387,7 @@ def rightsizing_compute(
     if report is not None and report.status != ReportStatus.DRAFT:
         return report
     first = max(month, contract.service_start)
-    last = min(periods.month_end(month), contract.service_end)
+    last = min(month_end(month), contract.service_end)
     due_date, provisional = monthly_due(month)
     averages = contract_averages(contract, first, last)
     if report is None:
@@ -520,9 +528,7 @@ def _lock_report(report: RightsizingReport) -> tuple[RightsizingReport, dict]:
 @transaction.atomic
 def rightsizing_recompute(*, actor: User, report: RightsizingReport) -> RightsizingReport:
     """Vendor or bureau asks for a fresh computation of a draft (e.g. after late metrics)."""
-    require_party(actor, report.contract, PartyRole.VENDOR, PartyRole.BUREAU)
-    if report.status != ReportStatus.DRAFT:
-        raise InvalidTransition(_("已提交的调整建议不能重新计算。"))
+    REPORT_ACTIONS.require("recompute", actor, report)
     return rightsizing_compute(contract=report.contract, month=report.month, actor=actor)
 
 
@@ -530,7 +536,7 @@ def rightsizing_recompute(*, actor: User, report: RightsizingReport) -> Rightsiz
 def rightsizing_submit(*, actor: User, report: RightsizingReport) -> RightsizingReport:
     """The vendor submits the month's advice (due by the 5th working day of the next month)."""
     report, before = _lock_report(report)
-    require_party(actor, report.contract, PartyRole.VENDOR)
+    REPORT_ACTIONS.require("submit", actor, report)
     set_status(report, REPORT_TRANSITIONS, ReportStatus.SUBMITTED)
     now = timezone.now()
     report.submitted_by, report.submitted_at = actor, now
@@ -549,8 +555,6 @@ def rightsizing_submit(*, actor: User, report: RightsizingReport) -> Rightsizing
         .values_list("department", flat=True)
         .distinct()
     )
-    from govcloud.models import Organization
-
     for department in Organization.objects.filter(pk__in=list(departments)):
         notifications.send(
             key=f"rightsizing:{report.pk}:department:{department.pk}",
@@ -568,10 +572,8 @@ def rightsizing_submit(*, actor: User, report: RightsizingReport) -> Rightsizing
 
 
 def _render_later(report_id: int) -> None:
-    from sla.tasks import render_rightsizing_pdf
-
     try:
-        render_rightsizing_pdf.delay(report_id)
+        tasks.render_rightsizing_pdf.delay(report_id)
     except Exception:
         logger.exception("could not render the PDF now; it is rendered on request")
 
@@ -582,12 +584,8 @@ def rightsizing_mark_wrong(
 ) -> RightsizingReport:
     """Bureau or supervisor finds a calculation error in a submitted report (−2 for the month)."""
     report, before = _lock_report(report)
-    require_party(actor, report.contract, PartyRole.BUREAU, PartyRole.SUPERVISOR)
+    REPORT_ACTIONS.require("mark_wrong", actor, report)
     reason = require_text(reason, _("请说明计算错误。"), "reason")
-    if report.status != ReportStatus.SUBMITTED:
-        raise InvalidTransition(_("只有已提交的调整建议可以认定存在计算错误。"))
-    if report.marked_wrong:
-        raise InvalidTransition(_("该月调整建议已被认定存在计算错误。"))
     report.marked_wrong, report.wrong_reason, report.marked_wrong_by = True, reason, actor
     report.save(update_fields=["marked_wrong", "wrong_reason", "marked_wrong_by"])
     audit_log(
@@ -616,23 +614,15 @@ def _lock_advice(advice: RightsizingAdvice) -> RightsizingAdvice:
     )
 
 
-def _require_department_of(actor: User, advice: RightsizingAdvice) -> None:
-    require_staff(actor)
-    if actor.organization_id != advice.department_id:
-        raise ActionForbidden(_("只有资源所属的使用单位可以确认调整建议。"))
-
-
 ADVICE_FIELDS = ("status", "decided_at", "decline_reason", "change_request")
 
 
 @transaction.atomic
 def rightsizing_accept(*, actor: User, advice: RightsizingAdvice) -> RightsizingAdvice:
     """The department accepts: a prefilled change ticket is drafted for it to review and submit."""
-    from requests_app.services import LineInput, request_create
-
     advice = _lock_advice(advice)
     before = snapshot(advice, ADVICE_FIELDS)
-    _require_department_of(actor, advice)
+    ADVICE_ACTIONS.require("accept", actor, advice)
     set_status(advice, ADVICE_TRANSITIONS, AdviceStatus.ACCEPTED)
     resource = advice.resource
     if (
@@ -678,7 +668,7 @@ def rightsizing_decline(
     """The department declines, with its reason (e.g. a seasonal peak is coming)."""
     advice = _lock_advice(advice)
     before = snapshot(advice, ADVICE_FIELDS)
-    _require_department_of(actor, advice)
+    ADVICE_ACTIONS.require("decline", actor, advice)
     reason = require_text(reason, _("拒绝调整建议须填写理由。"), "reason")
     set_status(advice, ADVICE_TRANSITIONS, AdviceStatus.DECLINED)
     advice.decline_reason = reason
@@ -706,7 +696,7 @@ def emergency_period_create(
     system_ids: Sequence[int] = (),
 ) -> EmergencyPeriod:
     """The bureau marks an emergency / major-event period: right-sizing does not apply in it."""
-    require_party(actor, contract, PartyRole.BUREAU)
+    CONTRACT_ACTIONS.require("emergency_create", actor, contract)
     reason = require_text(reason, _("请填写事由。"), "reason")
     if start_date is None or end_date is None or end_date < start_date:
         raise ApplicationError(_("结束日期不得早于开始日期。"), extra={"field": "end_date"})

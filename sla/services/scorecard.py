@@ -30,18 +30,30 @@ import dataclasses
 import logging
 from collections.abc import Iterable
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import Resource, ResourceStatus
+from billing import periods as billing_periods
+from billing.models import (
+    Deduction,
+    DeductionSource,
+    Resource,
+    ResourceStatus,
+    Statement,
+    StatementStatus,
+)
+from billing.money import quantize_yuan
+from billing.services.settlement import contract_settlement_periods, deduction_create
 from govcloud.audit import audit_log, snapshot
-from govcloud.exceptions import ApplicationError, InvalidTransition
-from govcloud.models import Contract, PartyRole, PricePeriod, User
-from sla import periods, refs, rules
+from govcloud.dates import business_date
+from govcloud.exceptions import ApplicationError
+from govcloud.models import Contract, PricePeriod, User
+from requests_app.models import RequestStatus, ResourceRequest
+from sla import periods, refs, rules, tasks
 from sla.models import (
     SCORECARD_TRANSITIONS,
     ChecklistStatus,
@@ -68,17 +80,13 @@ from sla.models import (
     TrainingPlan,
     TrainingSession,
 )
-from sla.services.common import local_date, require_party, service_year, set_status
+from sla.services.actions import SCORECARD_ACTIONS
+from sla.services.common import service_year, set_status
 from sla.services.rightsizing import contract_averages
-from sla.services.surveys import survey_stats
+from sla.services.surveys import SurveyStats, survey_stats
 
 logger = logging.getLogger(__name__)
-CENT = Decimal("0.01")
 ZERO = Decimal("0")
-
-
-def _yuan(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _num(value: Decimal | None) -> str | None:
@@ -101,21 +109,17 @@ def _signed_statements_total(
     the service end), as in ``billing.periods``; months billed before the service start belong
     to the first year.
     """
-    from billing.models import Statement, StatementStatus
-
-    months = list(periods.months_between(year.start, year.end))
-
-    def owner(y: int, m: int) -> bool:
-        last = min(periods.month_end(date(y, m, 1)), contract.service_end)
-        return max(last, contract.service_start) in year
-
-    wanted = {(m.year, m.month) for m in months if owner(m.year, m.month)}
-    if year.start == contract.service_start:
-        wanted |= {
-            (m.year, m.month)
-            for m in periods.months_between(contract.billing_from, contract.service_start)
-            if owner(m.year, m.month)
-        }
+    wanted = {
+        (y, m)
+        for y, m in billing_periods.months_in_window(
+            billing_from=contract.billing_from, service_end=contract.service_end
+        )
+        if max(
+            billing_periods.last_billed_day(y, m, service_end=contract.service_end),
+            contract.service_start,
+        )
+        in year
+    }
     totals = [
         total
         for y, m, total in Statement.objects.filter(
@@ -125,7 +129,7 @@ def _signed_statements_total(
     ]
     if not totals:
         return None
-    return _yuan(sum(totals, ZERO)), len(totals), len(wanted)
+    return quantize_yuan(sum(totals, ZERO)), len(totals), len(wanted)
 
 
 def annual_fee(contract: Contract, year: periods.ServiceYear) -> tuple[Decimal, str]:
@@ -139,7 +143,7 @@ def annual_fee(contract: Contract, year: periods.ServiceYear) -> tuple[Decimal, 
         }
     if contract.estimated_amount:
         total_days = (contract.service_end - contract.service_start).days + 1
-        fee = _yuan(contract.estimated_amount * year.days / total_days)
+        fee = quantize_yuan(contract.estimated_amount * year.days / total_days)
         return fee, _("暂按合同估算金额按服务年度天数折算（尚无已签认的统计表）")
     monthly = ZERO
     for resource in Resource.objects.filter(
@@ -148,7 +152,7 @@ def annual_fee(contract: Contract, year: periods.ServiceYear) -> tuple[Decimal, 
         item = resource.catalog_item
         per_month = item.unit_price if item.period == PricePeriod.MONTH else item.unit_price / 12
         monthly += per_month * resource.quantity
-    fee = _yuan(monthly * 12 * contract.discount_factor)
+    fee = quantize_yuan(monthly * 12 * contract.discount_factor)
     return fee, _("暂按当前资源清单估算全年费用（尚无已签认的统计表）")
 
 
@@ -159,21 +163,15 @@ def _refs(prefix: str, ids: Iterable[int]) -> list[str]:
     return [f"{prefix}:{pk}" for pk in ids]
 
 
-def _in_year(moment: datetime | None, year: periods.ServiceYear) -> bool:
-    return moment is not None and local_date(moment) in year
-
-
 def _delivery_breaches(contract: Contract, year: periods.ServiceYear, now: datetime) -> list[str]:
     """Tickets delivered late (not exempted) or still undelivered past their deadline."""
-    from requests_app.models import RequestStatus, ResourceRequest
-
     tickets = ResourceRequest.objects.filter(contract=contract, due_at__isnull=False)
     breached: list[int] = []
     for pk, status, due_at, is_breached, exempted in tickets.values_list(
         "pk", "status", "due_at", "breached", "exempted"
     ).order_by("due_at", "pk"):
         # The deadline instant is 24:00 of its last working day, so its last day is the day before.
-        if local_date(due_at - timezone.timedelta(microseconds=1)) not in year:
+        if business_date(due_at - timezone.timedelta(microseconds=1)) not in year:
             continue
         late_open = status == RequestStatus.APPROVED and now >= due_at
         if (is_breached and not exempted) or late_open:
@@ -264,16 +262,18 @@ def _with_penalty_points(area: rules.AreaScore, penalties: list[Penalty]) -> rul
     return dataclasses.replace(area, deductions=area.deductions + extra) if extra else area
 
 
-def scorecard_compute(
-    *, contract: Contract, year: int, now: datetime | None = None, ratio: Decimal | None = None
-) -> dict[str, Any]:
-    """The scorecard of a service year, computed from the records as they are now."""
-    now = now or timezone.now()
-    sy = service_year(contract, year)
-    label = sy.label
-    base = {"contract": contract, "service_year": label}
+@dataclasses.dataclass(frozen=True)
+class _Gathered:
+    """What one gatherer found: the scored area(s) and what the snapshot shows beside them."""
 
-    # 1 availability and 6 disaster recovery: confirmed, vendor-caused, not approved maintenance.
+    areas: tuple[rules.AreaScore, ...]
+    events: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+def gather_outages(contract: Contract, label: int) -> _Gathered:
+    """1 availability and 6 disaster recovery: confirmed, vendor-caused, not maintenance."""
+    base = {"contract": contract, "service_year": label}
     outages = [
         o
         for o in Outage.objects.filter(**base, status=OutageStatus.CONFIRMED).order_by(
@@ -281,113 +281,208 @@ def scorecard_compute(
         )
         if o.counts_for_availability
     ]
-    outage_inputs = [rules.OutageInput(minutes=o.minutes, ref=f"outage:{o.pk}") for o in outages]
-    availability = rules.score_availability(outage_inputs)
-    excluded = Outage.objects.filter(**base, planned=True).count()
+    inputs = [rules.OutageInput(minutes=o.minutes, ref=f"outage:{o.pk}") for o in outages]
+    availability = rules.score_availability(inputs)
     disaster = rules.score_disaster_recovery(
-        [i for o, i in zip(outages, outage_inputs, strict=True) if o.backup_restore_failed]
+        [i for o, i in zip(outages, inputs, strict=True) if o.backup_restore_failed]
+    )
+    excluded = Outage.objects.filter(**base, planned=True).count()
+    notes = ()
+    if excluded:
+        notes = (
+            _("计划内停机 %(n)s 次：提前72小时通知并经批准的不计入服务中断。") % {"n": excluded},
+        )
+    return _Gathered(
+        areas=(availability, disaster),
+        events={"availability": [f"outage:{o.pk}" for o in outages]},
+        notes=notes,
     )
 
-    # 2 delivery
-    delivery = rules.score_delivery(_delivery_breaches(contract, sy, now))
 
-    # 3 security mechanism
+def gather_delivery(contract: Contract, sy: periods.ServiceYear, now: datetime) -> _Gathered:
+    """2 delivery: tickets delivered late or still undelivered past their deadline."""
+    return _Gathered(areas=(rules.score_delivery(_delivery_breaches(contract, sy, now)),))
+
+
+def gather_security_mechanism(contract: Contract, label: int) -> _Gathered:
+    """3 security mechanism: the checklist items neither accepted nor waived."""
     fulfilled = set(
         SecurityMechanismItem.objects.filter(
-            **base, status__in=[ChecklistStatus.ACCEPTED, ChecklistStatus.WAIVED]
+            contract=contract,
+            service_year=label,
+            status__in=[ChecklistStatus.ACCEPTED, ChecklistStatus.WAIVED],
         ).values_list("item", flat=True)
     )
-    mechanism = rules.score_security_mechanism(
-        [code for code in rules.SECURITY_MECHANISM_ITEMS if code not in fulfilled]
-    )
+    missing = [code for code in rules.SECURITY_MECHANISM_ITEMS if code not in fulfilled]
+    return _Gathered(areas=(rules.score_security_mechanism(missing),))
 
-    # 4 security responsibility
+
+def gather_security_responsibility(contract: Contract, label: int) -> _Gathered:
+    """4 security responsibility: assessed incidents that were the vendor's."""
     incidents = SecurityIncident.objects.filter(
-        **base, status=IncidentStatus.ASSESSED, vendor_caused=True
+        contract=contract, service_year=label, status=IncidentStatus.ASSESSED, vendor_caused=True
     ).order_by("occurred_at", "pk")
-    responsibility = rules.score_security_responsibility(
-        [
-            rules.IncidentInput(
-                level=i.level, fully_reported=bool(i.fully_reported), ref=f"incident:{i.pk}"
-            )
-            for i in incidents
-        ]
-    )
+    inputs = [
+        rules.IncidentInput(
+            level=i.level, fully_reported=bool(i.fully_reported), ref=f"incident:{i.pk}"
+        )
+        for i in incidents
+    ]
+    return _Gathered(areas=(rules.score_security_responsibility(inputs),))
 
-    # 5 training
+
+def gather_training(contract: Contract, label: int) -> _Gathered:
+    """5 training: an approved plan and the confirmed sessions."""
+    base = {"contract": contract, "service_year": label}
     plan_ok = TrainingPlan.objects.filter(**base, status=PlanStatus.APPROVED).exists()
-    sessions = list(
+    sessions = _refs(
+        "training",
         TrainingSession.objects.filter(**base, status=SessionStatus.CONFIRMED)
         .order_by("held_on", "pk")
-        .values_list("pk", flat=True)
+        .values_list("pk", flat=True),
     )
-    training = rules.score_training(plan_ok, _refs("training", sessions))
+    return _Gathered(
+        areas=(rules.score_training(plan_ok, sessions),), events={"training": sessions}
+    )
 
-    # 7 utilization
-    reports = RightsizingReport.objects.filter(**base).order_by("month")
-    bad_months = [f"rightsizing:{r.pk}" for r in reports if r.marked_wrong or r.is_late(now)]
-    averages = contract_averages(contract, sy.start, min(sy.end, local_date(now)))
+
+def gather_utilization(
+    contract: Contract, sy: periods.ServiceYear, now: datetime
+) -> tuple[_Gathered, Any, Decimal, str]:
+    """7 utilization: late or wrong monthly advice, and the year's averages against the fee.
+
+    Also returns the averages and the annual fee (with its basis), which the snapshot shows.
+    """
+    reports = RightsizingReport.objects.filter(contract=contract, service_year=sy.label)
+    bad_months = [
+        f"rightsizing:{r.pk}" for r in reports.order_by("month") if r.marked_wrong or r.is_late(now)
+    ]
+    averages = contract_averages(contract, sy.start, min(sy.end, business_date(now)))
     fee, fee_basis = annual_fee(contract, sy)
-    utilization = rules.score_utilization(
+    area = rules.score_utilization(
         bad_months,
         avg_cpu_pct=averages.cpu_pct,
         avg_mem_pct=averages.mem_pct,
         annual_fee=fee,
-        metrics_ref=f"utilization:{contract.pk}:{label}",
+        metrics_ref=f"utilization:{contract.pk}:{sy.label}",
     )
+    return _Gathered(areas=(area,)), averages, fee, fee_basis
 
-    # 8 satisfaction
-    survey = SatisfactionSurvey.objects.filter(**base).select_related("contract").first()
+
+def gather_satisfaction(contract: Contract, label: int) -> tuple[_Gathered, SurveyStats | None]:
+    """8 satisfaction: the year's survey (live statistics while it is open)."""
+    survey = (
+        SatisfactionSurvey.objects.filter(contract=contract, service_year=label)
+        .select_related("contract")
+        .first()
+    )
     stats = survey_stats(survey) if survey else None
-    satisfaction = rules.score_satisfaction(
+    area = rules.score_satisfaction(
         stats.mean if stats else None, stats.coverage_pct if stats else None
     )
     if survey and survey.status == SurveyStatus.OPEN:
-        satisfaction = dataclasses.replace(
-            satisfaction, notes=(*satisfaction.notes, _("满意度调查仍在进行中，结果为实时统计"))
+        area = dataclasses.replace(
+            area, notes=(*area.notes, _("满意度调查仍在进行中，结果为实时统计"))
         )
+    return _Gathered(areas=(area,)), stats
 
-    # 9 improvement
-    notices = ImprovementNotice.objects.filter(**base).order_by("issued_at", "pk")
-    improvement = rules.score_improvement(
-        _refs("notice", [n.pk for n in notices if n.is_unfixed_in_time(now)])
+
+def gather_improvement(contract: Contract, label: int, now: datetime) -> _Gathered:
+    """9 improvement: notices not fixed within their 10 working days."""
+    notices = ImprovementNotice.objects.filter(contract=contract, service_year=label).order_by(
+        "issued_at", "pk"
     )
+    late = _refs("notice", [n.pk for n in notices if n.is_unfixed_in_time(now)])
+    return _Gathered(areas=(rules.score_improvement(late),))
 
-    # 10 deliverables
-    deliverables = list(Deliverable.objects.filter(**base).order_by("due_date", "pk"))
+
+def gather_deliverables(contract: Contract, label: int, now: datetime) -> _Gathered:
+    """10 deliverables: late ones, and every rejected submission."""
+    deliverables = list(
+        Deliverable.objects.filter(contract=contract, service_year=label).order_by("due_date", "pk")
+    )
     rejected = DeliverableSubmission.objects.filter(
         deliverable__in=deliverables, decision=Decision.REJECTED
     ).order_by("deliverable_id", "number")
-    deliverable_area = rules.score_deliverables(
+    area = rules.score_deliverables(
         _refs("deliverable", [d.pk for d in deliverables if d.is_late(now)]),
         [f"submission:{s.deliverable_id}:{s.pk}" for s in rejected],
     )
+    return _Gathered(areas=(area,))
 
-    penalties = list(
-        Penalty.objects.filter(**base, status=PenaltyStatus.ACKNOWLEDGED).order_by(
-            "occurred_on", "pk"
-        )
+
+def gather_penalties(contract: Contract, label: int) -> list[Penalty]:
+    """Penalties the vendor acknowledged: their points go to an area, their amounts to money."""
+    return list(
+        Penalty.objects.filter(
+            contract=contract, service_year=label, status=PenaltyStatus.ACKNOWLEDGED
+        ).order_by("occurred_on", "pk")
     )
-    areas = [
-        _with_penalty_points(a, penalties)
-        for a in (
-            availability,
-            delivery,
-            mechanism,
-            responsibility,
-            training,
-            disaster,
-            utilization,
-            satisfaction,
-            improvement,
-            deliverable_area,
-        )
-    ]
+
+
+def scorecard_compute(
+    *, contract: Contract, year: int, now: datetime | None = None, ratio: Decimal | None = None
+) -> dict[str, Any]:
+    """The scorecard of a service year, computed from the records as they are now."""
+    now = now or timezone.now()
+    sy = service_year(contract, year)
+    label = sy.label
+    outages = gather_outages(contract, label)
+    utilization, averages, fee, fee_basis = gather_utilization(contract, sy, now)
+    satisfaction, stats = gather_satisfaction(contract, label)
+    gathered = (
+        outages,
+        gather_delivery(contract, sy, now),
+        gather_security_mechanism(contract, label),
+        gather_security_responsibility(contract, label),
+        gather_training(contract, label),
+        utilization,
+        satisfaction,
+        gather_improvement(contract, label, now),
+        gather_deliverables(contract, label, now),
+    )
+    penalties = gather_penalties(contract, label)
+    scored = {area.area: area for g in gathered for area in g.areas}
+    events = {key: refs_ for g in gathered for key, refs_ in g.events.items()}
+    notes = [note for g in gathered for note in g.notes]
+    return scorecard_snapshot(
+        contract=contract,
+        sy=sy,
+        now=now,
+        ratio=ratio,
+        areas=[_with_penalty_points(area, penalties) for area in scored.values()],
+        penalties=penalties,
+        fee=fee,
+        fee_basis=fee_basis,
+        averages=averages,
+        stats=stats,
+        events=events,
+        notes=notes,
+    )
+
+
+def scorecard_snapshot(
+    *,
+    contract: Contract,
+    sy: periods.ServiceYear,
+    now: datetime,
+    ratio: Decimal | None,
+    areas: list[rules.AreaScore],
+    penalties: list[Penalty],
+    fee: Decimal,
+    fee_basis: str,
+    averages: Any,
+    stats: SurveyStats | None,
+    events: dict[str, list[str]],
+    notes: list[str],
+) -> dict[str, Any]:
+    """The JSON-ready scorecard (what the page shows and finalising freezes)."""
+    label = sy.label
     card = rules.build_scorecard(areas)
 
     ceiling = card.deduction_ratio
     applied_ratio = ceiling if ratio is None else ratio
-    ratio_amount = _yuan(fee * applied_ratio)
+    ratio_amount = quantize_yuan(fee * applied_ratio)
     money = [
         {"amount": _num(m.amount), "reason": m.reason, "ref": m.ref, "kind": "area"}
         for m in card.money
@@ -419,15 +514,6 @@ def scorecard_compute(
     money_total = sum((Decimal(m["amount"]) for m in money), ZERO)
     capped = min(money_total, fee)
 
-    events = {
-        "availability": [f"outage:{o.pk}" for o in outages],
-        "training": _refs("training", sessions),
-    }
-    notes = []
-    if excluded:
-        notes.append(
-            _("计划内停机 %(n)s 次：提前72小时通知并经批准的不计入服务中断。") % {"n": excluded}
-        )
     return {
         "contract": {"id": contract.pk, "code": contract.code, "name": contract.name},
         "service_year": label,
@@ -448,8 +534,8 @@ def scorecard_compute(
         "annual_fee_basis": fee_basis,
         "ratio_amount": _num(ratio_amount),
         "money": money,
-        "money_total": _num(_yuan(money_total)),
-        "money_payable": _num(_yuan(capped)),
+        "money_total": _num(quantize_yuan(money_total)),
+        "money_payable": _num(quantize_yuan(capped)),
         "cap_applied": capped < money_total,
         "utilization": {
             "avg_cpu_pct": _num(averages.cpu_pct),
@@ -499,25 +585,19 @@ def scorecard_finalise(
     The snapshot is frozen (immutable afterwards) and the money deductions are written to
     billing settlement. ``ratio`` lets the bureau apply less than the grade's ceiling.
     """
-    require_party(actor, contract, PartyRole.BUREAU)
-    sy = service_year(contract, year)
-    now = timezone.now()
-    if local_date(now) <= sy.end:
-        raise ApplicationError(
-            _("服务年度 %(a)s 至 %(b)s 尚未结束，服务期满后才能定稿考核。")
-            % {"a": sy.start.isoformat(), "b": sy.end.isoformat()}
-        )
     card = (
         Scorecard.objects.select_for_update(of=("self",))
         .filter(contract=contract, service_year=year)
         .first()
     )
+    SCORECARD_ACTIONS.require(
+        "finalise", actor, card or Scorecard(contract=contract, service_year=year)
+    )
+    now = timezone.now()
     if card is None:
         card = Scorecard.objects.create(contract=contract, service_year=year)
         card = Scorecard.objects.select_for_update(of=("self",)).get(pk=card.pk)
     before = snapshot(card, SCORECARD_FIELDS)
-    if card.is_final:
-        raise InvalidTransition(_("该服务年度的考核已定稿，不能再修改。"))
     pending = _pending(contract, year)
     if pending:
         raise ApplicationError(
@@ -559,10 +639,8 @@ def scorecard_finalise(
 
 
 def _render_later(card_id: int) -> None:
-    from sla.tasks import render_scorecard_pdf
-
     try:
-        render_scorecard_pdf.delay(card_id)
+        tasks.render_scorecard_pdf.delay(card_id)
     except Exception:
         logger.exception("could not render the PDF now; it is rendered on request")
 
@@ -573,9 +651,6 @@ def _billing_deductions(card: Scorecard, data: dict[str, Any], actor: User) -> i
     The deductions go to the settlement period that holds the service year's last day (the
     final settlement after the assessment, 包头 "尾款：服务期满考核后").
     """
-    from billing.models import Deduction, DeductionSource
-    from billing.services.settlement import contract_settlement_periods, deduction_create
-
     end = date.fromisoformat(data["period"]["end"])
     period = next((p for p in contract_settlement_periods(card.contract) if end in p), None)
     if period is None:

@@ -23,8 +23,8 @@ from sla.models import (
     SecurityItem,
     SecurityMechanismItem,
 )
+from sla.services.actions import SECURITY_ITEM_ACTIONS
 from sla.services.common import (
-    require_party,
     require_text,
     service_year,
     set_status,
@@ -45,6 +45,11 @@ def _row(contract: Contract, year: int, item: str) -> SecurityMechanismItem | No
     )
 
 
+def _unsubmitted(contract: Contract, year: int, item: str) -> SecurityMechanismItem:
+    """The unsaved row the checks read while nothing was submitted for the item yet."""
+    return SecurityMechanismItem(contract=contract, service_year=year, item=item, status="")
+
+
 @transaction.atomic
 def security_item_submit(
     *,
@@ -56,9 +61,9 @@ def security_item_submit(
     note: str = "",
 ) -> SecurityMechanismItem:
     """The vendor submits (or, after a rejection, resubmits) an item's evidence."""
-    require_party(actor, contract, PartyRole.VENDOR)
-    validate_upload(evidence, required=True, field="evidence")
     row = _row(contract, year, item)
+    SECURITY_ITEM_ACTIONS.require("submit", actor, row or _unsubmitted(contract, year, item))
+    validate_upload(evidence, required=True, field="evidence")
     before = snapshot(row, AUDIT_FIELDS) if row else None
     if row is None:
         row = SecurityMechanismItem(
@@ -103,7 +108,7 @@ def security_item_review(
         .get(pk=item.pk)
     )
     before = snapshot(row, AUDIT_FIELDS)
-    require_party(actor, row.contract, PartyRole.BUREAU)
+    SECURITY_ITEM_ACTIONS.require("review", actor, row)
     if not accept:
         comment = require_text(comment, _("不予通过时须填写意见。"), "comment")
     set_status(
@@ -135,9 +140,9 @@ def security_item_waive(
     *, actor: User, contract: Contract, year: int, item: str, reason: str
 ) -> SecurityMechanismItem:
     """The bureau finds an item not to be the vendor's responsibility: no deduction."""
-    require_party(actor, contract, PartyRole.BUREAU)
-    reason = require_text(reason, _("请填写认定理由。"), "reason")
     row = _row(contract, year, item)
+    SECURITY_ITEM_ACTIONS.require("waive", actor, row or _unsubmitted(contract, year, item))
+    reason = require_text(reason, _("请填写认定理由。"), "reason")
     before = snapshot(row, AUDIT_FIELDS) if row else None
     now = timezone.now()
     if row is None:

@@ -11,29 +11,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.money import round_half_up
 from govcloud.audit import audit_log, snapshot
-from govcloud.exceptions import ApplicationError, InvalidTransition
-from govcloud.models import Contract, OrganizationKind, PartyRole, Role, User
+from govcloud.dates import business_today
+from govcloud.exceptions import ApplicationError
+from govcloud.models import Contract, OrganizationKind, Role, User
 from sla import notifications
 from sla.models import SURVEY_TRANSITIONS, SatisfactionSurvey, SurveyResponse, SurveyStatus
+from sla.services.actions import CONTRACT_ACTIONS, SURVEY_ACTIONS
 from sla.services.common import (
-    local_date,
-    require_department,
-    require_party,
     service_year,
     set_status,
 )
 
 AUDIT_FIELDS = ("status", "closes_on", "closed_at", "eligible_count")
 HUNDRED = Decimal("100")
-TWO_PLACES = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -67,12 +66,10 @@ def survey_stats(survey: SatisfactionSurvey) -> SurveyStats:
     mean = None
     if answered:
         total = sum(survey.responses.values_list("score", flat=True))
-        mean = (Decimal(total) / answered).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+        mean = round_half_up(Decimal(total) / answered)
     coverage = None
     if eligible:
-        coverage = min(HUNDRED, Decimal(answered) * HUNDRED / eligible).quantize(
-            TWO_PLACES, rounding=ROUND_HALF_UP
-        )
+        coverage = round_half_up(min(HUNDRED, Decimal(answered) * HUNDRED / eligible))
     return SurveyStats(answered=answered, eligible=eligible, mean=mean, coverage_pct=coverage)
 
 
@@ -87,9 +84,9 @@ def survey_open(
     closes_on: date | None = None,
 ) -> SatisfactionSurvey:
     """The bureau or the auditor opens the service year's survey and invites the departments."""
-    require_party(actor, contract, PartyRole.BUREAU, PartyRole.AUDITOR)
+    CONTRACT_ACTIONS.require("survey_create", actor, contract)
     service_year(contract, year)
-    if closes_on is not None and closes_on < local_date(timezone.now()):
+    if closes_on is not None and closes_on < business_today():
         raise ApplicationError(_("截止日期不能早于今天。"), extra={"field": "closes_on"})
     survey = SatisfactionSurvey(
         contract=contract,
@@ -133,17 +130,11 @@ def survey_respond(
         .select_related("contract")
         .get(pk=survey.pk)
     )
-    require_department(actor, survey.contract)
-    if survey.status != SurveyStatus.OPEN:
-        raise InvalidTransition(_("该满意度调查已结束。"))
-    if survey.closes_on is not None and local_date(timezone.now()) > survey.closes_on:
-        raise InvalidTransition(_("该满意度调查已过截止日期。"))
+    SURVEY_ACTIONS.require("respond", actor, survey)
     if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
         raise ApplicationError(
             _("满意度评分必须是 0 到 100 之间的整数。"), extra={"field": "score"}
         )
-    if survey.responses.filter(respondent=actor).exists():
-        raise InvalidTransition(_("您已提交过本次调查的答卷。"))
     response = SurveyResponse.objects.create(
         survey=survey,
         respondent=actor,
@@ -170,7 +161,7 @@ def survey_close(*, actor: User, survey: SatisfactionSurvey) -> SatisfactionSurv
         .get(pk=survey.pk)
     )
     before = snapshot(survey, AUDIT_FIELDS)
-    require_party(actor, survey.contract, PartyRole.BUREAU, PartyRole.AUDITOR)
+    SURVEY_ACTIONS.require("close", actor, survey)
     set_status(survey, SURVEY_TRANSITIONS, SurveyStatus.CLOSED)
     survey.closed_by, survey.closed_at = actor, timezone.now()
     survey.eligible_count = eligible_users(survey.contract).count()

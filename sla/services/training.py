@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govcloud.audit import audit_log, snapshot
+from govcloud.dates import business_today
 from govcloud.exceptions import ApplicationError
 from govcloud.models import Contract, PartyRole, User
 from sla import notifications
@@ -21,9 +22,9 @@ from sla.models import (
     TrainingPlan,
     TrainingSession,
 )
+from sla.services.actions import CONTRACT_ACTIONS, TRAINING_PLAN_ACTIONS, TRAINING_SESSION_ACTIONS
 from sla.services.common import (
     full_clean,
-    local_date,
     require_party,
     require_text,
     service_year,
@@ -98,7 +99,7 @@ def training_plan_review(
         .get(pk=plan.pk)
     )
     before = snapshot(plan, PLAN_FIELDS)
-    require_party(actor, plan.contract, PartyRole.BUREAU)
+    TRAINING_PLAN_ACTIONS.require("review", actor, plan)
     if not approve:
         comment = require_text(comment, _("评审不通过时须填写意见。"), "comment")
     set_status(plan, PLAN_TRANSITIONS, PlanStatus.APPROVED if approve else PlanStatus.REJECTED)
@@ -134,9 +135,9 @@ def training_session_record(
     materials: UploadedFile | None = None,
 ) -> TrainingSession:
     """The vendor records a training it held; it counts once the bureau confirms it."""
-    require_party(actor, contract, PartyRole.VENDOR)
+    CONTRACT_ACTIONS.require("training_session_record", actor, contract)
     topic = require_text(topic, _("请填写培训主题。"), "topic")
-    if held_on is None or held_on > local_date(timezone.now()):
+    if held_on is None or held_on > business_today():
         raise ApplicationError(_("培训日期不能晚于今天。"), extra={"field": "held_on"})
     if not isinstance(attendees, int) or attendees < 1:
         raise ApplicationError(_("参训人数必须是正整数。"), extra={"field": "attendees"})
@@ -174,7 +175,7 @@ def training_session_review(
         .get(pk=session.pk)
     )
     before = snapshot(session, SESSION_FIELDS)
-    require_party(actor, session.contract, PartyRole.BUREAU)
+    TRAINING_SESSION_ACTIONS.require("review", actor, session)
     if not confirm:
         comment = require_text(comment, _("不予认可时须填写意见。"), "comment")
     set_status(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
+
+from billing.money import quantize_yuan
+from govcloud.access import role_on_contract
 
 register = template.Library()
 
@@ -41,9 +45,7 @@ def sla_tabs(context: dict[str, Any], contract: Any, active: str = "") -> list[d
     """The contract's SLA pages the viewer may open, for the tab bar."""
     role = context.get("role")
     if role is None:
-        from sla.views.common import role_of
-
-        role = role_of(context["request"].user, contract)
+        role = role_on_contract(context["request"].user, contract)
     pk = contract.pk
     tabs = [("overview", _("概览"), reverse("sla_contract", args=[pk]))]
     if role == "department":
@@ -72,12 +74,10 @@ def sla_tabs(context: dict[str, Any], contract: Any, active: str = "") -> list[d
 @register.filter
 def yuan(value: object) -> str:
     """A money string or Decimal as "1,234,567.80" (the snapshot stores plain strings)."""
-    from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-
     if value in (None, ""):
         return "—"
     try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    except InvalidOperation:
+        amount = quantize_yuan(Decimal(str(value)))
+    except (InvalidOperation, ValueError):
         return str(value)
     return f"{amount:,}"

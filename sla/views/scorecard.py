@@ -11,11 +11,12 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_POST
 
-from govcloud.models import PartyRole
+from govcloud.access import role_on_contract
+from govcloud.dates import business_today, month_end, month_start, previous_month
+from govcloud.web import run_service, serve_file
 from sla import periods, selectors
 from sla.forms import FinaliseForm
 from sla.models import (
@@ -28,11 +29,13 @@ from sla.models import (
     RightsizingReport,
     SurveyStatus,
 )
+from sla.services import actions
 from sla.services import scorecard as scorecard_services
-from sla.services.common import contract_years, local_date
-from sla.services.reports import scorecard_pdf_store, scorecard_view_model
+from sla.services.common import contract_years
+from sla.services.reports import scorecard_render as scorecard_render_pdf
+from sla.services.reports import scorecard_view_model
 from sla.services.rightsizing import contract_averages
-from sla.views.common import role_of, run, serve, year_of_request, years_context
+from sla.views.common import year_of_request, years_context
 from sla.views.utilization import low_metrics
 
 
@@ -50,25 +53,25 @@ def month_utilization(contract, month) -> dict:
     if report is not None:
         cpu, mem = report.avg_cpu_pct, report.avg_mem_pct
     else:
-        averages = contract_averages(contract, month, periods.month_end(month))
+        averages = contract_averages(contract, month, month_end(month))
         cpu, mem = averages.cpu_pct, averages.mem_pct
     return {"month": month, "cpu": cpu, "mem": mem, "low": low_metrics(cpu, mem), "report": report}
 
 
 def _dashboard_month(contract, today) -> date:
     """Last month, kept inside the service period (an ended contract shows its last month)."""
-    month = periods.previous_month(today)
-    month = min(month, periods.month_start(contract.service_end))
-    return max(month, periods.month_start(contract.service_start))
+    month = previous_month(today)
+    month = min(month, month_start(contract.service_end))
+    return max(month, month_start(contract.service_start))
 
 
 @login_required
 def contract_overview(request: HttpRequest, contract_pk: int) -> HttpResponse:
     contract = selectors.sla_contract_get(user=request.user, pk=contract_pk)
     year = year_of_request(request, contract)
-    role = role_of(request.user, contract)
+    role = role_on_contract(request.user, contract)
     user = request.user
-    today = local_date(timezone.now())
+    today = business_today()
     context = {**years_context(contract, year), "role": role}
     if role == "department":
         context["surveys"] = [
@@ -118,41 +121,17 @@ def _year_or_404(contract, year: int) -> periods.ServiceYear:
     raise Http404(_("该合同没有这个服务年度。"))
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def scorecard(request: HttpRequest, contract_pk: int, year: int) -> HttpResponse:
+def _scorecard_of(request: HttpRequest, contract_pk: int, year: int):
     contract = selectors.party_contract_get(user=request.user, pk=contract_pk)
     service_year = _year_or_404(contract, year)
-    role = role_of(request.user, contract)
     card = scorecard_services.scorecard_for(contract=contract, year=service_year.label)
-    here = reverse("sla_scorecard", args=[contract.pk, service_year.label])
-    action = request.POST.get("action", "")
-    form = FinaliseForm(request.POST if action == "finalise" else None)
-    if request.method == "POST":
-        response = None
-        if action == "finalise" and form.is_valid():
-            pct = form.cleaned_data["ratio_pct"]
-            ratio = None if pct is None else (pct / Decimal(100))
-            _ok, response = run(
-                request,
-                lambda: scorecard_services.scorecard_finalise(
-                    actor=request.user, contract=contract, year=service_year.label, ratio=ratio
-                ),
-                _("考核已定稿，扣款已计入结算。"),
-                to=here,
-                form=form,
-            )
-        elif action == "pdf" and role in (PartyRole.BUREAU, PartyRole.SUPERVISOR):
-            _ok, response = run(
-                request,
-                lambda: scorecard_pdf_store(scorecard_id=card.pk, force=not card.is_final),
-                _("PDF 已生成。"),
-                to=here,
-            )
-        if response is not None:
-            return response
+    return contract, service_year, card
+
+
+def _scorecard_page(
+    request: HttpRequest, contract, service_year, card, *, form: FinaliseForm | None = None
+) -> HttpResponse:
     data = scorecard_view_model(scorecard_services.scorecard_data(card))
-    ended = local_date(timezone.now()) > service_year.end
     return render(
         request,
         "sla/scorecard.html",
@@ -160,14 +139,56 @@ def scorecard(request: HttpRequest, contract_pk: int, year: int) -> HttpResponse
             **years_context(contract, service_year),
             "card": card,
             "data": data,
-            "form": form,
-            "role": role,
-            "ended": ended,
-            "can_finalise": role == PartyRole.BUREAU and not card.is_final and ended,
-            "can_render": role in (PartyRole.BUREAU, PartyRole.SUPERVISOR)
-            and not (card.is_final and card.pdf),
+            "form": form or FinaliseForm(),
+            "actions": actions.scorecard_available_actions(user=request.user, obj=card),
+            "awaits_year_end": actions.scorecard_awaits_year_end(user=request.user, obj=card),
         },
     )
+
+
+@login_required
+@require_GET
+def scorecard(request: HttpRequest, contract_pk: int, year: int) -> HttpResponse:
+    return _scorecard_page(request, *_scorecard_of(request, contract_pk, year))
+
+
+@login_required
+@require_POST
+def scorecard_finalise(request: HttpRequest, contract_pk: int, year: int) -> HttpResponse:
+    contract, service_year, card = _scorecard_of(request, contract_pk, year)
+    form = FinaliseForm(request.POST)
+    # The page shows the form (and so its errors) only to who may finalise; others get a message.
+    shown = "finalise" in actions.scorecard_available_actions(user=request.user, obj=card)
+    if form.is_valid():
+        pct = form.cleaned_data["ratio_pct"]
+        ratio = None if pct is None else (pct / Decimal(100))
+        ok, response = run_service(
+            request,
+            lambda: scorecard_services.scorecard_finalise(
+                actor=request.user, contract=contract, year=service_year.label, ratio=ratio
+            ),
+            _("考核已定稿，扣款已计入结算。"),
+            to=reverse("sla_scorecard", args=[contract.pk, service_year.label]),
+            form=form if shown else None,
+        )
+        if ok:
+            return response
+    return _scorecard_page(request, contract, service_year, card, form=form)
+
+
+@login_required
+@require_POST
+def scorecard_render(request: HttpRequest, contract_pk: int, year: int) -> HttpResponse:
+    contract, service_year, card = _scorecard_of(request, contract_pk, year)
+    ok, response = run_service(
+        request,
+        lambda: scorecard_render_pdf(actor=request.user, card=card),
+        _("PDF 已生成。"),
+        to=reverse("sla_scorecard", args=[contract.pk, service_year.label]),
+    )
+    if ok:
+        return response
+    return _scorecard_page(request, contract, service_year, card)
 
 
 @login_required
@@ -181,4 +202,4 @@ def scorecard_pdf(request: HttpRequest, contract_pk: int, year: int) -> HttpResp
     )
     if card is None or not card.pdf:
         raise Http404(_("PDF 尚未生成。"))
-    return serve(card.pdf, f"服务水平考核-{contract.code}-{service_year.label}.pdf")
+    return serve_file(card.pdf, f"服务水平考核-{contract.code}-{service_year.label}.pdf")

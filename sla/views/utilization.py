@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -13,22 +14,24 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
+from govcloud.access import role_on_contract
+from govcloud.dates import business_today, month_end, parse_month, previous_month, shift_month
 from govcloud.models import PartyRole
-from sla import periods, selectors
+from govcloud.web import page_of, run_service, serve_file
+from sla import selectors
 from sla.forms import MetricsUploadForm, ReasonForm
-from sla.models import AdviceAction, AdviceStatus, ReportStatus
+from sla.models import AdviceAction, AdviceStatus, RightsizingAdvice, RightsizingReport
 from sla.rules import UTILIZATION_FLOOR_PCT
-from sla.services import metrics, rightsizing
-from sla.services.common import local_date
-from sla.services.reports import advice_view_model, rightsizing_pdf_store
-from sla.views.common import page_of, role_of, run, serve, year_of_request, years_context
+from sla.services import actions, metrics, rightsizing
+from sla.services.reports import advice_view_model, rightsizing_pdf_store, rightsizing_render
+from sla.views.common import year_of_request, years_context
 
 
 def _month_of_request(request: HttpRequest, default: date) -> date:
     try:
-        return periods.parse_month(request.GET.get("month", ""))
+        return parse_month(request.GET.get("month", ""))
     except ValueError:
         return default
 
@@ -46,10 +49,10 @@ def low_metrics(cpu: Decimal | None, mem: Decimal | None) -> list[str]:
 def utilization(request: HttpRequest, contract_pk: int) -> HttpResponse:
     """Monthly averages per resource (mean of daily averages), and the contract-wide lines."""
     contract = selectors.sla_contract_get(user=request.user, pk=contract_pk)
-    role = role_of(request.user, contract)
-    today = local_date(timezone.now())
-    month = _month_of_request(request, periods.previous_month(today))
-    first, last = month, periods.month_end(month)
+    role = role_on_contract(request.user, contract)
+    today = business_today()
+    month = _month_of_request(request, previous_month(today))
+    first, last = month, month_end(month)
     resources = (
         selectors.resources_for_user(user=request.user)
         .filter(contract=contract, utilization_samples__day__gte=first)
@@ -82,15 +85,13 @@ def utilization(request: HttpRequest, contract_pk: int) -> HttpResponse:
         {
             "contract": contract,
             "month": month,
-            "previous": periods.add_months(month, -1),
-            "following": periods.add_months(month, 1)
-            if periods.add_months(month, 1) <= today
-            else None,
+            "previous": shift_month(month, -1),
+            "following": shift_month(month, 1) if shift_month(month, 1) <= today else None,
             "page": page,
             "rows": rows,
             "overall": overall,
             "low": low_metrics(overall.cpu_pct, overall.mem_pct) if overall else [],
-            "role": role,
+            "actions": actions.contract_sla_actions(user=request.user, contract=contract),
         },
     )
 
@@ -100,7 +101,7 @@ def utilization(request: HttpRequest, contract_pk: int) -> HttpResponse:
 def metrics_upload(request: HttpRequest, contract_pk: int) -> HttpResponse:
     """The vendor uploads daily metrics as CSV (same service and rules as the API)."""
     contract = selectors.party_contract_get(user=request.user, pk=contract_pk)
-    if role_of(request.user, contract) != PartyRole.VENDOR:
+    if "metrics_upload" not in actions.contract_sla_actions(user=request.user, contract=contract):
         raise PermissionDenied(_("只有乙方可以上传资源使用率数据。"))
     form = MetricsUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -111,7 +112,7 @@ def metrics_upload(request: HttpRequest, contract_pk: int) -> HttpResponse:
             form.add_error("file", _("文件须为 UTF-8 编码的 CSV。"))
         else:
             result: list[metrics.PushResult] = []
-            ok, response = run(
+            ok, response = run_service(
                 request,
                 lambda: result.append(metrics.metrics_upload_csv(actor=request.user, text=text)),
                 _("已导入。"),
@@ -119,8 +120,6 @@ def metrics_upload(request: HttpRequest, contract_pk: int) -> HttpResponse:
                 form=form,
             )
             if ok:
-                from django.contrib import messages
-
                 messages.info(
                     request,
                     _("新增 %(c)s 条，更新 %(u)s 条。")
@@ -149,7 +148,7 @@ def metrics_upload(request: HttpRequest, contract_pk: int) -> HttpResponse:
 def report_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
     contract = selectors.sla_contract_get(user=request.user, pk=contract_pk)
     year = year_of_request(request, contract)
-    role = role_of(request.user, contract)
+    role = role_on_contract(request.user, contract)
     qs = selectors.report_list_for_user(user=request.user).filter(
         contract=contract, service_year=year.label
     )
@@ -179,50 +178,15 @@ def report_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    report = selectors.get_for_user(selectors.report_list_for_user(user=request.user), pk)
+def _report(request: HttpRequest, pk: int) -> RightsizingReport:
+    return selectors.get_for_user(selectors.report_list_for_user(user=request.user), pk)
+
+
+def _report_page(
+    request: HttpRequest, report: RightsizingReport, *, wrong_form: ReasonForm | None = None
+) -> HttpResponse:
     contract = report.contract
-    role = role_of(request.user, contract)
-    action = request.POST.get("action", "")
-    wrong_form = ReasonForm(request.POST if action == "wrong" else None)
-    here = reverse("sla_report_detail", args=[report.pk])
-    if request.method == "POST":
-        response = None
-        if action == "submit":
-            _ok, response = run(
-                request,
-                lambda: rightsizing.rightsizing_submit(actor=request.user, report=report),
-                _("资源调整建议已提交，已通知相关使用单位。"),
-                to=here,
-            )
-        elif action == "recompute":
-            _ok, response = run(
-                request,
-                lambda: rightsizing.rightsizing_recompute(actor=request.user, report=report),
-                _("已按最新数据重新计算。"),
-                to=here,
-            )
-        elif action == "wrong" and wrong_form.is_valid():
-            _ok, response = run(
-                request,
-                lambda: rightsizing.rightsizing_mark_wrong(
-                    actor=request.user, report=report, reason=wrong_form.cleaned_data["reason"]
-                ),
-                _("已认定该月调整建议存在计算错误。"),
-                to=here,
-                form=wrong_form,
-            )
-        elif action == "pdf" and role in (PartyRole.VENDOR, PartyRole.BUREAU):
-            _ok, response = run(
-                request,
-                lambda: rightsizing_pdf_store(report_id=report.pk, force=True),
-                _("PDF 已生成。"),
-                to=here,
-            )
-        if response is not None:
-            return response
+    role = role_on_contract(request.user, contract)
     advice = selectors.advice_list_for_user(user=request.user).filter(report=report)
     selected = request.GET.get("action", "")
     if selected in AdviceAction.values:
@@ -241,24 +205,80 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "contract": contract,
             "report": report,
             "page": page,
-            "role": role,
             "late": report.is_late(),
             "low": low_metrics(report.avg_cpu_pct, report.avg_mem_pct),
-            "actions": AdviceAction.choices,
+            "advice_actions": AdviceAction.choices,
             "statuses": AdviceStatus.choices,
             "selected_action": selected,
             "selected_status": status,
-            "wrong_form": wrong_form,
+            "wrong_form": wrong_form or ReasonForm(),
             "is_party": is_party,
-            "can_submit": role == PartyRole.VENDOR and report.status == ReportStatus.DRAFT,
-            "can_recompute": role in (PartyRole.VENDOR, PartyRole.BUREAU)
-            and report.status == ReportStatus.DRAFT,
-            "can_mark_wrong": role in (PartyRole.BUREAU, PartyRole.SUPERVISOR)
-            and report.status == ReportStatus.SUBMITTED
-            and not report.marked_wrong,
-            "can_render": role in (PartyRole.VENDOR, PartyRole.BUREAU),
+            "actions": actions.report_available_actions(user=request.user, obj=report),
         },
     )
+
+
+@login_required
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _report_page(request, _report(request, pk))
+
+
+def _report_action(request: HttpRequest, pk: int, service, success: str) -> HttpResponse:
+    report = _report(request, pk)
+    ok, response = run_service(
+        request,
+        lambda: service(actor=request.user, report=report),
+        success,
+        to=reverse("sla_report_detail", args=[report.pk]),
+    )
+    return response if ok else _report_page(request, report)
+
+
+@login_required
+@require_POST
+def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _report_action(
+        request,
+        pk,
+        rightsizing.rightsizing_submit,
+        _("资源调整建议已提交，已通知相关使用单位。"),
+    )
+
+
+@login_required
+@require_POST
+def report_recompute(request: HttpRequest, pk: int) -> HttpResponse:
+    return _report_action(
+        request, pk, rightsizing.rightsizing_recompute, _("已按最新数据重新计算。")
+    )
+
+
+@login_required
+@require_POST
+def report_render(request: HttpRequest, pk: int) -> HttpResponse:
+    return _report_action(request, pk, rightsizing_render, _("PDF 已生成。"))
+
+
+@login_required
+@require_POST
+def report_mark_wrong(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report(request, pk)
+    form = ReasonForm(request.POST)
+    # The page shows the form (and so its errors) only to who may act; others get a message.
+    shown = "mark_wrong" in actions.report_available_actions(user=request.user, obj=report)
+    if form.is_valid():
+        ok, response = run_service(
+            request,
+            lambda: rightsizing.rightsizing_mark_wrong(
+                actor=request.user, report=report, reason=form.cleaned_data["reason"]
+            ),
+            _("已认定该月调整建议存在计算错误。"),
+            to=reverse("sla_report_detail", args=[report.pk]),
+            form=form if shown else None,
+        )
+        if ok:
+            return response
+    return _report_page(request, report, wrong_form=form)
 
 
 @login_required
@@ -269,47 +289,63 @@ def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     if not report.pdf:
         rightsizing_pdf_store(report_id=report.pk)
         report.refresh_from_db()
-    return serve(report.pdf, f"资源调整建议-{report.contract.code}-{report.month:%Y-%m}.pdf")
+    return serve_file(report.pdf, f"资源调整建议-{report.contract.code}-{report.month:%Y-%m}.pdf")
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def advice_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    advice = selectors.get_for_user(selectors.advice_list_for_user(user=request.user), pk)
-    contract = advice.report.contract
-    action = request.POST.get("action", "")
-    decline_form = ReasonForm(request.POST if action == "decline" else None)
-    here = reverse("sla_advice_detail", args=[advice.pk])
-    if request.method == "POST":
-        response = None
-        if action == "accept":
-            _ok, response = run(
-                request,
-                lambda: rightsizing.rightsizing_accept(actor=request.user, advice=advice),
-                _("已接受建议，并生成变更工单草稿，请核对后提交。"),
-                to=here,
-            )
-        elif action == "decline" and decline_form.is_valid():
-            _ok, response = run(
-                request,
-                lambda: rightsizing.rightsizing_decline(
-                    actor=request.user, advice=advice, reason=decline_form.cleaned_data["reason"]
-                ),
-                _("已拒绝该建议。"),
-                to=here,
-                form=decline_form,
-            )
-        if response is not None:
-            return response
-    mine = request.user.organization_id == advice.department_id
+def _advice(request: HttpRequest, pk: int) -> RightsizingAdvice:
+    return selectors.get_for_user(selectors.advice_list_for_user(user=request.user), pk)
+
+
+def _advice_page(
+    request: HttpRequest, advice: RightsizingAdvice, *, decline_form: ReasonForm | None = None
+) -> HttpResponse:
     return render(
         request,
         "sla/advice_detail.html",
         {
-            "contract": contract,
+            "contract": advice.report.contract,
             "advice": advice,
             "report": advice.report,
-            "decline_form": decline_form,
-            "can_decide": mine and advice.status == AdviceStatus.SUBMITTED,
+            "decline_form": decline_form or ReasonForm(),
+            "actions": actions.advice_available_actions(user=request.user, obj=advice),
         },
     )
+
+
+@login_required
+def advice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _advice_page(request, _advice(request, pk))
+
+
+@login_required
+@require_POST
+def advice_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    advice = _advice(request, pk)
+    ok, response = run_service(
+        request,
+        lambda: rightsizing.rightsizing_accept(actor=request.user, advice=advice),
+        _("已接受建议，并生成变更工单草稿，请核对后提交。"),
+        to=reverse("sla_advice_detail", args=[advice.pk]),
+    )
+    return response if ok else _advice_page(request, advice)
+
+
+@login_required
+@require_POST
+def advice_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    advice = _advice(request, pk)
+    form = ReasonForm(request.POST)
+    shown = "decline" in actions.advice_available_actions(user=request.user, obj=advice)
+    if form.is_valid():
+        ok, response = run_service(
+            request,
+            lambda: rightsizing.rightsizing_decline(
+                actor=request.user, advice=advice, reason=form.cleaned_data["reason"]
+            ),
+            _("已拒绝该建议。"),
+            to=reverse("sla_advice_detail", args=[advice.pk]),
+            form=form if shown else None,
+        )
+        if ok:
+            return response
+    return _advice_page(request, advice, decline_form=form)

@@ -9,9 +9,9 @@ import pytest
 
 from billing.models import CatalogItem, Resource, ResourceChange
 from billing.pricing import BUSINESS_TZ
+from billing.reference import load_reference_contracts
 from billing.services.reauth import Reauth
 from govcloud.models import BusinessSystem, Contract, Organization, OrganizationKind, User
-from govcloud.reference import load_reference_contracts
 from tests.factories import PASSWORD, UserFactory, make_totp
 
 HEADER = "department,system,item,quantity,online_at,offline_at,billing_starts_at\n"

@@ -340,6 +340,19 @@ def test_the_whole_signoff_by_api_with_totp(world):
     assert body["document"] is None
 
 
+def test_the_detail_lists_what_the_caller_may_do_now(world):
+    statement = submitted_statement(world)
+    path = f"{BASE}/statements/{statement.pk}/"
+    expected = {
+        "vendor": ["comment"],
+        "bureau": ["comment", "confirm", "dispute"],
+        "supervisor": ["comment", "dispute"],  # the bureau confirms first
+        "auditor": ["comment"],
+    }
+    for role, actions in expected.items():
+        assert api(world.users[role]).get(path).json()["available_actions"] == actions, role
+
+
 def test_dispute_by_api_then_a_new_version(world):
     statement = submitted_statement(world)
     vcpu = statement.lines.get(item_code="ecs.general.vcpu")

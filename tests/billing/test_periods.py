@@ -7,12 +7,13 @@ from datetime import date
 import pytest
 
 from billing.periods import (
-    add_months,
     billed_days_in_month,
     months_in_window,
+    months_of_period,
     period_of_month,
     settlement_periods,
 )
+from govcloud.dates import add_months
 
 JZ = {
     "billing_from": date(2026, 3, 20),
@@ -87,3 +88,21 @@ def test_months_and_billed_days():
 def test_add_months_clamps():
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2025, 12, 20), 6) == date(2026, 6, 20)
+
+
+@pytest.mark.parametrize(
+    ("index", "first", "last"), [(1, (2025, 6), (2025, 11)), (2, (2025, 12), (2026, 6))]
+)
+def test_months_of_a_period_are_those_whose_last_billed_day_it_holds(index, first, last):
+    periods = settlement_periods(cadence="half_yearly", **BT)
+    window = {"billing_from": BT["billing_from"], "service_end": BT["service_end"]}
+    months = months_of_period(periods[index - 1], **window)
+    assert (months[0], months[-1]) == (first, last)
+    for year, month in months:
+        assert (
+            period_of_month(periods, year, month, service_end=BT["service_end"])
+            == periods[index - 1]
+        )
+    assert sum(len(months_of_period(p, **window)) for p in periods) == len(
+        months_in_window(**window)
+    )

@@ -14,6 +14,7 @@ from billing.services.settlement import (
     contract_settlement_periods,
     deduction_create,
     payment_record,
+    settlement_available_actions,
     settlement_summary,
 )
 from govcloud.exceptions import ActionForbidden, ApplicationError
@@ -205,6 +206,20 @@ def test_payment_rules(bt, jz):
             paid_on=date(2026, 1, 1),
         )
     assert not Payment.objects.exists()
+
+
+def test_only_the_bureau_may_record_deductions_and_payments(bt):
+    for role, user in bt.users.items():
+        expected = {"deduction_create", "payment_record"} if role == "bureau" else set()
+        assert settlement_available_actions(user=user, obj=bt.contract) == expected, role
+    with pytest.raises(ActionForbidden, match="甲方"):
+        deduction_create(
+            actor=bt.users["auditor"],
+            contract=bt.contract,
+            period_label=SECOND_HALF,
+            amount=D("1.00"),
+            reason="x",
+        )
 
 
 def test_unknown_period_key(bt):

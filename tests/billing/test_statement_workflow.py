@@ -25,6 +25,7 @@ from billing.models import (
 from billing.services.engine import compute_statement
 from billing.services.reauth import Reauth, ReauthFailed
 from billing.services.statements import (
+    statement_available_actions,
     statement_comment,
     statement_confirm,
     statement_dispute,
@@ -512,3 +513,69 @@ def test_correction_supersedes_the_signed_version_once_signed(bt, signed_stateme
     assert signed_statement.lines.count() == 3  # the old version's lines are untouched
     assert DepartmentBill.objects.filter(statement=signed_statement).count() == 2
     assert not correction.is_late
+
+
+# ------------------------------------------------------------------- available actions
+
+
+def _actions(parties, statement: Statement) -> dict[str, frozenset[str]]:
+    statement = Statement.objects.select_related("contract").get(pk=statement.pk)
+    return {
+        role: statement_available_actions(user=user, obj=statement)
+        for role, user in parties.users.items()
+    }
+
+
+def test_available_actions_follow_the_workflow_for_every_party(bt):
+    bt_inventory(bt)
+    vendor, bureau = bt.users["vendor"], bt.users["bureau"]
+    v1 = statement_generate(actor=vendor, contract=bt.contract, year=2026, month=3)
+    nothing = frozenset()
+    assert _actions(bt, v1) == {
+        "vendor": {"regenerate", "submit"},
+        "bureau": nothing,
+        "supervisor": nothing,
+        "auditor": nothing,
+    }
+
+    statement_submit(actor=vendor, statement=v1, reauth=password())
+    # The bureau is next; the supervisor may only dispute until the bureau has confirmed.
+    assert _actions(bt, v1) == {
+        "vendor": {"comment"},
+        "bureau": {"confirm", "dispute", "comment"},
+        "supervisor": {"dispute", "comment"},
+        "auditor": {"comment"},
+    }
+
+    statement_dispute(actor=bureau, statement=v1, reauth=password(), comment="数量不对")
+    assert _actions(bt, v1)["vendor"] == {"new_version", "comment"}
+
+    v2 = statement_generate(actor=vendor, contract=bt.contract, year=2026, month=3)
+    assert _actions(bt, v1)["vendor"] == {"comment"}  # answered: only the latest moves on
+    signed = sign_all(bt, v2)
+    assert _actions(bt, signed) == {
+        "vendor": {"supersede"},
+        "bureau": nothing,
+        "supervisor": nothing,
+        "auditor": nothing,
+    }
+
+
+def test_what_is_available_is_what_the_services_allow(bt):
+    """Each offered action goes through; each one not offered is refused by the service."""
+    bt_inventory(bt)
+    vendor, bureau, supervisor = bt.users["vendor"], bt.users["bureau"], bt.users["supervisor"]
+    statement = statement_generate(actor=vendor, contract=bt.contract, year=2026, month=3)
+    statement_submit(actor=vendor, statement=statement, reauth=password())
+    assert "confirm" not in _actions(bt, statement)["supervisor"]
+    with pytest.raises(InvalidTransition, match="先行签认"):
+        statement_confirm(actor=supervisor, statement=statement, reauth=password())
+    assert "confirm" in _actions(bt, statement)["bureau"]
+    statement_confirm(actor=bureau, statement=statement, reauth=password())
+    assert "confirm" not in _actions(bt, statement)["bureau"]
+    with pytest.raises(InvalidTransition, match="已签认"):
+        statement_confirm(actor=bureau, statement=statement, reauth=password())
+    admin = UserFactory(organization=bureau.organization, role=Role.SYSTEM_ADMIN)
+    assert statement_available_actions(user=admin, obj=statement) == frozenset()
+    with pytest.raises(ActionForbidden, match="三员分立"):
+        statement_comment(actor=admin, statement=statement, text="看看")

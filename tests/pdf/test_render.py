@@ -174,7 +174,7 @@ def test_report_assets_are_limited_to_project_files(tmp_path):
 def test_bar_chart_is_standalone_svg_with_labels():
     svg = bar_chart_svg(
         ["焦作市财政局", "焦作市人力资源和社会保障局信息中心", "A&B <测试>"],
-        [Decimal("12345.6"), Decimal("80000"), Decimal("-5")],
+        [Decimal("12345.60"), Decimal("80000.00"), Decimal("-5.00")],
         title="各单位费用（2026年3月）",
     )
 
@@ -192,6 +192,22 @@ def test_bar_chart_is_standalone_svg_with_labels():
         assert not element.tag.endswith(("}style", "}script"))
     widths = [float(rect.get("width")) for rect in root.iter("{http://www.w3.org/2000/svg}rect")]
     assert min(widths) == 0  # the negative value gets an empty bar
+
+
+def test_bar_chart_prints_values_as_given_or_through_the_callers_format():
+    # The chart never rounds (rounding is billing.money's); the caller may format the values.
+    plain = "".join(
+        ElementTree.fromstring(  # noqa: S314
+            bar_chart_svg(["甲"], [Decimal("12.5")], title="得分", unit="分")
+        ).itertext()
+    )
+    assert "12.5 分" in plain
+    formatted = "".join(
+        ElementTree.fromstring(  # noqa: S314
+            bar_chart_svg(["甲"], [Decimal("12.345")], title="t", value_format=lambda v: f"[{v}]")
+        ).itertext()
+    )
+    assert "[12.345]" in formatted
 
 
 def test_bar_chart_without_data_says_so():

@@ -35,7 +35,7 @@ def documents_in_tmp(settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.fixture
 def reference(db) -> None:
-    from govcloud.reference import load_reference_contracts
+    from billing.reference import load_reference_contracts
 
     load_reference_contracts()
 

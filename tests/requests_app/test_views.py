@@ -18,6 +18,7 @@ from billing.models import Resource
 from govcloud.home import cards_for
 from govcloud.models import OrganizationKind
 from requests_app import services
+from requests_app.home import ticket_cards
 from requests_app.models import ExtensionStatus, RequestStatus, ResourceRequest
 from tests.conftest import World, verified_client
 from tests.factories import UserFactory, contract_with_parties, make_totp
@@ -753,8 +754,6 @@ def test_home_cards_use_at_most_two_queries_each(world):
         user = world.users[role]
         user.organization  # noqa: B018  (loaded with the user on a real request)
         with CaptureQueriesContext(connection) as ctx:
-            from requests_app.home import ticket_cards
-
             cards = ticket_cards(user)
         assert len(ctx.captured_queries) <= 2, (role, len(ctx.captured_queries))
         assert cards, role
@@ -818,3 +817,27 @@ def test_pages_have_no_inline_scripts_or_styles(world, settings, tmp_path):
     )
     for pattern in INLINE:
         assert not pattern.search(text(fragment))
+
+
+# ---------------------------------------------------------------- overdue: the model's rule
+
+
+def test_the_overdue_filter_lists_open_late_and_delivered_late_tickets(world):
+    with time_machine.travel(at(2026, 9, 30, 10, 0), tick=False):
+        open_late = approved_ticket(world, system_name="逾期系统")
+        late = approved_ticket(world, system_name="超时交付系统")
+    with time_machine.travel(at(2026, 10, 12, 9, 0), tick=False):
+        services.request_deliver(
+            actor=world.users["vendor"],
+            ticket=late,
+            items=[services.DeliveryInput(line_id=late.lines.get().pk, vendor_ref="ecs-2")],
+        )
+        on_time = approved_ticket(world, system_name="按时系统")
+        page = text(
+            verified_client(world.users["bureau"]).get(
+                reverse("request_list"), {"status": "overdue"}
+            )
+        )
+    assert open_late.number in page
+    assert late.number in page
+    assert on_time.number not in page

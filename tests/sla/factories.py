@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from billing.models import CatalogItem, Resource
 from govcloud.models import BusinessSystem, Contract, Organization
-from sla.models import UtilizationSample
 from govcloud.workdays import BUSINESS_TZ
+from sla.models import UtilizationSample
 from tests.factories import CatalogItemFactory
 
 

@@ -126,7 +126,8 @@ def test_vendor_reports_and_bureau_confirms_through_the_forms(world):
         html = get(world.users[role], url)
         assert "确认中断记录" in html
         response = verified_client(world.users[role]).post(
-            url, {"action": "confirm", "attribution": "vendor", "comment": ""}
+            reverse("sla_outage_confirm", args=[outage.pk]),
+            {"attribution": "vendor", "comment": ""},
         )
         assert response.status_code == 302
     outage.refresh_from_db()
@@ -136,8 +137,8 @@ def test_vendor_reports_and_bureau_confirms_through_the_forms(world):
 def test_a_refused_action_keeps_the_page_with_the_reason_and_saves_nothing(world):
     outage = builders.outage(world)
     response = verified_client(world.users["bureau"]).post(
-        reverse("sla_outage_detail", args=[outage.pk]),
-        {"action": "confirm", "attribution": "other", "comment": ""},
+        reverse("sla_outage_confirm", args=[outage.pk]),
+        {"attribution": "other", "comment": ""},
     )
     assert response.status_code == 200
     assert "认定为非乙方原因时须说明理由" in response.content.decode()
@@ -179,7 +180,8 @@ def test_vendor_uploads_and_bureau_rejects_a_deliverable(world):
     assert item.is_late()
     url = reverse("sla_deliverable_detail", args=[item.pk])
     verified_client(world.users["bureau"]).post(
-        url, {"action": "review", "decision": "reject", "comment": "缺少容量分析"}
+        reverse("sla_deliverable_review", args=[item.pk]),
+        {"decision": "reject", "comment": "缺少容量分析"},
     )
     item.refresh_from_db()
     assert item.status == "rejected"
@@ -193,15 +195,13 @@ def test_department_answers_the_survey_once(world):
     survey = builders.survey(world)
     url = reverse("sla_survey_detail", args=[survey.pk])
     dept = verified_client(world.users["department"])
+    respond = reverse("sla_survey_respond", args=[survey.pk])
     assert "填写答卷" in get(world.users["department"], url)
-    assert (
-        dept.post(url, {"action": "respond", "score": "88", "comment": "响应及时"}).status_code
-        == 302
-    )
+    assert dept.post(respond, {"score": "88", "comment": "响应及时"}).status_code == 302
     html = get(world.users["department"], url)
     assert "您已于" in html
     assert "填写答卷" not in html
-    response = dept.post(url, {"action": "respond", "score": "10"})
+    response = dept.post(respond, {"score": "10"})
     assert response.status_code == 200
     assert SurveyResponse.objects.get().score == 88
     html = get(world.users["bureau"], url)
@@ -214,7 +214,9 @@ def test_department_accepts_advice_into_a_draft_change_ticket(world):
     url = reverse("sla_advice_detail", args=[advice.pk])
     assert "接受并生成变更工单草稿" in get(world.users["department"], url)
     assert "接受并生成变更工单草稿" not in get(world.users["bureau"], url)
-    response = verified_client(world.users["department"]).post(url, {"action": "accept"})
+    response = verified_client(world.users["department"]).post(
+        reverse("sla_advice_accept", args=[advice.pk])
+    )
     assert response.status_code == 302
     advice.refresh_from_db()
     assert advice.status == AdviceStatus.ACCEPTED
@@ -230,7 +232,7 @@ def test_bureau_finalises_from_the_scorecard_page(world):
         assert "定稿考核表" in get(world.users["bureau"], url)
         assert "定稿考核表" not in get(world.users["supervisor"], url)
         response = verified_client(world.users["bureau"]).post(
-            url, {"action": "finalise", "ratio_pct": ""}
+            reverse("sla_scorecard_finalise", args=[world.contract.pk, 2026]), {"ratio_pct": ""}
         )
     assert response.status_code == 302
     assert Scorecard.objects.get().status == ScorecardStatus.FINALISED
@@ -309,8 +311,8 @@ def test_home_cards_and_menu(world):
 def test_loading_a_missing_calendar_year_moves_provisional_sla_deadlines(
     world, django_capture_on_commit_callbacks
 ):
-    from sla.calendar import calendar_year_load_from_package, reset_cache
-    from sla.models import CalendarYear
+    from govcloud.calendar import calendar_year_load_from_package, reset_cache
+    from govcloud.models import CalendarYear
     from sla.services import notices
 
     CalendarYear.objects.filter(year=2026).delete()

@@ -633,10 +633,10 @@ class TestNotices:
         assert notice.is_unfixed_in_time()
 
     def test_provisional_deadline_when_the_year_is_missing(self, world):
-        from sla.models import CalendarYear
+        from govcloud.models import CalendarYear
 
         CalendarYear.objects.filter(year=2026).delete()
-        from sla.calendar import reset_cache
+        from govcloud.calendar import reset_cache
 
         reset_cache()
         notice = notices.notice_issue(
@@ -734,7 +734,8 @@ def test_administrators_do_no_business(world):
 
 
 def test_party_role_helper_reads_the_contract(world):
-    from sla.services.common import confirming_roles, party_role
+    from govcloud.access import party_role_of as party_role
+    from sla.services.common import confirming_roles
 
     assert party_role(world.users["supervisor"], world.contract) == PartyRole.SUPERVISOR
     assert party_role(world.users["department"], world.contract) is None

@@ -7,15 +7,13 @@ or the signing task has not run), a fresh unsigned render.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from billing.models import DocumentKind, Statement, StatementDocument
+from govcloud.dates import parse_month
 from govcloud.models import Contract
-
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 class Command(BaseCommand):
@@ -30,10 +28,11 @@ class Command(BaseCommand):
         parser.add_argument("out", help="输出文件路径，如 statement.pdf")
 
     def handle(self, *args, contract: str, period: str, out: str, **options):
-        match = _PERIOD.match(period)
-        if not match or not 1 <= int(match.group(2)) <= 12:
-            raise CommandError(f"统计月份格式应为 YYYY-MM（如 2026-03），收到：{period}")
-        year, month = int(match.group(1)), int(match.group(2))
+        try:
+            first = parse_month(period)
+        except ValueError:
+            raise CommandError(f"统计月份格式应为 YYYY-MM（如 2026-03），收到：{period}") from None
+        year, month = first.year, first.month
         found = Contract.objects.filter(code=contract).first()
         if found is None:
             codes = "、".join(Contract.objects.order_by("code").values_list("code", flat=True))
@@ -54,6 +53,7 @@ class Command(BaseCommand):
                 pdf = handle.read()
             state = f"已出具，{document.signatures} 个数字签名"
         else:
+            # Lazy for start-up cost: rendering loads WeasyPrint, reading a stored PDF does not.
             from billing.reports.statement_pdf import statement_pdf_bytes
 
             pdf = statement_pdf_bytes(statement)

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
-from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from billing.money import round_half_up
 from billing.services.engine import ComputedStatement, compute_statement
+from govcloud.dates import parse_month
 from govcloud.models import Contract
-
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
-_TENTH = Decimal("0.1")
 
 
 def statement_as_json(statement: ComputedStatement) -> dict[str, Any]:
@@ -29,7 +26,7 @@ def statement_as_json(statement: ComputedStatement) -> dict[str, Any]:
                 "item": line.item_code,
                 "quantity": line.quantity,
                 "unit_price": str(line.unit_price),
-                "service_days": str(line.service_days.quantize(_TENTH)),
+                "service_days": str(round_half_up(line.service_days, places=1)),
                 "amount": str(line.amount),
             }
             for line in statement.lines
@@ -68,7 +65,7 @@ def statement_as_table(statement: ComputedStatement) -> str:
                         f"{line.item_name}（{line.unit}）",
                         str(line.quantity),
                         str(line.unit_price),
-                        str(line.service_days.quantize(_TENTH)),
+                        str(round_half_up(line.service_days, places=1)),
                         str(line.amount),
                     ]
                 )
@@ -110,10 +107,11 @@ class Command(BaseCommand):
         contract = Contract.objects.filter(code=options["contract"]).first()
         if contract is None:
             raise CommandError(f"合同 {options['contract']} 不存在。")
-        match = _PERIOD.match(options["period"])
-        if not match or not 1 <= int(match.group(2)) <= 12:
-            raise CommandError("统计月份格式应为 YYYY-MM。")
-        statement = compute_statement(contract, int(match.group(1)), int(match.group(2)))
+        try:
+            month = parse_month(options["period"])
+        except ValueError:
+            raise CommandError("统计月份格式应为 YYYY-MM。") from None
+        statement = compute_statement(contract, month.year, month.month)
         if options["json"]:
             self.stdout.write(
                 json.dumps(statement_as_json(statement), ensure_ascii=False, indent=2)

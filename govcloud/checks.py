@@ -7,18 +7,19 @@ from typing import Any
 from django.core.checks import Tags, Warning, register
 from django.db import connections
 
+from govcloud.calendar import missing_years
+from govcloud.dates import business_today
+from govcloud.models import CalendarYear
+
 
 @register(Tags.database)
 def check_calendar_loaded(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list:
-    """sla.W001, only with ``check --database …`` (and before ``migrate``): it reads the DB.
+    """govcloud.W001, only with ``check --database …`` (and before ``migrate``): it reads the DB.
 
     Plain ``manage.py check`` and ``makemigrations --check`` pass no databases and stay quiet.
     """
     if not databases or "default" not in databases:
         return []
-    from sla.calendar import business_today, missing_years
-    from sla.models import CalendarYear
-
     # migrate runs database checks before it creates the tables.
     if CalendarYear._meta.db_table not in connections["default"].introspection.table_names():
         return []
@@ -30,7 +31,7 @@ def check_calendar_loaded(app_configs: Any = None, databases: Any = None, **kwar
             hint="国务院办公厅发布通知后，请在管理后台「法定节假日」中录入该年度"
             "（或升级 chinesecalendar 后从该包载入）。",
             obj=f"CalendarYear {year}",
-            id="sla.W001",
+            id="govcloud.W001",
         )
         for year in missing_years(today)
     ]

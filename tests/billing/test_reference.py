@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 
 from billing.models import CatalogItem
+from billing.reference import CATALOG_DIR
 from govcloud.models import Contract, ContractParty, Organization, PartyRole
-from govcloud.reference import CATALOG_DIR
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "catalogs"
 

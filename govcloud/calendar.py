@@ -1,7 +1,7 @@
 """The official calendar in the database: services that edit it and the provider that reads it.
 
-``sla.workdays`` is pure and asks a *provider* for one ``YearCalendar`` per year, caching the
-answer per process. :func:`install` (called from ``SlaConfig.ready()``) makes
+``govcloud.workdays`` is pure and asks a *provider* for one ``YearCalendar`` per year, caching the
+answer per process. :func:`install` (called from ``GovcloudConfig.ready()``) makes
 :func:`db_calendar_provider` that provider; it reads ``CalendarYear``/``CalendarDay`` with one
 query per year, only when a year is first needed — never at import or start-up.
 
@@ -21,7 +21,7 @@ Keeping every process's cache fresh
   that was then rolled back. The hook does nothing inside an open transaction (a failing query
   there would break the caller's transaction, and the next request does the check anyway).
 
-After commit the services send ``sla.signals.calendar_changed(sender=CalendarYear, year=…)`` so
+After commit the services send ``govcloud.signals.calendar_changed(sender=CalendarYear, year=…)`` so
 that clocks computed provisionally (or on the old days) are recomputed.
 
 Services are the only writers of the two tables: the admin goes through them as well.
@@ -43,17 +43,17 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from govcloud.audit import audit_log, snapshot
-from govcloud.exceptions import ApplicationError
 from govcloud import workdays
-from sla.models import FIRST_YEAR, LAST_YEAR, CalendarDay, CalendarYear, DayKind
-from sla.signals import calendar_changed
+from govcloud.audit import audit_log, snapshot
+from govcloud.dates import business_today
+from govcloud.exceptions import ApplicationError
+from govcloud.models import FIRST_YEAR, LAST_YEAR, CalendarDay, CalendarYear, DayKind
+from govcloud.signals import calendar_changed
 
 __all__ = [
     "PACKAGE_SOURCE",
     "REFRESH_INTERVAL",
     "DaySpec",
-    "business_today",
     "calendar_day_remove",
     "calendar_day_set",
     "calendar_year_create",
@@ -97,11 +97,6 @@ class DaySpec(NamedTuple):
     date: dt.date
     kind: str
     name: str
-
-
-def business_today() -> dt.date:
-    """Today in Beijing, whatever the server's time zone."""
-    return timezone.now().astimezone(workdays.BUSINESS_TZ).date()
 
 
 # --- the chinesecalendar package ---------------------------------------------------------------
@@ -209,12 +204,12 @@ def _refresh_before_work(**kwargs: Any) -> None:
 def install() -> None:
     """Make the database the calendar source of this process (called from ``ready()``)."""
     workdays.set_calendar_provider(db_calendar_provider)
-    request_started.connect(_refresh_before_work, dispatch_uid="sla.calendar.refresh")
+    request_started.connect(_refresh_before_work, dispatch_uid="govcloud.calendar.refresh")
     try:
         from celery.signals import task_prerun
     except ImportError:  # pragma: no cover - celery is a dependency; tolerate its absence
         return
-    task_prerun.connect(_refresh_before_work, dispatch_uid="sla.calendar.refresh", weak=False)
+    task_prerun.connect(_refresh_before_work, dispatch_uid="govcloud.calendar.refresh", weak=False)
 
 
 def loaded_years() -> set[int]:

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from govcloud.reference import load_reference_contracts
+from billing.reference import load_reference_contracts
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 """The official calendar kept in the database: data migration, provider, services, admin, check.
 
-``sla.workdays`` answers from the tables that migration 0002 filled from ``chinesecalendar``;
+``govcloud.workdays`` answers from the tables that migration 0002 filled from ``chinesecalendar``;
 the services keep every answer current in this process at once and in other processes within
 ``REFRESH_INTERVAL``; the admin goes through the services and warns while a year is missing.
 """
@@ -17,10 +17,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 
-from govcloud.exceptions import ApplicationError
-from govcloud.models import AuditEvent, OrganizationKind, Role
-from sla import calendar, workdays
-from sla.calendar import (
+from govcloud import calendar, workdays
+from govcloud.calendar import (
     calendar_day_remove,
     calendar_day_set,
     calendar_year_create,
@@ -31,9 +29,10 @@ from sla.calendar import (
     missing_years,
     refresh_if_stale,
 )
-from sla.checks import check_calendar_loaded
-from sla.models import CalendarDay, CalendarYear, DayKind
-from sla.signals import calendar_changed
+from govcloud.checks import check_calendar_loaded
+from govcloud.exceptions import ApplicationError
+from govcloud.models import AuditEvent, CalendarDay, CalendarYear, DayKind, OrganizationKind, Role
+from govcloud.signals import calendar_changed
 from govcloud.workdays import BUSINESS_TZ, CalendarYearMissing, deadline, is_working_day
 from tests.conftest import verified_client
 from tests.factories import OrganizationFactory, UserFactory, make_totp
@@ -130,7 +129,7 @@ def test_ordinary_days_are_not_stored():
     assert not CalendarDay.objects.filter(date__in=[date(2026, 11, 21), date(2026, 10, 9)]).exists()
 
 
-# --- sla.workdays answers from the database --------------------------------------------------
+# --- govcloud.workdays answers from the database --------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -500,13 +499,13 @@ def test_system_check_warns_only_when_asked_to_look_at_the_database(django_asser
         with django_assert_num_queries(0):
             assert check_calendar_loaded(databases=None) == []
         warnings = check_calendar_loaded(databases=["default"])
-    assert [w.id for w in warnings] == ["sla.W001"]
+    assert [w.id for w in warnings] == ["govcloud.W001"]
     assert "2027 年法定节假日安排尚未载入" in warnings[0].msg
 
 
 # --- admin ------------------------------------------------------------------------------------
 
-CHANGELIST = "admin:sla_calendaryear_changelist"
+CHANGELIST = "admin:govcloud_calendaryear_changelist"
 
 
 def _staff(role: str):
@@ -521,8 +520,8 @@ def test_system_admin_opens_list_add_and_change_pages(system_admin):
     year_2026 = CalendarYear.objects.get(year=2026)
 
     changelist = client.get(reverse(CHANGELIST))
-    add = client.get(reverse("admin:sla_calendaryear_add"))
-    change = client.get(reverse("admin:sla_calendaryear_change", args=[year_2026.pk]))
+    add = client.get(reverse("admin:govcloud_calendaryear_add"))
+    change = client.get(reverse("admin:govcloud_calendaryear_change", args=[year_2026.pk]))
 
     assert (changelist.status_code, add.status_code, change.status_code) == (200, 200, 200)
     row = next(r for r in changelist.context["cl"].result_list if r.year == 2026)
@@ -534,20 +533,20 @@ def test_system_admin_opens_list_add_and_change_pages(system_admin):
 def test_bureau_staff_may_look_but_not_edit():
     client = verified_client(_staff(Role.STAFF))
     year_2026 = CalendarYear.objects.get(year=2026)
-    change = client.get(reverse("admin:sla_calendaryear_change", args=[year_2026.pk]))
+    change = client.get(reverse("admin:govcloud_calendaryear_change", args=[year_2026.pk]))
 
     assert client.get(reverse(CHANGELIST)).status_code == 200
     assert change.status_code == 200
     assert "国庆节" in change.content.decode()
     assert not change.context["has_change_permission"]
-    assert client.get(reverse("admin:sla_calendaryear_add")).status_code == 403
+    assert client.get(reverse("admin:govcloud_calendaryear_add")).status_code == 403
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", ["department", "vendor"])
 def test_department_and_vendor_users_cannot_open_the_admin(world, who):
     client = verified_client(world.users[who])
-    for url in (reverse(CHANGELIST), reverse("admin:sla_calendaryear_add")):
+    for url in (reverse(CHANGELIST), reverse("admin:govcloud_calendaryear_add")):
         response = client.get(url)
         assert response.status_code in (302, 403)
         assert "法定节假日" not in response.content.decode()
@@ -560,7 +559,7 @@ def test_admin_index_warns_that_2027_is_missing(system_admin):
         page = client.get(reverse("admin:index")).content.decode()
     assert "2027 年法定节假日安排尚未载入" in page
     assert "临时计算并标记为暂定" in page
-    assert f'href="{reverse("admin:sla_calendaryear_add")}?year=2027"' in page
+    assert f'href="{reverse("admin:govcloud_calendaryear_add")}?year=2027"' in page
     assert "从 chinesecalendar 载入 2027 年" not in page  # the package doesn't have it
     assert 'id="content-main"' in page  # the regular index is still there
 
@@ -584,7 +583,7 @@ def test_admin_index_offers_the_package_when_it_covers_the_missing_year(system_a
         assert "从 chinesecalendar 载入 2026 年" in page
 
         response = client.post(
-            reverse("admin:sla_calendaryear_load_from_package"), {"year": "2026"}, follow=True
+            reverse("admin:govcloud_calendaryear_load_from_package"), {"year": "2026"}, follow=True
         )
 
     assert response.status_code == 200
@@ -595,7 +594,9 @@ def test_admin_index_offers_the_package_when_it_covers_the_missing_year(system_a
 @pytest.mark.django_db
 def test_only_system_admins_may_load_from_the_package():
     client = verified_client(_staff(Role.STAFF))
-    response = client.post(reverse("admin:sla_calendaryear_load_from_package"), {"year": "2026"})
+    response = client.post(
+        reverse("admin:govcloud_calendaryear_load_from_package"), {"year": "2026"}
+    )
     assert response.status_code == 403
 
 
@@ -643,7 +644,7 @@ def test_admin_add_page_enters_a_year_through_the_service(
         is_working_day(date(2027, 2, 20))
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("admin:sla_calendaryear_add"), data)
+        response = client.post(reverse("admin:govcloud_calendaryear_add"), data)
 
     assert response.status_code == 302, response.context and response.context["errors"]
     created = CalendarYear.objects.get(year=2027)
@@ -668,7 +669,7 @@ def test_admin_add_page_refuses_a_year_without_days_off(system_admin):
         "days-0-kind": WORKDAY,
         "days-0-name": "春节",
     }
-    response = client.post(reverse("admin:sla_calendaryear_add"), data)
+    response = client.post(reverse("admin:govcloud_calendaryear_add"), data)
     assert response.status_code == 200
     assert "每个年度至少要有一天放假" in response.content.decode()
     assert 2027 not in loaded_years()
@@ -680,7 +681,7 @@ def test_admin_inline_edits_clear_the_cache_and_announce(
 ):
     client = verified_client(system_admin)
     year_2026 = CalendarYear.objects.get(year=2026)
-    url = reverse("admin:sla_calendaryear_change", args=[year_2026.pk])
+    url = reverse("admin:govcloud_calendaryear_change", args=[year_2026.pk])
     data = _formset_post(client.get(url), source="国办发明电〔2025〕7号")
     index = {v: k.split("-")[1] for k, v in data.items() if k.endswith("-date")}
     data[f"days-{index['2026-10-10']}-DELETE"] = "on"  # the make-up Saturday goes
@@ -738,7 +739,7 @@ def test_admin_action_reloads_selected_years_from_the_package(
 def test_admin_delete_goes_through_the_service(system_admin, django_capture_on_commit_callbacks):
     client = verified_client(system_admin)
     year_2025 = CalendarYear.objects.get(year=2025)
-    url = reverse("admin:sla_calendaryear_delete", args=[year_2025.pk])
+    url = reverse("admin:govcloud_calendaryear_delete", args=[year_2025.pk])
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, {"post": "yes"})
     assert response.status_code == 302

@@ -1,7 +1,7 @@
 """The two reference contracts the product is modelled on, loaded idempotently.
 
 Parties and parameters are transcribed from the contract texts (焦作 2026, 包头 2025); the
-price tables ship with the project under ``govcloud/data/catalogs``. Only public bodies are
+price tables ship with the project under ``billing/data/catalogs``. Only public bodies are
 named — no personal names, phone numbers or bank accounts.
 """
 

@@ -8,14 +8,14 @@ from django import template
 from django.contrib import admin
 from django.urls import reverse
 
-from sla.calendar import missing_years, package_covers
-from sla.models import CalendarYear
+from govcloud.calendar import missing_years, package_covers
+from govcloud.models import CalendarYear
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def sla_missing_calendar_years(context: dict[str, Any]) -> list[dict[str, Any]]:
+def missing_calendar_years(context: dict[str, Any]) -> list[dict[str, Any]]:
     """This year and next year (Beijing) if not loaded, with what the viewer may do about it."""
     request = context.get("request")
     model_admin = admin.site.get_model_admin(CalendarYear)
@@ -23,9 +23,11 @@ def sla_missing_calendar_years(context: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             "year": year,
-            "add_url": f"{reverse('admin:sla_calendaryear_add')}?year={year}" if can_add else "",
+            "add_url": f"{reverse('admin:govcloud_calendaryear_add')}?year={year}"
+            if can_add
+            else "",
             "load_url": (
-                reverse("admin:sla_calendaryear_load_from_package")
+                reverse("admin:govcloud_calendaryear_load_from_package")
                 if can_add and package_covers(year)
                 else ""
             ),
