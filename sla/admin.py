@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from govcloud.admin_mixins import BUREAU_STAFF, SYSTEM, RoleAdmin
-from govcloud.selectors import contract_ids_for_user
+from govcloud.admin_mixins import BUREAU_STAFF, SYSTEM, ReadOnlyMixin, ScopedAdmin
 from sla.models import (
     Deliverable,
     DeliverableSubmission,
@@ -37,26 +36,9 @@ from sla.models import (
 # (the services check roles, transitions and clocks). Rows are limited to the user's contracts.
 
 
-class ReadOnlyMixin:
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ScopedReadOnlyAdmin(ReadOnlyMixin, RoleAdmin):
+class ScopedReadOnlyAdmin(ReadOnlyMixin, ScopedAdmin):
     view_roles = BUREAU_STAFF
-    contract_path = "contract_id"
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(**{f"{self.contract_path}__in": contract_ids_for_user(request.user)})
+    scope_contract = "contract"
 
 
 class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
@@ -167,11 +149,12 @@ class EmergencyPeriodAdmin(ScopedReadOnlyAdmin):
 
 
 @admin.register(RightsizingPolicy)
-class RightsizingPolicyAdmin(RoleAdmin):
+class RightsizingPolicyAdmin(ScopedAdmin):
     """Contract data (per-unit bounds of the advice): the system administrator keeps it."""
 
     manage_roles = SYSTEM
     view_roles = BUREAU_STAFF
+    scope_contract = "contract"
     list_display = ["contract", "min_vcpus", "max_vcpus", "min_memory_gb", "max_memory_gb"]
     list_select_related = ["contract"]
 
@@ -211,7 +194,7 @@ class RightsizingReportAdmin(ScopedReadOnlyAdmin):
 
 @admin.register(UtilizationSample)
 class UtilizationSampleAdmin(ScopedReadOnlyAdmin):
-    contract_path = "resource__contract_id"
+    scope_contract = "resource__contract"
     list_display = ["resource", "day", "cpu_pct", "mem_pct", "disk_pct", "disk_used_gb"]
     list_filter = ["resource__contract"]
     date_hierarchy = "day"

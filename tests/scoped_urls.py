@@ -348,3 +348,49 @@ def _extension_kwargs(world):
 from tests.sla.scoped_actions import SLA_ACTION_URLS  # noqa: E402
 
 SCOPED_URLS.update(SLA_ACTION_URLS)
+
+
+# Separation of duties (三员分立): the security, audit and system administrators see nothing of
+# contracts, tickets or resources in the portal. Their object pages answer 404 (as if missing)
+# and the actions 403 (refused before any look-up), in their own tenant as in another:
+# tests/govcloud/test_scoping.py::test_administrators_see_no_business.
+PORTAL_ADMIN_ROLES = frozenset({"security_admin", "audit_admin", "system_admin"})
+ADMIN_REFUSED: dict[str, int] = {}
+for _name in (
+    "contract_detail",
+    "request_detail",
+    "request_attachment",
+    "resource_detail",
+    "request_extension_decide",
+    *(
+        f"request_{action}"
+        for action in (
+            "submit",
+            "cancel",
+            "approve",
+            "return",
+            "reject",
+            "extension",
+            "deliver",
+            "exempt",
+        )
+    ),
+):
+    _spec = SCOPED_URLS[_name]
+    SCOPED_URLS[_name] = ScopedUrl(
+        _spec.build, visible_to=_spec.visible_to - PORTAL_ADMIN_ROLES, method=_spec.method
+    )
+    ADMIN_REFUSED[_name] = 404 if _spec.method == "get" else 403
+
+# The API is contract business too: administrators are refused (403) before any look-up
+# (``govcloud.api_auth.BusinessReaderPermission``), in their own tenant as in another.
+for _name, _spec in list(SCOPED_URLS.items()):
+    if _name.startswith("api_") and _spec.visible_to & PORTAL_ADMIN_ROLES:
+        SCOPED_URLS[_name] = ScopedUrl(
+            _spec.build, visible_to=_spec.visible_to - PORTAL_ADMIN_ROLES, method=_spec.method
+        )
+        ADMIN_REFUSED[_name] = 403
+
+# The invitation link's parameter is a one-time secret, not a tenant object
+# (tests/govcloud/test_invitations.py covers it).
+EXEMPT_PREFIXES = (*EXEMPT_PREFIXES, "invitation_accept")

@@ -70,6 +70,11 @@ def sla_recompute_provisional(*, year: int | None = None) -> int:
     for deliverable in Deliverable.objects.select_for_update(of=("self",)).filter(
         due_provisional=True, kind=DeliverableKind.MONTHLY_REPORT
     ):
+        if deliverable.period_month is None:
+            raise RuntimeError(
+                f"Monthly-report deliverable {deliverable.pk} has no period_month "
+                "(the database constraint requires one)."
+            )
         due_date, provisional = monthly_due(deliverable.period_month)
         if (due_date, provisional) != (deliverable.due_date, deliverable.due_provisional):
             deliverable.due_date, deliverable.due_provisional = due_date, provisional

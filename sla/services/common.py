@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Set
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
+from django.db.models.options import Options
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +21,16 @@ from govcloud.exceptions import ActionForbidden, ApplicationError
 from govcloud.models import Contract, OrganizationKind, PartyRole, User
 from govcloud.workflow import check_transition
 from sla import periods
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+class StatusRecord(Protocol):
+    """A model instance with a ``status`` choices field (what ``set_status`` moves)."""
+
+    status: str
+    _meta: ClassVar[Options[Any]]
+
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 ALLOWED_SUFFIXES = (
@@ -141,6 +152,8 @@ def validate_upload(upload: UploadedFile | None, *, required: bool, field: str) 
             raise ApplicationError(_("请上传文件。"), extra={"field": field})
         return
     name = upload.name or "file"
+    if upload.size is None:
+        raise RuntimeError(f"Uploaded file {name!r} has no size (Django always sets one).")
     if upload.size > MAX_UPLOAD_BYTES:
         raise ApplicationError(_("文件 %(n)s 超过 20 MB。") % {"n": name}, extra={"field": field})
     if not name.lower().endswith(ALLOWED_SUFFIXES):
@@ -149,13 +162,15 @@ def validate_upload(upload: UploadedFile | None, *, required: bool, field: str) 
         )
 
 
-def set_status(obj: models.Model, transitions: Mapping[str, Set[str]], target: str) -> None:
+def set_status(obj: StatusRecord, transitions: Mapping[str, Set[str]], target: str) -> None:
     field = obj._meta.get_field("status")
+    if not isinstance(field, models.Field):
+        raise RuntimeError(f"{type(obj).__name__}.status is not a concrete model field.")
     check_transition(
         transitions,
         current=obj.status,
         target=target,
-        labels={str(k): str(v) for k, v in field.choices},
+        labels={str(k): str(v) for k, v in field.choices or ()},
     )
     obj.status = target
 
@@ -167,12 +182,12 @@ def full_clean(obj: models.Model, *, exclude: Iterable[str] = ()) -> None:
     except ValidationError as exc:
         if hasattr(exc, "error_dict"):
             field, errors = next(iter(exc.message_dict.items()))
-            extra = {"fields": exc.message_dict}
+            extra: dict[str, Any] = {"fields": exc.message_dict}
             if field != "__all__":
                 extra["field"] = field
             raise ApplicationError(errors[0], extra=extra) from exc
         raise ApplicationError("；".join(exc.messages)) from exc
 
 
-def lock(model: type[models.Model], pk: Any) -> Any:
-    return model.objects.select_for_update(of=("self",)).get(pk=pk)
+def lock(model: type[_M], pk: Any) -> _M:
+    return model._default_manager.select_for_update(of=("self",)).get(pk=pk)

@@ -8,6 +8,7 @@ it passed) is late once; every rejected submission counts on its own.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -119,7 +120,7 @@ def deliverable_create(
     return deliverable
 
 
-def _lock(deliverable: Deliverable) -> tuple[Deliverable, dict]:
+def _lock(deliverable: Deliverable) -> tuple[Deliverable, dict[str, Any]]:
     locked = (
         Deliverable.objects.select_for_update(of=("self",))
         .select_related("contract")

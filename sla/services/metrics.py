@@ -22,13 +22,13 @@ from django.utils.translation import gettext as _
 
 from billing.models import Resource
 from billing.money import round_half_up
+from govcloud.access import require_staff
 from govcloud.audit import audit_log
 from govcloud.dates import business_today
 from govcloud.exceptions import ActionForbidden, ApplicationError
 from govcloud.models import ContractParty, OrganizationKind, PartyRole, User
 from govcloud.workdays import BUSINESS_TZ
 from sla.models import UtilizationSample
-from sla.services.common import require_staff
 
 MAX_ROWS = 20_000
 CSV_COLUMNS = ("resource", "day", "cpu_pct", "mem_pct", "disk_pct", "disk_used_gb")
@@ -77,14 +77,22 @@ def _parse_day(value: Any) -> date:
     return date.fromisoformat(str(value).strip())
 
 
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _vendor_contract_ids(actor: User) -> set[int]:
     require_staff(actor)
-    if actor.organization_id is None or actor.organization.kind != OrganizationKind.VENDOR:
+    org = actor.organization
+    if org is None or org.kind != OrganizationKind.VENDOR:
         raise ActionForbidden(_("只有乙方可以推送资源使用率数据。"))
     return set(
-        ContractParty.objects.filter(
-            organization_id=actor.organization_id, role=PartyRole.VENDOR
-        ).values_list("contract_id", flat=True)
+        ContractParty.objects.filter(organization=org, role=PartyRole.VENDOR).values_list(
+            "contract_id", flat=True
+        )
     )
 
 
@@ -100,10 +108,9 @@ def _validate(
     ids: set[int] = set()
     for raw in rows:
         if isinstance(raw, Mapping):
-            try:
-                ids.add(int(raw.get("resource")))
-            except (TypeError, ValueError):
-                continue
+            resource_id = _int_or_none(raw.get("resource"))
+            if resource_id is not None:
+                ids.add(resource_id)
     resources = {
         r.pk: r
         for r in Resource.objects.filter(pk__in=ids, contract_id__in=contract_ids).only(
@@ -128,11 +135,8 @@ def _validate(
         unknown = set(raw) - set(CSV_COLUMNS)
         if unknown:
             problem(_("未知字段：%(f)s") % {"f": "、".join(sorted(map(str, unknown)))})
-        resource = None
-        try:
-            resource = resources.get(int(raw.get("resource")))
-        except (TypeError, ValueError):
-            pass
+        resource_id = _int_or_none(raw.get("resource"))
+        resource = None if resource_id is None else resources.get(resource_id)
         if resource is None:
             problem(_("资源不存在或不属于您的合同"))
         day = None
@@ -142,7 +146,8 @@ def _validate(
             problem(_("日期必须是 YYYY-MM-DD"))
         if day is not None and day > today:
             problem(_("日期不能晚于今天"))
-        values: dict[str, Decimal | None] = {}
+        pcts: dict[str, Decimal] = {}
+        disk_used_gb: Decimal | None = None
         for field in PCT_FIELDS:
             try:
                 value = _decimal(raw.get(field))
@@ -152,16 +157,14 @@ def _validate(
             if not 0 <= value <= HUNDRED:
                 problem(_("%(f)s 必须是 0 到 100 之间的数") % {"f": field})
                 continue
-            values[field] = round_half_up(value)
+            pcts[field] = round_half_up(value)
         used = raw.get("disk_used_gb")
-        if used in (None, ""):
-            values["disk_used_gb"] = None
-        else:
+        if used not in (None, ""):
             try:
                 used_value = _decimal(used)
                 if used_value < 0:
                     raise InvalidOperation
-                values["disk_used_gb"] = round_half_up(used_value)
+                disk_used_gb = round_half_up(used_value)
             except (InvalidOperation, ValueError):
                 problem(_("disk_used_gb 必须是非负数"))
         if resource is not None and day is not None:
@@ -178,14 +181,16 @@ def _validate(
         if problems:
             errors.append({"row": number, "errors": problems})
             continue
+        if resource is None or day is None:
+            raise RuntimeError(f"Row {number} passed validation without a resource and a day.")
         parsed.append(
             _Row(
                 resource_id=resource.pk,
                 day=day,
-                cpu_pct=values["cpu_pct"],
-                mem_pct=values["mem_pct"],
-                disk_pct=values["disk_pct"],
-                disk_used_gb=values["disk_used_gb"],
+                cpu_pct=pcts["cpu_pct"],
+                mem_pct=pcts["mem_pct"],
+                disk_pct=pcts["disk_pct"],
+                disk_used_gb=disk_used_gb,
             )
         )
     if errors:

@@ -8,6 +8,8 @@ submitted before the deadline; a rejected fix report does not stop the clock.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -38,6 +40,8 @@ def notice_issue(
     """The supervisor, the auditor or the bureau notifies the vendor of an issue to fix."""
     CONTRACT_ACTIONS.require("notice_create", actor, contract)
     role = party_role_of(actor, contract)
+    if role is None:
+        raise RuntimeError("'notice_create' admitted an actor who is no party to the contract.")
     title = require_text(title, _("请填写问题。"), "title")
     description = require_text(description, _("请填写问题描述及整改要求。"), "description")
     now = timezone.now()
@@ -77,7 +81,7 @@ def notice_issue(
     return notice
 
 
-def _lock(notice: ImprovementNotice) -> tuple[ImprovementNotice, dict]:
+def _lock(notice: ImprovementNotice) -> tuple[ImprovementNotice, dict[str, Any]]:
     locked = (
         ImprovementNotice.objects.select_for_update(of=("self",))
         .select_related("contract")

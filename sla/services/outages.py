@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -151,7 +152,7 @@ def outage_report(
     return outage
 
 
-def _lock(outage: Outage) -> tuple[Outage, dict]:
+def _lock(outage: Outage) -> tuple[Outage, dict[str, Any]]:
     locked = (
         Outage.objects.select_for_update(of=("self",)).select_related("contract").get(pk=outage.pk)
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -86,7 +87,7 @@ def penalty_record(
     return penalty
 
 
-def _lock(penalty: Penalty) -> tuple[Penalty, dict]:
+def _lock(penalty: Penalty) -> tuple[Penalty, dict[str, Any]]:
     locked = (
         Penalty.objects.select_for_update(of=("self",))
         .select_related("contract")

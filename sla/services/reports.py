@@ -100,7 +100,10 @@ def advice_view_model(report: RightsizingReport, advice: list[RightsizingAdvice]
         if row.cpu_avg is not None and row.resource_class in ("flavour", "vcpu"):
             by_department[row.department.display_name].append(row.cpu_avg)
     labels = sorted(by_department)
-    values = [round_half_up(sum(by_department[name]) / len(by_department[name])) for name in labels]
+    values = [
+        round_half_up(sum(by_department[name], Decimal(0)) / len(by_department[name]))
+        for name in labels
+    ]
     chart = bar_chart_svg(labels, values, title="各使用单位 CPU 平均使用率", unit="%")
     low = [
         label

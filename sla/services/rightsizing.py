@@ -35,6 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -108,15 +109,22 @@ def classify(item: CatalogItem) -> str | None:
     return None
 
 
+def flavour_size(item: CatalogItem) -> tuple[int, int]:
+    """A flavour's (vCPUs, memory GB); only called for items ``classify`` calls flavours."""
+    if item.vcpus is None or item.memory_gb is None:
+        raise RuntimeError(f"Catalog item {item.code!r} is not a flavour: vCPUs or memory unset.")
+    return item.vcpus, item.memory_gb
+
+
 def cpu_capacity(resource: Resource, kind: str | None) -> int:
     if kind == ResourceClass.FLAVOUR:
-        return resource.catalog_item.vcpus * resource.quantity
+        return flavour_size(resource.catalog_item)[0] * resource.quantity
     return resource.quantity if kind == ResourceClass.VCPU else 0
 
 
 def mem_capacity(resource: Resource, kind: str | None) -> int:
     if kind == ResourceClass.FLAVOUR:
-        return resource.catalog_item.memory_gb * resource.quantity
+        return flavour_size(resource.catalog_item)[1] * resource.quantity
     return resource.quantity if kind == ResourceClass.MEMORY else 0
 
 
@@ -148,6 +156,13 @@ class Averages:
         if not self.days:
             return None
         return round_half_up(getattr(self, name) / self.days)
+
+    def sampled_mean(self, name: str) -> Decimal:
+        """``mean`` of a resource known to have samples (never None)."""
+        value = self.mean(name)
+        if value is None:
+            raise RuntimeError(f"No samples to average {name!r} over (callers check avg.days).")
+        return value
 
 
 def resource_averages(resource_ids: Iterable[int], first: date, last: date) -> dict[int, Averages]:
@@ -276,25 +291,27 @@ def pick_flavour(flavours: Sequence[CatalogItem], vcpus: int, memory_gb: int) ->
     """The cheapest flavour with at least ``vcpus`` and ``memory_gb``; else the largest one."""
     if not flavours:
         return None
-    fitting = [f for f in flavours if f.vcpus >= vcpus and f.memory_gb >= memory_gb]
+    sized = [(f, *flavour_size(f)) for f in flavours]
+    fitting = [(f, c, m) for f, c, m in sized if c >= vcpus and m >= memory_gb]
     if fitting:
-        return min(fitting, key=lambda f: (f.unit_price, f.vcpus, f.memory_gb, f.code))
-    return max(flavours, key=lambda f: (f.vcpus, f.memory_gb, -f.unit_price, f.code))
+        return min(fitting, key=lambda t: (t[0].unit_price, t[1], t[2], t[0].code))[0]
+    return max(sized, key=lambda t: (t[1], t[2], -t[0].unit_price, t[0].code))[0]
 
 
 def _flavour_advice(
     *, resource: Resource, cpu: Decimal, mem: Decimal, flavours: Sequence[CatalogItem]
 ) -> Advice:
     item = resource.catalog_item
-    wanted = rules.rightsize(cpu, mem, item.vcpus, item.memory_gb)
+    vcpus, memory_gb = flavour_size(item)
+    wanted = rules.rightsize(cpu, mem, vcpus, memory_gb)
     basis = _("CPU 月平均使用率 %(c)s、内存 %(m)s") % {"c": _fmt(cpu), "m": _fmt(mem)}
-    if wanted == (item.vcpus, item.memory_gb):
+    if wanted == (vcpus, memory_gb):
         return Advice(AdviceAction.KEEP, explanation=basis + _("，保持现有规格"))
     target = pick_flavour(flavours, *wanted)
     rule = _("按规则需 %(c)s 核 %(m)s GB") % {"c": wanted[0], "m": wanted[1]}
     if target is None or target.pk == item.pk:
-        grow = wanted[0] > item.vcpus or wanted[1] > item.memory_gb
-        shrink = wanted[0] < item.vcpus or wanted[1] < item.memory_gb
+        grow = wanted[0] > vcpus or wanted[1] > memory_gb
+        shrink = wanted[0] < vcpus or wanted[1] < memory_gb
         which = _("最高") if grow and not shrink else _("最低") if shrink and not grow else ""
         reason = (
             _("已达目录%(w)s配置，不适用本规则") % {"w": which}
@@ -324,7 +341,7 @@ def _disk_advice(*, resource: Resource, avg: Averages) -> Advice:
     size_gb = resource.quantity * per_unit
     used = avg.mean("disk_used")
     if used is None:
-        used = round_half_up(avg.mean("disk") * size_gb / 100)
+        used = round_half_up(avg.sampled_mean("disk") * size_gb / 100)
     used = min(used, Decimal(size_gb))
     basis = _("磁盘月平均已用 %(u)s GB / %(s)s GB") % {"u": used, "s": size_gb}
     if used > rules.DISK_TARGET_USAGE * size_gb:
@@ -343,9 +360,17 @@ def _disk_advice(*, resource: Resource, avg: Averages) -> Advice:
     )
 
 
-def _emergency_reason(periods_: Sequence[EmergencyPeriod], system: BusinessSystem) -> str | None:
-    for period in periods_:
-        systems = period.covered_system_ids
+@dataclass(frozen=True)
+class EmergencyCover:
+    """An emergency period with the ids of the systems it lists (none listed: all systems)."""
+
+    period: EmergencyPeriod
+    system_ids: frozenset[int]
+
+
+def _emergency_reason(covers: Sequence[EmergencyCover], system: BusinessSystem) -> str | None:
+    for cover in covers:
+        period, systems = cover.period, cover.system_ids
         if not systems or system.pk in systems:
             return _("紧急保障期 %(a)s 至 %(b)s（%(r)s），不适用本规则") % {
                 "a": period.start_date.isoformat(),
@@ -415,13 +440,12 @@ def rightsizing_compute(
             contract=contract, is_active=True, vcpus__isnull=False, memory_gb__isnull=False
         )
     )
-    emergencies = list(
-        EmergencyPeriod.objects.filter(
+    emergencies = [
+        EmergencyCover(period, frozenset(s.pk for s in period.systems.all()))
+        for period in EmergencyPeriod.objects.filter(
             contract=contract, start_date__lte=last, end_date__gte=first
         ).prefetch_related("systems")
-    )
-    for period in emergencies:
-        period.covered_system_ids = {s.pk for s in period.systems.all()}
+    ]
     policy = _policy(contract)
 
     rows: list[RightsizingAdvice] = []
@@ -429,6 +453,9 @@ def rightsizing_compute(
         avg = sums.get(resource.pk)
         if avg is None or not avg.days:
             continue
+        resource_class = classify(resource.catalog_item)
+        if resource_class is None:
+            raise RuntimeError(f"Resource {resource.pk} was selected without a right-sizing class.")
         advice = advise(
             resource=resource,
             avg=avg,
@@ -442,7 +469,7 @@ def rightsizing_compute(
                 resource=resource,
                 department_id=resource.department_id,
                 system_id=resource.system_id,
-                resource_class=classify(resource.catalog_item),
+                resource_class=resource_class,
                 current_item=resource.catalog_item,
                 current_quantity=resource.quantity,
                 advised_item=advice.advised_item,
@@ -477,7 +504,7 @@ def advise(
     resource: Resource,
     avg: Averages,
     flavours: Sequence[CatalogItem],
-    emergencies: Sequence[EmergencyPeriod],
+    emergencies: Sequence[EmergencyCover],
     policy: RightsizingPolicy,
 ) -> Advice:
     """The advice for one resource from its month's averages (exemptions first)."""
@@ -494,12 +521,19 @@ def advise(
             if f.section == resource.catalog_item.section and f.unit == resource.catalog_item.unit
         ]
         return _flavour_advice(
-            resource=resource, cpu=avg.mean("cpu"), mem=avg.mean("mem"), flavours=same_kind
+            resource=resource,
+            cpu=avg.sampled_mean("cpu"),
+            mem=avg.sampled_mean("mem"),
+            flavours=same_kind,
         )
     if kind == ResourceClass.VCPU:
-        return _unit_advice(kind=kind, resource=resource, pct=avg.mean("cpu"), policy=policy)
+        return _unit_advice(
+            kind=kind, resource=resource, pct=avg.sampled_mean("cpu"), policy=policy
+        )
     if kind == ResourceClass.MEMORY:
-        return _unit_advice(kind=kind, resource=resource, pct=avg.mean("mem"), policy=policy)
+        return _unit_advice(
+            kind=kind, resource=resource, pct=avg.sampled_mean("mem"), policy=policy
+        )
     return _disk_advice(resource=resource, avg=avg)
 
 
@@ -516,7 +550,7 @@ def rightsizing_compute_all(*, month: date) -> list[int]:
 # ---------------------------------------------------------------- workflow
 
 
-def _lock_report(report: RightsizingReport) -> tuple[RightsizingReport, dict]:
+def _lock_report(report: RightsizingReport) -> tuple[RightsizingReport, dict[str, Any]]:
     locked = (
         RightsizingReport.objects.select_for_update(of=("self",))
         .select_related("contract")
@@ -529,7 +563,12 @@ def _lock_report(report: RightsizingReport) -> tuple[RightsizingReport, dict]:
 def rightsizing_recompute(*, actor: User, report: RightsizingReport) -> RightsizingReport:
     """Vendor or bureau asks for a fresh computation of a draft (e.g. after late metrics)."""
     REPORT_ACTIONS.require("recompute", actor, report)
-    return rightsizing_compute(contract=report.contract, month=report.month, actor=actor)
+    recomputed = rightsizing_compute(contract=report.contract, month=report.month, actor=actor)
+    if recomputed is None:
+        raise RuntimeError(
+            f"Report {report.pk} ({report.month:%Y-%m}) is outside its contract's service period."
+        )
+    return recomputed
 
 
 @transaction.atomic
@@ -701,6 +740,8 @@ def emergency_period_create(
     if start_date is None or end_date is None or end_date < start_date:
         raise ApplicationError(_("结束日期不得早于开始日期。"), extra={"field": "end_date"})
     bureau = contract.bureau
+    if bureau is None:
+        raise RuntimeError(f"Contract {contract.code} passed 'emergency_create' without a bureau.")
     systems = list(
         BusinessSystem.objects.filter(pk__in=list(system_ids), department__parent_id=bureau.pk)
     )

@@ -29,9 +29,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from django.db import transaction
 from django.utils import timezone
@@ -87,6 +87,14 @@ from sla.services.surveys import SurveyStats, survey_stats
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
+
+
+@overload
+def _num(value: Decimal) -> str: ...
+
+
+@overload
+def _num(value: None) -> None: ...
 
 
 def _num(value: Decimal | None) -> str | None:
@@ -171,7 +179,7 @@ def _delivery_breaches(contract: Contract, year: periods.ServiceYear, now: datet
         "pk", "status", "due_at", "breached", "exempted"
     ).order_by("due_at", "pk"):
         # The deadline instant is 24:00 of its last working day, so its last day is the day before.
-        if business_date(due_at - timezone.timedelta(microseconds=1)) not in year:
+        if business_date(due_at - timedelta(microseconds=1)) not in year:
             continue
         late_open = status == RequestStatus.APPROVED and now >= due_at
         if (is_breached and not exempted) or late_open:
@@ -287,7 +295,7 @@ def gather_outages(contract: Contract, label: int) -> _Gathered:
         [i for o, i in zip(outages, inputs, strict=True) if o.backup_restore_failed]
     )
     excluded = Outage.objects.filter(**base, planned=True).count()
-    notes = ()
+    notes: tuple[str, ...] = ()
     if excluded:
         notes = (
             _("计划内停机 %(n)s 次：提前72小时通知并经批准的不计入服务中断。") % {"n": excluded},
@@ -483,7 +491,7 @@ def scorecard_snapshot(
     ceiling = card.deduction_ratio
     applied_ratio = ceiling if ratio is None else ratio
     ratio_amount = quantize_yuan(fee * applied_ratio)
-    money = [
+    money: list[dict[str, Any]] = [
         {"amount": _num(m.amount), "reason": m.reason, "ref": m.ref, "kind": "area"}
         for m in card.money
     ]
@@ -569,7 +577,10 @@ def scorecard_for(*, contract: Contract, year: int) -> Scorecard:
 def scorecard_data(card: Scorecard, *, now: datetime | None = None) -> dict[str, Any]:
     """What the page shows: the frozen snapshot, or a fresh computation while live."""
     if card.is_final:
-        return card.snapshot
+        if card.snapshot is None:
+            raise RuntimeError(f"Finalised scorecard {card.pk} has no snapshot.")
+        frozen: dict[str, Any] = card.snapshot
+        return frozen
     return scorecard_compute(contract=card.contract, year=card.service_year, now=now)
 
 

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,7 +43,7 @@ class SurveyStats:
     coverage_pct: Decimal | None
 
 
-def eligible_users(contract: Contract):
+def eligible_users(contract: Contract) -> QuerySet[User]:
     """Active business accounts of the departments under the contract's bureau."""
     bureau = contract.bureau
     return User.objects.filter(
@@ -135,10 +135,13 @@ def survey_respond(
         raise ApplicationError(
             _("满意度评分必须是 0 到 100 之间的整数。"), extra={"field": "score"}
         )
+    department = actor.organization
+    if department is None:
+        raise RuntimeError("The 'respond' rule admitted a user without an organization.")
     response = SurveyResponse.objects.create(
         survey=survey,
         respondent=actor,
-        department=actor.organization,
+        department=department,
         score=score,
         comment=comment.strip(),
     )

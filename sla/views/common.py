@@ -1,5 +1,6 @@
 """What the SLA portal pages share beyond ``govcloud.web``: the service year of a request,
-the 403 of a create page (from ``contract_sla_actions``)."""
+the 403 of a create page (from ``contract_sla_actions``) or of an edit page (from the record's
+``ActionRules``)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from govcloud.access import role_on_contract
+from govcloud.exceptions import ApplicationError
 from govcloud.models import Contract
+from govcloud.workflow import ActionRules
 from sla import periods
 from sla.services import actions
 from sla.services.common import contract_years, current_year_label
 
 __all__ = [
     "require_contract_action",
-    "require_role",
+    "require_record_action",
     "role_on_contract",
     "status_filter",
     "year_of_request",
@@ -49,10 +52,15 @@ def require_contract_action(user: Any, contract: Contract, action: str) -> froze
     return available
 
 
-def require_role(role: str | None, *allowed: str) -> None:
-    """403 unless the user's party role on the contract is one of ``allowed`` (create pages)."""
-    if role not in allowed:
-        raise PermissionDenied(_("您的单位在本合同中不能办理此事项。"))
+def require_record_action(rules: ActionRules, action: str, user: Any, obj: Any) -> None:
+    """403 with the rule's reason unless ``user`` may do ``action`` on ``obj`` now (edit pages).
+
+    The same check the service runs before it acts, so a page is never offered for a change
+    the service would refuse (wrong party or wrong state alike)."""
+    try:
+        rules.require(action, user, obj)
+    except ApplicationError as exc:
+        raise PermissionDenied(exc.message) from exc
 
 
 def status_filter(request: HttpRequest, queryset: Any, choices: Any) -> tuple[Any, str]:

@@ -11,14 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from govcloud.access import role_on_contract
-from govcloud.models import PartyRole
 from govcloud.web import page_of, run_service, serve_file
 from sla import selectors
 from sla.forms import DecisionForm, DeliverableForm, UploadForm
 from sla.models import Deliverable, DeliverableKind, DeliverableStatus, DeliverableSubmission
 from sla.services import actions, deliverables
-from sla.views.common import require_role, status_filter, year_of_request, years_context
+from sla.views.common import require_contract_action, status_filter, year_of_request, years_context
 
 
 @login_required
@@ -49,7 +47,7 @@ def deliverable_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
             "kind": kind,
             "statuses": DeliverableStatus.choices,
             "kinds": DeliverableKind.choices,
-            "role": role_on_contract(request.user, contract),
+            "actions": actions.contract_sla_actions(user=request.user, contract=contract),
             "now": timezone.now(),
         },
     )
@@ -59,10 +57,11 @@ def deliverable_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def deliverable_create(request: HttpRequest, contract_pk: int) -> HttpResponse:
     contract = selectors.party_contract_get(user=request.user, pk=contract_pk)
-    role = role_on_contract(request.user, contract)
-    require_role(role, PartyRole.BUREAU, PartyRole.VENDOR)
+    require_contract_action(request.user, contract, "deliverable_create")
     form = DeliverableForm(request.POST or None, request.FILES or None)
-    if role != PartyRole.VENDOR:
+    # The document is the first submission: offered to whoever may submit a new deliverable.
+    new = Deliverable(contract=contract)
+    if "submit" not in actions.deliverable_available_actions(user=request.user, obj=new):
         del form.fields["document"]
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -9,19 +9,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from govcloud.access import role_on_contract
-from govcloud.models import PartyRole
 from govcloud.web import page_of, run_service
 from sla import selectors
 from sla.forms import EmergencyForm
-from sla.services import rightsizing
+from sla.services import actions, rightsizing
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def emergency_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
     contract = selectors.party_contract_get(user=request.user, pk=contract_pk)
-    role = role_on_contract(request.user, contract)
     form = EmergencyForm(request.POST or None, contract=contract)
     here = reverse("sla_emergency_list", args=[contract.pk])
     if request.method == "POST" and form.is_valid():
@@ -53,6 +50,6 @@ def emergency_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
                 periods.prefetch_related("systems").order_by("-start_date", "-pk"),
             ),
             "form": form,
-            "can_create": role == PartyRole.BUREAU,
+            "actions": actions.contract_sla_actions(user=request.user, contract=contract),
         },
     )

@@ -11,14 +11,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from govcloud.access import role_on_contract
-from govcloud.models import PartyRole
 from govcloud.web import page_of, run_service, serve_file
 from sla import selectors
 from sla.forms import AssessIncidentForm, IncidentForm
 from sla.models import IncidentStatus, SecurityIncident
 from sla.services import actions, incidents
-from sla.views.common import require_role, status_filter, year_of_request, years_context
+from sla.views.common import require_contract_action, status_filter, year_of_request, years_context
 
 
 @login_required
@@ -41,7 +39,7 @@ def incident_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
             "status": status,
             "level": level,
             "statuses": IncidentStatus.choices,
-            "role": role_on_contract(request.user, contract),
+            "actions": actions.contract_sla_actions(user=request.user, contract=contract),
         },
     )
 
@@ -50,12 +48,7 @@ def incident_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def incident_create(request: HttpRequest, contract_pk: int) -> HttpResponse:
     contract = selectors.party_contract_get(user=request.user, pk=contract_pk)
-    require_role(
-        role_on_contract(request.user, contract),
-        PartyRole.VENDOR,
-        PartyRole.BUREAU,
-        PartyRole.SUPERVISOR,
-    )
+    require_contract_action(request.user, contract, "incident_create")
     form = IncidentForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -11,13 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from govcloud.access import role_on_contract
-from govcloud.models import PartyRole
 from govcloud.web import page_of, run_service, serve_file
 from sla import selectors
 from sla.forms import DecisionForm, FixForm, NoticeForm
 from sla.models import ImprovementNotice, NoticeStatus
 from sla.services import actions, notices
-from sla.views.common import require_role, status_filter, year_of_request, years_context
+from sla.views.common import require_contract_action, status_filter, year_of_request, years_context
 
 
 @login_required
@@ -38,7 +37,7 @@ def notice_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
             "status": status,
             "statuses": NoticeStatus.choices,
             "role": role,
-            "can_issue": role in (PartyRole.BUREAU, PartyRole.SUPERVISOR, PartyRole.AUDITOR),
+            "actions": actions.contract_sla_actions(user=request.user, contract=contract),
             "now": timezone.now(),
         },
     )
@@ -48,12 +47,7 @@ def notice_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def notice_create(request: HttpRequest, contract_pk: int) -> HttpResponse:
     contract = selectors.party_contract_get(user=request.user, pk=contract_pk)
-    require_role(
-        role_on_contract(request.user, contract),
-        PartyRole.BUREAU,
-        PartyRole.SUPERVISOR,
-        PartyRole.AUDITOR,
-    )
+    require_contract_action(request.user, contract, "notice_create")
     form = NoticeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from govcloud.access import role_on_contract
 from govcloud.models import PartyRole
 from govcloud.web import page_of, run_service
 from sla import selectors
@@ -19,7 +18,13 @@ from sla.forms import CommentForm, ConfirmOutageForm, OutageForm
 from sla.models import Outage, OutageSignoff, OutageStatus
 from sla.services import actions, outages
 from sla.services.common import confirming_roles
-from sla.views.common import require_role, status_filter, year_of_request, years_context
+from sla.views.common import (
+    require_contract_action,
+    require_record_action,
+    status_filter,
+    year_of_request,
+    years_context,
+)
 
 
 @login_required
@@ -45,7 +50,7 @@ def outage_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
             "status": status,
             "kind": kind,
             "statuses": OutageStatus.choices,
-            "role": role_on_contract(request.user, contract),
+            "actions": actions.contract_sla_actions(user=request.user, contract=contract),
         },
     )
 
@@ -54,7 +59,7 @@ def outage_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def outage_create(request: HttpRequest, contract_pk: int) -> HttpResponse:
     contract = selectors.party_contract_get(user=request.user, pk=contract_pk)
-    require_role(role_on_contract(request.user, contract), PartyRole.VENDOR)
+    require_contract_action(request.user, contract, "outage_create")
     form = OutageForm(request.POST or None, contract=contract)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -100,7 +105,7 @@ def outage_create(request: HttpRequest, contract_pk: int) -> HttpResponse:
 def outage_edit(request: HttpRequest, pk: int) -> HttpResponse:
     outage = selectors.get_for_user(selectors.outage_list_for_user(user=request.user), pk)
     contract = outage.contract
-    require_role(role_on_contract(request.user, contract), PartyRole.VENDOR)
+    require_record_action(actions.OUTAGE_ACTIONS, "edit", request.user, outage)
     initial = {
         "title": outage.title,
         "started_at": timezone.localtime(outage.started_at),

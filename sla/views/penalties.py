@@ -15,7 +15,7 @@ from sla import selectors
 from sla.forms import PenaltyForm, ReasonForm
 from sla.models import Penalty, PenaltyStatus
 from sla.services import actions, penalties
-from sla.views.common import require_role, status_filter, year_of_request, years_context
+from sla.views.common import require_contract_action, status_filter, year_of_request, years_context
 
 
 @login_required
@@ -27,7 +27,6 @@ def penalty_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
     )
     qs, status = status_filter(request, qs, PenaltyStatus.choices)
     role = role_on_contract(request.user, contract)
-    recorder = actions.penalty_recorder_role(contract)
     return render(
         request,
         "sla/penalty_list.html",
@@ -37,7 +36,7 @@ def penalty_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
             "status": status,
             "statuses": PenaltyStatus.choices,
             "role": role,
-            "can_record": role == recorder,
+            "actions": actions.contract_sla_actions(user=request.user, contract=contract),
         },
     )
 
@@ -46,8 +45,7 @@ def penalty_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def penalty_create(request: HttpRequest, contract_pk: int) -> HttpResponse:
     contract = selectors.party_contract_get(user=request.user, pk=contract_pk)
-    recorder = actions.penalty_recorder_role(contract)
-    require_role(role_on_contract(request.user, contract), recorder)
+    require_contract_action(request.user, contract, "penalty_create")
     form = PenaltyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

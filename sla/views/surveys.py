@@ -19,7 +19,7 @@ from sla import selectors
 from sla.forms import SurveyForm, SurveyResponseForm
 from sla.models import SatisfactionSurvey
 from sla.services import actions, surveys
-from sla.views.common import require_role, year_of_request, years_context
+from sla.views.common import require_contract_action, year_of_request, years_context
 
 
 @login_required
@@ -32,7 +32,14 @@ def survey_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
         answered = set(qs.filter(responses__respondent=request.user).values_list("pk", flat=True))
     rows = []
     for survey in qs.annotate(answers=Count("responses")).order_by("-service_year"):
-        rows.append({"survey": survey, "answered": survey.pk in answered})
+        survey.contract = contract  # one contract (and its parties) for every row's rule check
+        rows.append(
+            {
+                "survey": survey,
+                "answered": survey.pk in answered,
+                "actions": actions.survey_available_actions(user=request.user, obj=survey),
+            }
+        )
     return render(
         request,
         "sla/survey_list.html",
@@ -40,7 +47,7 @@ def survey_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
             "contract": contract,
             "rows": rows,
             "role": role,
-            "can_open": role in (PartyRole.BUREAU, PartyRole.AUDITOR),
+            "actions": actions.contract_sla_actions(user=request.user, contract=contract),
         },
     )
 
@@ -49,7 +56,7 @@ def survey_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def survey_create(request: HttpRequest, contract_pk: int) -> HttpResponse:
     contract = selectors.party_contract_get(user=request.user, pk=contract_pk)
-    require_role(role_on_contract(request.user, contract), PartyRole.BUREAU, PartyRole.AUDITOR)
+    require_contract_action(request.user, contract, "survey_create")
     year = year_of_request(request, contract)
     form = SurveyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from govcloud.access import role_on_contract
-from govcloud.models import Contract, PartyRole
+from govcloud.models import Contract
 from govcloud.web import page_of, run_service, serve_file
 from sla import selectors
 from sla.forms import DecisionForm, TrainingPlanForm, TrainingSessionForm
@@ -59,8 +59,9 @@ def _training_page(
             "confirmed": sessions.filter(status=SessionStatus.CONFIRMED).count(),
             "role": role,
             "plan_actions": actions.training_plan_available_actions(user=request.user, obj=subject),
-            "can_review_sessions": role == PartyRole.BUREAU,
-            "can_record_session": role == PartyRole.VENDOR,
+            # The review column shows when some session on the page may be reviewed by the user.
+            "reviews_sessions": any("review" in row["actions"] for row in rows),
+            "contract_actions": actions.contract_sla_actions(user=request.user, contract=contract),
             "plan_form": plan_form or TrainingPlanForm(),
             "session_form": session_form or TrainingSessionForm(),
         },

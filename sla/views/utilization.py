@@ -213,6 +213,8 @@ def _report_page(
             "selected_status": status,
             "wrong_form": wrong_form or ReasonForm(),
             "is_party": is_party,
+            # ``report_pdf`` serves the file to exactly these users.
+            "pdf_downloadable": selectors.is_party_user(request.user),
             "actions": actions.report_available_actions(user=request.user, obj=report),
         },
     )

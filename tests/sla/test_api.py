@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from sla.models import AdviceStatus, Outage, OutageStatus
+from tests.api_clients import api_for
 from tests.sla import builders
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("july")]
 
 
 def api(user) -> APIClient:
-    token, _created = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+    """Vendors through a service account's token, the other parties through their session."""
+    return api_for(user)
 
 
 def error(response, status_code: int) -> dict:

@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from sla.models import UtilizationSample
+from tests.api_clients import token_client
 from tests.conftest import verified_client
 from tests.sla.factories import at, mem_item, resource, vcpu_item
 
@@ -22,10 +22,7 @@ URL = "/api/v1/metrics/"
 
 
 def token_api(user) -> APIClient:
-    token, _created = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+    return token_client(user)
 
 
 def push(client: APIClient, rows) -> object:

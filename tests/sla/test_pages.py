@@ -22,6 +22,7 @@ from sla.models import (
     ScorecardStatus,
     SurveyResponse,
 )
+from sla.services import outages, surveys
 from tests.conftest import verified_client
 from tests.sla import builders
 from tests.sla.factories import at
@@ -322,7 +323,50 @@ def test_loading_a_missing_calendar_year_moves_provisional_sla_deadlines(
     )
     assert notice.due_provisional
     with django_capture_on_commit_callbacks(execute=True):
-        calendar_year_load_from_package(actor=world.users[Role.SYSTEM_ADMIN], year=2026)
+        calendar_year_load_from_package(actor="tests", year=2026)
     notice.refresh_from_db()
     assert not notice.due_provisional
     assert notice.due_at == at(2026, 7, 30)
+
+
+# ---------------------------------------------------------------- pages read the action rules
+
+
+def test_the_outage_edit_page_follows_the_edit_rule(world):
+    outage = builders.outage(world)
+    url = reverse("sla_outage_edit", args=[outage.pk])
+    assert verified_client(world.users["vendor"]).get(url).status_code == 200
+    assert verified_client(world.users["bureau"]).get(url).status_code == 403
+    outages.outage_confirm(actor=world.users["bureau"], outage=outage, vendor_caused=True)
+    # Once a party confirmed it the service refuses the change: the page is not offered either.
+    assert verified_client(world.users["vendor"]).get(url).status_code == 403
+
+
+def test_the_training_review_column_shows_when_a_session_may_be_reviewed(world):
+    url = reverse("sla_training_list", args=[world.contract.pk]) + "?year=2026"
+    column = "<th>确认</th>"
+    assert column not in get(world.users["bureau"], url)  # nothing to review yet
+    builders.training_session(world)
+    assert column in get(world.users["bureau"], url)
+    assert column not in get(world.users["vendor"], url)
+
+
+def test_the_survey_list_offers_answering_while_the_survey_takes_answers(world):
+    survey = surveys.survey_open(
+        actor=world.users["bureau"],
+        contract=world.contract,
+        year=world.contract.service_start.year,
+        closes_on=date(2026, 7, 20),
+    )
+    assert survey.status == "open"
+    url = reverse("sla_survey_list", args=[world.contract.pk])
+    assert "去填写" in get(world.users["department"], url)
+    with time_machine.travel(at(2026, 7, 21, 9), tick=False):
+        # Still open, but past its closing date: the service refuses answers, so no link.
+        assert "去填写" not in get(world.users["department"], url)
+
+
+def test_the_deliverable_form_offers_the_document_to_who_may_submit(world):
+    url = reverse("sla_deliverable_create", args=[world.contract.pk])
+    assert 'name="document"' in get(world.users["vendor"], url)
+    assert 'name="document"' not in get(world.users["bureau"], url)
