@@ -4,8 +4,13 @@ Thin views: parse with a serializer, call a scoped selector or a service, serial
 statement again. The workflow steps are explicit POST endpoints; acts with legal weight
 (submit, confirm, dispute, the auditor's decision) carry ``reauth: {method, value}`` — a
 current TOTP code or the password — which the service verifies (403 "身份验证失败" otherwise,
-nothing changed). Services raise ApplicationError / ActionForbidden / InvalidTransition, which
-the project's exception handler turns into ``{"message", "extra"}`` with 400 / 403 / 409.
+nothing changed). Those that sign the statement PDF (submit, confirm, the auditor's
+``uphold_vendor`` decision) also carry ``signing_passphrase``, the passphrase of the signer's
+organisation's signing key: the service opens the key with it for this request only and signs
+the PDF before answering (403 with ``extra.field == "signing_passphrase"`` when wrong; 409
+"统计表 PDF 正在生成，请稍后再签认" while the PDF is not rendered yet); it is never stored.
+Services raise ApplicationError / ActionForbidden / InvalidTransition, which the project's
+exception handler turns into ``{"message", "extra"}`` with 400 / 403 / 409.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from billing.models import (
     StatementSignoff,
 )
 from billing.services import statements as services
-from billing.services.reauth import Reauth
+from billing.services.reauth import Reauth, SigningSecret
 from govcloud.api import ERRORS, ApiView, ErrorSerializer, parse_body
 from govcloud.exceptions import InvalidTransition
 from govcloud.models import Contract, User
@@ -411,12 +416,32 @@ class GenerateSerializer(serializers.Serializer):
             self.fields["contract"].queryset = contract_list_for_user(user=request.user)
 
 
+def _signing_passphrase(required: bool = True) -> serializers.CharField:
+    return serializers.CharField(
+        required=required,
+        allow_blank=not required,
+        default="" if not required else serializers.empty,
+        trim_whitespace=False,
+        write_only=True,
+        max_length=256,
+        style={"input_type": "password"},
+        help_text=_(
+            "本单位签名密钥的口令（签名密钥口令）：当即以本单位密钥在统计表 PDF 上签名，"
+            "平台不保存。"
+        )
+        if required
+        else _("维持乙方统计结果（uphold_vendor）时必填：审计单位签名密钥的口令，平台不保存。"),
+    )
+
+
 class SubmitSerializer(serializers.Serializer):
     reauth = ReauthSerializer()
+    signing_passphrase = _signing_passphrase()
 
 
 class ConfirmSerializer(serializers.Serializer):
     reauth = ReauthSerializer()
+    signing_passphrase = _signing_passphrase()
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -440,6 +465,7 @@ class CommentInputSerializer(serializers.Serializer):
 
 class DecideSerializer(serializers.Serializer):
     reauth = ReauthSerializer()
+    signing_passphrase = _signing_passphrase(required=False)
     decision = serializers.ChoiceField(choices=EscalationDecision.choices)
     comment = serializers.CharField(allow_blank=True, help_text=_("审计意见（必填）。"))
 
@@ -450,6 +476,11 @@ class SupersedeSerializer(serializers.Serializer):
 
 def _reauth(data: dict[str, Any]) -> Reauth:
     return Reauth(method=data["reauth"]["method"], value=data["reauth"]["value"])
+
+
+def _signing_secret(data: dict[str, Any]) -> SigningSecret:
+    # Taken out of the parsed body: nothing that could be logged keeps it.
+    return SigningSecret(data.pop("signing_passphrase", ""))
 
 
 # ---------------------------------------------------------------- statements
@@ -543,21 +574,30 @@ def _action_schema(summary: str, request: type[serializers.Serializer], code: in
     )
 
 
-@_action_schema("提交（乙方，需再次验证身份）", SubmitSerializer)
+@_action_schema("提交（乙方，需再次验证身份并输入签名密钥口令）", SubmitSerializer)
 class StatementSubmitApi(_StatementActionApi):
     input_serializer = SubmitSerializer
 
     def perform(self, actor, statement, data):
-        return services.statement_submit(actor=actor, statement=statement, reauth=_reauth(data))
+        return services.statement_submit(
+            actor=actor,
+            statement=statement,
+            reauth=_reauth(data),
+            signing_passphrase=_signing_secret(data),
+        )
 
 
-@_action_schema("确认（按签认顺序，需再次验证身份）", ConfirmSerializer)
+@_action_schema("确认（按签认顺序，需再次验证身份并输入签名密钥口令）", ConfirmSerializer)
 class StatementConfirmApi(_StatementActionApi):
     input_serializer = ConfirmSerializer
 
     def perform(self, actor, statement, data):
         return services.statement_confirm(
-            actor=actor, statement=statement, reauth=_reauth(data), comment=data["comment"]
+            actor=actor,
+            statement=statement,
+            reauth=_reauth(data),
+            signing_passphrase=_signing_secret(data),
+            comment=data["comment"],
         )
 
 
@@ -596,6 +636,7 @@ class StatementDecideApi(_StatementActionApi):
             decision=data["decision"],
             comment=data["comment"],
             reauth=_reauth(data),
+            signing_passphrase=_signing_secret(data),
         )
 
 

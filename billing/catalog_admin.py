@@ -15,10 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from billing.models import CatalogItem
 from billing.services import catalog_import
 from govcloud.admin import ContractTool, register_contract_tool
-from govcloud.admin_mixins import BUREAU_STAFF, SYSTEM, RoleAdmin
+from govcloud.admin_mixins import BUREAU_STAFF, SYSTEM, ScopedAdmin
 from govcloud.exceptions import ApplicationError
 from govcloud.models import Contract
-from govcloud.selectors import contract_ids_for_user, contract_list_for_user
 
 
 class CatalogImportForm(forms.Form):
@@ -29,9 +28,10 @@ class CatalogImportForm(forms.Form):
 
 
 @admin.register(CatalogItem)
-class CatalogItemAdmin(RoleAdmin):
+class CatalogItemAdmin(ScopedAdmin):
     manage_roles = SYSTEM
     view_roles = BUREAU_STAFF
+    scope_contract = "contract"
     list_display = [
         "code",
         "contract",
@@ -47,13 +47,6 @@ class CatalogItemAdmin(RoleAdmin):
     search_fields = ["code", "name", "spec"]
     list_select_related = ["contract"]
 
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(contract_id__in=contract_ids_for_user(request.user))
-        )
-
     def get_urls(self):
         urls = super().get_urls()
         return [
@@ -66,7 +59,8 @@ class CatalogItemAdmin(RoleAdmin):
         ]
 
     def import_catalog_view(self, request, pk: int):
-        contract = get_object_or_404(contract_list_for_user(user=request.user), pk=pk)
+        contracts = self.admin_site.get_model_admin(Contract).scoped_queryset(request)
+        contract = get_object_or_404(contracts, pk=pk)
         contract_page = reverse("admin:govcloud_contract_change", args=[pk])
         if not self.has_add_permission(request):
             messages.error(request, _("只有系统管理员可以导入服务目录。"))

@@ -12,9 +12,14 @@ creates
   2026-07 statement **signed** by the vendor and the bureau.
 
 Everything goes through the services — ``inventory_import``, ``statement_generate``,
-``statement_submit``/``confirm``/``dispute`` with password re-authentication — so the signals fire
-and, with eager Celery (the embedded default), the PDFs are rendered and signed (the development
-CA is created on the fly under DEBUG) and the e-mails queued, exactly as in production. The one
+``statement_submit``/``confirm``/``dispute`` with password re-authentication and, for the
+sign-offs, each party's *demo signing passphrase* (``demo_signing_passphrase``: what
+``seed_demo`` prints and ``create_dev_ca`` encrypts the keys with) — so each sign-off signs the PDF
+with that party's key, the signals fire and the e-mails are queued, exactly as in production.
+The development CA and the parties' keys are created first when missing (development only:
+``seed_demo`` refuses in production mode). The statement
+PDF is rendered right after generation here (the task is idempotent) rather than waiting for a
+Celery worker, so the demo needs none. The one
 shortcut is history: the resizes of March 2026 are written as ``ResourceChange`` rows directly
 (as a change ticket's delivery would), because the tickets behind them predate the platform.
 The statements are generated today, long after their due dates, so they count as late.
@@ -25,7 +30,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 
 from billing.models import Resource, ResourceChange, Statement, StatementStatus
@@ -41,6 +48,7 @@ from billing.services.statements import (
 )
 from govcloud.demo import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, DemoLogin, demo_login, demo_user
 from govcloud.models import Contract, Organization, OrganizationKind, Role, User
+from govcloud.pdf.signing import create_dev_ca, demo_signing_passphrase, dev_party, party_key
 
 __all__ = ["demo_contracts_and_users", "demo_statements", "seed_parties", "seed_statements"]
 
@@ -67,6 +75,7 @@ PARTY_USERS = [
     (BT_BUREAU, "bt_auditadmin", "包头审计管理员", Role.AUDIT_ADMIN),
     (BT_BUREAU, "bt_sysadmin", "包头系统管理员", Role.SYSTEM_ADMIN),
     ("中国电信股份有限公司包头分公司", "bt_vendor", "包头电信交付工程师", Role.STAFF),
+    ("中国电信股份有限公司包头分公司", "bt_vendor_admin", "包头电信用户管理员", Role.USER_ADMIN),
     ("包头市本级政务云服务项目第三方监理单位", "bt_supervisor", "项目监理工程师", Role.STAFF),
     ("包头市本级政务云服务项目第三方审计单位", "bt_auditor", "项目审计师", Role.STAFF),
     (JZ_BUREAU, "jz_bureau", "焦作政务局审核员", Role.STAFF),
@@ -74,6 +83,7 @@ PARTY_USERS = [
     (JZ_BUREAU, "jz_auditadmin", "焦作审计管理员", Role.AUDIT_ADMIN),
     (JZ_BUREAU, "jz_sysadmin", "焦作系统管理员", Role.SYSTEM_ADMIN),
     ("浪潮云信息技术股份公司", "jz_vendor", "浪潮云交付工程师", Role.STAFF),
+    ("浪潮云信息技术股份公司", "jz_vendor_admin", "浪潮云用户管理员", Role.USER_ADMIN),
     ("焦作国资数字产业投资发展有限公司", "jz_vendor2", "焦作国资数产运维工程师", Role.STAFF),
 ]
 
@@ -271,6 +281,34 @@ def _password() -> Reauth:
     return Reauth(method="password", value=DEMO_PASSWORD)
 
 
+def _passphrase(user: User) -> str:
+    """The demo passphrase of the user's organisation's signing key."""
+    assert user.organization_id is not None  # noqa: S101 — demo party users have one
+    return demo_signing_passphrase(user.organization_id)
+
+
+def _ensure_signing_keys(*contracts: Contract) -> str:
+    """The development CA and the demo keys of the contracts' parties (only those missing)."""
+    directory = Path(settings.SIGNING_DIR)
+    organizations = sorted(
+        {p.organization for c in contracts for p in c.parties.all()}, key=lambda o: o.pk
+    )
+    missing = [o for o in organizations if not (directory / f"{party_key(o.pk)}.p12").exists()]
+    if not missing and (directory / "ca.pem").exists():
+        return f"签名密钥：{len(organizations)} 个单位已就绪"
+    if not settings.DEBUG:
+        raise RuntimeError("签名密钥缺失且 DEBUG 已关闭：演示数据只在开发演示环境生成。")
+    written = create_dev_ca(directory, [dev_party(o.pk, o.name) for o in organizations])
+    return f"签名密钥：新建 {len(written)} 个文件（开发根证书与各单位演示密钥）"
+
+
+def _render_now(statement: Statement) -> None:
+    # Idempotent; the task enqueued by the service finds the document there.
+    from billing.reports.signing import statement_document_render
+
+    statement_document_render(statement_id=statement.pk)
+
+
 def _users(*logins: str) -> dict[str, User]:
     return {u.username: u for u in User.objects.filter(username__in=logins)}
 
@@ -289,9 +327,20 @@ def _statement(
     if Statement.objects.filter(contract=contract, year=year, month=month).exists():
         return f"{period}：已存在，跳过"
     statement = statement_generate(actor=vendor, contract=contract, year=year, month=month)
-    statement_submit(actor=vendor, statement=statement, reauth=_password())
+    _render_now(statement)
+    statement_submit(
+        actor=vendor,
+        statement=statement,
+        reauth=_password(),
+        signing_passphrase=_passphrase(vendor),
+    )
     for user in confirmers:
-        statement_confirm(actor=user, statement=statement, reauth=_password())
+        statement_confirm(
+            actor=user,
+            statement=statement,
+            reauth=_password(),
+            signing_passphrase=_passphrase(user),
+        )
     if dispute_by is not None:
         line = statement.lines.order_by("-amount").first()
         statement_dispute(
@@ -314,6 +363,7 @@ def seed_statements() -> list[str]:
     bt = Contract.objects.prefetch_related("parties__organization").get(code="BT-2025")
     jz = Contract.objects.prefetch_related("parties__organization").get(code="JZ-2026")
 
+    report.append(_ensure_signing_keys(bt, jz))
     report.append(f"BT-2025 资源清单：新建 {_import(bt, BT_SYSTEMS, _bt_rows(rng))} 项")
     report.append(f"BT-2025 2026年3月扩容记录：新建 {_resize_in_march(bt)} 条")
     report.append(f"JZ-2026 资源清单：新建 {_import(jz, JZ_SYSTEMS, _jz_rows(rng))} 项")

@@ -11,7 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import EscalationDecision, ReauthMethod, StatementStatus
-from billing.services.reauth import Reauth
+from billing.services.reauth import Reauth, SigningSecret
 from govcloud.dates import parse_month
 
 SELECT = {"class": "form-select form-select-sm"}
@@ -169,7 +169,28 @@ class ReauthForm(forms.Form):
         return Reauth(method=data.get("reauth_method") or "", value=data.get("reauth_value") or "")
 
 
-class ConfirmForm(ReauthForm):
+class SigningForm(ReauthForm):
+    """A sign-off that signs the PDF: also the passphrase of the organisation's signing key,
+    which opens the key in memory for this request and is never stored."""
+
+    signing_passphrase = forms.CharField(
+        label=_("签名密钥口令"),
+        required=False,
+        max_length=256,
+        strip=False,
+        widget=forms.PasswordInput(attrs={**TEXT, "autocomplete": "off"}),
+    )
+
+    def signing_secret(self) -> SigningSecret:
+        data = self.cleaned_data if self.is_valid() else {}
+        return SigningSecret(data.get("signing_passphrase") or "")
+
+
+class SubmitForm(SigningForm):
+    pass
+
+
+class ConfirmForm(SigningForm):
     comment = forms.CharField(label=_("意见"), required=False, max_length=2000)
 
 
@@ -204,7 +225,7 @@ class CommentForm(forms.Form):
     position = forms.IntegerField(label=_("关联明细序号"), required=False, min_value=1)
 
 
-class DecideForm(ReauthForm):
+class DecideForm(SigningForm):
     decision = forms.ChoiceField(
         label=_("审计结论"), choices=EscalationDecision.choices, required=False
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from celery import shared_task
 from django.db import OperationalError
 
@@ -29,8 +27,8 @@ def statement_due_reminders() -> dict[str, list[str]]:
 # ------------------------------------------------------------------ statement documents
 # Enqueued by billing.reports.receivers; ids in, everything re-fetched; idempotent. Rendering
 # imports WeasyPrint, so the document modules are imported when a task runs, not at start-up.
-# Only database hiccups are retried: a missing signing key or a broken template is not
-# transient (billing.reports.signing logs it and records how far the document got).
+# Only database hiccups are retried: a broken template is not transient. No task signs: a
+# party's signature is applied inside its sign-off with the secret its signer typed.
 
 _DOCUMENT_TASK = {
     "autoretry_for": (OperationalError,),
@@ -39,13 +37,22 @@ _DOCUMENT_TASK = {
 }
 
 
-@shared_task(name="billing.statement_pdf_sign", **_DOCUMENT_TASK)
-def statement_pdf_sign(statement_id: int) -> dict[str, Any]:
-    """Render the statement PDF at the first sign-off, then append every recorded sign-off's
-    signature not applied yet, in sign-off order; e-mail it to the parties once complete."""
-    from billing.reports.signing import statement_document_sign
+@shared_task(name="billing.statement_pdf_render", **_DOCUMENT_TASK)
+def statement_pdf_render(statement_id: int) -> int | None:
+    """Render a generated (or recomputed) version's PDF with one empty signature field per
+    party. Signing is not a task: each party signs inside its own sign-off, with its secret."""
+    from billing.reports.signing import statement_document_render
 
-    return statement_document_sign(statement_id=statement_id).as_dict()
+    document = statement_document_render(statement_id=statement_id)
+    return document.pk if document else None
+
+
+@shared_task(name="billing.statement_pdf_email", **_DOCUMENT_TASK)
+def statement_pdf_email(statement_id: int) -> int:
+    """E-mail a signed version's fully signed PDF to the parties (once per recipient)."""
+    from billing.reports.signing import statement_signed_pdf_email
+
+    return statement_signed_pdf_email(statement_id=statement_id)
 
 
 @shared_task(name="billing.department_bill_pdfs", **_DOCUMENT_TASK)
@@ -67,11 +74,11 @@ def settlement_pdf(statement_id: int, force: bool = False) -> int | None:
 
 @shared_task(name="billing.statement_pdf_resume")
 def statement_pdf_resume() -> list[int]:
-    """Catch up on statement PDFs behind their sign-offs (a key was missing, a task was
-    lost): safe to schedule or run by hand at any time."""
-    from billing.reports.signing import statements_needing_signatures
+    """Catch up on versions open to sign-off whose PDF was never rendered (a task was lost):
+    safe to schedule or run by hand at any time. It renders; it cannot sign."""
+    from billing.reports.signing import statements_needing_render
 
-    pending = statements_needing_signatures()
+    pending = statements_needing_render()
     for statement_id in pending:
-        statement_pdf_sign.delay(statement_id)
+        statement_pdf_render.delay(statement_id)
     return pending

@@ -4,7 +4,11 @@ contract's settlement dashboard.
 Reads go through ``billing.selectors`` (scoped to the user, 404 for foreign and missing alike),
 writes through ``billing.services``; a refused action shows the service's message and changes
 nothing. Acts with legal weight (submit, confirm, dispute, the auditor's decision) carry the
-re-entered TOTP code or password to the service as a ``Reauth``; the service checks it.
+re-entered TOTP code or password to the service as a ``Reauth``; the service checks it. Those
+that sign the PDF (submit, confirm, the auditor's ruling for the vendor) also carry the
+passphrase of the signer's organisation's signing key (``签名密钥口令``) as a ``SigningSecret``:
+the service opens the key with it for this request only. Both are hidden from error reports
+(``sensitive_post_parameters``).
 The action panel shows ``statement_available_actions`` — the services' own checks — and every
 POST still goes through the service, which is the gate.
 """
@@ -24,6 +28,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from billing import selectors
@@ -37,8 +42,8 @@ from billing.forms import (
     GenerateForm,
     LineFilterForm,
     PaymentForm,
-    ReauthForm,
     StatementFilterForm,
+    SubmitForm,
     SupersedeForm,
     form_error_text,
     parse_positions,
@@ -68,6 +73,8 @@ from govcloud.web import contract_choices, error_text, page_of, run_service, ser
 LINE_PAGE_SIZE = 200
 DIFF_LIMIT = 500
 STATUS_LABELS = dict(StatementStatus.choices)
+#: The actions that sign the statement PDF (they need it rendered).
+SIGNING_ACTIONS = frozenset({"submit", "confirm", "decide"})
 
 
 # ---------------------------------------------------------------- access helpers
@@ -255,6 +262,7 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actions = services.statement_available_actions(user=user, obj=statement)
     next_party = selectors.next_party(steps)
     signed_like = statement.status in (StatementStatus.SIGNED, StatementStatus.SUPERSEDED)
+    document = selectors.statement_document(statement)
     context = {
         "statement": statement,
         "contract": contract,
@@ -272,7 +280,9 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "escalations": list(
             statement.escalations.select_related("disputing_party__organization", "decided_by")
         ),
-        "document": selectors.statement_document(statement),
+        "document": document,
+        # Signing needs the rendered PDF: say so instead of letting the form be refused.
+        "pdf_pending": document is None and bool(actions & SIGNING_ACTIONS),
         "bills": list(statement.department_bills.all()) if signed_like else [],
         "corrections": [v for v in versions if v.supersedes_id == statement.pk],
         "actions": actions,
@@ -345,23 +355,30 @@ def _act(request: HttpRequest, pk: int, success: str, action: Any) -> HttpRespon
     return redirect("statement_detail", pk=target.pk)
 
 
-def _reauth(request: HttpRequest):
-    return ReauthForm(request.POST).reauth()
+#: What the sign-off forms carry that must never show in an error report.
+SECRET_FIELDS = ("reauth_value", "signing_passphrase")
 
 
+@sensitive_post_parameters(*SECRET_FIELDS)
 @login_required
 @require_POST
 def statement_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    form = SubmitForm(request.POST)
+    form.is_valid()
     return _act(
         request,
         pk,
-        _("%(c)s %(p)s 第 %(v)s 版统计表已提交，等待其他签认方确认。"),
+        _("%(c)s %(p)s 第 %(v)s 版统计表已提交并加盖乙方签名，等待其他签认方确认。"),
         lambda s: services.statement_submit(
-            actor=request.user, statement=s, reauth=_reauth(request)
+            actor=request.user,
+            statement=s,
+            reauth=form.reauth(),
+            signing_passphrase=form.signing_secret(),
         ),
     )
 
 
+@sensitive_post_parameters(*SECRET_FIELDS)
 @login_required
 @require_POST
 def statement_confirm(request: HttpRequest, pk: int) -> HttpResponse:
@@ -375,6 +392,7 @@ def statement_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,
             statement=s,
             reauth=form.reauth(),
+            signing_passphrase=form.signing_secret(),
             comment=form.cleaned_data.get("comment", ""),
         ),
     )
@@ -402,6 +420,7 @@ def _line_ids(statement: Statement, form: DisputeForm) -> list[int]:
     return sorted(set(ids))
 
 
+@sensitive_post_parameters(*SECRET_FIELDS)
 @login_required
 @require_POST
 def statement_dispute(request: HttpRequest, pk: int) -> HttpResponse:
@@ -447,6 +466,7 @@ def statement_comment(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, _("留言已发布。"), run)
 
 
+@sensitive_post_parameters(*SECRET_FIELDS)
 @login_required
 @require_POST
 def statement_decide(request: HttpRequest, pk: int) -> HttpResponse:
@@ -462,6 +482,7 @@ def statement_decide(request: HttpRequest, pk: int) -> HttpResponse:
             decision=form.cleaned_data.get("decision", ""),
             comment=form.cleaned_data.get("comment", ""),
             reauth=form.reauth(),
+            signing_passphrase=form.signing_secret(),
         ),
     )
 

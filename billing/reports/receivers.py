@@ -1,14 +1,15 @@
-"""Receivers of ``billing.signals``: they enqueue the document tasks and return.
+"""Receivers of ``billing.signals`` and the enqueueing of the document tasks: they enqueue and
+return.
 
-Both signals are sent after commit, so the tasks see committed rows. A failure to enqueue (a
-broker outage) or, with eager tasks, a failure inside the task must not turn a recorded sign-off
-into an error page: it is logged, the document shows how far it got, and
-``billing.statement_pdf_resume`` catches up.
+A failure to enqueue (a broker outage) or, with eager tasks, a failure inside the task must not
+turn a recorded step into an error page: it is logged, and ``billing.statement_pdf_resume``
+catches up on missing renders (signatures are never enqueued: each is applied inside its
+sign-off, with the signer's own secret).
 
-* every sign-off (submission, confirmation, determination) → ``billing.statement_pdf_sign``:
-  render at the first one, then sign in order;
-* the statement signed → the same signing task (so the signed PDF is e-mailed after the last
-  signature, whichever runs last), the department bills (rendered and e-mailed) and the
+* a version generated or a draft recomputed → ``billing.statement_pdf_render``
+  (``enqueue_statement_render``, called by the service after commit);
+* the statement signed → the signed PDF e-mailed to the parties
+  (``billing.statement_pdf_email``), the department bills (rendered and e-mailed) and the
   settlement summary of its period.
 """
 
@@ -19,8 +20,13 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from billing.signals import statement_signed, statement_signoff_recorded
-from billing.tasks import department_bill_pdfs, settlement_pdf, statement_pdf_sign
+from billing.signals import statement_signed
+from billing.tasks import (
+    department_bill_pdfs,
+    settlement_pdf,
+    statement_pdf_email,
+    statement_pdf_render,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +42,13 @@ def _enqueue(task: Any, statement_id: int) -> None:
         )
 
 
-@receiver(statement_signoff_recorded, dispatch_uid="billing.reports.sign_on_signoff")
-def sign_on_signoff(sender: Any, statement: Any, signoff: Any, **kwargs: Any) -> None:
-    _enqueue(statement_pdf_sign, statement.pk)
+def enqueue_statement_render(statement_id: int) -> None:
+    """Render the version's PDF (after the generating transaction committed)."""
+    _enqueue(statement_pdf_render, statement_id)
 
 
 @receiver(statement_signed, dispatch_uid="billing.reports.documents_on_signed")
 def documents_on_signed(sender: Any, statement: Any, **kwargs: Any) -> None:
-    _enqueue(statement_pdf_sign, statement.pk)
+    _enqueue(statement_pdf_email, statement.pk)
     _enqueue(department_bill_pdfs, statement.pk)
     _enqueue(settlement_pdf, statement.pk)

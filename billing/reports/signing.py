@@ -1,55 +1,50 @@
 """The documents of a statement version: the signed statement PDF, bills, settlement summary.
 
-Called by the Celery tasks in ``billing.tasks`` (ids in, re-fetched here); every function is
-idempotent and safe to run concurrently.
+**Statement PDF** — the life of one ``StatementDocument`` (kind ``statement``):
 
-**Statement PDF** (``statement_document_sign``), the life of one ``StatementDocument``
-(kind ``statement``):
-
-1. At the first sign-off event of a version (the vendor's submission) the PDF is rendered
-   (``statement_pdf``) and rewritten once with one empty signature field per required party, in
-   the contract's sign-off order (``billing.reports.parties``). Rendered once, never again: the
-   statement row is immutable from submission on, and the document shows nothing that happens
-   later (the sign-off table prints "待签认" for the parties still to confirm — their signatures
-   are the record). A second worker racing to render loses on the unique constraint and drops
-   its file.
-2. Every recorded sign-off — the submission, each confirmation, an auditor's determination — is
-   one PAdES signature, appended as an incremental update into that party's field, **in the
-   order the sign-offs happened** (``StatementSignoff.at``, ``id``). Each run applies *all*
-   recorded sign-offs whose field is not yet in ``signed_fields``, oldest first, under
-   ``select_for_update`` of the document row: a task that runs late, twice, or alongside another
-   never signs out of order or twice. The first signature (the vendor's, as issuer) certifies the
-   document (DocMDP: form filling and signing only), so PDF readers enforce it too.
-3. When every required field is signed, ``sha256`` is stored, and — once the statement itself is
-   signed — the signed PDF is e-mailed to the parties (``emails``; exactly once per recipient).
-   The ``statement_signed`` receiver runs the same task, so the e-mail goes out whichever of the
-   two gets there last.
-
-Keys: ``signer_for(party_key(organization))``. When a key is missing and ``settings.DEBUG`` is
-on (a fresh development machine), the development CA and keys for the contract's parties are
-created on the spot (``create_dev_ca``). Otherwise the run stops at that signature with an error
-in the log; the signatures before it are kept, ``signatures``/``signed_fields`` say exactly how
-far the document got, and the task can be run again once the key is installed
-(``billing.statement_pdf_resume``).
+1. **Rendered when the version is generated** (and again when a draft is recomputed): the
+   service enqueues ``billing.statement_pdf_render`` after commit (Celery; eager in development
+   and tests), which renders the PDF (``statement_pdf``) and rewrites it once with one empty
+   signature field per required party, in the contract's sign-off order
+   (``billing.reports.parties``). Recomputing a draft drops its document first, and a render
+   that finds the draft recomputed meanwhile drops its file (``generated_at`` changed), so the
+   stored PDF is always the version's current content. A second worker racing to render loses
+   on the unique constraint and drops its file.
+2. **Signed synchronously inside each sign-off** (``statement_document_sign``, called by
+   ``billing.services.statements`` under the statement's lock, as the sign-off's last step):
+   the signer typed the passphrase of their organisation's key, the service opened the key in
+   memory (``govcloud.pdf.signing.party_signer``), and that one PAdES signature is appended as an
+   incremental update into the party's field — the vendor's submission into the vendor's field
+   (certifying the document: DocMDP form filling and signing only), each confirmation into the
+   confirming party's, an auditor's determination (``uphold_vendor``) with the *auditor's* key
+   into the disputing party's field. If the PDF is not rendered yet the sign-off is refused
+   ("统计表 PDF 正在生成，请稍后再签认") and nothing changes; if signing fails, the whole
+   sign-off rolls back. No task can sign: the server holds no secret that opens a party's key.
+3. When every required field is signed, ``sha256`` is stored; once the statement itself is
+   signed, ``billing.statement_pdf_email`` e-mails the signed PDF to the parties (``emails``;
+   exactly once per recipient).
 
 Each signature revision is written as a new file (``...-s<n>.pdf``) and the document row points
-to it in the same transaction; the previous file is deleted after commit. A failed run leaves the
-previous, consistent file in place.
+to it in the same transaction; the previous file is deleted after commit. A refused sign-off
+leaves the previous, consistent file in place.
+
+**Department bills and settlement summaries** are rendered after the statement is signed and
+are not signed: they are derived from the signed statement (whose PDF carries the parties'
+signatures) and carry a SHA-256 fingerprint recorded by the platform (verification page). The
+platform holds no signing key of its own.
+
+Called by the Celery tasks in ``billing.tasks`` (ids in, re-fetched here) and by the sign-off
+services; every task function is idempotent and safe to run concurrently.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from billing.models import (
@@ -57,6 +52,7 @@ from billing.models import (
     SignoffAction,
     Statement,
     StatementDocument,
+    StatementSignoff,
     StatementStatus,
 )
 from billing.periods import period_of_month
@@ -69,115 +65,74 @@ from billing.reports.statement_pdf import (
 )
 from billing.services.settlement import contract_settlement_periods
 from govcloud.dates import business_now
-from govcloud.models import Contract, PartyRole
-from govcloud.pdf.signing import (
-    SigningError,
-    SigningKeyMissing,
-    create_dev_ca,
-    p12_passphrase,
-    party_key,
-    prepare_signature_fields,
-    sha256_hex,
-    sign_pdf,
-    signer_for,
-)
+from govcloud.models import PartyRole
+from govcloud.pdf.signing import prepare_signature_fields, sha256_hex, sign_pdf
 
 __all__ = [
     "SignatureStep",
-    "SigningOutcome",
     "department_bill_documents",
     "settlement_document",
-    "signature_steps",
-    "statement_document_ensure",
+    "signature_step",
+    "statement_document_discard",
+    "statement_document_for_signing",
+    "statement_document_render",
     "statement_document_sign",
-    "statements_needing_signatures",
+    "statement_signed_pdf_email",
+    "statements_needing_render",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: Sign-offs that put a party's name to the version (disputes do not).
-SIGNING_ACTIONS = (SignoffAction.CONFIRM, SignoffAction.DETERMINE)
 #: A version whose department bills exist and whose signed PDF goes out.
 COMPLETE_STATUSES = (StatementStatus.SIGNED, StatementStatus.SUPERSEDED)
-
-
-class SigningUnavailable(Exception):
-    """No key (or no passphrase) to sign with; not transient, so not retried."""
+#: Versions still open to sign-off: their PDF must be there before anyone signs.
+SIGNABLE_STATUSES = (
+    StatementStatus.DRAFT,
+    StatementStatus.SUBMITTED,
+    StatementStatus.ESCALATED,
+)
 
 
 @dataclass(frozen=True)
 class SignatureStep:
-    """One signature to apply: which field, with whose key, shown how."""
+    """One signature to apply: which field, shown how."""
 
-    signoff_id: int
     field_name: str
-    organization_id: int
     location: str
     signer_name: str
     reason: str
 
 
-@dataclass
-class SigningOutcome:
-    """What one run of ``statement_document_sign`` found and did."""
-
-    statement_id: int
-    document_id: int | None = None
-    applied: list[str] = field(default_factory=list)
-    signed_fields: list[str] = field(default_factory=list)
-    complete: bool = False
-    emailed: int = 0
-    error: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 # ------------------------------------------------------------------------------- the plan
 
 
-def signature_steps(statement: Statement, parties: Sequence[PartyInfo]) -> list[SignatureStep]:
-    """The signatures the recorded sign-offs call for, in the order they happened."""
+def signature_step(
+    statement: Statement, signoff: StatementSignoff, parties: list[PartyInfo]
+) -> SignatureStep | None:
+    """The signature a sign-off calls for (``None``: the sign-off fills no field)."""
+    determined = signoff.action == SignoffAction.DETERMINE
+    if signoff.action not in (SignoffAction.CONFIRM, SignoffAction.DETERMINE):
+        return None
     by_party = {p.party_id: p for p in parties}
-    steps: list[SignatureStep] = []
-    seen: set[str] = set()
-    signoffs = (
-        statement.signoffs.filter(action__in=SIGNING_ACTIONS)
-        .select_related("party__organization", "user")
-        .order_by("at", "id")
-    )
+    target = by_party.get(signoff.on_behalf_of_id if determined else signoff.party_id)
+    if target is None:
+        return None
     period = f"{statement.period}（第{statement.version}版）"
-    for signoff in signoffs:
-        determined = signoff.action == SignoffAction.DETERMINE
-        target = by_party.get(signoff.on_behalf_of_id if determined else signoff.party_id)
-        if target is None or target.field_name in seen:
-            logger.warning(
-                "Statement %s: sign-off %s has no signature field of its own; skipped",
-                statement.pk,
-                signoff.pk,
-            )
-            continue
-        seen.add(target.field_name)
-        if determined:
-            reason = (
-                f"审计确定月度服务资源统计表 {period}，代{target.role_label}"
-                f"（{target.organization}）确认"
-            )
-        elif signoff.party.role == PartyRole.VENDOR:
-            reason = f"提交月度服务资源统计表 {period}"
-        else:
-            reason = f"确认月度服务资源统计表 {period}"
-        steps.append(
-            SignatureStep(
-                signoff_id=signoff.pk,
-                field_name=target.field_name,
-                organization_id=signoff.party.organization_id,
-                location=signoff.party.organization.name,
-                signer_name=str(signoff.user),
-                reason=reason,
-            )
+    if determined:
+        reason = (
+            f"审计确定月度服务资源统计表 {period}，代{target.role_label}"
+            f"（{target.organization}）确认"
         )
-    return steps
+    elif signoff.party.role == PartyRole.VENDOR:
+        reason = f"提交月度服务资源统计表 {period}"
+    else:
+        reason = f"确认月度服务资源统计表 {period}"
+    return SignatureStep(
+        field_name=target.field_name,
+        location=signoff.party.organization.name,
+        signer_name=str(signoff.user),
+        reason=reason,
+    )
 
 
 # ------------------------------------------------------------------------------- storage
@@ -212,11 +167,16 @@ def _store_new(document: StatementDocument, pdf: bytes, filename: str) -> Statem
 # ------------------------------------------------------------------------------- statement
 
 
-def statement_document_ensure(*, statement_id: int) -> StatementDocument | None:
-    """The statement PDF with its empty signature fields, rendered at the first sign-off.
+def _statement_filename(statement: Statement, signatures: int) -> str:
+    code, period, version = statement.contract.code, statement.period, statement.version
+    return f"statement-{code}-{period}-v{version}-s{signatures}.pdf"
 
-    ``None`` while nobody has signed the version (a draft has no document) or when the
-    statement does not exist.
+
+def statement_document_render(*, statement_id: int) -> StatementDocument | None:
+    """Render the version's PDF with its empty signature fields, once (idempotent).
+
+    ``None`` when the statement does not exist, or when the draft was recomputed while this
+    render ran (the render enqueued by that recomputation stores the current content).
     """
     existing = StatementDocument.objects.filter(
         statement_id=statement_id, kind=DocumentKind.STATEMENT
@@ -224,146 +184,126 @@ def statement_document_ensure(*, statement_id: int) -> StatementDocument | None:
     if existing is not None:
         return existing
     statement = Statement.objects.select_related("contract").filter(pk=statement_id).first()
-    if statement is None or not statement.signoffs.filter(action__in=SIGNING_ACTIONS).exists():
+    if statement is None:
         return None
+    rendered_from = statement.generated_at
     parties = signoff_parties(statement.contract)
     pdf = prepare_signature_fields(statement_pdf_bytes(statement), [p.field_name for p in parties])
     document = StatementDocument(
         statement=statement, kind=DocumentKind.STATEMENT, rendered_at=timezone.now()
     )
-    return _store_new(document, pdf, _statement_filename(statement, 0))
+    with transaction.atomic():
+        # The draft's recomputation locks the statement too: either it ran before (and we see
+        # the new ``generated_at``) or it runs after and drops what we store now.
+        current = (
+            Statement.objects.select_for_update(of=("self",))
+            .filter(pk=statement_id)
+            .values_list("generated_at", flat=True)
+            .first()
+        )
+        if current != rendered_from:
+            logger.info("Statement %s was recomputed while rendering; dropped", statement_id)
+            return None
+        return _store_new(document, pdf, _statement_filename(statement, 0))
 
 
-def _statement_filename(statement: Statement, signatures: int) -> str:
-    code, period, version = statement.contract.code, statement.period, statement.version
-    return f"statement-{code}-{period}-v{version}-s{signatures}.pdf"
+def statement_document_discard(statement: Statement) -> None:
+    """Drop a draft's PDF (its content is about to change); the file goes after commit.
+
+    Only an unsigned document of a draft: anything signed is evidence and stays.
+    """
+    for document in StatementDocument.objects.filter(
+        statement=statement, kind=DocumentKind.STATEMENT, signatures=0
+    ):
+        name, storage = document.file.name, document.file.storage
+        document.delete()
+        if name:
+            _delete_file_later(storage, name)
 
 
-def _signer(contract: Contract, organization_id: int) -> Any:
-    key = party_key(organization_id)
-    try:
-        return signer_for(key)
-    except SigningKeyMissing as exc:
-        if not settings.DEBUG:
-            raise SigningUnavailable(str(exc)) from exc
-    except ImproperlyConfigured as exc:
-        raise SigningUnavailable(str(exc)) from exc
-    # A fresh development machine: issue the development CA and the parties' keys now.
-    parties = [
-        (party_key(p.organization_id), p.organization.name)
-        for p in contract.parties.select_related("organization").order_by("pk")
-    ]
-    written = create_dev_ca(Path(settings.SIGNING_DIR), parties, passphrase=p12_passphrase())
-    logger.warning(
-        "DEBUG: created development signing keys in %s: %s",
-        settings.SIGNING_DIR,
-        ", ".join(p.name for p in written) or "none",
+def statement_document_for_signing(statement: Statement) -> StatementDocument | None:
+    """The version's PDF, locked for a signature (``None``: not rendered yet). Call inside the
+    sign-off's transaction."""
+    return (
+        StatementDocument.objects.select_for_update(of=("self",))
+        .filter(statement=statement, kind=DocumentKind.STATEMENT)
+        .exclude(file="")
+        .first()
     )
-    try:
-        return signer_for(key)
-    except SigningKeyMissing as exc:
-        raise SigningUnavailable(str(exc)) from exc
 
 
-def statement_document_sign(*, statement_id: int) -> SigningOutcome:
-    """Render if needed, then apply every recorded sign-off's signature not yet applied, in
-    order; e-mail the signed PDF once the statement is signed and every field is signed."""
-    outcome = SigningOutcome(statement_id=statement_id)
-    document = statement_document_ensure(statement_id=statement_id)
-    if document is None:
-        return outcome
-    outcome.document_id = document.pk
-    new_name = ""
+def statement_document_sign(
+    *, document: StatementDocument, statement: Statement, signoff: StatementSignoff, signer: Any
+) -> StatementDocument:
+    """Append the signature of ``signoff`` into its party's field with ``signer`` (a pyHanko
+    ``Signer`` the service opened with the signer's secret).
+
+    Runs inside the sign-off's transaction with ``document`` locked
+    (``statement_document_for_signing``); raises ``govcloud.pdf.signing.SigningError`` or
+    ``ValueError`` when the PDF cannot take the signature (the caller rolls the sign-off back).
+    The new file is deleted again if anything here fails; the old one after commit.
+    """
+    parties = signoff_parties(statement.contract)
+    step = signature_step(statement, signoff, parties)
+    if step is None:
+        raise ValueError(f"Sign-off {signoff.pk} has no signature field of its own")
+    signed = list(document.signed_fields)
+    if step.field_name in signed:
+        raise ValueError(f"Field {step.field_name} is already signed")
+    pdf = sign_pdf(
+        _read(document),
+        signer=signer,
+        field_name=step.field_name,
+        reason=step.reason,
+        location=step.location,
+        name=step.signer_name,
+        certify=not signed,
+    )
+    signed.append(step.field_name)
+    old_name = document.file.name
+    document.file.save(_statement_filename(statement, len(signed)), ContentFile(pdf), save=False)
     try:
-        with transaction.atomic():
-            document = (
-                StatementDocument.objects.select_for_update(of=("self",))
-                .select_related("statement__contract")
-                .get(pk=document.pk)
-            )
-            statement = document.statement
-            parties = signoff_parties(statement.contract)
-            required = {p.field_name for p in parties}
-            signed = list(document.signed_fields)
-            todo = [s for s in signature_steps(statement, parties) if s.field_name not in signed]
-            if todo:
-                pdf = _read(document)
-                for step in todo:
-                    try:
-                        pdf = sign_pdf(
-                            pdf,
-                            signer=_signer(statement.contract, step.organization_id),
-                            field_name=step.field_name,
-                            reason=step.reason,
-                            location=step.location,
-                            name=step.signer_name,
-                            certify=not signed,
-                        )
-                    except (SigningUnavailable, SigningError, ValueError) as exc:
-                        outcome.error = f"{type(exc).__name__}: {exc}"
-                        logger.error(
-                            "Statement %s (%s %s v%s): cannot apply the signature of %s "
-                            "into field %s: %s. The PDF stays at %d of %d signature(s); "
-                            "run billing.statement_pdf_sign again once this is fixed.",
-                            statement.pk,
-                            statement.contract.code,
-                            statement.period,
-                            statement.version,
-                            step.location,
-                            step.field_name,
-                            outcome.error,
-                            len(signed),
-                            len(required),
-                        )
-                        break
-                    signed.append(step.field_name)
-                    outcome.applied.append(step.field_name)
-                if outcome.applied:
-                    old_name = document.file.name
-                    document.file.save(
-                        _statement_filename(statement, len(signed)), ContentFile(pdf), save=False
-                    )
-                    new_name = document.file.name
-                    document.signed_fields = signed
-                    document.signatures = len(signed)
-                    if required <= set(signed):
-                        document.sha256 = sha256_hex(pdf)
-                    document.save(
-                        update_fields=[
-                            "file",
-                            "signed_fields",
-                            "signatures",
-                            "sha256",
-                            "updated_at",
-                        ]
-                    )
-                    _delete_file_later(document.file.storage, old_name)
-            outcome.signed_fields = list(document.signed_fields)
-            outcome.complete = bool(required) and required <= set(document.signed_fields)
-            if outcome.complete and statement.status in COMPLETE_STATUSES:
-                outcome.emailed = emails.statement_signed_pdf_email(statement, document)
+        document.signed_fields = signed
+        document.signatures = len(signed)
+        if {p.field_name for p in parties} <= set(signed):
+            document.sha256 = sha256_hex(pdf)
+        document.save(update_fields=["file", "signed_fields", "signatures", "sha256", "updated_at"])
     except Exception:
-        if new_name:
-            document.file.storage.delete(new_name)
+        document.file.storage.delete(document.file.name)
         raise
-    return outcome
+    _delete_file_later(document.file.storage, old_name)
+    return document
 
 
-def statements_needing_signatures() -> list[int]:
-    """Versions someone signed off whose PDF is missing or has fewer signatures than recorded
-    sign-offs (a key was missing, a task was lost): what a resume run signs."""
-    candidates = Statement.objects.annotate(
-        recorded=Count("signoffs", filter=Q(signoffs__action__in=SIGNING_ACTIONS))
-    ).filter(recorded__gt=0)
-    signatures = dict(
-        StatementDocument.objects.filter(
-            kind=DocumentKind.STATEMENT, statement__in=candidates
-        ).values_list("statement_id", "signatures")
+def statement_signed_pdf_email(*, statement_id: int) -> int:
+    """E-mail the fully signed PDF of a signed version to the parties (once); rows queued."""
+    document = (
+        StatementDocument.objects.select_related("statement__contract")
+        .filter(statement_id=statement_id, kind=DocumentKind.STATEMENT)
+        .first()
     )
+    if document is None or document.statement.status not in COMPLETE_STATUSES:
+        return 0
+    required = {p.field_name for p in signoff_parties(document.statement.contract)}
+    if not required or not required <= set(document.signed_fields):
+        logger.warning(
+            "Statement %s is signed but its PDF carries %d of %d signatures; not e-mailed",
+            statement_id,
+            len(document.signed_fields),
+            len(required),
+        )
+        return 0
+    with transaction.atomic():
+        return emails.statement_signed_pdf_email(document.statement, document)
+
+
+def statements_needing_render() -> list[int]:
+    """Versions open to sign-off without a PDF (a render task was lost): what a resume run
+    renders. Signatures are never caught up: only the signer can apply theirs."""
     return sorted(
-        pk
-        for pk, recorded in candidates.values_list("pk", "recorded")
-        if signatures.get(pk, -1) < recorded
+        Statement.objects.filter(status__in=SIGNABLE_STATUSES)
+        .exclude(documents__kind=DocumentKind.STATEMENT)
+        .values_list("pk", flat=True)
     )
 
 

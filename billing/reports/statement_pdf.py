@@ -10,12 +10,12 @@ template in ``templates/reports/`` rendered by ``govcloud.pdf.render``:
   as one plain template (the naive render the benchmark compares against).
 * the **department bill** and the **settlement summary** are small: ``render_pdf``.
 
-The statement's content depends only on the statement version's own rows — lines, totals,
-``submitted_by``/``submitted_at`` — never on later events, so rendering it again gives the same
-text. That is what lets the PDF be rendered once, at the first sign-off, and then only gain
-signatures: the sign-off table names every required party in signing order, fills in the vendor's
-submission (known when the PDF is first rendered), and shows the other parties as "待签认"; who
-confirmed when is proven by each party's digital signature in the file (and shown on the portal).
+The statement's content depends only on the statement version's computed rows — lines, totals —
+never on later events, so rendering it again gives the same text. That is what lets the PDF be
+rendered once, when the version is generated, and then only gain signatures: the sign-off table
+names every required party in signing order with its signature field, and reads "待签认" for
+each; who submitted or confirmed when is proven by each party's digital signature in the file,
+applied at its sign-off (and shown on the portal).
 """
 
 from __future__ import annotations
@@ -279,14 +279,12 @@ def _shares(
 def signoff_rows(statement: Statement, parties: Sequence[PartyInfo]) -> list[SignoffRow]:
     """The printed sign-off table: every required party in signing order.
 
-    Only the vendor's submission is filled in (it is part of the statement version's own row and
-    happened before the first render); the others read "待签认" — their signatures, applied to
-    this same file later, are the proof of who confirmed and when.
+    Rendered when the version is generated, before anyone signs: every party reads "待签认" —
+    their signatures, applied to this same file at each sign-off (the vendor's at submission),
+    are the proof of who signed and when.
     """
     rows = []
     for order, party in enumerate(signing_order(list(parties)), start=1):
-        submitted = party.role == PartyRole.VENDOR and statement.submitted_at is not None
-        submitter = statement.submitted_by if submitted else None
         suffix = "（提交）" if party.role == PartyRole.VENDOR else ""
         rows.append(
             SignoffRow(
@@ -294,8 +292,8 @@ def signoff_rows(statement: Statement, parties: Sequence[PartyInfo]) -> list[Sig
                 role_label=party.role_label + suffix,
                 organization=party.organization,
                 field_name=party.field_name,
-                signer=str(submitter) if submitter else PENDING,
-                signed_at=_local(statement.submitted_at) if submitted else "—",
+                signer=PENDING,
+                signed_at="—",
             )
         )
     return rows

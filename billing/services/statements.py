@@ -33,6 +33,16 @@ Decisions the design left open, with the contract text they rest on:
   confirmation (``action=determine``, ``on_behalf_of``), and the version continues to
   sign-off (or is signed when nobody else is pending). *uphold_dispute* — the dispute stands;
   the version stays disputed for good and the vendor issues a corrected version.
+* **Signatures are the parties' own.** The version's PDF is rendered when it is generated
+  (``billing.statement_pdf_render`` after commit); each sign-off that puts a party's name to
+  it — the submission, a confirmation, the auditor's ruling for the vendor — needs, besides the
+  re-authentication, the passphrase of the signer's organisation's signing key
+  (``reauth.signing_key_open``, before the transaction: a wrong one is audited, 403) and
+  appends that signature to the PDF inside the same transaction, as its last step
+  (``billing.reports.signing.statement_document_sign``). No PDF yet → refused ("统计表 PDF
+  正在生成，请稍后再签认"), nothing changed; the PDF cannot take the signature → the whole
+  sign-off rolls back. The auditor's ruling is signed with the *auditor's* key into the
+  disputing party's field: the disputing party's own key is never used without its passphrase.
 * **Signed** when every sign-off party has confirmed (or been determined for). The version is
   then immutable (model guards too), its department bills are created (largest remainder,
   ``billing.allocation``), and ``billing.signals.statement_signed`` is sent on commit.
@@ -55,6 +65,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, Min, OuterRef, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from billing import notifications, pricing
 from billing.allocation import split_statement
@@ -63,9 +74,11 @@ from billing.models import (
     DepartmentBill,
     DisputeComment,
     DisputeEscalation,
+    DocumentKind,
     EscalationDecision,
     SignoffAction,
     Statement,
+    StatementDocument,
     StatementLine,
     StatementSignoff,
     StatementStatus,
@@ -77,13 +90,20 @@ from billing.services.engine import (
     compute_statement,
     month_billing_bounds,
 )
-from billing.services.reauth import Reauth, reauth_verify
+from billing.services.reauth import (
+    OpenedKey,
+    Reauth,
+    SigningSecret,
+    reauth_verify,
+    signing_key_open,
+)
 from billing.signals import statement_signed, statement_signoff_recorded
 from govcloud.access import party_role_of, require_staff
 from govcloud.audit import audit_log, snapshot
 from govcloud.dates import business_date, month_label, previous_month, shift_month
 from govcloud.exceptions import ActionForbidden, ApplicationError, InvalidTransition
 from govcloud.models import Contract, ContractParty, ContractStatus, PartyRole, User
+from govcloud.pdf.signing import SigningError
 from govcloud.workdays import CalendarYearMissing, nth_working_day_of_month, working_days_between
 from govcloud.workflow import ActionRules, check_transition
 
@@ -92,7 +112,10 @@ __all__ = [
     "ESCALATION_WORKING_DAYS",
     "ComputedLine",
     "ComputedStatement",
+    "DocumentNotReady",
     "Reauth",
+    "SigningFailed",
+    "SigningSecret",
     "compute_statement",
     "statement_available_actions",
     "statement_check_due",
@@ -284,6 +307,72 @@ def _after_commit(fn: Callable[..., Any], *args: Any) -> None:
     transaction.on_commit(lambda: fn(*args))
 
 
+# ---------------------------------------------------------------------- the version's PDF
+
+
+class DocumentNotReady(InvalidTransition):
+    """The version's PDF is not rendered yet: nobody can sign it; nothing was changed."""
+
+
+class SigningFailed(ApplicationError):
+    """The PDF could not take the signature; the sign-off was rolled back."""
+
+    status_code = 409
+
+
+def _documents() -> Any:
+    # Imported when used: the document module pulls in the renderer (and imports the
+    # settlement service, which must not be imported while this package initialises).
+    from billing.reports import signing
+
+    return signing
+
+
+def _render_after_commit(statement: Statement) -> None:
+    """Render the version's PDF once the generating transaction commits (Celery)."""
+    from billing.reports.receivers import enqueue_statement_render
+
+    _after_commit(enqueue_statement_render, statement.pk)
+
+
+def _not_ready() -> DocumentNotReady:
+    return DocumentNotReady(_("统计表 PDF 正在生成，请稍后再签认。"))
+
+
+def _require_document(statement: Statement) -> None:
+    """Refuse before anything else is asked for when the PDF is not there yet."""
+    rendered = StatementDocument.objects.filter(
+        statement=statement, kind=DocumentKind.STATEMENT
+    ).exclude(file="")
+    if not rendered.exists():
+        raise _not_ready()
+
+
+def _precheck(action: str, actor: User, statement: Statement) -> None:
+    """The action's rules and the PDF, read without a lock, before the signing key is opened
+    (the locked check in the transaction is the gate)."""
+    fresh = Statement.objects.select_related("contract").get(pk=statement.pk)
+    STATEMENT_ACTIONS.require(action, actor, fresh)
+    _require_document(fresh)
+
+
+def _sign_document(
+    statement: Statement, signoff: StatementSignoff, opened: OpenedKey, document: Any
+) -> None:
+    """Append the sign-off's signature to the locked PDF: the transaction's last step."""
+    if opened.organization_id != signoff.party.organization_id:
+        raise ActionForbidden(_("签名密钥不属于签认方单位。"))
+    documents = _documents()
+    try:
+        documents.statement_document_sign(
+            document=document, statement=statement, signoff=signoff, signer=opened.signer
+        )
+    except (SigningError, ValueError) as exc:
+        raise SigningFailed(
+            _("无法在统计表 PDF 上加盖签名（%(e)s），本次签认未生效。") % {"e": exc}
+        ) from exc
+
+
 # ------------------------------------------------------------------ what may be done now
 
 
@@ -458,6 +547,7 @@ def _new_version(
     statement.full_clean()
     statement.save()
     _write_lines(statement, computed)
+    _render_after_commit(statement)
     return statement
 
 
@@ -518,6 +608,8 @@ def statement_generate(*, actor: User, contract: Contract, year: int, month: int
             ]
         )
         _write_lines(latest, computed)
+        _documents().statement_document_discard(latest)
+        _render_after_commit(latest)
         _audit(actor, "statement.regenerate", latest, before, lines=len(computed.lines))
         return latest
 
@@ -664,9 +756,12 @@ def _sign_if_complete(actor: Any, statement: Statement, now: datetime) -> bool:
     return True
 
 
-def _submit(*, actor: User, statement: Statement, method: str) -> Statement:
+def _submit(*, actor: User, statement: Statement, method: str, opened: OpenedKey) -> Statement:
     statement, before = _lock(statement)
     STATEMENT_ACTIONS.require("submit", actor, statement)
+    document = _documents().statement_document_for_signing(statement)
+    if document is None or document.signed_fields:
+        raise _not_ready()  # (a signed document: a draft's PDF is always unsigned)
     party = _vendor_party(statement.contract)
     _set_status(statement, StatementStatus.SUBMITTED)
     now = timezone.now()
@@ -684,7 +779,7 @@ def _submit(*, actor: User, statement: Statement, method: str) -> Statement:
         statement.is_late = business_date(now) > statement.due_date
         update.append("is_late")
     statement.save(update_fields=update)
-    _record_signoff(
+    signoff = _record_signoff(
         statement=statement,
         party=party,
         actor=actor,
@@ -692,25 +787,41 @@ def _submit(*, actor: User, statement: Statement, method: str) -> Statement:
         method=method,
         now=now,
     )
-    _audit(actor, "statement.submit", statement, before, reauth=method)
+    _audit(actor, "statement.submit", statement, before, reauth=method, signed_with=opened.key)
     if not _sign_if_complete(actor, statement, now):
         _after_commit(notifications.notify_submitted, statement)
+    _sign_document(statement, signoff, opened, document)
     return statement
 
 
-def statement_submit(*, actor: User, statement: Statement, reauth: Reauth) -> Statement:
-    """The vendor submits a draft; the submission is the vendor's own confirmation."""
+@sensitive_variables("signing_passphrase")
+def statement_submit(
+    *,
+    actor: User,
+    statement: Statement,
+    reauth: Reauth,
+    signing_passphrase: SigningSecret | str | None,
+) -> Statement:
+    """The vendor submits a draft; the submission is the vendor's own confirmation, signed
+    into the PDF with the vendor's key (``signing_passphrase`` opens it, never stored)."""
     method = reauth_verify(actor=actor, reauth=reauth, action="statement.submit")
+    _precheck("submit", actor, statement)
+    opened = signing_key_open(actor=actor, secret=signing_passphrase, action="statement.submit")
     with transaction.atomic():
-        return _submit(actor=actor, statement=statement, method=method)
+        return _submit(actor=actor, statement=statement, method=method, opened=opened)
 
 
-def _confirm(*, actor: User, statement: Statement, method: str, comment: str) -> Statement:
+def _confirm(
+    *, actor: User, statement: Statement, method: str, comment: str, opened: OpenedKey
+) -> Statement:
     statement, before = _lock(statement)
     STATEMENT_ACTIONS.require("confirm", actor, statement)
+    document = _documents().statement_document_for_signing(statement)
+    if document is None:
+        raise _not_ready()
     party = _require_other_signer(actor, statement.contract)
     now = timezone.now()
-    _record_signoff(
+    signoff = _record_signoff(
         statement=statement,
         party=party,
         actor=actor,
@@ -719,19 +830,38 @@ def _confirm(*, actor: User, statement: Statement, method: str, comment: str) ->
         now=now,
         comment=(comment or "").strip(),
     )
-    _audit(actor, "statement.confirm", statement, before, party=party.pk, reauth=method)
+    _audit(
+        actor,
+        "statement.confirm",
+        statement,
+        before,
+        party=party.pk,
+        reauth=method,
+        signed_with=opened.key,
+    )
     _sign_if_complete(actor, statement, now)
+    _sign_document(statement, signoff, opened, document)
     return statement
 
 
+@sensitive_variables("signing_passphrase")
 def statement_confirm(
-    *, actor: User, statement: Statement, reauth: Reauth, comment: str = ""
+    *,
+    actor: User,
+    statement: Statement,
+    reauth: Reauth,
+    signing_passphrase: SigningSecret | str | None,
+    comment: str = "",
 ) -> Statement:
-    """A sign-off party (other than the vendor) confirms, in sign-off order; the last
-    confirmation signs the statement."""
+    """A sign-off party (other than the vendor) confirms, in sign-off order, signing the PDF
+    with its organisation's key; the last confirmation signs the statement."""
     method = reauth_verify(actor=actor, reauth=reauth, action="statement.confirm")
+    _precheck("confirm", actor, statement)
+    opened = signing_key_open(actor=actor, secret=signing_passphrase, action="statement.confirm")
     with transaction.atomic():
-        return _confirm(actor=actor, statement=statement, method=method, comment=comment)
+        return _confirm(
+            actor=actor, statement=statement, method=method, comment=comment, opened=opened
+        )
 
 
 def _dispute_clock_start(statement: Statement, now: datetime) -> datetime:
@@ -926,10 +1056,21 @@ def _escalate(candidate: Statement, now: datetime) -> bool:
 
 
 def _decide(
-    *, actor: User, statement: Statement, decision: str, comment: str, method: str
+    *,
+    actor: User,
+    statement: Statement,
+    decision: str,
+    comment: str,
+    method: str,
+    opened: OpenedKey | None,
 ) -> Statement:
     statement, before = _lock(statement)
     STATEMENT_ACTIONS.require("decide", actor, statement)
+    document = None
+    if decision == EscalationDecision.UPHOLD_VENDOR:
+        document = _documents().statement_document_for_signing(statement)
+        if document is None or opened is None:
+            raise _not_ready()
     auditor = _require_auditor(actor, statement.contract)
     escalation = statement.escalations.select_for_update(of=("self",)).get(decision="")
     now = timezone.now()
@@ -943,7 +1084,7 @@ def _decide(
         _set_status(statement, StatementStatus.SUBMITTED)
         statement.dispute_opened_at = None
         statement.save(update_fields=["status", "dispute_opened_at"])
-        _record_signoff(
+        determination = _record_signoff(
             statement=statement,
             party=auditor,
             actor=actor,
@@ -966,21 +1107,34 @@ def _decide(
         decision=decision,
         comment=comment,
         reauth=method,
+        signed_with=opened.key if opened else None,
     )
     if decision == EscalationDecision.UPHOLD_VENDOR:
         _sign_if_complete(actor, statement, now)
     _after_commit(notifications.notify_decided, statement, str(EscalationDecision(decision).label))
+    if opened is not None and document is not None:
+        _sign_document(statement, determination, opened, document)
     return statement
 
 
+@sensitive_variables("signing_passphrase")
 def statement_decide_escalation(
-    *, actor: User, statement: Statement, decision: str, comment: str, reauth: Reauth
+    *,
+    actor: User,
+    statement: Statement,
+    decision: str,
+    comment: str,
+    reauth: Reauth,
+    signing_passphrase: SigningSecret | str | None = None,
 ) -> Statement:
     """The auditor decides an escalated dispute; the decision closes it.
 
     ``uphold_vendor``: the vendor's figures stand and the auditor's determination takes the
-    disputing party's place in the sign-off (signed at once when nobody else is pending).
-    ``uphold_dispute``: the dispute stands; the vendor must issue a corrected version.
+    disputing party's place in the sign-off (signed at once when nobody else is pending); the
+    PDF gets the *auditor's* signature (``signing_passphrase``: the auditor's key) in the
+    disputing party's field — the disputing party never signed, and its key is not used.
+    ``uphold_dispute``: the dispute stands; the vendor must issue a corrected version (nothing
+    is signed, no passphrase needed).
     """
     if decision not in EscalationDecision.values:
         raise ApplicationError(_("审计结论无效。"), extra={"field": "decision"})
@@ -988,9 +1142,20 @@ def statement_decide_escalation(
     if not comment:
         raise ApplicationError(_("请填写审计意见。"), extra={"field": "comment"})
     method = reauth_verify(actor=actor, reauth=reauth, action="statement.decide_escalation")
+    opened = None
+    if decision == EscalationDecision.UPHOLD_VENDOR:
+        _precheck("decide", actor, statement)
+        opened = signing_key_open(
+            actor=actor, secret=signing_passphrase, action="statement.decide_escalation"
+        )
     with transaction.atomic():
         return _decide(
-            actor=actor, statement=statement, decision=decision, comment=comment, method=method
+            actor=actor,
+            statement=statement,
+            decision=decision,
+            comment=comment,
+            method=method,
+            opened=opened,
         )
 
 

@@ -6,10 +6,11 @@ The flow for a statement signed by, say, vendor → supervisor → bureau:
    rewritten once with one empty, invisible signature field per party. The fields exist before the
    first signature, so no later signature has to add a field (which a strict reader counts as a
    change after signing).
-2. ``sign_pdf(pdf, signer=signer_for("org-7"), field_name="vendor", ...)`` on each sign-off —
-   appends a PAdES baseline signature (``/ETSI.CAdES.detached``) as an *incremental update*
-   filling that party's field. Earlier revisions stay byte-for-byte intact, so earlier signatures
-   remain valid and each one covers exactly the document as it was when that party signed.
+2. ``sign_pdf(pdf, signer=party_signer("org-7").open(secret), field_name=..., ...)`` at each
+   sign-off, with the secret the signer typed — appends a PAdES baseline signature
+   (``/ETSI.CAdES.detached``) as an *incremental update* filling that party's field. Earlier
+   revisions stay byte-for-byte intact, so earlier signatures remain valid and each one covers
+   exactly the document as it was when that party signed.
 3. ``verify_pdf(pdf, trust_roots=...)`` — one :class:`SignatureReport` per signature, in signing
    order, judging integrity, trust and what was changed after each signature.
 
@@ -24,25 +25,42 @@ The signing time is the ``/M`` entry of the signature dictionary, taken from the
 (PAdES forbids the CMS signing-time attribute; there is no timestamp authority on the government
 network). It is the signer's claim, not a trusted timestamp.
 
-Keys: :func:`create_dev_ca` makes a development root CA and one PKCS#12 file per party under
-``settings.SIGNING_DIR`` (``manage.py create_dev_ca``). In production the same directory holds each
-party's real PKCS#12 file (``<key>.p12``) and ``ca.pem`` with the roots to trust; the passphrase
-comes from the ``SIGNING_P12_PASSPHRASE`` environment variable.
+Keys are under each party's control (see README, "签名密钥 / Signing keys"): a party's key is
+usable only with a secret its signer supplies at the moment of signing, never stored. The seam is
+:class:`PartySigner` — ``party_signer("org-7").open(secret)`` gives a pyHanko ``Signer`` in
+memory for one signature:
+
+* :class:`Pkcs12PartySigner` (implemented): ``settings.SIGNING_DIR/<key>.p12``, encrypted with
+  that party's *own* passphrase, typed by its signer at sign-off. There is no server-wide
+  passphrase: the server cannot open a party's key on its own.
+* a PKCS#11 token (pyHanko ``pyhanko.sign.pkcs11.PKCS11Signer``: ``open(pin)`` opens a session
+  on the party's token with the PIN typed at sign-off) or a remote signing call to the party's
+  own service (``open(secret)`` returns a ``Signer`` whose ``async_sign_raw`` posts the digest
+  with the secret) are new classes implementing :class:`PartySigner`, selected with
+  ``settings.SIGNING_PARTY_SIGNER`` (dotted path of a callable ``key -> PartySigner``).
+
+Secrets travel as :class:`SigningSecret`, which never prints and cannot be pickled (so it cannot
+reach a Celery message by accident).
+
+:func:`create_dev_ca` makes a development root CA and one PKCS#12 file per party, each encrypted
+with that party's demo passphrase (:func:`demo_signing_passphrase`, derived from the
+organisation); ``manage.py create_dev_ca`` only with DEBUG on. ``ca.pem`` holds the roots to
+trust; in production it holds the real CAs and each party installs its own ``<key>.p12``.
 
 pyHanko runs its own event loop (``asyncio.run``): call these functions from synchronous code
-(Celery tasks, management commands, sync views), not from inside a running event loop.
+(sync views and services, Celery tasks, management commands), not from inside a running loop.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -51,7 +69,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -62,10 +80,12 @@ from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-#: Passphrase of the development PKCS#12 files when ``SIGNING_P12_PASSPHRASE`` is unset. Never
-#: used when ``settings.DEBUG`` is False.
-DEV_P12_PASSPHRASE = b"govcloud-dev"
-PASSPHRASE_ENV = "SIGNING_P12_PASSPHRASE"  # noqa: S105 — the variable's name, not a secret
+#: Passphrase of the development CA's private key (``ca-key.pem``), so that later runs of
+#: ``create_dev_ca`` can issue keys for new parties. Development only: a production CA is not
+#: on the platform's server at all. No party key is encrypted with it.
+DEV_CA_PASSPHRASE = b"govcloud-dev-ca"
+#: Prefix of the development/demo passphrase of a party's key (:func:`demo_signing_passphrase`).
+DEMO_PASSPHRASE_PREFIX = "demo-sign-"  # noqa: S105 — a documented demo convention
 CA_CERT_FILE = "ca.pem"
 CA_KEY_FILE = "ca-key.pem"
 CA_COMMON_NAME = "GovCloud 开发测试根证书（仅限开发）"
@@ -84,7 +104,11 @@ class SigningError(Exception):
 
 
 class SigningKeyMissing(SigningError):
-    """No usable PKCS#12 file for a party."""
+    """No signing key installed for a party."""
+
+
+class WrongSigningSecret(SigningError):
+    """The secret the signer typed does not open the party's key."""
 
 
 class InvalidPdf(SigningError):
@@ -92,29 +116,161 @@ class InvalidPdf(SigningError):
 
 
 # --------------------------------------------------------------------------------------------------
-# Keys
+# Secrets and party signers
+
+
+class SigningSecret:
+    """What a signer typed to unlock their organisation's key (a passphrase, a PIN, a token).
+
+    Held only for the request that signs. It never prints (``repr``/``str`` show ``***``), is
+    never equal to anything (no accidental comparison against stored values) and refuses to be
+    pickled, so it cannot end up in a log line, a traceback, a cache or a Celery message.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str | bytes | None) -> None:
+        if isinstance(value, str):
+            value = value.encode()
+        self._value: bytes = value or b""
+
+    def reveal(self) -> bytes:
+        """The secret itself: pass it straight to the key, keep no reference."""
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "SigningSecret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return other is self
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __reduce__(self) -> tuple:
+        raise TypeError("A SigningSecret cannot be pickled (it must not leave the request)")
+
+
+@runtime_checkable
+class PartySigner(Protocol):
+    """A party's signing key, usable only with the secret its signer supplies.
+
+    ``open`` returns a pyHanko ``Signer`` for the signatures of one sign-off (kept in memory,
+    dropped after), or raises :class:`WrongSigningSecret` (the secret does not open the key),
+    :class:`SigningKeyMissing` (no key installed for the party) or :class:`SigningError`.
+    Implementations: :class:`Pkcs12PartySigner`; a PKCS#11 token or a remote signing service
+    are further classes with the same two members (README, "签名密钥 / Signing keys").
+    """
+
+    key: str
+
+    def open(self, secret: SigningSecret) -> signers.Signer: ...
+
+
+@dataclass(frozen=True)
+class Pkcs12PartySigner:
+    """The party's PKCS#12 file, encrypted with the party's own passphrase (typed at sign-off)."""
+
+    key: str
+    path: Path
+
+    @classmethod
+    def from_settings(cls, key: str) -> Pkcs12PartySigner:
+        _check_key(key)
+        return cls(key=key, path=Path(settings.SIGNING_DIR) / f"{key}.p12")
+
+    def open(self, secret: SigningSecret) -> signers.SimpleSigner:
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            raise SigningKeyMissing(
+                f"No signing key for {self.key!r}: {self.path.name} is not installed "
+                "(development: run `python manage.py create_dev_ca`)"
+            ) from None
+        if not secret:
+            raise WrongSigningSecret(f"No passphrase given for the signing key of {self.key!r}")
+        try:
+            return signers.SimpleSigner.load_pkcs12_data(
+                data, other_certs=[], passphrase=secret.reveal()
+            )
+        except ValueError:
+            # ``from None``: the chained traceback's frames hold the passphrase as a local.
+            raise WrongSigningSecret(
+                f"The passphrase does not open the signing key of {self.key!r}"
+            ) from None
+
+
+#: The setting naming the factory of party signers (dotted path of ``key -> PartySigner``).
+PARTY_SIGNER_SETTING = "SIGNING_PARTY_SIGNER"
+
+
+def party_signer(key: str) -> PartySigner:
+    """The signer of party ``key`` (e.g. ``"org-7"``): ``settings.SIGNING_PARTY_SIGNER`` (a
+    dotted path to a callable ``key -> PartySigner``), by default :class:`Pkcs12PartySigner`
+    under ``settings.SIGNING_DIR``."""
+    _check_key(key)
+    path = getattr(settings, PARTY_SIGNER_SETTING, "")
+    factory: Callable[[str], PartySigner] = (
+        import_string(path) if path else Pkcs12PartySigner.from_settings
+    )
+    return factory(key)
+
+
+def party_key(organization_pk: int) -> str:
+    """The signing key name of a party organisation: ``org-<pk>`` (file ``org-<pk>.p12``)."""
+    return f"org-{organization_pk}"
+
+
+def demo_signing_passphrase(organization_pk: int) -> str:
+    """The development/demo passphrase of an organisation's key: ``demo-sign-org-<pk>``.
+
+    Deterministic so that ``create_dev_ca``, ``seed_demo`` (which prints it next to the logins),
+    the demo data and the tests agree. Never used when DEBUG is off (``create_dev_ca`` refuses
+    in production mode); a production key has its party's own passphrase.
+    """
+    return f"{DEMO_PASSPHRASE_PREFIX}{party_key(organization_pk)}"
+
+
+def dev_party(organization_pk: int, common_name: str) -> tuple[str, str, bytes]:
+    """``(key, common_name, passphrase)`` for :func:`create_dev_ca`, with the demo passphrase."""
+    return (
+        party_key(organization_pk),
+        common_name,
+        demo_signing_passphrase(organization_pk).encode(),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Keys (development CA)
 
 
 def create_dev_ca(
     directory: Path,
-    parties: Sequence[tuple[str, str]],
+    parties: Sequence[tuple[str, str, bytes]],
     *,
-    passphrase: bytes = DEV_P12_PASSPHRASE,
+    ca_passphrase: bytes = DEV_CA_PASSPHRASE,
     force: bool = False,
 ) -> list[Path]:
     """Create a development root CA and a signing certificate per party in ``directory``.
 
-    ``parties`` are ``(key, common_name)`` pairs; each gets ``<key>.p12`` (key, certificate and
-    CA certificate, encrypted with ``passphrase``) with subject ``CN=common_name, O=common_name,
-    C=CN``. ``ca.pem`` is the certificate to trust, ``ca-key.pem`` the CA key (encrypted with the
-    same passphrase) so that later runs can issue certificates for new parties.
+    ``parties`` are ``(key, common_name, passphrase)``; each gets ``<key>.p12`` (key, certificate
+    and CA certificate) encrypted with *its own* ``passphrase``, with subject ``CN=common_name,
+    O=common_name, C=CN``. ``ca.pem`` is the certificate to trust, ``ca-key.pem`` the CA key
+    (encrypted with ``ca_passphrase``) so that later runs can issue certificates for new parties.
 
     Idempotent: existing files are kept unless ``force``; when the CA itself is (re)created, every
     listed party is (re)issued, since certificates of a previous CA would no longer verify.
     Returns the files written.
     """
-    for key, _ in parties:
+    for key, _name, passphrase in parties:
         _check_key(key)
+        if not passphrase:
+            raise ValueError(f"An empty passphrase for {key!r}: every party key is encrypted")
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     ca_cert_path, ca_key_path = directory / CA_CERT_FILE, directory / CA_KEY_FILE
@@ -126,30 +282,30 @@ def create_dev_ca(
             ca_key.private_bytes(
                 serialization.Encoding.PEM,
                 serialization.PrivateFormat.PKCS8,
-                serialization.BestAvailableEncryption(passphrase),
+                serialization.BestAvailableEncryption(ca_passphrase),
             ),
         )
         ca_cert_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
         written += [ca_cert_path, ca_key_path]
         reissue_all = True
     else:
-        loaded_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), passphrase)
+        loaded_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), ca_passphrase)
         if not isinstance(loaded_key, rsa.RSAPrivateKey):
             raise SigningError(f"{ca_key_path} is not an RSA key")
         ca_key = loaded_key
         ca_cert = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
         reissue_all = False
 
-    for key, common_name in parties:
+    for key, common_name, passphrase in parties:
         p12_path = directory / f"{key}.p12"
         if p12_path.exists() and not reissue_all:
             continue
-        party_key, party_cert = _new_party_certificate(common_name, ca_key, ca_cert)
+        party_private_key, party_cert = _new_party_certificate(common_name, ca_key, ca_cert)
         _write_private(
             p12_path,
             pkcs12.serialize_key_and_certificates(
                 name=key.encode(),
-                key=party_key,
+                key=party_private_key,
                 cert=party_cert,
                 cas=[ca_cert],
                 encryption_algorithm=serialization.BestAvailableEncryption(passphrase),
@@ -157,41 +313,6 @@ def create_dev_ca(
         )
         written.append(p12_path)
     return written
-
-
-def load_signer(p12_path: Path, passphrase: bytes | None) -> signers.SimpleSigner:
-    """Load a party's key, certificate and chain from a PKCS#12 file."""
-    try:
-        data = p12_path.read_bytes()
-    except FileNotFoundError as exc:
-        raise SigningKeyMissing(f"No signing key file {p12_path}") from exc
-    try:
-        return signers.SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=passphrase)
-    except ValueError as exc:
-        raise SigningKeyMissing(
-            f"Cannot open {p12_path}: wrong passphrase ({PASSPHRASE_ENV}) or not a PKCS#12 file"
-        ) from exc
-
-
-def party_key(organization_pk: int) -> str:
-    """The signing key name of a party organisation: ``org-<pk>`` (file ``org-<pk>.p12``)."""
-    return f"org-{organization_pk}"
-
-
-def signer_for(key: str) -> signers.SimpleSigner:
-    """The signer of party ``key`` (e.g. ``"org-7"``) from ``settings.SIGNING_DIR/<key>.p12``.
-
-    The passphrase comes from ``$SIGNING_P12_PASSPHRASE``; only with ``DEBUG`` on does it default
-    to :data:`DEV_P12_PASSPHRASE` (what ``manage.py create_dev_ca`` uses).
-    """
-    _check_key(key)
-    path = Path(settings.SIGNING_DIR) / f"{key}.p12"
-    if not path.exists():
-        raise SigningKeyMissing(
-            f"No signing key for {key!r}: {path} is missing "
-            "(development: run `python manage.py create_dev_ca`)"
-        )
-    return load_signer(path, p12_passphrase())
 
 
 def trust_roots_from_settings() -> list[asn1_x509.Certificate]:
@@ -202,16 +323,6 @@ def trust_roots_from_settings() -> list[asn1_x509.Certificate]:
     return [
         _to_asn1(certificate) for certificate in x509.load_pem_x509_certificates(path.read_bytes())
     ]
-
-
-def p12_passphrase() -> bytes:
-    """``$SIGNING_P12_PASSPHRASE``, or with ``DEBUG`` on the development default."""
-    value = os.environ.get(PASSPHRASE_ENV)
-    if value is not None:
-        return value.encode()
-    if settings.DEBUG:
-        return DEV_P12_PASSPHRASE
-    raise ImproperlyConfigured(f"{PASSPHRASE_ENV} must be set when DEBUG is off")
 
 
 def _check_key(key: str) -> None:
@@ -236,8 +347,12 @@ def _name(common_name: str, organization: str) -> x509.Name:
     )
 
 
+def _new_rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_SIZE)
+
+
 def _new_ca() -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_SIZE)
+    key = _new_rsa_key()
     name = _name(CA_COMMON_NAME, CA_ORGANIZATION)
     now = datetime.now(UTC)
     certificate = (
@@ -272,7 +387,7 @@ def _new_ca() -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
 def _new_party_certificate(
     common_name: str, ca_key: rsa.RSAPrivateKey, ca_cert: x509.Certificate
 ) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_SIZE)
+    key = _new_rsa_key()
     now = datetime.now(UTC)
     certificate = (
         x509.CertificateBuilder()

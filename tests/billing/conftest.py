@@ -1,17 +1,22 @@
-"""Fixtures for billing: the reference contracts with a user per party, and inventory helpers."""
+"""Fixtures for billing: the reference contracts with a user per party, inventory helpers, and
+the parties' signing keys (development CA in the test's tmp folder, demo passphrases)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from billing.models import CatalogItem, Resource, ResourceChange
 from billing.pricing import BUSINESS_TZ
 from billing.reference import load_reference_contracts
 from billing.services.reauth import Reauth
 from govcloud.models import BusinessSystem, Contract, Organization, OrganizationKind, User
+from govcloud.pdf import signing as pdf_signing
+from govcloud.pdf.signing import SigningSecret, create_dev_ca, demo_signing_passphrase, dev_party
 from tests.factories import PASSWORD, UserFactory, make_totp
 
 HEADER = "department,system,item,quantity,online_at,offline_at,billing_starts_at\n"
@@ -24,6 +29,38 @@ def sh(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datet
 
 def password() -> Reauth:
     return Reauth(method="password", value=PASSWORD)
+
+
+def signing_passphrase(user: User) -> str:
+    """The passphrase of the user's organisation's signing key — its demo passphrase
+    (``demo_signing_passphrase``, what ``create_dev_ca`` and the demo use) — issuing the key in
+    ``settings.SIGNING_DIR`` first when the organisation has none yet."""
+    assert user.organization_id is not None
+    ensure_signing_key(user.organization)
+    return demo_signing_passphrase(user.organization_id)
+
+
+def signing_secret(user: User) -> SigningSecret:
+    return SigningSecret(signing_passphrase(user))
+
+
+def ensure_signing_key(*organizations: Organization) -> None:
+    directory = Path(settings.SIGNING_DIR)
+    missing = [
+        o
+        for o in dict.fromkeys(organizations)
+        if not (directory / f"{pdf_signing.party_key(o.pk)}.p12").exists()
+    ]
+    if missing:
+        create_dev_ca(directory, [dev_party(o.pk, o.name) for o in missing])
+
+
+# ------------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(autouse=True)
+def _statement_pdfs(statement_pdfs_fast) -> None:
+    """Every billing test: fast keys and a small stand-in PDF (see ``tests/conftest.py``)."""
 
 
 @dataclass
@@ -44,6 +81,8 @@ def _parties(code: str) -> Parties:
         user = UserFactory(organization=party.organization)
         make_totp(user)
         result.users[party.role] = user
+    # every party's key, issued with its demo passphrase (the signers know it, the server not)
+    ensure_signing_key(*(p.organization for p in contract.parties.all()))
     bureau = contract.bureau
     result.department = Organization.objects.create(
         name=f"{code} 测试局", kind=OrganizationKind.DEPARTMENT, parent=bureau

@@ -12,13 +12,13 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from billing.models import DepartmentBill, Resource, Statement, StatementStatus
 from billing.services.statements import statement_dispute
 from govcloud.models import User
-from tests.billing.conftest import add_resource, sh
+from tests.api_clients import token_client
+from tests.billing.conftest import add_resource, sh, signing_passphrase
 from tests.billing.test_views import (
     PARTIES,
     _bare_statements,
@@ -47,11 +47,8 @@ def api(user: User | None = None) -> APIClient:
 
 
 def token_api(user: User) -> APIClient:
-    """How vendor systems call the API: a token, no session, no second factor."""
-    token, _created = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+    """How vendor systems call the API: a service account's token, no session."""
+    return token_client(user)
 
 
 def error(response, status_code: int) -> dict:
@@ -62,8 +59,13 @@ def error(response, status_code: int) -> dict:
     return body
 
 
-def reauth(value: str = PASSWORD, method: str = "password") -> dict:
-    return {"reauth": {"method": method, "value": value}}
+#: For calls refused before the signing key is opened (who, what state): any passphrase.
+NOT_REACHED = "not-reached"
+
+
+def reauth(value: str = PASSWORD, method: str = "password", passphrase: str = NOT_REACHED) -> dict:
+    """The re-authentication and the passphrase of the caller's organisation's signing key."""
+    return {"reauth": {"method": method, "value": value}, "signing_passphrase": passphrase}
 
 
 # ---------------------------------------------------------------- the endpoint table
@@ -214,14 +216,12 @@ def test_the_wrong_party_of_the_same_tenant_is_refused_and_nothing_changes(name,
 
 @pytest.mark.parametrize("role", ["security_admin", "audit_admin", "system_admin"])
 def test_bureau_administrators_see_nothing_of_billing(role, world):
-    """三员分立: the administrators administer; billing's selectors give them nothing."""
+    """三员分立: the administrators administer; the API refuses them billing outright."""
     statement = signed_statement(world)
     bill = own_bill(world, statement)
     client = api(world.users[role])
-    assert client.get(f"{BASE}/statements/").json()["count"] == 0
-    assert client.get(f"{BASE}/bills/").json()["count"] == 0
-    error(client.get(f"{BASE}/statements/{statement.pk}/"), 404)
-    error(client.get(f"{BASE}/bills/{bill.pk}/"), 404)
+    for path in ("statements/", "bills/", f"statements/{statement.pk}/", f"bills/{bill.pk}/"):
+        assert "三员分立" in error(client.get(f"{BASE}/{path}"), 403)["message"]
 
 
 def test_a_department_sees_only_its_own_bills_and_no_statement(world):
@@ -306,7 +306,11 @@ def test_the_whole_signoff_by_api_with_totp(world):
         clock.shift(timedelta(seconds=5))  # django-otp throttles after the failure
         submitted = vendor.post(
             f"{BASE}/statements/{pk}/submit/",
-            reauth(code_for(world.users["vendor"]), "totp"),
+            reauth(
+                code_for(world.users["vendor"]),
+                "totp",
+                passphrase=signing_passphrase(world.users["vendor"]),
+            ),
             format="json",
         )
         assert submitted.status_code == 200, submitted.content
@@ -316,7 +320,14 @@ def test_the_whole_signoff_by_api_with_totp(world):
         for role in ("bureau", "supervisor"):
             response = api(world.users[role]).post(
                 f"{BASE}/statements/{pk}/confirm/",
-                {**reauth(code_for(world.users[role]), "totp"), "comment": f"{role} 确认"},
+                {
+                    **reauth(
+                        code_for(world.users[role]),
+                        "totp",
+                        passphrase=signing_passphrase(world.users[role]),
+                    ),
+                    "comment": f"{role} 确认",
+                },
                 format="json",
             )
             assert response.status_code == 200, response.content
@@ -337,7 +348,8 @@ def test_the_whole_signoff_by_api_with_totp(world):
     assert [v["version"] for v in body["versions"]] == [1]
     assert sorted(d["subtotal"] for d in body["subtotals"]) == ["149.85", "344.85"]
     assert sum(Decimal(b["total"]) for b in body["department_bills"]) == Decimal("494.65")
-    assert body["document"] is None
+    # every party's signature is in the PDF as soon as its request answered
+    assert body["document"]["signatures"] == 3
 
 
 def test_the_detail_lists_what_the_caller_may_do_now(world):

@@ -23,7 +23,7 @@ from billing.services.statements import (
 )
 from billing.tasks import escalate_disputes
 from govcloud.exceptions import ActionForbidden, InvalidTransition
-from tests.billing.conftest import add_resource, password, sh
+from tests.billing.conftest import add_resource, password, sh, signing_passphrase
 
 # 2026-04-09 is a Thursday; working days after it: 04-10 (1), 04-13 (2), 04-14 (3), 04-15 (4)
 DISPUTE_DAY = sh(2026, 4, 9, 10)
@@ -39,9 +39,19 @@ def disputed(parties, *, by: str = "bureau", when=DISPUTE_DAY) -> Statement:
         statement = statement_generate(
             actor=parties.users["vendor"], contract=parties.contract, year=2026, month=3
         )
-        statement_submit(actor=parties.users["vendor"], statement=statement, reauth=password())
+        statement_submit(
+            actor=parties.users["vendor"],
+            statement=statement,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(parties.users["vendor"]),
+        )
         if by == "supervisor":
-            statement_confirm(actor=parties.users["bureau"], statement=statement, reauth=password())
+            statement_confirm(
+                actor=parties.users["bureau"],
+                statement=statement,
+                reauth=password(),
+                signing_passphrase=signing_passphrase(parties.users["bureau"]),
+            )
         statement_dispute(
             actor=parties.users[by], statement=statement, reauth=password(), comment="用量不符"
         )
@@ -82,7 +92,12 @@ def test_repeated_disputes_keep_the_first_clock(bt):
         second = statement_generate(
             actor=bt.users["vendor"], contract=bt.contract, year=2026, month=3
         )
-        statement_submit(actor=bt.users["vendor"], statement=second, reauth=password())
+        statement_submit(
+            actor=bt.users["vendor"],
+            statement=second,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(bt.users["vendor"]),
+        )
     with at(sh(2026, 4, 13, 9)):
         statement_dispute(
             actor=bt.users["bureau"], statement=second, reauth=password(), comment="仍不符"
@@ -98,7 +113,12 @@ def test_contract_without_auditor_is_not_escalated(jz):
         statement = statement_generate(
             actor=jz.users["vendor"], contract=jz.contract, year=2026, month=7
         )
-        statement_submit(actor=jz.users["vendor"], statement=statement, reauth=password())
+        statement_submit(
+            actor=jz.users["vendor"],
+            statement=statement,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(jz.users["vendor"]),
+        )
         statement_dispute(
             actor=jz.users["bureau"], statement=statement, reauth=password(), comment="不符"
         )
@@ -117,6 +137,7 @@ def test_auditor_upholds_vendor_then_remaining_party_signs(bt):
             decision=EscalationDecision.UPHOLD_VENDOR,
             comment="x",
             reauth=password(),
+            signing_passphrase=signing_passphrase(bt.users["supervisor"]),
         )
     with at(sh(2026, 4, 16, 10)):
         statement_decide_escalation(
@@ -125,13 +146,19 @@ def test_auditor_upholds_vendor_then_remaining_party_signs(bt):
             decision=EscalationDecision.UPHOLD_VENDOR,
             comment="经核对多云管理平台工单日志，乙方统计无误。",
             reauth=password(),
+            signing_passphrase=signing_passphrase(bt.users["auditor"]),
         )
     statement.refresh_from_db()
     assert statement.status == StatementStatus.SUBMITTED
     determination = statement.signoffs.get(action=SignoffAction.DETERMINE)
     assert (determination.party.role, determination.on_behalf_of.role) == ("auditor", "bureau")
     # the bureau's place is filled: the supervisor is next and signs it
-    statement_confirm(actor=bt.users["supervisor"], statement=statement, reauth=password())
+    statement_confirm(
+        actor=bt.users["supervisor"],
+        statement=statement,
+        reauth=password(),
+        signing_passphrase=signing_passphrase(bt.users["supervisor"]),
+    )
     statement.refresh_from_db()
     assert statement.status == StatementStatus.SIGNED
     assert DisputeEscalation.objects.get().decision == EscalationDecision.UPHOLD_VENDOR
@@ -146,6 +173,7 @@ def test_auditor_upholding_vendor_on_the_last_party_signs_at_once(bt):
         decision=EscalationDecision.UPHOLD_VENDOR,
         comment="乙方统计无误。",
         reauth=password(),
+        signing_passphrase=signing_passphrase(bt.users["auditor"]),
     )
     statement.refresh_from_db()
     assert statement.status == StatementStatus.SIGNED
@@ -161,6 +189,7 @@ def test_auditor_upholds_dispute_vendor_issues_new_version(bt):
         decision=EscalationDecision.UPHOLD_DISPUTE,
         comment="异议成立，请乙方按日志重新统计。",
         reauth=password(),
+        signing_passphrase=signing_passphrase(bt.users["auditor"]),
     )
     statement.refresh_from_db()
     assert statement.status == StatementStatus.DISPUTED
@@ -171,6 +200,7 @@ def test_auditor_upholds_dispute_vendor_issues_new_version(bt):
             decision=EscalationDecision.UPHOLD_VENDOR,
             comment="改主意",
             reauth=password(),
+            signing_passphrase=signing_passphrase(bt.users["auditor"]),
         )
     # decided: never escalated again
     assert statement_escalate_overdue_disputes(now=sh(2026, 5, 20, 8)) == []
@@ -189,6 +219,7 @@ def test_decision_needs_a_comment_and_a_valid_choice(bt):
                 decision=decision,
                 comment=comment,
                 reauth=password(),
+                signing_passphrase=signing_passphrase(bt.users["auditor"]),
             )
     statement.refresh_from_db()
     assert statement.status == StatementStatus.ESCALATED

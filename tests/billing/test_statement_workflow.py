@@ -37,7 +37,7 @@ from billing.services.statements import (
 from billing.signals import statement_signed, statement_signoff_recorded
 from govcloud.exceptions import ActionForbidden, ApplicationError, InvalidTransition
 from govcloud.models import AuditEvent, Organization, Role
-from tests.billing.conftest import add_resource, password, sh
+from tests.billing.conftest import add_resource, password, sh, signing_passphrase
 from tests.factories import UserFactory, make_totp
 
 SIGNED = StatementStatus.SIGNED
@@ -54,10 +54,20 @@ def bt_inventory(bt) -> None:
 
 
 def sign_all(parties, statement: Statement) -> Statement:
-    statement_submit(actor=parties.users["vendor"], statement=statement, reauth=password())
+    statement_submit(
+        actor=parties.users["vendor"],
+        statement=statement,
+        reauth=password(),
+        signing_passphrase=signing_passphrase(parties.users["vendor"]),
+    )
     for role in ("bureau", "supervisor"):
         if role in parties.users:
-            statement_confirm(actor=parties.users[role], statement=statement, reauth=password())
+            statement_confirm(
+                actor=parties.users[role],
+                statement=statement,
+                reauth=password(),
+                signing_passphrase=signing_passphrase(parties.users[role]),
+            )
     statement.refresh_from_db()
     return statement
 
@@ -95,14 +105,21 @@ def test_baotou_dispute_new_version_and_sign_off_by_every_party(
     assert v1.lines.count() == len(computed.lines) == 3
     assert (v1.due_date, v1.due_provisional) == (date(2026, 4, 8), False)
 
-    statement_submit(actor=vendor, statement=v1, reauth=password())
+    statement_submit(
+        actor=vendor, statement=v1, reauth=password(), signing_passphrase=signing_passphrase(vendor)
+    )
     v1.refresh_from_db()
     assert v1.status == StatementStatus.SUBMITTED
     assert v1.is_late  # submitted (today, in the test run) after 2026-04-08
 
     # Sign-off order: the supervisor waits for the bureau
     with pytest.raises(InvalidTransition, match="先行签认"):
-        statement_confirm(actor=supervisor, statement=v1, reauth=password())
+        statement_confirm(
+            actor=supervisor,
+            statement=v1,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(supervisor),
+        )
 
     # The bureau disputes one line
     vcpu_line = v1.lines.get(item_code="ecs.general.vcpu")
@@ -131,11 +148,27 @@ def test_baotou_dispute_new_version_and_sign_off_by_every_party(
 
     # Every party confirms version 2, in order → signed
     with django_capture_on_commit_callbacks(execute=True):
-        statement_submit(actor=vendor, statement=v2, reauth=password())
-        statement_confirm(actor=bureau, statement=v2, reauth=password(), comment="无异议")
+        statement_submit(
+            actor=vendor,
+            statement=v2,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(vendor),
+        )
+        statement_confirm(
+            actor=bureau,
+            statement=v2,
+            reauth=password(),
+            comment="无异议",
+            signing_passphrase=signing_passphrase(bureau),
+        )
         v2.refresh_from_db()
         assert v2.status == StatementStatus.SUBMITTED
-        statement_confirm(actor=supervisor, statement=v2, reauth=password())
+        statement_confirm(
+            actor=supervisor,
+            statement=v2,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(supervisor),
+        )
     v2.refresh_from_db()
     assert v2.status == SIGNED
     assert v2.signed_at is not None
@@ -178,8 +211,18 @@ def test_jiaozuo_bureau_and_vendor_sign(jz, signals_received, django_capture_on_
     )
     assert statement.total == Decimal("193.50")
     with django_capture_on_commit_callbacks(execute=True):
-        statement_submit(actor=jz.users["vendor"], statement=statement, reauth=password())
-        statement_confirm(actor=jz.users["bureau"], statement=statement, reauth=password())
+        statement_submit(
+            actor=jz.users["vendor"],
+            statement=statement,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(jz.users["vendor"]),
+        )
+        statement_confirm(
+            actor=jz.users["bureau"],
+            statement=statement,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(jz.users["bureau"]),
+        )
     statement.refresh_from_db()
     assert statement.status == SIGNED
     assert signals_received == [
@@ -236,7 +279,12 @@ def test_only_the_signing_vendor_generates_and_submits(jz):
         actor=jz.users["vendor"], contract=jz.contract, year=2026, month=7
     )
     with pytest.raises(ActionForbidden):
-        statement_submit(actor=jz.users["bureau"], statement=statement, reauth=password())
+        statement_submit(
+            actor=jz.users["bureau"],
+            statement=statement,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(jz.users["bureau"]),
+        )
 
 
 def test_others_cannot_confirm(bt):
@@ -244,7 +292,12 @@ def test_others_cannot_confirm(bt):
     statement = statement_generate(
         actor=bt.users["vendor"], contract=bt.contract, year=2026, month=3
     )
-    statement_submit(actor=bt.users["vendor"], statement=statement, reauth=password())
+    statement_submit(
+        actor=bt.users["vendor"],
+        statement=statement,
+        reauth=password(),
+        signing_passphrase=signing_passphrase(bt.users["vendor"]),
+    )
     admin = UserFactory(organization=bt.contract.bureau, role=Role.SYSTEM_ADMIN)
     for actor in (
         bt.users["vendor"],
@@ -253,7 +306,12 @@ def test_others_cannot_confirm(bt):
         admin,
     ):
         with pytest.raises(ActionForbidden):
-            statement_confirm(actor=actor, statement=statement, reauth=password())
+            statement_confirm(
+                actor=actor,
+                statement=statement,
+                reauth=password(),
+                signing_passphrase=signing_passphrase(actor),
+            )
     assert statement.signoffs.count() == 1  # the vendor's own
 
 
@@ -262,10 +320,25 @@ def test_a_confirmed_party_can_neither_confirm_nor_dispute_again(bt):
     statement = statement_generate(
         actor=bt.users["vendor"], contract=bt.contract, year=2026, month=3
     )
-    statement_submit(actor=bt.users["vendor"], statement=statement, reauth=password())
-    statement_confirm(actor=bt.users["bureau"], statement=statement, reauth=password())
+    statement_submit(
+        actor=bt.users["vendor"],
+        statement=statement,
+        reauth=password(),
+        signing_passphrase=signing_passphrase(bt.users["vendor"]),
+    )
+    statement_confirm(
+        actor=bt.users["bureau"],
+        statement=statement,
+        reauth=password(),
+        signing_passphrase=signing_passphrase(bt.users["bureau"]),
+    )
     with pytest.raises(InvalidTransition):
-        statement_confirm(actor=bt.users["bureau"], statement=statement, reauth=password())
+        statement_confirm(
+            actor=bt.users["bureau"],
+            statement=statement,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(bt.users["bureau"]),
+        )
     with pytest.raises(InvalidTransition):
         statement_dispute(
             actor=bt.users["bureau"], statement=statement, reauth=password(), comment="x"
@@ -277,7 +350,12 @@ def test_the_supervisor_may_dispute_before_the_bureau_confirms(bt):
     statement = statement_generate(
         actor=bt.users["vendor"], contract=bt.contract, year=2026, month=3
     )
-    statement_submit(actor=bt.users["vendor"], statement=statement, reauth=password())
+    statement_submit(
+        actor=bt.users["vendor"],
+        statement=statement,
+        reauth=password(),
+        signing_passphrase=signing_passphrase(bt.users["vendor"]),
+    )
     statement_dispute(
         actor=bt.users["supervisor"], statement=statement, reauth=password(), comment="数量不符"
     )
@@ -292,7 +370,12 @@ def test_dispute_needs_a_comment_and_lines_of_the_statement(bt, jz):
         actor=bt.users["vendor"], contract=bt.contract, year=2026, month=3
     )
     other = statement_generate(actor=jz.users["vendor"], contract=jz.contract, year=2026, month=7)
-    statement_submit(actor=bt.users["vendor"], statement=statement, reauth=password())
+    statement_submit(
+        actor=bt.users["vendor"],
+        statement=statement,
+        reauth=password(),
+        signing_passphrase=signing_passphrase(bt.users["vendor"]),
+    )
     with pytest.raises(ApplicationError, match="异议意见"):
         statement_dispute(
             actor=bt.users["bureau"], statement=statement, reauth=password(), comment=" "
@@ -316,7 +399,12 @@ def test_comments_thread(bt):
     )
     with pytest.raises(InvalidTransition):
         statement_comment(actor=bt.users["bureau"], statement=statement, text="草稿")
-    statement_submit(actor=bt.users["vendor"], statement=statement, reauth=password())
+    statement_submit(
+        actor=bt.users["vendor"],
+        statement=statement,
+        reauth=password(),
+        signing_passphrase=signing_passphrase(bt.users["vendor"]),
+    )
     line = statement.lines.first()
     statement_comment(
         actor=bt.users["auditor"], statement=statement, text="请说明", line_id=line.pk
@@ -336,7 +424,10 @@ def test_wrong_password_changes_nothing(bt):
     )
     with pytest.raises(ReauthFailed, match="身份验证失败"):
         statement_submit(
-            actor=bt.users["vendor"], statement=statement, reauth=Reauth("password", "wrong")
+            actor=bt.users["vendor"],
+            statement=statement,
+            reauth=Reauth("password", "wrong"),
+            signing_passphrase=signing_passphrase(bt.users["vendor"]),
         )
     statement.refresh_from_db()
     assert (statement.status, statement.submitted_at) == (StatementStatus.DRAFT, None)
@@ -358,9 +449,19 @@ def test_wrong_totp_on_confirm_changes_nothing(bt, reauth):
     statement = statement_generate(
         actor=bt.users["vendor"], contract=bt.contract, year=2026, month=3
     )
-    statement_submit(actor=bt.users["vendor"], statement=statement, reauth=password())
+    statement_submit(
+        actor=bt.users["vendor"],
+        statement=statement,
+        reauth=password(),
+        signing_passphrase=signing_passphrase(bt.users["vendor"]),
+    )
     with pytest.raises(ReauthFailed):
-        statement_confirm(actor=bt.users["bureau"], statement=statement, reauth=reauth)
+        statement_confirm(
+            actor=bt.users["bureau"],
+            statement=statement,
+            reauth=reauth,
+            signing_passphrase=signing_passphrase(bt.users["bureau"]),
+        )
     assert statement.signoffs.count() == 1
 
 
@@ -370,7 +471,12 @@ def test_current_totp_code_is_accepted_and_recorded(jz):
     device = vendor.totpdevice_set.get()
     statement = statement_generate(actor=vendor, contract=jz.contract, year=2026, month=7)
     code = f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
-    statement_submit(actor=vendor, statement=statement, reauth=Reauth("totp", code))
+    statement_submit(
+        actor=vendor,
+        statement=statement,
+        reauth=Reauth("totp", code),
+        signing_passphrase=signing_passphrase(vendor),
+    )
     assert statement.signoffs.get().reauth_method == "totp"
 
 
@@ -379,11 +485,21 @@ def test_user_without_device_cannot_use_totp(jz):
     vendor2 = UserFactory(organization=jz.users["vendor"].organization)
     statement = statement_generate(actor=vendor2, contract=jz.contract, year=2026, month=7)
     with pytest.raises(ReauthFailed):
-        statement_submit(actor=vendor2, statement=statement, reauth=Reauth("totp", "123456"))
+        statement_submit(
+            actor=vendor2,
+            statement=statement,
+            reauth=Reauth("totp", "123456"),
+            signing_passphrase=signing_passphrase(vendor2),
+        )
     make_totp(vendor2)  # unconfirmed devices never count either
     vendor2.totpdevice_set.update(confirmed=False)
     with pytest.raises(ReauthFailed):
-        statement_submit(actor=vendor2, statement=statement, reauth=Reauth("totp", "123456"))
+        statement_submit(
+            actor=vendor2,
+            statement=statement,
+            reauth=Reauth("totp", "123456"),
+            signing_passphrase=signing_passphrase(vendor2),
+        )
 
 
 # --------------------------------------------------------------------------- immutability
@@ -404,9 +520,19 @@ def test_signed_statement_refuses_every_service(bt, signed_statement):
     with pytest.raises(InvalidTransition, match="更正"):
         statement_generate(actor=vendor, contract=bt.contract, year=2026, month=3)
     with pytest.raises(InvalidTransition):
-        statement_submit(actor=vendor, statement=signed_statement, reauth=password())
+        statement_submit(
+            actor=vendor,
+            statement=signed_statement,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(vendor),
+        )
     with pytest.raises(InvalidTransition):
-        statement_confirm(actor=bureau, statement=signed_statement, reauth=password())
+        statement_confirm(
+            actor=bureau,
+            statement=signed_statement,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(bureau),
+        )
     with pytest.raises(InvalidTransition):
         statement_dispute(
             actor=bureau, statement=signed_statement, reauth=password(), comment="晚了"
@@ -471,7 +597,12 @@ def test_lines_freeze_at_submission(bt):
         actor=bt.users["vendor"], contract=bt.contract, year=2026, month=3
     )
     StatementLine.objects.filter(statement=statement).update(service_days=Decimal("1"))  # draft
-    statement_submit(actor=bt.users["vendor"], statement=statement, reauth=password())
+    statement_submit(
+        actor=bt.users["vendor"],
+        statement=statement,
+        reauth=password(),
+        signing_passphrase=signing_passphrase(bt.users["vendor"]),
+    )
     with pytest.raises(ImmutableRecordError):
         StatementLine.objects.filter(statement=statement).update(service_days=Decimal("2"))
 
@@ -538,7 +669,9 @@ def test_available_actions_follow_the_workflow_for_every_party(bt):
         "auditor": nothing,
     }
 
-    statement_submit(actor=vendor, statement=v1, reauth=password())
+    statement_submit(
+        actor=vendor, statement=v1, reauth=password(), signing_passphrase=signing_passphrase(vendor)
+    )
     # The bureau is next; the supervisor may only dispute until the bureau has confirmed.
     assert _actions(bt, v1) == {
         "vendor": {"comment"},
@@ -566,15 +699,35 @@ def test_what_is_available_is_what_the_services_allow(bt):
     bt_inventory(bt)
     vendor, bureau, supervisor = bt.users["vendor"], bt.users["bureau"], bt.users["supervisor"]
     statement = statement_generate(actor=vendor, contract=bt.contract, year=2026, month=3)
-    statement_submit(actor=vendor, statement=statement, reauth=password())
+    statement_submit(
+        actor=vendor,
+        statement=statement,
+        reauth=password(),
+        signing_passphrase=signing_passphrase(vendor),
+    )
     assert "confirm" not in _actions(bt, statement)["supervisor"]
     with pytest.raises(InvalidTransition, match="先行签认"):
-        statement_confirm(actor=supervisor, statement=statement, reauth=password())
+        statement_confirm(
+            actor=supervisor,
+            statement=statement,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(supervisor),
+        )
     assert "confirm" in _actions(bt, statement)["bureau"]
-    statement_confirm(actor=bureau, statement=statement, reauth=password())
+    statement_confirm(
+        actor=bureau,
+        statement=statement,
+        reauth=password(),
+        signing_passphrase=signing_passphrase(bureau),
+    )
     assert "confirm" not in _actions(bt, statement)["bureau"]
     with pytest.raises(InvalidTransition, match="已签认"):
-        statement_confirm(actor=bureau, statement=statement, reauth=password())
+        statement_confirm(
+            actor=bureau,
+            statement=statement,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(bureau),
+        )
     admin = UserFactory(organization=bureau.organization, role=Role.SYSTEM_ADMIN)
     assert statement_available_actions(user=admin, obj=statement) == frozenset()
     with pytest.raises(ActionForbidden, match="三员分立"):

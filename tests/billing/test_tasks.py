@@ -10,7 +10,7 @@ from billing.models import StatementStatus
 from billing.services.statements import statement_generate, statement_submit
 from billing.tasks import statement_due_reminders
 from govcloud.models import OutboxEmail
-from tests.billing.conftest import add_resource, password, sh
+from tests.billing.conftest import add_resource, password, sh, signing_passphrase
 
 # March 2026 statements are due on 2026-04-08 (5th working day; 清明 04-04…04-06)
 
@@ -39,7 +39,12 @@ def test_submitted_statement_needs_no_reminder(bt):
         statement = statement_generate(
             actor=bt.users["vendor"], contract=bt.contract, year=2026, month=3
         )
-        statement_submit(actor=bt.users["vendor"], statement=statement, reauth=password())
+        statement_submit(
+            actor=bt.users["vendor"],
+            statement=statement,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(bt.users["vendor"]),
+        )
     statement.refresh_from_db()
     assert not statement.is_late
     with time_machine.travel(sh(2026, 4, 8, 9), tick=False):

@@ -41,8 +41,8 @@ from billing.services.statements import (
 )
 from govcloud.exceptions import InvalidTransition
 from govcloud.home import cards_for
-from govcloud.models import Installment, Organization, User
-from tests.billing.conftest import add_resource, sh
+from govcloud.models import AuditEvent, Installment, Organization, User
+from tests.billing.conftest import add_resource, sh, signing_passphrase
 from tests.conftest import verified_client
 from tests.factories import PASSWORD, CatalogItemFactory, DepartmentFactory, make_totp
 from tests.requests_app.factories import vcpu_item
@@ -89,13 +89,23 @@ def draft_statement(world) -> Statement:
 
 def submitted_statement(world) -> Statement:
     statement = draft_statement(world)
-    return statement_submit(actor=world.users["vendor"], statement=statement, reauth=password())
+    return statement_submit(
+        actor=world.users["vendor"],
+        statement=statement,
+        reauth=password(),
+        signing_passphrase=signing_passphrase(world.users["vendor"]),
+    )
 
 
 def signed_statement(world) -> Statement:
     statement = submitted_statement(world)
     for role in ("bureau", "supervisor"):
-        statement_confirm(actor=world.users[role], statement=statement, reauth=password())
+        statement_confirm(
+            actor=world.users[role],
+            statement=statement,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(world.users[role]),
+        )
     statement.refresh_from_db()
     assert statement.status == SIGNED
     return statement
@@ -171,7 +181,13 @@ def code_for(user: User) -> str:
 
 
 def totp_form(user: User, **extra) -> dict:
-    return {"reauth_method": "totp", "reauth_value": code_for(user), **extra}
+    """A current code, and the passphrase of the user's organisation's signing key."""
+    return {
+        "reauth_method": "totp",
+        "reauth_value": code_for(user),
+        "signing_passphrase": signing_passphrase(user),
+        **extra,
+    }
 
 
 def password_form(**extra) -> dict:
@@ -426,12 +442,13 @@ def test_line_table_pages_200_lines_and_filters_by_department(world):
 
 
 def test_pdf_link_and_sha256_when_a_document_exists(world):
-    statement = signed_statement(world)
-    client = verified_client(world.users["bureau"])
+    statement = draft_statement(world)
+    StatementDocument.objects.filter(statement=statement).delete()  # the render is still queued
+    client = verified_client(world.users["vendor"])
     assert client.get(url("statement_pdf", statement.pk)).status_code == 404
-    assert url("statement_pdf", statement.pk) not in text(
-        client.get(url("statement_detail", statement.pk))
-    )
+    waiting = text(client.get(url("statement_detail", statement.pk)))
+    assert url("statement_pdf", statement.pk) not in waiting
+    assert "统计表 PDF 正在生成，请稍后再签认" in waiting  # signing waits for the PDF
     document = _attach(statement, DocumentKind.STATEMENT)
     page = text(client.get(url("statement_detail", statement.pk)))
     assert url("statement_pdf", statement.pk) in page
@@ -473,6 +490,9 @@ def test_full_signoff_through_the_portal_with_totp(world):
         detail = url("statement_detail", statement.pk)
         assert url("statement_submit", statement.pk) in text(vendor.get(detail))
         assert "动态验证码或登录密码" in text(vendor.get(detail))
+        assert re.search(
+            r'<input[^>]*name="signing_passphrase"[^>]*autocomplete="off"', text(vendor.get(detail))
+        )
 
         # A wrong code changes nothing
         before = state(statement)
@@ -518,6 +538,9 @@ def test_full_signoff_through_the_portal_with_totp(world):
         ("bureau", "totp"),
         ("supervisor", "totp"),
     ]
+    # each party's signature was applied by its own request: three, in signing order
+    document = StatementDocument.objects.get(statement=statement, kind=DocumentKind.STATEMENT)
+    assert document.signed_fields == ["sig-2-vendor", "sig-1-bureau", "sig-3-supervisor"]
     page = text(verified_client(world.users["auditor"]).get(detail))
     assert page.count("已确认") >= 3
     assert "核对无误" in page
@@ -619,6 +642,35 @@ def test_comment_thread_with_a_line_reference(world):
     bad = client.post(url("statement_comment", statement.pk), {"text": "x", "position": 999})
     assert any("不在该统计表中" in m for m in flashed(bad))
     assert DisputeComment.objects.count() == 1
+
+
+def test_a_planted_supervisor_account_cannot_sign_for_the_supervisor_in_the_portal(world):
+    """An account the bureau created in the supervisor's organisation, with its own TOTP
+    device, passes re-authentication but cannot open the supervisor's signing key."""
+    statement = submitted_statement(world)
+    statement_confirm(
+        actor=world.users["bureau"],
+        statement=statement,
+        reauth=password(),
+        signing_passphrase=signing_passphrase(world.users["bureau"]),
+    )
+    signing_passphrase(world.users["supervisor"])  # the supervisor's key is installed
+    planted = User.objects.create(
+        username="planted", full_name="代建账号", organization=world.orgs["supervisor"]
+    )
+    make_totp(planted)
+    before = state(statement)
+
+    refused = verified_client(planted).post(
+        url("statement_confirm", statement.pk),
+        totp_form(planted, signing_passphrase=signing_passphrase(world.users["bureau"])),
+    )
+
+    assert any("签名密钥口令错误" in m for m in flashed(refused))
+    assert state(statement) == before
+    document = StatementDocument.objects.get(statement=statement, kind=DocumentKind.STATEMENT)
+    assert document.signed_fields == ["sig-2-vendor", "sig-1-bureau"]  # no supervisor's
+    assert AuditEvent.objects.filter(action="statement.signing_key_refused", actor=planted).exists()
 
 
 def test_escalated_dispute_is_decided_by_the_auditor(world):
@@ -739,9 +791,19 @@ def test_a_signed_statement_cannot_be_changed_by_a_service_call(world):
     with pytest.raises(InvalidTransition, match="已签认"):
         statement_generate(actor=world.users["vendor"], contract=world.contract, year=2026, month=3)
     with pytest.raises(InvalidTransition):
-        statement_confirm(actor=world.users["supervisor"], statement=statement, reauth=password())
+        statement_confirm(
+            actor=world.users["supervisor"],
+            statement=statement,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(world.users["supervisor"]),
+        )
     with pytest.raises(InvalidTransition):
-        statement_submit(actor=world.users["vendor"], statement=statement, reauth=password())
+        statement_submit(
+            actor=world.users["vendor"],
+            statement=statement,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(world.users["vendor"]),
+        )
     assert state(statement) == before
     assert Statement.objects.count() == 1
 
@@ -986,9 +1048,19 @@ def test_bill_lines_run_a_constant_number_of_queries(world):
 
 
 def signed_statement_from(world, statement: Statement) -> Statement:
-    statement_submit(actor=world.users["vendor"], statement=statement, reauth=password())
+    statement_submit(
+        actor=world.users["vendor"],
+        statement=statement,
+        reauth=password(),
+        signing_passphrase=signing_passphrase(world.users["vendor"]),
+    )
     for role in ("bureau", "supervisor"):
-        statement_confirm(actor=world.users[role], statement=statement, reauth=password())
+        statement_confirm(
+            actor=world.users[role],
+            statement=statement,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(world.users[role]),
+        )
     statement.refresh_from_db()
     return statement
 
@@ -1004,9 +1076,19 @@ INLINE = [
 
 def test_pages_have_no_inline_scripts_or_styles(world):
     v1, v2 = two_versions(world)
-    statement_submit(actor=world.users["vendor"], statement=v2, reauth=password())
+    statement_submit(
+        actor=world.users["vendor"],
+        statement=v2,
+        reauth=password(),
+        signing_passphrase=signing_passphrase(world.users["vendor"]),
+    )
     for role in ("bureau", "supervisor"):
-        statement_confirm(actor=world.users[role], statement=v2, reauth=password())
+        statement_confirm(
+            actor=world.users[role],
+            statement=v2,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(world.users[role]),
+        )
     _attach(v2, DocumentKind.STATEMENT)
     bill = own_bill(world, v2)
     pages = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
@@ -9,7 +10,6 @@ from pathlib import Path
 import pytest
 import time_machine
 from cryptography import x509
-from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.utils.safestring import mark_safe
 from pyhanko.pdf_utils import generic
@@ -18,25 +18,28 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from govcloud.models import OrganizationKind
 from govcloud.pdf.render import TABLE_TEMPLATE, render_pdf
 from govcloud.pdf.signing import (
-    DEV_P12_PASSPHRASE,
-    PASSPHRASE_ENV,
     InvalidPdf,
+    PartySigner,
+    Pkcs12PartySigner,
     SigningError,
     SigningKeyMissing,
+    SigningSecret,
+    WrongSigningSecret,
     create_dev_ca,
-    load_signer,
+    demo_signing_passphrase,
+    dev_party,
+    party_signer,
     prepare_signature_fields,
     sha256_hex,
     sign_pdf,
-    signer_for,
     verify_pdf,
 )
 from tests.factories import DepartmentFactory, OrganizationFactory
 
 PARTIES = [
-    ("org-1", "浪潮软件科技有限公司"),  # vendor submits
-    ("org-2", "河南华建工程监理有限公司"),  # supervisor confirms
-    ("org-3", "焦作市政务服务和大数据管理局"),  # bureau confirms last
+    dev_party(1, "浪潮软件科技有限公司"),  # vendor submits
+    dev_party(2, "河南华建工程监理有限公司"),  # supervisor confirms
+    dev_party(3, "焦作市政务服务和大数据管理局"),  # bureau confirms last
 ]
 FIELDS = ["vendor", "supervisor", "bureau"]
 
@@ -67,8 +70,13 @@ def unsigned_pdf() -> bytes:
     return prepare_signature_fields(pdf, FIELDS)
 
 
+def open_key(ca_dir: Path, key: str):
+    secret = SigningSecret(demo_signing_passphrase(int(key.removeprefix("org-"))))
+    return Pkcs12PartySigner(key=key, path=ca_dir / f"{key}.p12").open(secret)
+
+
 def sign_as(pdf: bytes, ca_dir: Path, key: str, field: str) -> bytes:
-    signer = load_signer(ca_dir / f"{key}.p12", DEV_P12_PASSPHRASE)
+    signer = open_key(ca_dir, key)
     return sign_pdf(
         pdf, signer=signer, field_name=field, reason="确认月度结算单", location="焦作", name=field
     )
@@ -79,7 +87,7 @@ def fully_signed(unsigned_pdf: bytes, ca_dir: Path) -> list[bytes]:
     """The PDF after each of the three signatures, in order."""
     versions = []
     pdf = unsigned_pdf
-    for (key, _), field in zip(PARTIES, FIELDS, strict=True):
+    for (key, _, _), field in zip(PARTIES, FIELDS, strict=True):
         pdf = sign_as(pdf, ca_dir, key, field)
         versions.append(pdf)
     return versions
@@ -97,8 +105,8 @@ def test_three_parties_sign_in_order_and_each_signature_holds(
     reports = verify_pdf(fully_signed[-1], trust_roots=trust_roots)
 
     assert [r.field_name for r in reports] == FIELDS
-    assert [r.signer_common_name for r in reports] == [name for _, name in PARTIES]
-    assert [r.signer_organization for r in reports] == [name for _, name in PARTIES]
+    assert [r.signer_common_name for r in reports] == [name for _, name, _ in PARTIES]
+    assert [r.signer_organization for r in reports] == [name for _, name, _ in PARTIES]
     assert all(r.intact and r.valid and r.trusted and r.ok for r in reports)
     assert [r.coverage for r in reports] == ["ENTIRE_REVISION", "ENTIRE_REVISION", "ENTIRE_FILE"]
     assert [r.modification_level for r in reports] == ["FORM_FILLING", "FORM_FILLING", "NONE"]
@@ -157,7 +165,7 @@ def test_a_later_change_of_page_content_is_detected(
 
 
 def test_a_signature_from_another_ca_is_not_trusted(fully_signed: list[bytes], tmp_path: Path):
-    create_dev_ca(tmp_path, [("org-9", "冒充单位")])
+    create_dev_ca(tmp_path, [dev_party(9, "冒充单位")])
     other_root = x509.load_pem_x509_certificates((tmp_path / "ca.pem").read_bytes())
 
     reports = verify_pdf(fully_signed[-1], trust_roots=other_root)
@@ -180,7 +188,7 @@ def test_fields_cannot_be_added_once_signed(fully_signed: list[bytes]):
 def test_a_certifying_first_signature_still_allows_the_later_ones(
     unsigned_pdf: bytes, ca_dir: Path, trust_roots: list[x509.Certificate]
 ):
-    vendor = load_signer(ca_dir / "org-1.p12", DEV_P12_PASSPHRASE)
+    vendor = open_key(ca_dir, "org-1")
     certified = sign_pdf(
         unsigned_pdf,
         signer=vendor,
@@ -210,11 +218,11 @@ def test_sha256_hex_fingerprints_the_bytes():
 
 
 def test_create_dev_ca_is_idempotent(tmp_path: Path):
-    first = create_dev_ca(tmp_path, [("org-1", "甲方")])
+    first = create_dev_ca(tmp_path, [dev_party(1, "甲方")])
     ca_pem = (tmp_path / "ca.pem").read_bytes()
     party_p12 = (tmp_path / "org-1.p12").read_bytes()
 
-    second = create_dev_ca(tmp_path, [("org-1", "甲方"), ("org-2", "乙方")])
+    second = create_dev_ca(tmp_path, [dev_party(1, "甲方"), dev_party(2, "乙方")])
 
     assert [p.name for p in first] == ["ca.pem", "ca-key.pem", "org-1.p12"]
     assert [p.name for p in second] == ["org-2.p12"]
@@ -222,31 +230,71 @@ def test_create_dev_ca_is_idempotent(tmp_path: Path):
     assert (tmp_path / "org-1.p12").read_bytes() == party_p12
     assert (tmp_path / "org-1.p12").stat().st_mode & 0o077 == 0  # private key: owner only
 
-    forced = create_dev_ca(tmp_path, [("org-1", "甲方")], force=True)
+    forced = create_dev_ca(tmp_path, [dev_party(1, "甲方")], force=True)
     assert [p.name for p in forced] == ["ca.pem", "ca-key.pem", "org-1.p12"]
     assert (tmp_path / "ca.pem").read_bytes() != ca_pem
 
 
-def test_signer_for_reads_signing_dir_and_passphrase(
-    settings, ca_dir: Path, monkeypatch: pytest.MonkeyPatch
-):
+def test_each_party_key_opens_only_with_that_partys_own_passphrase(settings, ca_dir: Path):
     settings.SIGNING_DIR = ca_dir
-    settings.DEBUG = False
-    monkeypatch.setenv(PASSPHRASE_ENV, DEV_P12_PASSPHRASE.decode())
+    settings.DEBUG = False  # no fallback of any kind in production
 
-    signer = signer_for("org-2")
+    supervisor = party_signer("org-2")
+    signer = supervisor.open(SigningSecret(demo_signing_passphrase(2)))
 
+    assert isinstance(supervisor, PartySigner)
     assert signer.signing_cert.subject.native["common_name"] == "河南华建工程监理有限公司"
+    # another party's passphrase, a wrong one, none at all: refused
+    for wrong in (demo_signing_passphrase(1), "govcloud-dev", "", None):
+        with pytest.raises(WrongSigningSecret):
+            supervisor.open(SigningSecret(wrong))
     with pytest.raises(SigningKeyMissing, match="create_dev_ca"):
-        signer_for("org-404")
+        party_signer("org-404").open(SigningSecret("x"))
     with pytest.raises(ValueError, match="Invalid signing key"):
-        signer_for("../ca")
-    monkeypatch.setenv(PASSPHRASE_ENV, "wrong")
-    with pytest.raises(SigningKeyMissing, match="wrong passphrase"):
-        signer_for("org-2")
-    monkeypatch.delenv(PASSPHRASE_ENV)
-    with pytest.raises(ImproperlyConfigured):
-        signer_for("org-2")  # production never falls back to the dev passphrase
+        party_signer("../ca")
+
+
+def test_the_secret_never_prints_compares_or_pickles():
+    secret = SigningSecret("demo-sign-org-2")
+
+    assert "demo-sign" not in repr(secret)
+    assert "demo-sign" not in str(secret)
+    assert "demo-sign" not in f"{secret} {[secret]} { ({'s': secret}) }"
+    assert secret != SigningSecret("demo-sign-org-2")
+    assert secret.reveal() == b"demo-sign-org-2"
+    with pytest.raises(TypeError):
+        pickle.dumps(secret)
+
+
+def test_a_wrong_passphrase_leaves_no_trace_of_it_in_the_exception(ca_dir: Path):
+    key = Pkcs12PartySigner(key="org-2", path=ca_dir / "org-2.p12")
+
+    with pytest.raises(WrongSigningSecret) as refused:
+        key.open(SigningSecret("guess-123"))
+
+    # no chained exception whose frames hold the passphrase as a local
+    assert refused.value.__cause__ is None
+    assert refused.value.__suppress_context__
+    assert "guess-123" not in str(refused.value)
+
+
+def test_the_party_signer_backend_is_a_setting(settings):
+    settings.SIGNING_PARTY_SIGNER = "tests.pdf.test_signing.FakeTokenSigner"
+
+    signer = party_signer("org-5")
+
+    assert isinstance(signer, FakeTokenSigner)
+    assert signer.key == "org-5"
+
+
+class FakeTokenSigner:
+    """What a PKCS#11 or remote backend looks like to the platform: a key name and ``open``."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def open(self, secret: SigningSecret):  # pragma: no cover — only its shape matters here
+        raise WrongSigningSecret("token PIN refused")
 
 
 @pytest.mark.django_db
@@ -255,7 +303,6 @@ def test_create_dev_ca_command_issues_a_key_per_party(
 ):
     settings.SIGNING_DIR = tmp_path
     settings.DEBUG = True
-    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
     vendor = OrganizationFactory(kind=OrganizationKind.VENDOR, name="浪潮软件科技有限公司")
     auditor = OrganizationFactory(kind=OrganizationKind.AUDITOR, name="某审计事务所")
     department = DepartmentFactory()
@@ -265,12 +312,18 @@ def test_create_dev_ca_command_issues_a_key_per_party(
     for org in (vendor, auditor, department.parent):
         assert (tmp_path / f"org-{org.pk}.p12").exists()
     assert not (tmp_path / f"org-{department.pk}.p12").exists()  # departments do not sign
-    assert signer_for(f"org-{vendor.pk}").signing_cert.subject.native == {
+    key = party_signer(f"org-{vendor.pk}")
+    opened = key.open(SigningSecret(demo_signing_passphrase(vendor.pk)))
+    with pytest.raises(WrongSigningSecret):  # each party its own passphrase
+        key.open(SigningSecret(demo_signing_passphrase(auditor.pk)))
+    assert opened.signing_cert.subject.native == {
         "country_name": "CN",
         "organization_name": "浪潮软件科技有限公司",
         "common_name": "浪潮软件科技有限公司",
     }
-    assert "已创建" in capsys.readouterr().out
+    first_output = capsys.readouterr().out
+    assert "已创建" in first_output
+    assert f"演示口令 demo-sign-org-{vendor.pk}" in first_output
 
     call_command("create_dev_ca")
     output = capsys.readouterr().out
@@ -283,6 +336,6 @@ def test_create_dev_ca_command_refuses_production(settings, tmp_path: Path):
     settings.SIGNING_DIR = tmp_path
     settings.DEBUG = False
 
-    with pytest.raises(CommandError, match="--force-production-dev-ca"):
+    with pytest.raises(CommandError, match="生产模式"):
         call_command("create_dev_ca")
     assert not (tmp_path / "ca.pem").exists()

@@ -8,28 +8,34 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from django.test import TestCase
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from billing.models import DocumentKind, Statement, StatementDocument
 from billing.services.statements import statement_confirm, statement_generate, statement_submit
 from govcloud.models import Organization, OrganizationKind
-from govcloud.pdf.signing import PASSPHRASE_ENV
-from tests.billing.conftest import Parties, _parties, add_resource, password, sh
+from tests.billing.conftest import (
+    Parties,
+    _parties,
+    add_resource,
+    password,
+    sh,
+    signing_passphrase,
+)
 from tests.factories import UserFactory
 
 PORTAL = "https://cloud.example.test"
 
 
 @pytest.fixture(autouse=True)
-def documents_in_tmp(settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Media and signing keys under tmp_path; DEBUG on, so the first signature creates the
-    development CA (a fresh machine); no passphrase from the environment."""
+def documents_in_tmp(settings, tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """Media and the development CA with the parties' keys under tmp_path (each key issued
+    with its organisation's demo passphrase when first used: ``signing_passphrase``)."""
+    request.getfixturevalue("fast_signing_keys")
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.SIGNING_DIR = tmp_path / "signing"
     settings.DEBUG = True
     settings.PORTAL_BASE_URL = PORTAL
-    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
     return tmp_path
 
 
@@ -85,19 +91,32 @@ def jz(reference) -> Billing:
     return Billing(parties=parties, departments=[land])
 
 
-def generate(world: Billing, year: int = 2026, month: int = 3) -> Statement:
-    return statement_generate(
-        actor=world.users["vendor"], contract=world.contract, year=year, month=month
-    )
+def generate(world: Billing, year: int = 2026, month: int = 3, *, render: bool = True) -> Statement:
+    """The vendor generates the month; its PDF is rendered as after commit (the render task
+    the service enqueues then), unless ``render=False`` (the task has not run yet)."""
+    with TestCase.captureOnCommitCallbacks(execute=render):
+        return statement_generate(
+            actor=world.users["vendor"], contract=world.contract, year=year, month=month
+        )
 
 
 def sign_off(world: Billing, statement: Statement, *roles: str) -> Statement:
     """The vendor submits (role "vendor"), the others confirm, in the order given."""
     for role in roles:
         if role == "vendor":
-            statement_submit(actor=world.users["vendor"], statement=statement, reauth=password())
+            statement_submit(
+                actor=world.users["vendor"],
+                statement=statement,
+                reauth=password(),
+                signing_passphrase=signing_passphrase(world.users["vendor"]),
+            )
         else:
-            statement_confirm(actor=world.users[role], statement=statement, reauth=password())
+            statement_confirm(
+                actor=world.users[role],
+                statement=statement,
+                reauth=password(),
+                signing_passphrase=signing_passphrase(world.users[role]),
+            )
     statement.refresh_from_db()
     return statement
 

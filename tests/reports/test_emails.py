@@ -9,7 +9,7 @@ from django.core import mail
 from pypdf import PdfReader
 
 from billing.models import DepartmentBill, DocumentKind
-from billing.tasks import department_bill_pdfs, statement_pdf_sign
+from billing.tasks import department_bill_pdfs, statement_pdf_email
 from govcloud.models import Role, User
 from tests.reports.conftest import PORTAL, document, file_bytes, generate, sign_off
 
@@ -86,7 +86,7 @@ def test_emails_go_out_once_however_often_the_tasks_run(
     sent = len(mail.outbox)
 
     with django_capture_on_commit_callbacks(execute=True):
-        statement_pdf_sign.delay(statement.pk)
+        statement_pdf_email.delay(statement.pk)
         department_bill_pdfs.delay(statement.pk)
         department_bill_pdfs.delay(statement.pk)
 

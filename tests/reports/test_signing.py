@@ -1,39 +1,50 @@
-"""The statement PDF gains one PAdES signature per sign-off, in sign-off order (DESIGN §7)."""
+"""The statement PDF: rendered when generated, one PAdES signature per sign-off applied inside
+that sign-off with the signing party's own key, opened with the passphrase its signer typed
+(DESIGN §7; issue "Trust boundaries", item 2)."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 from decimal import Decimal
-from io import BytesIO
+from io import BytesIO, StringIO
 from pathlib import Path
 
+import pytest
+from celery import current_app
+from django.core.management import call_command
 from django.utils import timezone
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
 
-from billing.models import EscalationDecision, StatementDocument, StatementStatus
+from billing.models import EscalationDecision, StatementDocument, StatementSignoff, StatementStatus
+from billing.services.reauth import Reauth, SigningKeyRefused, SigningKeyUnavailable
 from billing.services.statements import (
+    DocumentNotReady,
+    statement_confirm,
     statement_decide_escalation,
     statement_dispute,
     statement_escalate_overdue_disputes,
+    statement_generate,
+    statement_submit,
 )
 from billing.tasks import (
     department_bill_pdfs,
     settlement_pdf,
+    statement_pdf_email,
+    statement_pdf_render,
     statement_pdf_resume,
-    statement_pdf_sign,
 )
-from govcloud.models import OutboxEmail, PartyRole
+from govcloud.models import AuditEvent, OutboxEmail, PartyRole, User
 from govcloud.pdf.signing import (
-    PASSPHRASE_ENV,
-    create_dev_ca,
-    party_key,
+    demo_signing_passphrase,
     sha256_hex,
     trust_roots_from_settings,
     verify_pdf,
 )
-from tests.billing.conftest import password
+from tests.api_clients import person_api
+from tests.billing.conftest import password, signing_passphrase
+from tests.factories import make_totp
 from tests.reports.conftest import document, draw_over_first_page, file_bytes, generate, sign_off
 
 BT_SIGNING_ORDER = ["sig-2-vendor", "sig-1-bureau", "sig-3-supervisor"]
@@ -43,6 +54,10 @@ def org_name(world, role: str) -> str:
     return next(p.organization.name for p in world.contract.parties.all() if p.role == role)
 
 
+def org_of(world, role: str):
+    return next(p.organization for p in world.contract.parties.all() if p.role == role)
+
+
 def reports_of(pdf: bytes):
     return verify_pdf(pdf, trust_roots=trust_roots_from_settings())
 
@@ -50,6 +65,23 @@ def reports_of(pdf: bytes):
 def field_names(pdf: bytes) -> list[str]:
     reader = PdfFileReader(BytesIO(pdf))
     return [name for name, _value, _ref in enumerate_sig_fields(reader)]
+
+
+def snapshot(statement) -> tuple:
+    """Everything a refused sign-off must leave as it was."""
+    statement.refresh_from_db()
+    doc = document(statement)
+    return (
+        statement.status,
+        statement.signed_at,
+        list(statement.signoffs.values_list("pk", flat=True)),
+        doc.file.name,
+        list(doc.signed_fields),
+        file_bytes(doc),
+    )
+
+
+# ------------------------------------------------------------------------ the signed PDF
 
 
 def test_each_party_signs_once_in_signoff_order_and_every_signature_holds(signed_bt):
@@ -70,71 +102,100 @@ def test_each_party_signs_once_in_signoff_order_and_every_signature_holds(signed
     assert reports[0].docmdp_ok is True  # the vendor, as issuer, certified the document
     assert (doc.signatures, doc.signed_fields) == (3, BT_SIGNING_ORDER)
     assert doc.sha256 == sha256_hex(pdf)
-    # the development CA was created on the spot (DEBUG, fresh machine)
-    assert (Path(doc.file.storage.location).parent / "signing" / "ca.pem").exists()
 
 
-def test_pdf_is_rendered_at_submission_and_later_signatures_only_append(
-    bt, django_capture_on_commit_callbacks
-):
+def test_pdf_is_rendered_at_generation_and_each_signoff_signs_at_once(bt):
     statement = generate(bt)
-    assert not StatementDocument.objects.filter(statement=statement).exists()  # drafts: none
+    doc = document(statement)  # rendered when generated: empty fields, no signature
+    unsigned = file_bytes(doc)
+    assert (doc.signatures, reports_of(unsigned)) == (0, [])
+    assert field_names(unsigned) == ["sig-1-bureau", "sig-2-vendor", "sig-3-supervisor"]
 
-    with django_capture_on_commit_callbacks(execute=True):
-        sign_off(bt, statement, "vendor")
-    doc = document(statement)
+    # No on-commit hook, no task runs here: the signature is applied by the sign-off itself.
+    sign_off(bt, statement, "vendor")
     after_vendor = file_bytes(doc)
-    assert [r.field_name for r in reports_of(after_vendor)] == ["sig-2-vendor"]
+    assert after_vendor.startswith(unsigned)  # an incremental update, not a re-render
+    assert [(r.field_name, r.ok) for r in reports_of(after_vendor)] == [("sig-2-vendor", True)]
+    doc.refresh_from_db()
     assert (doc.signatures, doc.sha256) == (1, "")  # not complete: no fingerprint yet
 
-    with django_capture_on_commit_callbacks(execute=True):
-        sign_off(bt, statement, "bureau")
+    sign_off(bt, statement, "bureau")
     after_bureau = file_bytes(doc)
 
-    # the first revision is untouched: an incremental update, not a re-render
     assert after_bureau.startswith(after_vendor)
     assert [(r.field_name, r.ok) for r in reports_of(after_bureau)] == [
         ("sig-2-vendor", True),
         ("sig-1-bureau", True),
     ]
     assert StatementDocument.objects.filter(statement=statement).count() == 1
-    # each revision is one file: the superseded revision's file is gone
-    assert len(list(Path(doc.file.path).parent.glob("statement-*.pdf"))) == 1
+    # each revision is one file: the superseded revision's file is gone after commit
+    assert doc.signatures == 2
 
 
-def test_a_late_task_signs_every_recorded_signoff_in_order(bt):
-    # The sign-offs happen but no task runs (the callbacks are never executed)…
-    statement = sign_off(bt, generate(bt), "vendor", "bureau", "supervisor")
-    assert statement.status == StatementStatus.SIGNED
-    assert not StatementDocument.objects.filter(statement=statement).exists()
+def test_recomputing_a_draft_renders_its_pdf_again(bt, django_capture_on_commit_callbacks):
+    statement = generate(bt)
+    first = document(statement)
 
-    # …then one late run renders and applies all three, oldest first.
-    result = statement_pdf_sign.delay(statement.pk).get()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = statement_generate(
+            actor=bt.users["vendor"], contract=bt.contract, year=2026, month=3
+        )
 
-    assert result["applied"] == BT_SIGNING_ORDER
-    assert result["complete"]
-    pdf = file_bytes(document(statement))
-    assert [r.field_name for r in reports_of(pdf)] == BT_SIGNING_ORDER
-    assert all(r.ok for r in reports_of(pdf))
+    assert again.pk == statement.pk
+    current = document(statement)
+    assert current.pk != first.pk  # the draft's old PDF was dropped, a new one rendered
+    assert current.signatures == 0
 
 
-def test_every_document_task_is_idempotent(signed_bt):
-    _world, statement = signed_bt
+def test_signoff_before_the_pdf_is_rendered_is_refused_and_changes_nothing(bt):
+    statement = generate(bt, render=False)  # the render task has not run yet
+    vendor = bt.users["vendor"]
+
+    with pytest.raises(DocumentNotReady, match="统计表 PDF 正在生成，请稍后再签认"):
+        statement_submit(
+            actor=vendor,
+            statement=statement,
+            reauth=password(),
+            signing_passphrase=signing_passphrase(vendor),
+        )
+
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.DRAFT
+    assert not statement.signoffs.exists()
+
+    statement_pdf_render.delay(statement.pk).get()
+    sign_off(bt, statement, "vendor")
+    assert document(statement).signed_fields == ["sig-2-vendor"]
+
+
+def test_no_task_can_sign(bt, django_capture_on_commit_callbacks):
+    statement = generate(bt)
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_off(bt, statement, "vendor", "bureau", "supervisor")
     doc = document(statement)
     before = (file_bytes(doc), doc.file.name, doc.signatures)
-    documents = StatementDocument.objects.count()
     emails = OutboxEmail.objects.count()
 
-    again = statement_pdf_sign.delay(statement.pk).get()
+    assert "billing.statement_pdf_sign" not in current_app.tasks
+    statement_pdf_render.delay(statement.pk).get()
+    statement_pdf_email.delay(statement.pk).get()
     department_bill_pdfs.delay(statement.pk).get()
     settlement_pdf.delay(statement.pk).get()
     assert statement_pdf_resume.delay().get() == []
 
-    assert (again["applied"], again["emailed"]) == ([], 0)
+    doc.refresh_from_db()
     assert (file_bytes(doc), doc.file.name, doc.signatures) == before
-    assert StatementDocument.objects.count() == documents  # statement, 2 bills, settlement
-    assert documents == 4
-    assert OutboxEmail.objects.count() == emails
+    assert StatementDocument.objects.filter(statement=statement).count() == 4  # + 2 bills, 1
+    assert OutboxEmail.objects.count() == emails  # every e-mail once
+
+
+def test_the_resume_task_renders_missing_pdfs_only(bt):
+    statement = generate(bt, render=False)
+
+    assert statement_pdf_resume.delay().get() == [statement.pk]
+
+    assert document(statement).signatures == 0
+    assert statement_pdf_resume.delay().get() == []
 
 
 def test_a_flipped_byte_in_the_signed_content_is_detected(signed_bt):
@@ -160,10 +221,9 @@ def test_an_appended_revision_that_changes_a_page_is_detected(signed_bt):
     assert not any(r.ok for r in reports)
 
 
-def test_jiaozuo_vendor_then_bureau(jz, django_capture_on_commit_callbacks):
+def test_jiaozuo_vendor_then_bureau(jz):
     statement = generate(jz, 2026, 7)
-    with django_capture_on_commit_callbacks(execute=True):
-        sign_off(jz, statement, "vendor", "bureau")
+    sign_off(jz, statement, "vendor", "bureau")
 
     pdf = file_bytes(document(statement))
 
@@ -175,29 +235,33 @@ def test_jiaozuo_vendor_then_bureau(jz, django_capture_on_commit_callbacks):
     ]
 
 
-def test_the_auditor_signs_its_determination_into_the_disputing_partys_field(
-    bt, django_capture_on_commit_callbacks
-):
+def test_the_auditor_signs_its_determination_into_the_disputing_partys_field(bt):
     statement = generate(bt)
-    with django_capture_on_commit_callbacks(execute=True):
-        sign_off(bt, statement, "vendor", "bureau")
-        statement_dispute(
-            actor=bt.users["supervisor"], statement=statement, reauth=password(), comment="不符"
-        )
+    sign_off(bt, statement, "vendor", "bureau")
+    statement_dispute(
+        actor=bt.users["supervisor"], statement=statement, reauth=password(), comment="不符"
+    )
     statement_escalate_overdue_disputes(now=timezone.now() + timedelta(days=15))
-    with django_capture_on_commit_callbacks(execute=True):
-        statement_decide_escalation(
-            actor=bt.users["auditor"],
-            statement=statement,
-            decision=EscalationDecision.UPHOLD_VENDOR,
-            comment="经核对，乙方统计无误。",
-            reauth=password(),
-        )
+    auditor = bt.users["auditor"]
+    decide = {
+        "actor": auditor,
+        "statement": statement,
+        "decision": EscalationDecision.UPHOLD_VENDOR,
+        "comment": "经核对，乙方统计无误。",
+        "reauth": password(),
+    }
+    # the supervisor's passphrase is of no use to the auditor, nor is none at all
+    for wrong in (signing_passphrase(bt.users["supervisor"]), ""):
+        with pytest.raises(SigningKeyRefused):
+            statement_decide_escalation(**decide, signing_passphrase=wrong)
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.ESCALATED
+
+    statement_decide_escalation(**decide, signing_passphrase=signing_passphrase(auditor))
+
     statement.refresh_from_db()
     assert statement.status == StatementStatus.SIGNED
-
     reports = reports_of(file_bytes(document(statement)))
-
     assert [(r.field_name, r.signer_organization) for r in reports] == [
         ("sig-2-vendor", org_name(bt, "vendor")),
         ("sig-1-bureau", org_name(bt, "bureau")),
@@ -206,41 +270,127 @@ def test_the_auditor_signs_its_determination_into_the_disputing_partys_field(
     assert all(r.ok for r in reports)
 
 
-def test_without_keys_in_production_the_pdf_stays_partly_signed_and_resumes_later(
-    bt, settings, monkeypatch, caplog, django_capture_on_commit_callbacks
-):
-    # Production: no dev CA on the fly. The vendor's and the bureau's keys are installed,
-    # the supervisor's is not.
-    settings.DEBUG = False
-    monkeypatch.setenv(PASSPHRASE_ENV, "prod-secret")
-    keys = {
-        p.role: (party_key(p.organization_id), p.organization.name)
-        for p in bt.contract.parties.select_related("organization")
-    }
-    create_dev_ca(
-        Path(settings.SIGNING_DIR), [keys["vendor"], keys["bureau"]], passphrase=b"prod-secret"
-    )
+# ----------------------------------------------------------- keys under each party's control
+
+
+def test_a_user_the_bureau_created_in_the_supervisors_organisation_cannot_sign_for_it(bt, caplog):
+    """Acceptance (issue "Trust boundaries", item 2): holding a user account of the supervisor's
+    organisation — with a valid password and TOTP device — is not enough to produce the
+    supervisor's signature: that needs the supervisor's own signing-key passphrase."""
     statement = generate(bt)
+    sign_off(bt, statement, "vendor", "bureau")
+    supervisor_org = org_of(bt, "supervisor")
+    intruder = User.objects.create(
+        username="planted", full_name="代建账号", organization=supervisor_org
+    )
+    intruder.set_password("Planted-2026!")
+    intruder.save()
+    make_totp(intruder)
+    before = snapshot(statement)
+    guesses = [
+        "",  # none
+        demo_signing_passphrase(org_of(bt, "bureau").pk),  # the bureau's own key's
+        "govcloud-dev",  # the old server-wide development passphrase
+        "supervisor-2026",
+    ]
 
-    with caplog.at_level(logging.ERROR, logger="billing.reports.signing"):
-        with django_capture_on_commit_callbacks(execute=True):
-            sign_off(bt, statement, "vendor", "bureau", "supervisor")
+    with caplog.at_level(logging.DEBUG):
+        for guess in guesses:
+            with pytest.raises(SigningKeyRefused) as refused:
+                statement_confirm(
+                    actor=intruder,
+                    statement=statement,
+                    reauth=Reauth(method="password", value="Planted-2026!"),
+                    signing_passphrase=guess,
+                )
+            assert refused.value.status_code == 403
 
-    doc = document(statement)
-    assert statement.status == StatementStatus.SIGNED  # the sign-off itself is not undone
-    assert (doc.signatures, doc.signed_fields, doc.sha256) == (2, BT_SIGNING_ORDER[:2], "")
-    assert "sig-3-supervisor" in caplog.text
-    assert "2 of 3 signature(s)" in caplog.text
-    assert not OutboxEmail.objects.filter(key__endswith=":signed-pdf").exists()
-    assert OutboxEmail.objects.filter(key__startswith="bill:").exists()  # bills do not wait
+    assert snapshot(statement) == before  # no sign-off, no signature, same file
+    pdf = file_bytes(document(statement))
+    assert "sig-3-supervisor" not in [r.field_name for r in reports_of(pdf)]
+    refusals = AuditEvent.objects.filter(action="statement.signing_key_refused", actor=intruder)
+    assert refusals.count() == len(guesses)
+    audit_rows = str(list(AuditEvent.objects.values()))
+    for guess in guesses[1:]:
+        assert guess not in caplog.text
+        assert guess not in audit_rows
 
-    # The key is installed; the resume task finishes the job and the e-mail goes out once.
-    create_dev_ca(Path(settings.SIGNING_DIR), [keys["supervisor"]], passphrase=b"prod-secret")
-    assert statement_pdf_resume.delay().get() == [statement.pk]
-    assert statement_pdf_resume.delay().get() == []
+    # Only the supervisor's own passphrase signs for the supervisor (here typed by the intruder:
+    # the secret, not the account, is what the organisation controls).
+    statement_confirm(
+        actor=bt.users["supervisor"],
+        statement=statement,
+        reauth=password(),
+        signing_passphrase=signing_passphrase(bt.users["supervisor"]),
+    )
+    reports = reports_of(file_bytes(document(statement)))
+    assert [(r.field_name, r.signer_organization, r.ok) for r in reports][-1] == (
+        "sig-3-supervisor",
+        supervisor_org.name,
+        True,
+    )
 
-    doc.refresh_from_db()
-    assert (doc.signatures, doc.signed_fields) == (3, BT_SIGNING_ORDER)
-    assert all(r.ok for r in reports_of(file_bytes(doc)))
-    sent = OutboxEmail.objects.filter(key=f"statement:{statement.pk}:signed-pdf")
-    assert sent.count() == len({e for e in sent.values_list("recipient", flat=True)}) > 0
+
+def test_through_the_api_the_signature_is_in_the_pdf_when_the_request_returns(bt):
+    statement = generate(bt)
+    sign_off(bt, statement, "vendor", "bureau")
+    supervisor = bt.users["supervisor"]
+    client = person_api(supervisor)
+    path = f"/api/v1/statements/{statement.pk}/confirm/"
+    body = {"reauth": {"method": "password", "value": "Test-pass-2026!"}}
+    before = snapshot(statement)
+
+    wrong = client.post(path, {**body, "signing_passphrase": "guess"}, format="json")
+
+    assert wrong.status_code == 403
+    assert wrong.json()["extra"] == {"field": "signing_passphrase"}
+    assert snapshot(statement) == before
+
+    passphrase = signing_passphrase(supervisor)
+    done = client.post(path, {**body, "signing_passphrase": passphrase}, format="json")
+
+    assert done.status_code == 200, done.content
+    assert done.json()["status"] == "signed"
+    assert done.json()["document"]["signatures"] == 3
+    reports = reports_of(file_bytes(document(statement)))  # no task ran in between
+    assert [r.field_name for r in reports] == BT_SIGNING_ORDER
+    assert all(r.ok for r in reports)
+    assert reports[-1].signer_organization == org_name(bt, "supervisor")
+
+
+def test_the_passphrase_is_stored_nowhere(bt, caplog):
+    statement = generate(bt)
+    passphrases = [signing_passphrase(bt.users[r]) for r in ("vendor", "bureau", "supervisor")]
+    with caplog.at_level(logging.DEBUG):
+        sign_off(bt, statement, "vendor", "bureau", "supervisor")
+    assert statement.status == StatementStatus.SIGNED
+
+    dump = StringIO()
+    call_command("dumpdata", stdout=dump)
+    for passphrase in passphrases:
+        assert passphrase not in dump.getvalue()
+        assert passphrase not in caplog.text
+    signoffs = StatementSignoff.objects.filter(statement=statement)
+    assert set(signoffs.values_list("reauth_method", flat=True)) == {"password"}
+    audit = AuditEvent.objects.get(action="statement.confirm", actor=bt.users["supervisor"])
+    assert audit.after["signed_with"] == f"org-{org_of(bt, 'supervisor').pk}"  # the key's name
+
+
+def test_a_party_without_an_installed_key_cannot_sign(bt, settings):
+    settings.DEBUG = False  # production: nothing is created on the fly
+    statement = generate(bt)
+    sign_off(bt, statement, "vendor", "bureau")
+    key = Path(settings.SIGNING_DIR) / f"org-{org_of(bt, 'supervisor').pk}.p12"
+    signing_passphrase(bt.users["supervisor"])
+    key.unlink()
+    before = snapshot(statement)
+
+    with pytest.raises(SigningKeyUnavailable, match="签名密钥尚未安装"):
+        statement_confirm(
+            actor=bt.users["supervisor"],
+            statement=statement,
+            reauth=password(),
+            signing_passphrase=demo_signing_passphrase(org_of(bt, "supervisor").pk),
+        )
+
+    assert snapshot(statement) == before
