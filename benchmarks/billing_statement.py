@@ -41,6 +41,7 @@ from django.db import connection, transaction  # noqa: E402
 
 from billing.models import CatalogItem, Resource, ResourceChange, ResourceStatus  # noqa: E402
 from billing.pricing import BUSINESS_TZ, month_bounds  # noqa: E402
+from billing.reference import load_reference_contracts  # noqa: E402
 from billing.services.engine import compute_statement, month_billing_bounds  # noqa: E402
 from govcloud.models import (  # noqa: E402
     BusinessSystem,
@@ -48,7 +49,6 @@ from govcloud.models import (  # noqa: E402
     Organization,
     OrganizationKind,
 )
-from billing.reference import load_reference_contracts  # noqa: E402
 
 # (code, typical quantities); a change may switch between the two vCPU items.
 ITEMS = [

@@ -36,8 +36,8 @@ from decimal import Decimal  # noqa: E402
 
 from django.core.management import call_command  # noqa: E402
 
-from billing.services.inventory import inventory_import  # noqa: E402
 from billing.demo import seed_parties  # noqa: E402
+from billing.services.inventory import inventory_import  # noqa: E402
 from govcloud.models import Contract, User  # noqa: E402
 from sla.models import UtilizationSample  # noqa: E402
 from sla.services.metrics import metrics_push  # noqa: E402

@@ -12,12 +12,13 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from govcloud.api_auth import ApiTokenAuthentication
 from govcloud.api_schema import ERRORS, ErrorSerializer
 
 __all__ = ["ERRORS", "ApiView", "DecimalJSONParser", "ErrorSerializer", "parse_body"]
@@ -26,7 +27,7 @@ __all__ = ["ERRORS", "ApiView", "DecimalJSONParser", "ErrorSerializer", "parse_b
 class ApiView(APIView):
     # Token first: an anonymous caller gets 401 with ``WWW-Authenticate: Token`` (what vendor
     # systems expect) instead of the 403 that SessionAuthentication alone would give.
-    authentication_classes: ClassVar[list] = [TokenAuthentication, SessionAuthentication]
+    authentication_classes: ClassVar[list] = [ApiTokenAuthentication, SessionAuthentication]
 
 
 class DecimalJSONParser(JSONParser):

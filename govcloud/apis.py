@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.permissions import IsAuthenticated
 
+from govcloud.api_auth import TokenScopePermission
 from govcloud.models import Contract, ContractParty, User
 from govcloud.selectors import contract_get_for_user, contract_list_for_user
 
@@ -22,6 +26,8 @@ class MeApi(RetrieveAPIView):
     """The acting user: vendor systems check which account their token belongs to."""
 
     serializer_class = MeSerializer
+    # Anyone signed in may ask who they are, administrators included.
+    permission_classes: ClassVar[list] = [IsAuthenticated, TokenScopePermission]
 
     def get_object(self) -> User:
         return self.request.user

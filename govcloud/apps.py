@@ -8,6 +8,8 @@ class GovcloudConfig(AppConfig):
 
     def ready(self) -> None:
         from govcloud import calendar, checks, signals  # noqa: F401  (checks: govcloud.W001)
+        from govcloud.demo import DemoPart, register_demo_part
 
         # Only installs the provider; the database is read when a year is first needed.
         calendar.install()
+        register_demo_part(DemoPart(5, "platform", "govcloud.demo.demo_platform"))

@@ -46,8 +46,8 @@ from django.utils.translation import gettext as _
 from govcloud import workdays
 from govcloud.audit import audit_log, snapshot
 from govcloud.dates import business_today
-from govcloud.exceptions import ApplicationError
-from govcloud.models import FIRST_YEAR, LAST_YEAR, CalendarDay, CalendarYear, DayKind
+from govcloud.exceptions import ActionForbidden, ApplicationError
+from govcloud.models import FIRST_YEAR, LAST_YEAR, CalendarDay, CalendarYear, DayKind, Role
 from govcloud.signals import calendar_changed
 
 __all__ = [
@@ -228,6 +228,20 @@ def missing_years(today: dt.date | None = None) -> list[int]:
 # --- writing: services ----------------------------------------------------------------------
 
 
+def require_calendar_keeper(actor: Any) -> None:
+    """One official calendar serves every bureau's clocks: only the platform operator (or the
+    platform superuser) edits it, never a bureau. System actors (migrations, loaders, tests)
+    pass their name as a string."""
+    if isinstance(actor, str):
+        return
+    if getattr(actor, "is_active", False) and (
+        getattr(actor, "is_superuser", False)
+        or getattr(actor, "role", None) == Role.PLATFORM_OPERATOR
+    ):
+        return
+    raise ActionForbidden(_("法定节假日安排由平台运维员统一维护，各甲方不能修改。"))
+
+
 @transaction.atomic
 def calendar_year_create(
     *,
@@ -239,6 +253,7 @@ def calendar_year_create(
     notes: str = "",
 ) -> CalendarYear:
     """Enter a State Council notice by hand: the year, its source and all its days."""
+    require_calendar_keeper(actor)
     if CalendarYear.objects.filter(year=year).exists():
         raise ApplicationError(
             _("%(year)s 年的节假日安排已存在，请修改该年度或从 chinesecalendar 重新载入。")
@@ -264,6 +279,7 @@ def calendar_year_create(
 @transaction.atomic
 def calendar_year_load_from_package(*, actor: Any, year: int) -> CalendarYear:
     """Create ``year`` from ``chinesecalendar``, or replace all its days with the package's."""
+    require_calendar_keeper(actor)
     specs = package_days(year)
     if specs is None:
         raise ApplicationError(
@@ -314,6 +330,7 @@ def calendar_year_update(
     ``set_days`` creates or updates the day of each date; ``remove_days`` are deleted first, so
     a date may be moved by removing the old row and setting the new date.
     """
+    require_calendar_keeper(actor)
     locked = _lock_year(calendar_year.year)
     specs = _parse_specs(locked.year, set_days)
     header = {
@@ -351,6 +368,7 @@ def calendar_year_update(
 @transaction.atomic
 def calendar_day_set(*, actor: Any, year: int, date: dt.date, kind: str, name: str) -> CalendarDay:
     """Declare ``date`` a holiday or a make-up working day of ``year`` (creates or updates)."""
+    require_calendar_keeper(actor)
     calendar_year = _lock_year(year)
     (spec,) = _parse_specs(year, [(date, kind, name)])
     day, changed = _set_day(actor=actor, calendar_year=calendar_year, spec=spec)
@@ -363,6 +381,7 @@ def calendar_day_set(*, actor: Any, year: int, date: dt.date, kind: str, name: s
 @transaction.atomic
 def calendar_day_remove(*, actor: Any, day: CalendarDay) -> None:
     """Take ``day`` out of its year's schedule (it becomes an ordinary day again)."""
+    require_calendar_keeper(actor)
     calendar_year = _lock_year(day.calendar_year_id)
     _remove_day(actor=actor, calendar_year=calendar_year, day=day)
     _require_holiday(calendar_year.year, calendar_year.days.values_list("kind", flat=True))
@@ -372,6 +391,7 @@ def calendar_day_remove(*, actor: Any, day: CalendarDay) -> None:
 @transaction.atomic
 def calendar_year_delete(*, actor: Any, calendar_year: CalendarYear) -> None:
     """Delete a year entered by mistake; its clocks become provisional again."""
+    require_calendar_keeper(actor)
     locked = _lock_year(calendar_year.year)
     before = _year_audit(locked, list(locked.days.all()))
     audit_log(actor=actor, action="calendar_year.delete", obj=locked, before=before)

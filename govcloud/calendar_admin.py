@@ -17,7 +17,7 @@ from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from govcloud.admin_mixins import BUREAU_STAFF, SYSTEM, RoleAdmin
+from govcloud.admin_mixins import BUREAU_STAFF, PLATFORM_OPERATOR, SYSTEM, RoleAdmin, ScopedAdmin
 from govcloud.calendar import (
     DaySpec,
     calendar_year_create,
@@ -72,9 +72,12 @@ class CalendarDayInline(admin.TabularInline):
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(RoleAdmin):
-    manage_roles = SYSTEM
-    view_roles = BUREAU_STAFF
+class CalendarYearAdmin(ScopedAdmin):
+    # Kept by the platform operator for every bureau; bureaus read it (their clocks count on it).
+    manage_roles = PLATFORM_OPERATOR
+    view_roles = BUREAU_STAFF | SYSTEM
+    # One official calendar for every bureau (kept by the platform).
+    scope_platform = True
     list_display = [
         "year",
         "source",

@@ -15,10 +15,12 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.management.base import CommandError
 from django.utils.module_loading import import_string
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from govcloud.models import Organization, User
+from govcloud.models import Organization, OrganizationKind, Role, User
 
 DEMO_PASSWORD = "Demo-2026-gov"  # noqa: S105  (printed for the demo, documented in README)
 DEMO_EMAIL_DOMAIN = "demo.govcloud.local"
@@ -99,3 +101,32 @@ def register_demo_part(part: DemoPart) -> None:
 
 def demo_parts() -> list[DemoPart]:
     return sorted(_PARTS.values(), key=lambda part: (part.order, part.name))
+
+
+def refuse_outside_development(what: str) -> None:
+    """Demo data, demo codes and development keys never reach a production database.
+
+    Production is ``settings.PRODUCTION`` (a ``SECRET_KEY`` in the environment) or DEBUG off.
+    """
+    if getattr(settings, "PRODUCTION", False) or not settings.DEBUG:
+        raise CommandError(
+            f"{what}仅用于开发演示环境：生产模式（已设置 SECRET_KEY 或关闭 DEBUG）下拒绝执行。"
+        )
+
+
+PLATFORM_ORGANIZATION = "政务云服务管理平台运营中心"
+
+
+def demo_platform() -> str:
+    """Demo part (registered by ``GovcloudConfig``): the platform operator's organisation and
+    its operator, who keeps the official calendar and invites the parties' user admins."""
+    org, _created = Organization.objects.get_or_create(
+        name=PLATFORM_ORGANIZATION,
+        defaults={
+            "short_name": "平台运营中心",
+            "kind": OrganizationKind.PLATFORM,
+            "email": f"platform-org@{DEMO_EMAIL_DOMAIN}",
+        },
+    )
+    demo_user("platform_ops", "平台运维员", org, Role.PLATFORM_OPERATOR)
+    return "平台运营方与平台运维员（platform_ops）已就绪。"

@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def failures_across_addresses(username: str) -> int:
+    """Failed sign-ins for ``username`` from every address within the cool-off window."""
+    from axes.models import AccessAttempt
+
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    total = AccessAttempt.objects.filter(username=username, attempt_time__gte=since).aggregate(
+        n=Sum("failures_since_start")
+    )["n"]
+    return total or 0
 
 
 class LoginForm(AuthenticationForm):
@@ -17,6 +31,28 @@ class LoginForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].widget.attrs.update({"class": "form-control", "autofocus": True})
         self.fields["password"].widget.attrs.update({"class": "form-control"})
+
+    def clean(self):
+        # Lockouts are per username and address (a stranger elsewhere cannot lock anyone out);
+        # this cap stops a spread-out guessing of one account. It is checked before the password
+        # so that it is never extended by the refused tries: it ends 30 minutes after the last
+        # counted failure.
+        username = self.cleaned_data.get("username")
+        if username and failures_across_addresses(username) >= settings.AXES_USERNAME_CAP:
+            raise forms.ValidationError(
+                _("该账号短时间内在多处登录失败次数过多，已暂时锁定 30 分钟。"),
+                code="username_capped",
+            )
+        return super().clean()
+
+
+class InvitationPasswordForm(SetPasswordForm):
+    """The invited user administrator chooses a password (validated like any other)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.update({"class": "form-control"})
 
 
 class TokenForm(forms.Form):

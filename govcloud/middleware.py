@@ -10,6 +10,7 @@ from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 
 from govcloud.audit import RequestContext, reset_request_context, set_request_context
 
@@ -51,7 +52,17 @@ class RequestContextMiddleware:
             reset_request_context(token)
 
 
-TWO_FACTOR_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/favicon.ico", "/i18n/", "/healthz")
+# Only what it takes to sign in and pass the second factor. Everything else after the password —
+# changing the password included — needs the second factor first (等保: 双因素认证).
+TWO_FACTOR_EXEMPT_PREFIXES = (
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/accounts/2fa/",
+    "/static/",
+    "/favicon.ico",
+    "/i18n/",
+    "/healthz",
+)
 
 
 class RequireTwoFactorMiddleware:
@@ -72,6 +83,21 @@ class RequireTwoFactorMiddleware:
                 return JsonResponse({"message": "需要先完成双因素认证。", "extra": {}}, status=403)
             return redirect(f"{reverse('two_factor_verify')}?next={request.get_full_path()}")
         return self.get_response(request)
+
+
+class NoStoreWhenSignedInMiddleware:
+    """What a signed-in user sees (pages, PDFs, API answers) stays out of shared and browser
+    caches: a statement opened on a shared workstation must not be recoverable after logout."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
 
 
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -9,10 +10,12 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connections, models, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from govcloud.audit_chain import CHAIN_FIELDS, GENESIS_HASH, row_hash
 
 
 class OrganizationKind(models.TextChoices):
@@ -118,6 +121,13 @@ class User(AbstractUser):
     )
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.STAFF)
     phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    # A system of an organisation (e.g. the vendor's operations platform) calling the API with
+    # tokens; it never signs in interactively, so the second factor is not skipped for anyone.
+    is_service_account = models.BooleanField(
+        _("服务账号"),
+        default=False,
+        help_text=_("只通过 API 令牌访问接口，不能登录门户或管理后台。"),
+    )
 
     objects = UserManager()
 
@@ -149,12 +159,21 @@ class User(AbstractUser):
             )
 
     def save(self, *args, **kwargs):
-        # The admin site is the bureau's workplace; nobody else gets in (is_staff is derived).
-        self.is_staff = self.is_superuser or (
-            self.organization_id is not None
-            and Organization.objects.filter(
-                pk=self.organization_id, kind=OrganizationKind.BUREAU
-            ).exists()
+        # The admin site is the bureau's workplace, and that of the parties' user administrators
+        # and the platform operator (their own pages only); nobody else gets in (derived).
+        kind = (
+            Organization.objects.filter(pk=self.organization_id)
+            .values_list("kind", flat=True)
+            .first()
+            if self.organization_id is not None
+            else None
+        )
+        # A service account (API tokens) never enters the admin site, whatever its organisation.
+        self.is_staff = not self.is_service_account and (
+            self.is_superuser
+            or kind == OrganizationKind.BUREAU
+            or (self.role == Role.USER_ADMIN and kind in USER_ADMIN_KINDS)
+            or (self.role == Role.PLATFORM_OPERATOR and kind == OrganizationKind.PLATFORM)
         )
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "is_staff" not in update_fields:
@@ -173,6 +192,15 @@ class User(AbstractUser):
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
+
+    @property
+    def is_user_admin(self) -> bool:
+        """A vendor's, supervisor's or auditor's administrator of its own users."""
+        return self.role == Role.USER_ADMIN and self.kind in USER_ADMIN_KINDS
+
+    @property
+    def is_platform_operator(self) -> bool:
+        return self.role == Role.PLATFORM_OPERATOR and self.kind == OrganizationKind.PLATFORM
 
     @property
     def is_department_user(self) -> bool:
@@ -448,12 +476,31 @@ class Installment(models.Model):
         return f"{self.contract.code} 第{self.sequence}期 {self.label}"
 
 
+# Key of the PostgreSQL advisory lock that serialises appends to the audit chain ("govaud").
+AUDIT_CHAIN_LOCK = 0x676F76617564
+
+
 class AuditEventQuerySet(models.QuerySet):
+    """Also the base manager's queryset (``Meta.base_manager_name``), so no internal path of
+    Django's (related managers, the deletion collector) can rewrite an audit row either."""
+
     def update(self, **kwargs):
+        raise PermissionError("审计日志只能追加，不能修改。")
+
+    def _update(self, values):
+        raise PermissionError("审计日志只能追加，不能修改。")
+
+    def bulk_update(self, objs, fields, batch_size=None):
         raise PermissionError("审计日志只能追加，不能修改。")
 
     def delete(self):
         raise PermissionError("审计日志只能追加，不能删除。")
+
+    def _raw_delete(self, using):
+        raise PermissionError("审计日志只能追加，不能删除。")
+
+    def bulk_create(self, objs, *args, **kwargs):
+        raise PermissionError("审计日志只能逐条追加，以便串入哈希链。")
 
 
 class AuditEvent(models.Model):
@@ -463,7 +510,7 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("操作人"),
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
         related_name="+",
@@ -473,7 +520,7 @@ class AuditEvent(models.Model):
     organization = models.ForeignKey(
         Organization,
         verbose_name=_("操作人单位"),
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
         related_name="+",
@@ -489,12 +536,17 @@ class AuditEvent(models.Model):
     contract = models.ForeignKey(
         Contract,
         verbose_name=_("合同"),
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
         related_name="+",
         db_constraint=False,
     )
+
+    # The hash chain (govcloud.audit_chain): set by save(), under the chain lock.
+    seq = models.BigIntegerField(_("序号"), unique=True, editable=False)
+    prev_hash = models.CharField(_("前一条哈希"), max_length=64, editable=False)
+    row_hash = models.CharField(_("本条哈希"), max_length=64, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -503,14 +555,36 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("审计日志")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id", "at"])]
+        base_manager_name = "objects"
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_repr} {self.action} {self.object_repr}"
 
     def save(self, *args, **kwargs):
-        if self.pk is not None:
+        """Append the row to the chain. ``at`` is the time of appending, whatever was set."""
+        if self.pk is not None or not self._state.adding:
             raise PermissionError("审计日志只能追加，不能修改。")
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            self._chain_onto_head(using)
+            super().save(*args, **kwargs)
+
+    def _chain_onto_head(self, using: str) -> None:
+        # The lock is held until the surrounding transaction commits, so no second transaction
+        # can read the same head and chain onto it (the unique seq is the backstop). SQLite
+        # serialises writers already (transaction_mode IMMEDIATE).
+        connection = connections[using]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
+        newest = type(self)._base_manager.using(using).order_by("-seq")
+        head = newest.values_list("seq", "row_hash").first()
+        self.seq, self.prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+        # Taken after the lock, so that ``at`` follows the order of the chain.
+        self.at = timezone.now()
+        # Hash what the database will give back: Django sends IPv6 compressed, "" as NULL.
+        self.ip_address = self._meta.get_field("ip_address").get_prep_value(self.ip_address) or None
+        self.row_hash = row_hash({name: getattr(self, name) for name in CHAIN_FIELDS})
 
     def delete(self, *args, **kwargs):
         raise PermissionError("审计日志只能追加，不能删除。")
@@ -712,3 +786,158 @@ class CalendarDay(models.Model):
             }
         if errors:
             raise ValidationError(errors)
+
+
+# =============================================================================== API tokens
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", _("只读")
+    VENDOR_WRITE = "vendor_write", _("乙方读写（交付、统计表、指标推送）")
+
+
+#: Days a new API token lives unless its issuer says otherwise.
+API_TOKEN_DEFAULT_DAYS = 90
+
+
+class ApiToken(models.Model):
+    """A named, scoped, expiring credential of a *service account* (never a person's).
+
+    Only the SHA-256 of the secret is stored; the secret is shown once, when the user's own
+    organisation administrator creates the token (``govcloud.api_tokens.api_token_create``).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("服务账号"),
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+    )
+    name = models.CharField(_("名称"), max_length=80, help_text=_("如“乙方运维平台对接”。"))
+    prefix = models.CharField(_("标识前缀"), max_length=12, editable=False, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scope = models.CharField(_("权限范围"), max_length=20, choices=TokenScope.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("到期时间"))
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("吊销人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="api_token_name_unique_per_user"),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")),
+                name="api_token_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.prefix}…）"
+
+    def is_usable(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.expires_at > now
+
+
+# ================================================================================ invitations
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", _("待接受")
+    ACCEPTED = "accepted", _("已接受")
+    REVOKED = "revoked", _("已撤销")
+
+
+class Invitation(models.Model):
+    """The invitation of a party's user administrator (vendor, supervisor, auditor).
+
+    Issued by the platform operator, or by a bureau's security administrator for a party on one
+    of the bureau's contracts. It creates an inactive user with no usable password; the invited
+    person opens the one-time link, sets a password and enrols TOTP, and only then is the user
+    active. Only the SHA-256 of the link's token is stored.
+    """
+
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("受邀单位"),
+        on_delete=models.PROTECT,
+        related_name="invitations",
+        limit_choices_to={"kind__in": sorted(USER_ADMIN_KINDS)},
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations",
+    )
+    username = models.CharField(_("用户名"), max_length=150)
+    full_name = models.CharField(_("姓名"), max_length=60, blank=True)
+    email = models.EmailField(_("邮箱"))
+    status = models.CharField(
+        _("状态"),
+        max_length=10,
+        choices=InvitationStatus.choices,
+        default=InvitationStatus.PENDING,
+    )
+    token_hash = models.CharField(_("令牌摘要"), max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField(_("有效期至"))
+    sent_count = models.PositiveSmallIntegerField(_("发送次数"), default=1)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("邀请人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    invited_by_organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("邀请单位"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    password_set_at = models.DateTimeField(_("设置密码时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("邀请时间"), default=timezone.now)
+    accepted_at = models.DateTimeField(_("接受时间"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("用户管理员邀请")
+        verbose_name_plural = _("用户管理员邀请")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(status="pending"),
+                name="invitation_one_pending_per_organization",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} · {self.username}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == InvitationStatus.PENDING and self.expires_at > timezone.now()

@@ -56,6 +56,18 @@ _registry: list[NavItem] = [
         _bureau_role(Role.SYSTEM_ADMIN),
         group="admin",
     ),
+    NavItem(
+        _("本单位用户"),
+        "admin:govcloud_user_changelist",
+        lambda user: getattr(user, "role", None) == Role.USER_ADMIN,
+        group="admin",
+    ),
+    NavItem(
+        _("邀请与法定节假日"),
+        "admin:index",
+        lambda user: getattr(user, "role", None) == Role.PLATFORM_OPERATOR,
+        group="admin",
+    ),
     NavItem(_("管理后台"), "admin:index", _bureau_role(Role.STAFF), group="admin"),
 ]
 

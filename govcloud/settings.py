@@ -44,7 +44,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "django_htmx",
@@ -66,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "govcloud.middleware.NoStoreWhenSignedInMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "govcloud.middleware.RequestContextMiddleware",
     "govcloud.middleware.RequireTwoFactorMiddleware",
@@ -116,7 +116,7 @@ AUTH_USER_MODEL = "govcloud.User"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "govcloud.auth_backends.PeopleOnlyModelBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -144,10 +144,13 @@ CSRF_COOKIE_HTTPONLY = True
 # Lockout after repeated failures (django-axes): 5 failures lock the account for 30 minutes.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=30)
-# Per account, not per IP: a whole bureau often sits behind one NAT address of the
-# government network, and locking the address would lock every colleague out.
-AXES_LOCKOUT_PARAMETERS = ["username"]
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Per account *and* address: a stranger at another address cannot lock anyone out, and a whole
+# bureau behind one NAT address of the government network is not locked out together either
+# (each username+address pair counts on its own). See README, "Sign-in lockouts".
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Across all addresses, one username is capped at this many failures in the cool-off window
+# (a slow spread-out guess): it then waits 30 minutes (govcloud.forms.LoginForm), never longer.
+AXES_USERNAME_CAP = env.int("AXES_USERNAME_CAP", default=50)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -236,10 +239,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 REST_FRAMEWORK = {
     # Token first: an anonymous call then gets 401 with a WWW-Authenticate challenge.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "govcloud.api_auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "govcloud.api_auth.TokenScopePermission",
+        "govcloud.api_auth.BusinessReaderPermission",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

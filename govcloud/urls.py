@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("accounts/2fa/", views.two_factor_verify, name="two_factor_verify"),
     path("accounts/2fa/setup/", views.two_factor_setup, name="two_factor_setup"),
+    path("accounts/invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("contracts/", views.contract_list, name="contract_list"),
     path("contracts/<int:pk>/", views.contract_detail, name="contract_detail"),
     path("", include("requests_app.urls")),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -13,18 +15,29 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+from django_otp import login as otp_login
 
-from govcloud import two_factor
+from govcloud import invitations, two_factor
 from govcloud.audit import audit_log
-from govcloud.forms import LoginForm, TokenForm
+from govcloud.exceptions import ApplicationError
+from govcloud.forms import InvitationPasswordForm, LoginForm, TokenForm
+from govcloud.health import health_problems
 from govcloud.home import cards_for, intro_for
-from govcloud.selectors import contract_get_for_user, contract_list_for_user
+from govcloud.selectors import (
+    contract_get_for_user,
+    contract_list_for_user,
+    require_business_reader,
+)
 
 PAGE_SIZE = 50
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
-    """Load balancer probe: the process answers (no database, no session)."""
+    """Load balancer probe: 200 "ok" when the database and the broker answer, else 503 naming
+    what is down (no session, nothing rendered)."""
+    problems = health_problems()
+    if problems:
+        return HttpResponse("; ".join(problems), content_type="text/plain", status=503)
     return HttpResponse("ok", content_type="text/plain")
 
 
@@ -112,12 +125,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def contract_list(request: HttpRequest) -> HttpResponse:
+    require_business_reader(request.user)
     contracts = contract_list_for_user(user=request.user)
     return render(request, "govcloud/contract_list.html", {"contracts": contracts})
 
 
 @login_required
 def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_business_reader(request.user, hide=True)
     contract = contract_get_for_user(user=request.user, pk=pk)
     items = contract.catalog_items.all().order_by("sort_order", "code")
     sections = list(
@@ -142,5 +157,60 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "section": section,
             "q": query,
             "installments": contract.installments.all(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The invited user administrator's one-time link: set a password, then enrol TOTP.
+
+    No sign-in: the link is the credential until the authenticator is confirmed, which
+    activates the user and signs them in.
+    """
+    invitation = invitations.invitation_for_token(token)
+    if invitation is None:
+        return render(request, "govcloud/invitation_invalid.html", status=404)
+    user = invitation.user
+    if invitation.password_set_at is None:
+        form = InvitationPasswordForm(user, request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            invitations.invitation_set_password(
+                invitation=invitation, password=form.cleaned_data["new_password1"]
+            )
+            return redirect(request.path)
+        return render(
+            request,
+            "govcloud/invitation_accept.html",
+            {"invitation": invitation, "form": form, "step": "password"},
+        )
+    device = two_factor.pending_device(user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            try:
+                user = invitations.invitation_complete(invitation=invitation)
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+                return redirect("login")
+            backend = next(b for b in settings.AUTHENTICATION_BACKENDS if not b.startswith("axes"))
+            auth_login(request, user, backend=backend)
+            otp_login(request, device)
+            audit_log(actor=user, action="auth.2fa_enrolled", obj=user)
+            messages.success(request, _("账号已启用。今后登录需输入密码和动态验证码。"))
+            return redirect("home")
+        audit_log(actor=user, action="auth.2fa_failed", obj=user)
+        form.add_error("token", _("验证码不正确，请确认手机时间准确后重试。"))
+    return render(
+        request,
+        "govcloud/invitation_accept.html",
+        {
+            "invitation": invitation,
+            "form": form,
+            "step": "totp",
+            "qr": two_factor.qr_data_uri(device),
+            "secret": two_factor.secret_base32(device),
         },
     )

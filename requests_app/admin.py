@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from govcloud.admin_mixins import BUREAU_STAFF, RoleAdmin
-from govcloud.selectors import contract_ids_for_user
+from govcloud.admin_mixins import BUREAU_STAFF, ScopedAdmin
 from requests_app.models import ExtensionRequest, RequestLine, ResourceRequest, Review
 
 
@@ -46,10 +45,11 @@ class ExtensionInline(ReadOnlyInline):
 
 
 @admin.register(ResourceRequest)
-class ResourceRequestAdmin(RoleAdmin):
+class ResourceRequestAdmin(ScopedAdmin):
     """Bureau staff browse every ticket of their contracts; nobody edits them here."""
 
     view_roles = BUREAU_STAFF
+    scope_contract = "contract"
     list_display = [
         "number",
         "kind",
@@ -67,13 +67,6 @@ class ResourceRequestAdmin(RoleAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["department", "system"]
     inlines = [LineInline, ReviewInline, ExtensionInline]
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(contract_id__in=contract_ids_for_user(request.user))
-        )
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]

@@ -29,7 +29,12 @@ from billing.models import CatalogItem, Resource, ResourceStatus
 from govcloud.access import require_staff
 from govcloud.exceptions import ActionForbidden, ApplicationError
 from govcloud.models import Contract, OrganizationKind, PartyRole, User
-from govcloud.selectors import contract_list_for_user, departments_for_user, get_or_404
+from govcloud.selectors import (
+    contract_list_for_user,
+    departments_for_user,
+    get_or_404,
+    require_business_reader,
+)
 from govcloud.web import contract_choices, page_of, run_service, serve_file
 from govcloud.workdays import BUSINESS_TZ, CalendarYearMissing, working_days_remaining
 from requests_app import selectors, services
@@ -175,6 +180,7 @@ def _filter_tickets(
 @login_required
 def request_list(request: HttpRequest) -> HttpResponse:
     user = request.user
+    require_business_reader(user)
     now = timezone.now()
     form = RequestFilterForm(
         request.GET or None,
@@ -247,6 +253,7 @@ def delivery_queue(request: HttpRequest) -> HttpResponse:
 @login_required
 def resource_list(request: HttpRequest) -> HttpResponse:
     user = request.user
+    require_business_reader(user)
     form = ResourceFilterForm(
         request.GET or None,
         contracts=contract_choices(user),
@@ -274,6 +281,7 @@ def resource_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
+    require_business_reader(user, hide=True)
     resource = selectors.resource_get_for_user(user=user, pk=pk)
     changes = resource.changes.select_related("catalog_item", "request_line__request").order_by(
         "delivered_at", "id"
@@ -604,6 +612,7 @@ def _local_input(value: datetime) -> str:
 @login_required
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
+    require_business_reader(user, hide=True)
     ticket = selectors.request_get_for_user(user=user, pk=pk)
     contract = ticket.contract
     prefetch_related_objects([contract], "parties__organization")
@@ -678,6 +687,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def request_attachment(request: HttpRequest, pk: int, att_pk: int) -> FileResponse:
     user = request.user
+    require_business_reader(user, hide=True)
     ticket = selectors.request_get_for_user(user=user, pk=pk)
     attachment = get_or_404(ticket.attachments.all(), pk=att_pk)
     return serve_file(attachment.file, attachment.name)
@@ -688,6 +698,7 @@ def request_attachment(request: HttpRequest, pk: int, att_pk: int) -> FileRespon
 
 def _act(request: HttpRequest, pk: int, success: str, action: Any) -> HttpResponse:
     """Fetch the ticket in scope, run the service, tell the user what happened."""
+    require_business_reader(request.user)
     ticket = selectors.request_get_for_user(user=request.user, pk=pk)
     to = reverse("request_detail", kwargs={"pk": ticket.pk})
     _ok, response = run_service(
@@ -779,6 +790,7 @@ def request_extension(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def request_extension_decide(request: HttpRequest, pk: int, ext_pk: int) -> HttpResponse:
+    require_business_reader(request.user)
     ticket = selectors.request_get_for_user(user=request.user, pk=pk)
     extension = get_or_404(ticket.extensions.all(), pk=ext_pk)
     form = ExtensionDecideForm(request.POST)

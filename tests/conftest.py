@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from django.test import Client
 
 from govcloud.models import Contract, Organization, Role, User
+from govcloud.pdf import signing as pdf_signing
 from tests.factories import UserFactory, contract_with_parties, make_totp
 
 
@@ -115,3 +118,56 @@ def official_calendar(transactional_db):
         if year not in loaded_years():
             calendar_year_load_from_package(actor="tests", year=year)
     reset_cache()
+
+
+# ------------------------------------------------------------- statements: keys and PDFs
+
+
+@pytest.fixture(scope="session")
+def _rsa_keys() -> list:
+    """A dozen RSA keys made once: issuing certificates per test stays fast (a key per CA and
+    party within a test, never the CA's for a party)."""
+    return [pdf_signing._new_rsa_key() for _ in range(12)]
+
+
+@pytest.fixture
+def fast_signing_keys(settings, tmp_path, monkeypatch, _rsa_keys) -> Path:
+    """Each test its own development CA and party keys (organisation ids are reused across
+    tests), issued with pre-made RSA keys."""
+    settings.SIGNING_DIR = tmp_path / "signing"
+    keys = itertools.cycle(_rsa_keys)
+    monkeypatch.setattr(pdf_signing, "_new_rsa_key", lambda: next(keys))
+    return settings.SIGNING_DIR
+
+
+@pytest.fixture(scope="session")
+def _small_pdf() -> bytes:
+    from django.utils.safestring import mark_safe
+
+    from govcloud.pdf.render import TABLE_TEMPLATE, render_pdf
+
+    return render_pdf(
+        TABLE_TEMPLATE,
+        {
+            "report_title": "测试统计表",
+            "report_subtitle": "",
+            "header_html": mark_safe("<h1>月度服务资源统计表</h1>"),
+            "columns": [],
+        },
+    )
+
+
+@pytest.fixture
+def statement_pdfs_fast(fast_signing_keys, monkeypatch, _small_pdf) -> None:
+    """Workflow tests: a small stand-in for the rendered statement (the real one is tested in
+    tests/reports), rendered as soon as a version is generated — on-commit hooks never run in a
+    test's transaction, so the render the service enqueues after commit runs at once here."""
+    from billing.reports import signing as documents
+    from billing.services import statements
+
+    monkeypatch.setattr(documents, "statement_pdf_bytes", lambda statement: _small_pdf)
+    monkeypatch.setattr(
+        statements,
+        "_render_after_commit",
+        lambda statement: documents.statement_document_render(statement_id=statement.pk),
+    )

@@ -43,6 +43,11 @@ def copy_links_back(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # Not one transaction: on PostgreSQL the copy's row updates leave deferred foreign-key
+    # checks pending on billing_resourcechange, and dropping the column that references it in
+    # the same transaction is refused ("pending trigger events"). Each step commits instead.
+    atomic = False
+
     dependencies = [
         ("billing", "0006_statement_documents"),
         ("requests_app", "0002_line_previous_configuration"),

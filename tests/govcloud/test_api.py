@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
+from tests.api_clients import token_client
 from tests.conftest import verified_client
 
 pytestmark = pytest.mark.django_db
@@ -20,10 +19,7 @@ def test_anonymous_requests_get_401_or_403_in_the_error_shape(client):
 
 
 def test_token_authentication_for_vendor_systems(world):
-    token = Token.objects.create(user=world.users["vendor"])
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    response = api.get("/api/v1/contracts/")
+    response = token_client(world.users["vendor"]).get("/api/v1/contracts/")
     assert response.status_code == 200
     assert [c["code"] for c in response.json()["results"]] == [world.contract.code]
 

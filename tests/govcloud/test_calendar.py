@@ -30,7 +30,7 @@ from govcloud.calendar import (
     refresh_if_stale,
 )
 from govcloud.checks import check_calendar_loaded
-from govcloud.exceptions import ApplicationError
+from govcloud.exceptions import ActionForbidden, ApplicationError
 from govcloud.models import AuditEvent, CalendarDay, CalendarYear, DayKind, OrganizationKind, Role
 from govcloud.signals import calendar_changed
 from govcloud.workdays import BUSINESS_TZ, CalendarYearMissing, deadline, is_working_day
@@ -79,9 +79,11 @@ def changes() -> Iterator[list[int]]:
 
 
 @pytest.fixture
-def system_admin(db):
+def operator(db):
+    """The platform operator: the only one who edits the shared official calendar."""
     user = UserFactory(
-        organization=OrganizationFactory(kind=OrganizationKind.BUREAU), role=Role.SYSTEM_ADMIN
+        organization=OrganizationFactory(kind=OrganizationKind.PLATFORM),
+        role=Role.PLATFORM_OPERATOR,
     )
     make_totp(user)
     return user
@@ -173,14 +175,14 @@ def test_a_year_not_in_the_database_is_missing_not_weekends_only():
 
 @pytest.mark.django_db
 def test_entering_2027_by_hand_makes_it_answer_and_announces_it(
-    system_admin, changes, django_capture_on_commit_callbacks
+    operator, changes, django_capture_on_commit_callbacks
 ):
     with pytest.raises(CalendarYearMissing):
         is_working_day(date(2027, 1, 4))  # cached as missing from here on
 
     with django_capture_on_commit_callbacks(execute=True):
         created = calendar_year_create(
-            actor=system_admin,
+            actor=operator,
             year=2027,
             source="国办发明电〔2026〕9号",
             notice_url="https://www.gov.cn/zhengce/content/2026-11/notice.htm",
@@ -193,20 +195,20 @@ def test_entering_2027_by_hand_makes_it_answer_and_announces_it(
     assert not is_working_day(date(2027, 2, 8))  # Monday off
     assert changes == [2027]
     event = AuditEvent.objects.get(action="calendar_year.create")
-    assert (event.actor, event.object_repr) == (system_admin, str(created))
+    assert (event.actor, event.object_repr) == (operator, str(created))
     assert event.after["holidays"][0] == ["2027-01-01", "元旦"]
     assert missing_years(date(2026, 11, 21)) == []
 
 
 @pytest.mark.django_db
 def test_declaring_a_day_off_changes_the_answer_at_once(
-    system_admin, changes, django_capture_on_commit_callbacks
+    operator, changes, django_capture_on_commit_callbacks
 ):
     assert deadline(sh(2026, 9, 30, 10), 2) == sh(2026, 10, 10)  # now cached
 
     with django_capture_on_commit_callbacks(execute=True):
         day = calendar_day_set(
-            actor=system_admin, year=2026, date=date(2026, 10, 9), kind=HOLIDAY, name="国庆节"
+            actor=operator, year=2026, date=date(2026, 10, 9), kind=HOLIDAY, name="国庆节"
         )
 
     assert (day.kind, day.name) == (HOLIDAY, "国庆节")
@@ -223,17 +225,17 @@ def test_declaring_a_day_off_changes_the_answer_at_once(
 
 
 @pytest.mark.django_db
-def test_changing_and_removing_days(system_admin, changes, django_capture_on_commit_callbacks):
+def test_changing_and_removing_days(operator, changes, django_capture_on_commit_callbacks):
     makeup = CalendarDay.objects.get(date=date(2026, 10, 10))
     assert is_working_day(makeup.date)
 
     with django_capture_on_commit_callbacks(execute=True):
-        calendar_day_remove(actor=system_admin, day=makeup)
+        calendar_day_remove(actor=operator, day=makeup)
     assert not is_working_day(date(2026, 10, 10))  # an ordinary Saturday again
 
     with django_capture_on_commit_callbacks(execute=True):
         calendar_day_set(
-            actor=system_admin, year=2026, date=date(2026, 10, 4), kind=WORKDAY, name="国庆节"
+            actor=operator, year=2026, date=date(2026, 10, 4), kind=WORKDAY, name="国庆节"
         )
     assert is_working_day(date(2026, 10, 4))  # the Sunday inside the run now a make-up day
     assert changes == [2026, 2026]
@@ -243,27 +245,23 @@ def test_changing_and_removing_days(system_admin, changes, django_capture_on_com
 
 
 @pytest.mark.django_db
-def test_setting_a_day_to_what_it_is_changes_nothing(system_admin, changes):
+def test_setting_a_day_to_what_it_is_changes_nothing(operator, changes):
     version = CalendarYear.objects.get(year=2026).version
-    calendar_day_set(
-        actor=system_admin, year=2026, date=date(2026, 10, 1), kind=HOLIDAY, name="国庆节"
-    )
+    calendar_day_set(actor=operator, year=2026, date=date(2026, 10, 1), kind=HOLIDAY, name="国庆节")
     assert CalendarYear.objects.get(year=2026).version == version
     assert not AuditEvent.objects.exists()
 
 
 @pytest.mark.django_db
 def test_reloading_from_the_package_restores_the_official_days(
-    system_admin, changes, django_capture_on_commit_callbacks
+    operator, changes, django_capture_on_commit_callbacks
 ):
-    calendar_day_remove(actor=system_admin, day=CalendarDay.objects.get(date=date(2026, 9, 20)))
-    calendar_day_set(
-        actor=system_admin, year=2026, date=date(2026, 11, 20), kind=HOLIDAY, name="误录"
-    )
+    calendar_day_remove(actor=operator, day=CalendarDay.objects.get(date=date(2026, 9, 20)))
+    calendar_day_set(actor=operator, year=2026, date=date(2026, 11, 20), kind=HOLIDAY, name="误录")
     assert not is_working_day(date(2026, 11, 20))
 
     with django_capture_on_commit_callbacks(execute=True):
-        reloaded = calendar_year_load_from_package(actor=system_admin, year=2026)
+        reloaded = calendar_year_load_from_package(actor=operator, year=2026)
 
     assert is_working_day(date(2026, 9, 20))
     assert is_working_day(date(2026, 11, 20))
@@ -277,11 +275,11 @@ def test_reloading_from_the_package_restores_the_official_days(
 
 @pytest.mark.django_db
 def test_deleting_a_year_makes_it_missing_again(
-    system_admin, changes, django_capture_on_commit_callbacks
+    operator, changes, django_capture_on_commit_callbacks
 ):
     assert is_working_day(date(2025, 9, 28))  # make-up Sunday, now cached
     with django_capture_on_commit_callbacks(execute=True):
-        calendar_year_delete(actor=system_admin, calendar_year=CalendarYear.objects.get(year=2025))
+        calendar_year_delete(actor=operator, calendar_year=CalendarYear.objects.get(year=2025))
 
     with pytest.raises(CalendarYearMissing):
         is_working_day(date(2025, 9, 28))
@@ -292,10 +290,10 @@ def test_deleting_a_year_makes_it_missing_again(
 
 @pytest.mark.django_db
 def test_nothing_is_announced_when_the_transaction_rolls_back(
-    system_admin, changes, django_capture_on_commit_callbacks
+    operator, changes, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        calendar_year_create(actor=system_admin, year=2027, source="x", days=DAYS_2027)
+        calendar_year_create(actor=operator, year=2027, source="x", days=DAYS_2027)
         transaction.set_rollback(True)
     assert changes == []
     assert 2027 not in loaded_years()
@@ -335,10 +333,10 @@ GOOD_DAY = (date(2027, 1, 1), HOLIDAY, "元旦")
         pytest.param([(date(2027, 1, 1), HOLIDAY)], "每一天应为（日期, 类型, 名称）", id="shape"),
     ],
 )
-def test_creating_a_year_rejects_bad_days_and_changes_nothing(system_admin, days, message):
+def test_creating_a_year_rejects_bad_days_and_changes_nothing(operator, days, message):
     before = _table_state()
     with pytest.raises(ApplicationError) as excinfo:
-        calendar_year_create(actor=system_admin, year=2027, source="国办发明电", days=days)
+        calendar_year_create(actor=operator, year=2027, source="国办发明电", days=days)
     assert message in excinfo.value.message
     assert _table_state() == before
 
@@ -401,25 +399,25 @@ def test_creating_a_year_rejects_bad_days_and_changes_nothing(system_admin, days
         ),
     ],
 )
-def test_services_reject_bad_input_and_change_nothing(system_admin, call, message):
+def test_services_reject_bad_input_and_change_nothing(operator, call, message):
     before = _table_state()
     with pytest.raises(ApplicationError) as excinfo:
-        call(system_admin)
+        call(operator)
     assert message in excinfo.value.message
     assert _table_state() == before
 
 
 @pytest.mark.django_db
-def test_removing_the_last_holiday_of_a_year_is_refused(system_admin):
+def test_removing_the_last_holiday_of_a_year_is_refused(operator):
     calendar_year_create(
-        actor=system_admin,
+        actor=operator,
         year=2027,
         source="x",
         days=[(date(2027, 1, 1), HOLIDAY, "元旦"), (date(2027, 2, 20), WORKDAY, "春节")],
     )
     before = _table_state()
     with pytest.raises(ApplicationError, match="至少要有一天放假"):
-        calendar_day_remove(actor=system_admin, day=CalendarDay.objects.get(date=date(2027, 1, 1)))
+        calendar_day_remove(actor=operator, day=CalendarDay.objects.get(date=date(2027, 1, 1)))
     assert _table_state() == before
 
 
@@ -515,8 +513,8 @@ def _staff(role: str):
 
 
 @pytest.mark.django_db
-def test_system_admin_opens_list_add_and_change_pages(system_admin):
-    client = verified_client(system_admin)
+def test_system_admin_opens_list_add_and_change_pages(operator):
+    client = verified_client(operator)
     year_2026 = CalendarYear.objects.get(year=2026)
 
     changelist = client.get(reverse(CHANGELIST))
@@ -553,8 +551,8 @@ def test_department_and_vendor_users_cannot_open_the_admin(world, who):
 
 
 @pytest.mark.django_db
-def test_admin_index_warns_that_2027_is_missing(system_admin):
-    client = verified_client(system_admin)
+def test_admin_index_warns_that_2027_is_missing(operator):
+    client = verified_client(operator)
     with time_machine.travel(TODAY, tick=False):
         page = client.get(reverse("admin:index")).content.decode()
     assert "2027 年法定节假日安排尚未载入" in page
@@ -565,18 +563,18 @@ def test_admin_index_warns_that_2027_is_missing(system_admin):
 
 
 @pytest.mark.django_db
-def test_admin_index_is_quiet_when_both_years_are_loaded(system_admin):
-    calendar_year_create(actor=system_admin, year=2027, source="x", days=DAYS_2027)
-    client = verified_client(system_admin)
+def test_admin_index_is_quiet_when_both_years_are_loaded(operator):
+    calendar_year_create(actor=operator, year=2027, source="x", days=DAYS_2027)
+    client = verified_client(operator)
     with time_machine.travel(TODAY, tick=False):
         page = client.get(reverse("admin:index")).content.decode()
     assert "尚未载入" not in page
 
 
 @pytest.mark.django_db
-def test_admin_index_offers_the_package_when_it_covers_the_missing_year(system_admin):
-    calendar_year_delete(actor=system_admin, calendar_year=CalendarYear.objects.get(year=2026))
-    client = verified_client(system_admin)
+def test_admin_index_offers_the_package_when_it_covers_the_missing_year(operator):
+    calendar_year_delete(actor=operator, calendar_year=CalendarYear.objects.get(year=2026))
+    client = verified_client(operator)
     with time_machine.travel(datetime(2025, 12, 1, tzinfo=BUSINESS_TZ), tick=False):
         page = client.get(reverse("admin:index")).content.decode()
         assert "2026 年法定节假日安排尚未载入" in page
@@ -592,12 +590,35 @@ def test_admin_index_offers_the_package_when_it_covers_the_missing_year(system_a
 
 
 @pytest.mark.django_db
-def test_only_system_admins_may_load_from_the_package():
-    client = verified_client(_staff(Role.STAFF))
+@pytest.mark.parametrize("role", [Role.STAFF, Role.SYSTEM_ADMIN])
+def test_only_the_operator_may_load_from_the_package(role):
+    client = verified_client(_staff(role))
     response = client.post(
         reverse("admin:govcloud_calendaryear_load_from_package"), {"year": "2026"}
     )
     assert response.status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.STAFF])
+def test_no_bureau_edits_the_shared_calendar(role):
+    bureau_user = _staff(role)
+    before = _table_state()
+    with pytest.raises(ActionForbidden, match="平台运维员"):
+        calendar_day_set(
+            actor=bureau_user, year=2026, date=date(2026, 10, 9), kind=HOLIDAY, name="国庆节"
+        )
+    with pytest.raises(ActionForbidden):
+        calendar_year_delete(actor=bureau_user, calendar_year=CalendarYear.objects.get(year=2026))
+    assert _table_state() == before
+    client = verified_client(bureau_user)
+    year = CalendarYear.objects.get(year=2026)
+    page = client.get(reverse("admin:govcloud_calendaryear_change", args=[year.pk]))
+    if role == Role.SECURITY_ADMIN:
+        assert page.status_code == 403  # not the security admin's duty at all
+    else:
+        assert page.status_code == 200  # they read the calendar their clocks count on
+        assert not page.context["has_change_permission"]
 
 
 def _formset_post(response, **header: str) -> dict[str, str]:
@@ -623,9 +644,9 @@ def _formset_post(response, **header: str) -> dict[str, str]:
 
 @pytest.mark.django_db
 def test_admin_add_page_enters_a_year_through_the_service(
-    system_admin, changes, django_capture_on_commit_callbacks
+    operator, changes, django_capture_on_commit_callbacks
 ):
-    client = verified_client(system_admin)
+    client = verified_client(operator)
     data = {
         "year": "2027",
         "source": "国办发明电〔2026〕9号",
@@ -652,12 +673,12 @@ def test_admin_add_page_enters_a_year_through_the_service(
     assert created.days.count() == len(DAYS_2027)
     assert is_working_day(date(2027, 2, 20))
     assert changes == [2027]
-    assert AuditEvent.objects.filter(action="calendar_year.create", actor=system_admin).exists()
+    assert AuditEvent.objects.filter(action="calendar_year.create", actor=operator).exists()
 
 
 @pytest.mark.django_db
-def test_admin_add_page_refuses_a_year_without_days_off(system_admin):
-    client = verified_client(system_admin)
+def test_admin_add_page_refuses_a_year_without_days_off(operator):
+    client = verified_client(operator)
     data = {
         "year": "2027",
         "source": "国办发明电〔2026〕9号",
@@ -677,9 +698,9 @@ def test_admin_add_page_refuses_a_year_without_days_off(system_admin):
 
 @pytest.mark.django_db
 def test_admin_inline_edits_clear_the_cache_and_announce(
-    system_admin, changes, django_capture_on_commit_callbacks
+    operator, changes, django_capture_on_commit_callbacks
 ):
-    client = verified_client(system_admin)
+    client = verified_client(operator)
     year_2026 = CalendarYear.objects.get(year=2026)
     url = reverse("admin:govcloud_calendaryear_change", args=[year_2026.pk])
     data = _formset_post(client.get(url), source="国办发明电〔2025〕7号")
@@ -700,7 +721,7 @@ def test_admin_inline_edits_clear_the_cache_and_announce(
     assert year_2026.source == "国办发明电〔2025〕7号"
     assert changes == [2026]
     actions = list(
-        AuditEvent.objects.filter(actor=system_admin)
+        AuditEvent.objects.filter(actor=operator)
         .exclude(action__startswith="auth.")
         .values_list("action", flat=True)
     )
@@ -716,10 +737,10 @@ def test_admin_inline_edits_clear_the_cache_and_announce(
 
 @pytest.mark.django_db
 def test_admin_action_reloads_selected_years_from_the_package(
-    system_admin, changes, django_capture_on_commit_callbacks
+    operator, changes, django_capture_on_commit_callbacks
 ):
-    calendar_day_remove(actor=system_admin, day=CalendarDay.objects.get(date=date(2026, 10, 10)))
-    client = verified_client(system_admin)
+    calendar_day_remove(actor=operator, day=CalendarDay.objects.get(date=date(2026, 10, 10)))
+    client = verified_client(operator)
     year_2026 = CalendarYear.objects.get(year=2026)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -736,8 +757,8 @@ def test_admin_action_reloads_selected_years_from_the_package(
 
 
 @pytest.mark.django_db
-def test_admin_delete_goes_through_the_service(system_admin, django_capture_on_commit_callbacks):
-    client = verified_client(system_admin)
+def test_admin_delete_goes_through_the_service(operator, django_capture_on_commit_callbacks):
+    client = verified_client(operator)
     year_2025 = CalendarYear.objects.get(year=2025)
     url = reverse("admin:govcloud_calendaryear_delete", args=[year_2025.pk])
     with django_capture_on_commit_callbacks(execute=True):

@@ -46,17 +46,20 @@ def test_calendar_and_ticket_links_survive_the_move_both_ways(world, official_ca
     line = ticket.lines.get()
     change_id = line.resource_change_id
     assert change_id is not None
-    years, days = CalendarYear.objects.count(), CalendarDay.objects.count()
-    assert years > 0
-    assert days > 0
+    # What the calendar holds now (a transactional test's flush may have left only the years
+    # the fixture reloads; migrating forward again loads the package's other years as well).
+    years = set(CalendarYear.objects.values_list("year", "source", "version"))
+    days = set(CalendarDay.objects.values_list("date", "kind", "name"))
+    assert years
+    assert days
 
     # Back to the schema before the move: sla owns the tables, billing points at the ticket.
     _migrate(BEFORE_THE_MOVE)
     tables = connection.introspection.table_names()
     assert "sla_calendaryear" in tables
     assert "govcloud_calendaryear" not in tables
-    assert _scalar("SELECT COUNT(*) FROM sla_calendaryear") == years
-    assert _scalar("SELECT COUNT(*) FROM sla_calendarday") == days
+    assert _scalar("SELECT COUNT(*) FROM sla_calendaryear") == len(years)
+    assert _scalar("SELECT COUNT(*) FROM sla_calendarday") == len(days)
     assert (
         _scalar("SELECT request_id FROM billing_resourcechange WHERE id = %s", [change_id])
         == ticket.pk
@@ -64,6 +67,8 @@ def test_calendar_and_ticket_links_survive_the_move_both_ways(world, official_ca
 
     # And forward again: nothing lost, nothing doubled.
     _migrate(_latest())
-    assert CalendarYear.objects.count() == years
-    assert CalendarDay.objects.count() == days
+    assert years <= set(CalendarYear.objects.values_list("year", "source", "version"))
+    assert days <= set(CalendarDay.objects.values_list("date", "kind", "name"))
+    kept_years = {year for year, _source, _version in years}
+    assert CalendarDay.objects.filter(calendar_year__in=kept_years).count() == len(days)
     assert RequestLine.objects.get(pk=line.pk).resource_change_id == change_id

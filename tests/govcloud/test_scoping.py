@@ -6,9 +6,10 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import verified_client
-from tests.scoped_urls import EXEMPT_PREFIXES, SCOPED_URLS
+from tests.scoped_urls import ADMIN_REFUSED, EXEMPT_PREFIXES, PORTAL_ADMIN_ROLES, SCOPED_URLS
 
-pytestmark = pytest.mark.django_db
+# Statements in the matrix are signed off: fast keys and a small stand-in PDF.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("statement_pdfs_fast")]
 
 
 def _named_routes_with_params(resolver: URLResolver, namespace: str = "") -> set[str]:
@@ -78,3 +79,27 @@ def test_list_pages_show_only_own_contracts(world, foreign):
     assert foreign.contract.code not in page.content.decode()
     api = verified_client(world.users["vendor"]).get("/api/v1/contracts/").json()
     assert [c["code"] for c in api["results"]] == [world.contract.code]
+
+
+ADMIN_CASES = [
+    (name, role) for name in sorted(ADMIN_REFUSED) for role in sorted(PORTAL_ADMIN_ROLES)
+]
+
+
+@pytest.mark.parametrize(
+    ("url_name", "role"), ADMIN_CASES, ids=[f"{n}-{r}" for n, r in ADMIN_CASES]
+)
+def test_administrators_see_no_business(url_name, role, world, foreign):
+    spec = SCOPED_URLS[url_name]
+    url = reverse(url_name, kwargs=spec.build(world))
+    for tenant in (world, foreign):
+        response = getattr(verified_client(tenant.users[role]), spec.method)(url)
+        assert response.status_code == ADMIN_REFUSED[url_name], (url_name, role)
+
+
+@pytest.mark.parametrize("role", sorted(PORTAL_ADMIN_ROLES))
+@pytest.mark.parametrize("url_name", ["contract_list", "request_list", "resource_list"])
+def test_administrators_are_refused_the_business_lists(url_name, role, world):
+    response = verified_client(world.users[role]).get(reverse(url_name))
+    assert response.status_code == 403
+    assert "三员分立" in response.content.decode()

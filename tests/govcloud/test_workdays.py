@@ -1,4 +1,5 @@
-"""Tests for govcloud.workdays (re-exported as sla.workdays) against the official State Council holiday schedules.
+"""Tests for govcloud.workdays (also importable as sla.workdays) against the official
+State Council holiday schedules.
 
 The schedules below are transcribed literally from the notices, not derived from the
 ``chinesecalendar`` package, so the package itself is checked against them too.

@@ -13,7 +13,6 @@ import time_machine
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from billing.models import Resource, ResourceChange
@@ -25,6 +24,7 @@ from requests_app.models import (
     ResourceRequest,
     Review,
 )
+from tests.api_clients import token_client
 from tests.conftest import verified_client
 from tests.requests_app.factories import (
     approved_ticket,
@@ -60,11 +60,8 @@ def api(user: User | None = None) -> APIClient:
 
 
 def token_api(user: User) -> APIClient:
-    """How vendor systems call the API: a token, no session, no second factor."""
-    token, _created = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+    """How vendor systems call the API: a service account's token, no session."""
+    return token_client(user)
 
 
 def error(response, status_code: int) -> dict:

@@ -1,9 +1,10 @@
 """Print the current TOTP code of a demo user (development only: refuses with DEBUG off)."""
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from govcloud.demo import refuse_outside_development
 
 
 class Command(BaseCommand):
@@ -13,8 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args, username: str, **options):
-        if not settings.DEBUG:
-            raise CommandError("仅在开发演示环境（DEBUG 开启）可用。")
+        refuse_outside_development("demo_totp ")
         device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
         if device is None:
             raise CommandError(f"用户 {username} 没有已绑定的身份验证器。")
