@@ -13,7 +13,7 @@ coordinates at the end, so no float touches money.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from xml.sax.saxutils import escape, quoteattr
 
 from django.utils.translation import gettext
@@ -39,7 +39,6 @@ GRID_COLOR = "#d5dbe3"
 TEXT_COLOR = "#222222"
 MUTED_COLOR = "#666666"
 
-_COORD = Decimal("0.1")
 
 
 def bar_chart_svg(
@@ -145,7 +144,8 @@ def _axis_label(value: Decimal) -> str:
 
 
 def _coord(value: Decimal | int) -> str:
-    return f"{Decimal(value).quantize(_COORD, rounding=ROUND_HALF_UP)}"
+    # Pixel geometry, not money (amounts are rounded by billing.money before they get here).
+    return f"{round(float(value), 1):.1f}"
 
 
 def _shorten(label: str, limit: int = MAX_LABEL_CHARS) -> str:
