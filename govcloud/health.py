@@ -27,7 +27,7 @@ def health_problems() -> list[str]:
         from govcloud.celery import app  # imported on use: the broker client is heavy
 
         try:
-            with app.connection_for_write() as conn:
+            with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
                 conn.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT)
         except Exception as exc:
             logger.warning("healthz: broker unavailable: %s", exc)
