@@ -40,7 +40,6 @@ TEXT_COLOR = "#222222"
 MUTED_COLOR = "#666666"
 
 
-
 def bar_chart_svg(
     labels: list[str],
     values: list[Decimal],
