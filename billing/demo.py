@@ -38,6 +38,7 @@ from django.db import transaction
 from billing.models import Resource, ResourceChange, Statement, StatementStatus
 from billing.pricing import BUSINESS_TZ
 from billing.reference import BT_BUREAU, JZ_BUREAU, load_reference_contracts
+from billing.reports.signing import statement_document_render
 from billing.services.inventory import IMPORT_NOTE, INVENTORY_COLUMNS, inventory_import
 from billing.services.reauth import Reauth
 from billing.services.statements import (
@@ -304,8 +305,6 @@ def _ensure_signing_keys(*contracts: Contract) -> str:
 
 def _render_now(statement: Statement) -> None:
     # Idempotent; the task enqueued by the service finds the document there.
-    from billing.reports.signing import statement_document_render
-
     statement_document_render(statement_id=statement.pk)
 
 

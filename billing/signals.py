@@ -9,6 +9,10 @@ Celery task with the ids and return). Receivers must be idempotent.
     confirmation), each other party's confirmation, and an auditor's determination that
     stands in for a disputing party. In signing order. Not sent for disputes.
 
+``statement_version_ready(sender=Statement, statement=Statement)``
+    A version was generated or recomputed: its PDF is to be rendered (the receiver enqueues
+    the render; signing off waits for it).
+
 ``statement_signed(sender=Statement, statement=Statement)``
     Every required party has confirmed: the version is signed and immutable, its department
     bills exist. Sent after the last ``statement_signoff_recorded`` of that version.
@@ -17,4 +21,5 @@ Celery task with the ids and return). Receivers must be idempotent.
 from django.dispatch import Signal
 
 statement_signoff_recorded = Signal()
+statement_version_ready = Signal()
 statement_signed = Signal()

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from billing.signals import statement_signed
+from billing.signals import statement_signed, statement_version_ready
 from billing.tasks import (
     department_bill_pdfs,
     settlement_pdf,
@@ -45,6 +45,11 @@ def _enqueue(task: Any, statement_id: int) -> None:
 def enqueue_statement_render(statement_id: int) -> None:
     """Render the version's PDF (after the generating transaction committed)."""
     _enqueue(statement_pdf_render, statement_id)
+
+
+@receiver(statement_version_ready, dispatch_uid="billing.reports.render_on_version")
+def render_on_version(sender: Any, statement: Any, **kwargs: Any) -> None:
+    enqueue_statement_render(statement.pk)
 
 
 @receiver(statement_signed, dispatch_uid="billing.reports.documents_on_signed")

@@ -83,6 +83,7 @@ from billing.models import (
     StatementSignoff,
     StatementStatus,
 )
+from billing.reports import signing as documents
 from billing.selectors import signoff_places
 from billing.services.engine import (
     ComputedLine,
@@ -97,7 +98,7 @@ from billing.services.reauth import (
     reauth_verify,
     signing_key_open,
 )
-from billing.signals import statement_signed, statement_signoff_recorded
+from billing.signals import statement_signed, statement_signoff_recorded, statement_version_ready
 from govcloud.access import party_role_of, require_staff
 from govcloud.audit import audit_log, snapshot
 from govcloud.dates import business_date, month_label, previous_month, shift_month
@@ -320,19 +321,10 @@ class SigningFailed(ApplicationError):
     status_code = 409
 
 
-def _documents() -> Any:
-    # Imported when used: the document module pulls in the renderer (and imports the
-    # settlement service, which must not be imported while this package initialises).
-    from billing.reports import signing
-
-    return signing
-
-
 def _render_after_commit(statement: Statement) -> None:
-    """Render the version's PDF once the generating transaction commits (Celery)."""
-    from billing.reports.receivers import enqueue_statement_render
-
-    _after_commit(enqueue_statement_render, statement.pk)
+    """Have the version's PDF rendered once the generating transaction commits: the document
+    receivers listen (``billing.reports.receivers``) and enqueue the Celery render."""
+    _after_commit(lambda: statement_version_ready.send(sender=Statement, statement=statement))
 
 
 def _not_ready() -> DocumentNotReady:
@@ -362,7 +354,6 @@ def _sign_document(
     """Append the sign-off's signature to the locked PDF: the transaction's last step."""
     if opened.organization_id != signoff.party.organization_id:
         raise ActionForbidden(_("签名密钥不属于签认方单位。"))
-    documents = _documents()
     try:
         documents.statement_document_sign(
             document=document, statement=statement, signoff=signoff, signer=opened.signer
@@ -608,7 +599,7 @@ def statement_generate(*, actor: User, contract: Contract, year: int, month: int
             ]
         )
         _write_lines(latest, computed)
-        _documents().statement_document_discard(latest)
+        documents.statement_document_discard(latest)
         _render_after_commit(latest)
         _audit(actor, "statement.regenerate", latest, before, lines=len(computed.lines))
         return latest
@@ -759,7 +750,7 @@ def _sign_if_complete(actor: Any, statement: Statement, now: datetime) -> bool:
 def _submit(*, actor: User, statement: Statement, method: str, opened: OpenedKey) -> Statement:
     statement, before = _lock(statement)
     STATEMENT_ACTIONS.require("submit", actor, statement)
-    document = _documents().statement_document_for_signing(statement)
+    document = documents.statement_document_for_signing(statement)
     if document is None or document.signed_fields:
         raise _not_ready()  # (a signed document: a draft's PDF is always unsigned)
     party = _vendor_party(statement.contract)
@@ -816,7 +807,7 @@ def _confirm(
 ) -> Statement:
     statement, before = _lock(statement)
     STATEMENT_ACTIONS.require("confirm", actor, statement)
-    document = _documents().statement_document_for_signing(statement)
+    document = documents.statement_document_for_signing(statement)
     if document is None:
         raise _not_ready()
     party = _require_other_signer(actor, statement.contract)
@@ -1068,7 +1059,7 @@ def _decide(
     STATEMENT_ACTIONS.require("decide", actor, statement)
     document = None
     if decision == EscalationDecision.UPHOLD_VENDOR:
-        document = _documents().statement_document_for_signing(statement)
+        document = documents.statement_document_for_signing(statement)
         if document is None or opened is None:
             raise _not_ready()
     auditor = _require_auditor(actor, statement.contract)
