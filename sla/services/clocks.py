@@ -2,7 +2,7 @@
 
 A year without a loaded official calendar is never silently "weekends only": the date is
 computed on weekends only and flagged provisional; ``sla_recompute_provisional`` moves it when
-the year is loaded (``sla.signals.calendar_changed``).
+the year is loaded (``govcloud.signals.calendar_changed``).
 """
 
 from __future__ import annotations
