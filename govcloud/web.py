@@ -61,18 +61,19 @@ def run_service(
     action: Callable[[], Any],
     success: str,
     *,
-    to: str,
+    to: str | Callable[[Any], str],
     form: Any = None,
     explain: Callable[[ApplicationError], str] = error_text,
 ) -> tuple[bool, HttpResponse | None]:
-    """Run a service; on success flash ``success`` and redirect to ``to``.
+    """Run a service; on success flash ``success`` and redirect to ``to`` — a URL, or a function
+    of what the service returned (e.g. the detail page of the record it created).
 
     On refusal nothing was changed (the service is atomic): the reason goes onto ``form`` (on
     the field the service names, else as a form error) or into the messages, and the caller
     re-renders. Returns ``(ok, redirect or None)``.
     """
     try:
-        action()
+        result = action()
     except ApplicationError as exc:
         if form is not None:
             field = exc.extra.get("field")
@@ -84,7 +85,7 @@ def run_service(
             messages.error(request, explain(exc))
         return False, None
     messages.success(request, success)
-    return True, redirect(to)
+    return True, redirect(to(result) if callable(to) else to)
 
 
 def serve_file(

@@ -65,30 +65,22 @@ def deliverable_create(request: HttpRequest, contract_pk: int) -> HttpResponse:
         del form.fields["document"]
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        created: list[Deliverable] = []
-
-        def create() -> None:
-            created.append(
-                deliverables.deliverable_create(
-                    actor=request.user,
-                    contract=contract,
-                    kind=data["kind"],
-                    title=data["title"],
-                    period_month=data["period_month"],
-                    due_date=data["due_date"],
-                    document=data.get("document"),
-                )
-            )
-
         ok, response = run_service(
             request,
-            create,
+            lambda: deliverables.deliverable_create(
+                actor=request.user,
+                contract=contract,
+                kind=data["kind"],
+                title=data["title"],
+                period_month=data["period_month"],
+                due_date=data["due_date"],
+                document=data.get("document"),
+            ),
             _("交付物已登记。"),
-            to=reverse("sla_deliverable_list", args=[contract.pk]),
+            to=lambda created: reverse("sla_deliverable_detail", args=[created.pk]),
             form=form,
         )
         if ok:
-            response["Location"] = reverse("sla_deliverable_detail", args=[created[0].pk])
             return response
     return render(
         request,

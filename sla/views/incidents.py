@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -52,29 +50,25 @@ def incident_create(request: HttpRequest, contract_pk: int) -> HttpResponse:
     form = IncidentForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        created: list[Any] = []
         ok, response = run_service(
             request,
-            lambda: created.append(
-                incidents.incident_report(
-                    actor=request.user,
-                    contract=contract,
-                    level=data["level"],
-                    title=data["title"],
-                    description=data["description"],
-                    occurred_at=data["occurred_at"],
-                    reported_at=data["reported_at"],
-                    resolved_at=data["resolved_at"],
-                    affected_systems=data["affected_systems"],
-                    evidence=data["evidence"],
-                )
+            lambda: incidents.incident_report(
+                actor=request.user,
+                contract=contract,
+                level=data["level"],
+                title=data["title"],
+                description=data["description"],
+                occurred_at=data["occurred_at"],
+                reported_at=data["reported_at"],
+                resolved_at=data["resolved_at"],
+                affected_systems=data["affected_systems"],
+                evidence=data["evidence"],
             ),
             _("安全事件已报告。"),
-            to=reverse("sla_incident_list", args=[contract.pk]),
+            to=lambda created: reverse("sla_incident_detail", args=[created.pk]),
             form=form,
         )
         if ok:
-            response["Location"] = reverse("sla_incident_detail", args=[created[0].pk])
             return response
     return render(
         request,

@@ -51,23 +51,19 @@ def notice_create(request: HttpRequest, contract_pk: int) -> HttpResponse:
     form = NoticeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        created: list[ImprovementNotice] = []
         ok, response = run_service(
             request,
-            lambda: created.append(
-                notices.notice_issue(
-                    actor=request.user,
-                    contract=contract,
-                    title=data["title"],
-                    description=data["description"],
-                )
+            lambda: notices.notice_issue(
+                actor=request.user,
+                contract=contract,
+                title=data["title"],
+                description=data["description"],
             ),
             _("整改通知已发出，已通知乙方。"),
-            to=reverse("sla_notice_list", args=[contract.pk]),
+            to=lambda created: reverse("sla_notice_detail", args=[created.pk]),
             form=form,
         )
         if ok:
-            response["Location"] = reverse("sla_notice_detail", args=[created[0].pk])
             return response
     return render(
         request,

@@ -63,29 +63,25 @@ def outage_create(request: HttpRequest, contract_pk: int) -> HttpResponse:
     form = OutageForm(request.POST or None, contract=contract)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        created: list[Outage] = []
         ok, response = run_service(
             request,
-            lambda: created.append(
-                outages.outage_report(
-                    actor=request.user,
-                    contract=contract,
-                    title=data["title"],
-                    started_at=data["started_at"],
-                    ended_at=data["ended_at"],
-                    cause=data["cause"],
-                    scope=data["scope"],
-                    system_ids=[s.pk for s in data["systems"]],
-                    planned=data["planned"],
-                    backup_restore_failed=data["backup_restore_failed"],
-                )
+            lambda: outages.outage_report(
+                actor=request.user,
+                contract=contract,
+                title=data["title"],
+                started_at=data["started_at"],
+                ended_at=data["ended_at"],
+                cause=data["cause"],
+                scope=data["scope"],
+                system_ids=[s.pk for s in data["systems"]],
+                planned=data["planned"],
+                backup_restore_failed=data["backup_restore_failed"],
             ),
             _("已报告，已通知甲方和监理确认。"),
-            to=reverse("sla_outage_list", args=[contract.pk]),
+            to=lambda created: reverse("sla_outage_detail", args=[created.pk]),
             form=form,
         )
         if ok:
-            response["Location"] = reverse("sla_outage_detail", args=[created[0].pk])
             return response
     return render(
         request,

@@ -49,27 +49,23 @@ def penalty_create(request: HttpRequest, contract_pk: int) -> HttpResponse:
     form = PenaltyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        created: list[Penalty] = []
         ok, response = run_service(
             request,
-            lambda: created.append(
-                penalties.penalty_record(
-                    actor=request.user,
-                    contract=contract,
-                    occurred_on=data["occurred_on"],
-                    reason=data["reason"],
-                    clause=data["clause"],
-                    amount=data["amount"],
-                    points=data["points"],
-                    area=data["area"],
-                )
+            lambda: penalties.penalty_record(
+                actor=request.user,
+                contract=contract,
+                occurred_on=data["occurred_on"],
+                reason=data["reason"],
+                clause=data["clause"],
+                amount=data["amount"],
+                points=data["points"],
+                area=data["area"],
             ),
             _("罚则已记录，待乙方签认。"),
-            to=reverse("sla_penalty_list", args=[contract.pk]),
+            to=lambda created: reverse("sla_penalty_detail", args=[created.pk]),
             form=form,
         )
         if ok:
-            response["Location"] = reverse("sla_penalty_detail", args=[created[0].pk])
             return response
     return render(
         request,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -61,25 +59,21 @@ def survey_create(request: HttpRequest, contract_pk: int) -> HttpResponse:
     form = SurveyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        created: list[Any] = []
         ok, response = run_service(
             request,
-            lambda: created.append(
-                surveys.survey_open(
-                    actor=request.user,
-                    contract=contract,
-                    year=year.label,
-                    title=data["title"],
-                    instructions=data["instructions"],
-                    closes_on=data["closes_on"],
-                )
+            lambda: surveys.survey_open(
+                actor=request.user,
+                contract=contract,
+                year=year.label,
+                title=data["title"],
+                instructions=data["instructions"],
+                closes_on=data["closes_on"],
             ),
             _("满意度调查已发起，已通知使用单位。"),
-            to=reverse("sla_survey_list", args=[contract.pk]),
+            to=lambda created: reverse("sla_survey_detail", args=[created.pk]),
             form=form,
         )
         if ok:
-            response["Location"] = reverse("sla_survey_detail", args=[created[0].pk])
             return response
     return render(
         request,
