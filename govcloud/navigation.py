@@ -9,6 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from govcloud.models import OrganizationKind, Role
+from govcloud.selectors import is_business_reader
 
 
 @dataclass(frozen=True)
@@ -29,15 +30,10 @@ def _bureau_role(*roles: str) -> Callable[[object], bool]:
     )
 
 
-def _business_user(user: object) -> bool:
-    # The three administrators do administration only (三员分立), not contract business.
-    return getattr(user, "role", None) == Role.STAFF or getattr(user, "is_superuser", False)
-
-
 _registry: list[NavItem] = [
     NavItem(_("首页"), "home", lambda user: True),
-    NavItem(_("合同与服务目录"), "contract_list", _business_user),
-    NavItem(_("验证签名"), "pdf_verify", _business_user),
+    NavItem(_("合同与服务目录"), "contract_list", is_business_reader),
+    NavItem(_("验证签名"), "pdf_verify", is_business_reader),
     NavItem(
         _("用户与角色"),
         "admin:govcloud_user_changelist",

@@ -16,8 +16,13 @@ from typing import TypeVar
 from django.db.models import Model, QuerySet
 
 from billing.models import Resource
-from govcloud.models import Contract, OrganizationKind, Role, User
-from govcloud.selectors import contract_ids_for_user, contract_list_for_user, get_or_404
+from govcloud.models import Contract, OrganizationKind, User
+from govcloud.selectors import (
+    contract_ids_for_user,
+    contract_list_for_user,
+    get_or_404,
+    is_business_reader,
+)
 from sla.models import (
     Deliverable,
     EmergencyPeriod,
@@ -47,26 +52,22 @@ PARTY_KINDS = frozenset(
 )
 
 
-def _business(user: User) -> bool:
-    return bool(
-        user.is_authenticated
-        and user.is_active
-        and (user.is_superuser or (user.organization_id and user.role == Role.STAFF))
-    )
-
-
 def is_party_user(user: User) -> bool:
     """Staff of a contract party (or the platform superuser): sees the SLA records."""
-    return _business(user) and (user.is_superuser or user.kind in PARTY_KINDS)
+    return is_business_reader(user) and (user.is_superuser or user.kind in PARTY_KINDS)
 
 
 def is_department_user(user: User) -> bool:
-    return _business(user) and not user.is_superuser and user.kind == OrganizationKind.DEPARTMENT
+    return (
+        is_business_reader(user)
+        and not user.is_superuser
+        and user.kind == OrganizationKind.DEPARTMENT
+    )
 
 
 def sla_contracts_for_user(*, user: User) -> QuerySet[Contract]:
     """Contracts whose SLA pages the user may open (parties and departments)."""
-    if not _business(user):
+    if not is_business_reader(user):
         return Contract.objects.none()
     return contract_list_for_user(user=user)
 
@@ -133,7 +134,7 @@ def scorecard_list_for_user(*, user: User) -> QuerySet[Scorecard]:
 def survey_list_for_user(*, user: User) -> QuerySet[SatisfactionSurvey]:
     """Parties see their contracts' surveys; departments those of their bureau's contracts."""
     qs = SatisfactionSurvey.objects.select_related("contract")
-    if not _business(user):
+    if not is_business_reader(user):
         return qs.none()
     if user.is_superuser:
         return qs
