@@ -39,9 +39,9 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
+from billing.contracts import load_reference_contracts  # noqa: E402
 from billing.models import CatalogItem, Resource, ResourceChange, ResourceStatus  # noqa: E402
 from billing.pricing import BUSINESS_TZ, month_bounds  # noqa: E402
-from billing.reference import load_reference_contracts  # noqa: E402
 from billing.services.engine import compute_statement, month_billing_bounds  # noqa: E402
 from govcloud.models import (  # noqa: E402
     BusinessSystem,

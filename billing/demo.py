@@ -35,9 +35,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from billing.contracts import load_example_contract, load_reference_contracts
 from billing.models import Resource, ResourceChange, Statement, StatementStatus
 from billing.pricing import BUSINESS_TZ
-from billing.reference import BT_BUREAU, JZ_BUREAU, load_reference_contracts
 from billing.reports.signing import statement_document_render
 from billing.services.inventory import IMPORT_NOTE, INVENTORY_COLUMNS, inventory_import
 from billing.services.reauth import Reauth
@@ -54,6 +54,9 @@ from govcloud.pdf.signing import create_dev_ca, demo_signing_passphrase, dev_par
 __all__ = ["demo_contracts_and_users", "demo_statements", "seed_parties", "seed_statements"]
 
 ACTOR = "seed_demo"
+# The bureaus as the shipped contract files name them (billing/data/contracts/*/contract.toml).
+BT_BUREAU = "包头市行政审批政务服务与数据管理局"
+JZ_BUREAU = "焦作市行政审批和政务信息管理局"
 
 DEPARTMENTS = {
     BT_BUREAU: [
@@ -93,6 +96,9 @@ PARTY_USERS = [
 def seed_parties() -> list[DemoLogin]:
     """The reference contracts, their parties' users and the demo departments (idempotent)."""
     load_reference_contracts(actor="seed_demo")
+    # BT-2025 ended on 2026-06-19; its successor is an example folder (not a real contract),
+    # loaded the way a bureau onboards one.
+    load_example_contract("bt-2026", actor="seed_demo")
     logins: list[DemoLogin] = []
     for org_name, username, full_name, role in PARTY_USERS:
         org = Organization.objects.get(name=org_name)

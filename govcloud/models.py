@@ -243,9 +243,72 @@ class SettlementCadence(models.TextChoices):
     HALF_YEARLY = "half_yearly", _("按半年结算")
 
 
+class DiscountScope(models.TextChoices):
+    SUBTOTAL = "subtotal", _("折扣作用于合计（合计×折扣后取整）")
+    LINE = "line", _("折扣作用于每行（每行×折扣后取整）")
+
+
+class Scorecard(models.TextChoices):
+    """Which SLA scorecard rule set a contract's annex sets, if any ("" = none)."""
+
+    NONE = "", _("无服务水平考核")
+    SLA100 = "sla100", _("百分制服务水平考核（服务可用性、交付、安全等十项）")
+
+
+class JointSubject(models.TextChoices):
+    """What a contract may require several parties to confirm jointly (会签)."""
+
+    UTILIZATION_DATA = "utilization_data", _("资源利用率数据")
+    IMPROVEMENT_REPORT = "improvement_report", _("整改报告")
+    LATE_DELIVERY_EXEMPTION = "late_delivery_exemption", _("交付超时免责")
+    INCIDENT_LEVEL = "incident_level", _("安全事件定级")
+    DEDUCTION_ACKNOWLEDGEMENT = "deduction_acknowledgement", _("扣款确认")
+    DATA_DELETION = "data_deletion", _("数据删除记录")
+
+
 class ContractStatus(models.TextChoices):
     ACTIVE = "active", _("履行中")
     CLOSED = "closed", _("已结束")
+
+
+def _role_list_error(value: object) -> str | None:
+    roles = {str(r) for r in PartyRole.values}
+    if not isinstance(value, list) or not all(isinstance(r, str) for r in value):
+        return str(_('须为当事方角色的列表，如 ["bureau", "supervisor"]。'))
+    unknown = [r for r in value if r not in roles]
+    if unknown:
+        return str(
+            _("未知的当事方角色：%(roles)s（可选 %(allowed)s）。")
+            % {"roles": "、".join(unknown), "allowed": "、".join(sorted(roles))}
+        )
+    if len(set(value)) != len(value):
+        return str(_("当事方角色不得重复。"))
+    return None
+
+
+def term_errors(contract: Contract) -> dict[str, str]:
+    """Validation of the terms stored as JSON (role lists), for ``Contract.clean``."""
+    errors: dict[str, str] = {}
+    problem = _role_list_error(contract.maintenance_approvers)
+    if problem:
+        errors["maintenance_approvers"] = problem
+    confirmations = contract.joint_confirmations
+    if not isinstance(confirmations, dict):
+        errors["joint_confirmations"] = str(_("须为“事项: 当事方列表”的映射。"))
+    else:
+        subjects = set(JointSubject.values)
+        for subject, roles in confirmations.items():
+            if subject not in subjects:
+                errors["joint_confirmations"] = str(
+                    _("未知的共同确认事项“%(subject)s”（可选 %(allowed)s）。")
+                    % {"subject": subject, "allowed": "、".join(sorted(subjects))}
+                )
+                break
+            problem = _role_list_error(roles)
+            if problem or not roles:
+                errors["joint_confirmations"] = f"{subject}: {problem or _('至少一个当事方。')}"
+                break
+    return errors
 
 
 class Contract(models.Model):
@@ -285,9 +348,116 @@ class Contract(models.Model):
     vat_rate = models.DecimalField(
         _("增值税率"), max_digits=5, decimal_places=4, default=Decimal("0.06")
     )
-    delivery_working_days = models.PositiveSmallIntegerField(_("交付时限（工作日）"), default=2)
+    discount_applies_to = models.CharField(
+        _("折扣作用范围"),
+        max_length=10,
+        choices=DiscountScope.choices,
+        default=DiscountScope.SUBTOTAL,
+    )
+    # --- Terms (DESIGN §4a): every rule that differs between contracts, read by the services.
+    # Empty (None / "" / [] / {}) means the contract sets no such rule. ``govcloud.terms`` lists
+    # them with labels; ``ContractClause`` rows cite the clause each comes from.
+    delivery_working_days = models.PositiveSmallIntegerField(
+        _("交付时限（工作日）"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("审批通过后须交付的工作日数；留空表示合同未约定时限（如“及时”）。"),
+    )
     extended_delivery_working_days = models.PositiveSmallIntegerField(
-        _("延期交付时限（工作日）"), default=5
+        _("延期交付时限（工作日）"),
+        null=True,
+        blank=True,
+        help_text=_("经甲方批准延期后的交付时限；留空表示不可延期。"),
+    )
+    scorecard = models.CharField(
+        _("服务水平考核"), max_length=20, choices=Scorecard.choices, default="", blank=True
+    )
+    utilization_threshold_pct = models.PositiveSmallIntegerField(
+        _("资源利用率下限（%）"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text=_("全平台平均 CPU 或内存利用率低于该值时扣款；留空表示无此规则。"),
+    )
+    utilization_charge_pct = models.DecimalField(
+        _("利用率不达标扣款（年服务费的 %）"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+    )
+    maintenance_notice_hours = models.PositiveSmallIntegerField(
+        _("计划维护提前通知（小时）"),
+        null=True,
+        blank=True,
+        help_text=_("留空表示合同未约定通知期限。"),
+    )
+    maintenance_approvers = models.JSONField(
+        _("计划维护须同意的当事方"),
+        default=list,
+        blank=True,
+        help_text=_('如 ["bureau", "supervisor"]；留空表示只需通知、无须批准。'),
+    )
+    upgrade_notice_working_days = models.PositiveSmallIntegerField(
+        _("平台升级书面申请提前（工作日）"), null=True, blank=True
+    )
+    improvement_working_days = models.PositiveSmallIntegerField(
+        _("书面通知后的整改期限（工作日）"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+    )
+    dispute_escalation_working_days = models.PositiveSmallIntegerField(
+        _("统计表争议提交审计（工作日）"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("争议超过该工作日数提交审计；留空表示协商解决、不提交审计。"),
+    )
+    statement_due_working_day = models.PositiveSmallIntegerField(
+        _("月度统计表提交期限（次月第 N 个工作日）"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(23)],
+        help_text=_("留空表示合同未约定提交期限。"),
+    )
+    statement_is_deliverable = models.BooleanField(
+        _("统计表按交付物考核"),
+        default=False,
+        help_text=_("逾期提交按交付物超时、内容错误按交付物不合格处理。"),
+    )
+    settlement_month = models.PositiveSmallIntegerField(
+        _("年度结算月份"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    payment_working_days = models.PositiveSmallIntegerField(
+        _("收到拨款后付款期限（工作日）"), null=True, blank=True
+    )
+    invoice_lead_working_days = models.PositiveSmallIntegerField(
+        _("付款节点前开票（工作日）"), null=True, blank=True
+    )
+    invoice_not_above_due = models.BooleanField(
+        _("发票不得早于付款条件、不得超过应付金额"), default=False
+    )
+    deduction_notice_working_days = models.PositiveSmallIntegerField(
+        _("扣款书面通知期限（工作日）"), null=True, blank=True
+    )
+    deduction_needs_vendor_ack = models.BooleanField(_("扣款经乙方签字确认后生效"), default=False)
+    joint_confirmations = models.JSONField(
+        _("须共同确认的事项"),
+        default=dict,
+        blank=True,
+        help_text=_('如 {"utilization_data": ["bureau", "vendor", "supervisor"]}。'),
+    )
+    termination_notice_days = models.PositiveSmallIntegerField(
+        _("提前终止书面通知（日）"), null=True, blank=True
+    )
+    continuation_working_days = models.PositiveSmallIntegerField(
+        _("期满后继续服务上限（工作日）"), null=True, blank=True
     )
     notes = models.TextField(_("备注"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -324,10 +494,18 @@ class Contract(models.Model):
                 violation_error_message=_("估算金额必须为正数。"),
             ),
             models.CheckConstraint(
-                condition=Q(delivery_working_days__gte=1)
-                & Q(extended_delivery_working_days__gte=models.F("delivery_working_days")),
+                condition=Q(
+                    delivery_working_days__isnull=True, extended_delivery_working_days__isnull=True
+                )
+                | Q(delivery_working_days__gte=1, extended_delivery_working_days__isnull=True)
+                | Q(
+                    delivery_working_days__gte=1,
+                    extended_delivery_working_days__gte=models.F("delivery_working_days"),
+                ),
                 name="contract_delivery_days_sane",
-                violation_error_message=_("延期交付时限不得短于标准交付时限。"),
+                violation_error_message=_(
+                    "延期交付时限不得短于标准交付时限，且须先有标准交付时限。"
+                ),
             ),
         ]
 
@@ -369,6 +547,7 @@ class Contract(models.Model):
             errors["service_end"] = _("服务期结束必须晚于开始。")
         if self.billing_from and self.service_start and self.billing_from > self.service_start:
             errors["billing_from"] = _("计费起始日不得晚于服务期开始。")
+        errors.update(term_errors(self))
         if self.price_period == PricePeriod.MONTH and self.proration == Proration.DAYS_365:
             errors["proration"] = _("按月定价的合同按当月天数折算。")
         if self.price_period == PricePeriod.YEAR and self.proration == Proration.DAYS_IN_MONTH:
@@ -439,6 +618,34 @@ class ContractParty(models.Model):
     def clean(self) -> None:
         if self.organization_id and self.organization.kind != self.role:
             raise ValidationError({"organization": _("单位类型与合同角色不一致。")})
+
+
+class ContractClause(models.Model):
+    """The clause a term of the contract comes from: number and a short quote (DESIGN §4a)."""
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("合同"), on_delete=models.CASCADE, related_name="clauses"
+    )
+    term = models.CharField(_("条款项"), max_length=40)
+    clause = models.CharField(_("条款编号"), max_length=60)
+    quote = models.CharField(_("条款原文摘录"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("合同条款出处")
+        verbose_name_plural = _("合同条款出处")
+        ordering = ["contract", "term"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "term"], name="clause_once_per_term"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.code} · {self.term} · {self.clause}"
+
+    def clean(self) -> None:
+        from govcloud.terms import TERM_KEYS
+
+        if self.term and self.term not in TERM_KEYS:
+            raise ValidationError({"term": _("未知的条款项“%(key)s”。") % {"key": self.term}})
 
 
 class Installment(models.Model):

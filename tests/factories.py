@@ -73,6 +73,17 @@ class ContractFactory(factory.django.DjangoModelFactory):
     partial_day_rule = PartialDay.HALF_DAY_UNDER_12H
     discount_factor = Decimal("0.9999")
     settlement_cadence = SettlementCadence.HALF_YEARLY
+    # The Baotou regime, stated explicitly (a contract without terms has no clock, no SLA).
+    delivery_working_days = 2
+    extended_delivery_working_days = 5
+    scorecard = "sla100"
+    utilization_threshold_pct = 30
+    utilization_charge_pct = Decimal("20")
+    maintenance_approvers = factory.LazyFunction(lambda: ["bureau", "supervisor"])
+    improvement_working_days = 10
+    dispute_escalation_working_days = 3
+    statement_due_working_day = 5
+    statement_is_deliverable = True
 
 
 class CatalogItemFactory(factory.django.DjangoModelFactory):

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from billing.contracts import load_reference_contracts
 from billing.models import CatalogItem, Resource, ResourceChange
 from billing.pricing import BUSINESS_TZ
-from billing.reference import load_reference_contracts
 from billing.services.reauth import Reauth
 from govcloud.models import BusinessSystem, Contract, Organization, OrganizationKind, User
 from govcloud.pdf import signing as pdf_signing

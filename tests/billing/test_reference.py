@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from billing.contracts import REFERENCE_DIR
 from billing.models import CatalogItem
-from billing.reference import CATALOG_DIR
 from govcloud.models import Contract, ContractParty, Organization, PartyRole
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "catalogs"
@@ -43,13 +43,13 @@ def test_loading_twice_leaves_no_duplicates():
 
 
 @pytest.mark.parametrize(
-    ("code", "filename"), [("JZ-2026", "jiaozuo-2026.csv"), ("BT-2025", "baotou-2025.csv")]
+    ("code", "filename"), [("JZ-2026", "jz-2026/catalog.csv"), ("BT-2025", "bt-2025/catalog.csv")]
 )
 def test_every_catalog_row_equals_the_csv(code, filename):
     call_command("load_reference_contracts")
     contract = Contract.objects.get(code=code)
     items = {i.code: i for i in contract.catalog_items.all()}
-    rows = _rows(CATALOG_DIR / filename)
+    rows = _rows(REFERENCE_DIR / filename)
     assert len(items) == len(rows)
     for row in rows:
         item = items[row["code"]]
@@ -63,11 +63,13 @@ def test_every_catalog_row_equals_the_csv(code, filename):
         assert item.unit_price == Decimal(row["unit_price"])
 
 
-@pytest.mark.parametrize("filename", ["jiaozuo-2026.csv", "baotou-2025.csv"])
-def test_shipped_catalog_copy_matches_the_shared_original(filename):
+@pytest.mark.parametrize(
+    ("folder", "filename"), [("jz-2026", "jiaozuo-2026.csv"), ("bt-2025", "baotou-2025.csv")]
+)
+def test_shipped_catalog_copy_matches_the_shared_original(folder, filename):
     if not SHARED.exists():
         pytest.skip("shared/ not beside the project")
-    assert _rows(CATALOG_DIR / filename) == _rows(SHARED / filename)
+    assert _rows(REFERENCE_DIR / folder / "catalog.csv") == _rows(SHARED / filename)
 
 
 def test_contract_parameters_follow_design_table():

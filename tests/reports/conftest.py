@@ -41,7 +41,7 @@ def documents_in_tmp(settings, tmp_path: Path, request: pytest.FixtureRequest) -
 
 @pytest.fixture
 def reference(db) -> None:
-    from billing.reference import load_reference_contracts
+    from billing.contracts import load_reference_contracts
 
     load_reference_contracts()
 

@@ -15,8 +15,8 @@ import pytest
 from django.conf import settings
 from django_otp.oath import totp
 
+from billing.contracts import bureau_of, load_reference_contracts
 from billing.models import CatalogItem
-from billing.reference import bureau_of, load_reference_contracts
 from govcloud.models import ContractParty, Organization, OrganizationKind
 from requests_app.models import RequestStatus, ResourceRequest
 from tests.factories import PASSWORD, UserFactory, make_totp
