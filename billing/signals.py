@@ -16,6 +16,17 @@ Celery task with the ids and return). Receivers must be idempotent.
 ``statement_signed(sender=Statement, statement=Statement)``
     Every required party has confirmed: the version is signed and immutable, its department
     bills exist. Sent after the last ``statement_signoff_recorded`` of that version.
+
+``statement_submitted(sender=Statement, statement=Statement, due=date | None, late=bool)``
+    The vendor submitted a version of a monthly statement (the first or a corrected one).
+    ``due`` is the contract's due day for that month (``statement_due_working_day``; None where
+    the contract sets none), ``late`` whether the submission came after it. The SLA app records
+    the statement as a deliverable where the contract's terms say so (BT 附件3 二(二)).
+
+``statement_found_wrong(sender=Statement, statement=Statement, reason=str)``
+    A submitted version was found wrong: a party's dispute was upheld (the vendor issued a
+    corrected version, or the auditor ruled against the vendor). For the same deliverable rule
+    ("内容存在错误，按照交付物不合格处理").
 """
 
 from django.dispatch import Signal
@@ -23,3 +34,5 @@ from django.dispatch import Signal
 statement_signoff_recorded = Signal()
 statement_version_ready = Signal()
 statement_signed = Signal()
+statement_submitted = Signal()
+statement_found_wrong = Signal()

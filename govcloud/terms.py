@@ -440,3 +440,29 @@ def clause_of(contract: Contract, key: str) -> str:
         if clause.term == key:
             return clause.clause
     return ""
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a deadline, deduction or amount comes from: the term and its clause, linked."""
+
+    key: str
+    label: str
+    clause: str
+    quote: str
+    url: str
+
+
+def cite(contract: Contract, key: str) -> Citation:
+    """The citation of term ``key`` of ``contract``, with the link to its row on the terms page."""
+    from django.urls import reverse
+
+    term = next(t for t in term_defs() if t.key == key)
+    clause = next((c for c in contract.clauses.all() if c.term == key), None)
+    return Citation(
+        key=key,
+        label=str(term.label),
+        clause=clause.clause if clause else "",
+        quote=clause.quote if clause else "",
+        url=reverse("contract_terms", args=[contract.pk]) + f"#term-{key}",
+    )

@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("contracts/", views.contract_list, name="contract_list"),
     path("contracts/<int:pk>/", views.contract_detail, name="contract_detail"),
+    path("contracts/<int:pk>/terms/", views.contract_terms, name="contract_terms"),
     path("", include("requests_app.urls")),
     path("sla/", include("sla.urls")),
     path("billing/", include("billing.urls")),

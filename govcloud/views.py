@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
-from govcloud import invitations, two_factor
+from govcloud import invitations, terms, two_factor
 from govcloud.audit import audit_log
 from govcloud.exceptions import ApplicationError
 from govcloud.forms import InvitationPasswordForm, LoginForm, TokenForm
@@ -158,6 +158,18 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "q": query,
             "installments": contract.installments.all(),
         },
+    )
+
+
+@login_required
+def contract_terms(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every term of the contract, its value and the clause it comes from (DESIGN §4a)."""
+    require_business_reader(request.user, hide=True)
+    contract = contract_get_for_user(user=request.user, pk=pk)
+    return render(
+        request,
+        "govcloud/contract_terms.html",
+        {"contract": contract, "rows": terms.contract_terms(contract)},
     )
 
 
