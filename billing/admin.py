@@ -1,4 +1,5 @@
-"""Billing in the bureau's admin site: read-only views of statements, inventory and settlement.
+"""Billing in the bureau's admin site: read-only views of statements, inventory, the test
+periods of new systems and settlement.
 
 The priced catalog (editable by the system admin) is in ``billing.catalog_admin``.
 
@@ -14,7 +15,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from billing import catalog_admin  # noqa: F401  (registers the catalog admin)
+from billing import (  # noqa: F401  (register the catalog admin and the onboarding pages)
+    catalog_admin,
+    onboarding_admin,
+)
 from billing.models import (
     Deduction,
     DepartmentBill,
@@ -27,6 +31,8 @@ from billing.models import (
     StatementDocument,
     StatementLine,
     StatementSignoff,
+    SystemTestPeriod,
+    SystemTestPeriodChange,
 )
 from govcloud.admin_mixins import BUREAU_STAFF, ReadOnlyMixin, ScopedAdmin
 
@@ -109,6 +115,7 @@ class StatementAdmin(ScopedReadOnlyAdmin):
         "due_provisional",
         "is_late",
         "discount",
+        "discount_applies_to",
         "vat_rate",
         "subtotal",
         "total",
@@ -177,12 +184,41 @@ class ResourceAdmin(ScopedReadOnlyAdmin):
         "online_at",
         "billing_starts_at",
         "offline_at",
+        "imported",
     ]
-    list_filter = ["contract", "status"]
+    list_filter = ["contract", "status", "imported"]
     search_fields = ["vendor_ref", "department__name", "system__name", "catalog_item__code"]
     list_select_related = ["contract", "department", "system", "catalog_item"]
     readonly_fields = [f.name for f in Resource._meta.fields]
     inlines = [ResourceChangeInline]
+
+
+class SystemTestPeriodChangeInline(ReadOnlyInline):
+    model = SystemTestPeriodChange
+    fields = ["at", "kind", "old_ends_at", "new_ends_at", "reason", "actor", "resources"]
+    readonly_fields = fields
+    ordering = ["at", "id"]
+
+
+@admin.register(SystemTestPeriod)
+class SystemTestPeriodAdmin(ScopedReadOnlyAdmin):
+    """Test periods of new systems (包头 §5.1.2). The bureau changes them in the portal
+    (``billing.services.system_test_periods``), never here."""
+
+    list_display = [
+        "contract",
+        "system",
+        "started_at",
+        "contract_ends_at",
+        "ends_at",
+        "changed_at",
+        "changed_by",
+    ]
+    list_filter = ["contract"]
+    search_fields = ["system__name", "system__department__name"]
+    list_select_related = ["contract", "system", "changed_by"]
+    readonly_fields = [f.name for f in SystemTestPeriod._meta.fields]
+    inlines = [SystemTestPeriodChangeInline]
 
 
 @admin.register(Deduction)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -12,10 +16,13 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -39,7 +46,7 @@ from govcloud.admin_mixins import (
     audit_forbidden,
     refusal_reporter,
 )
-from govcloud.audit import FINDING_LABELS, audit_log, audit_verify
+from govcloud.audit import FINDING_LABELS, audit_log, audit_verify, model_snapshot
 from govcloud.exceptions import ApplicationError
 from govcloud.invitations import (
     invitation_create,
@@ -52,9 +59,11 @@ from govcloud.models import (
     AuditEvent,
     BusinessSystem,
     Contract,
+    ContractClause,
     ContractParty,
     Installment,
     Invitation,
+    JointSubject,
     Organization,
     OrganizationKind,
     OutboxEmail,
@@ -70,6 +79,7 @@ from govcloud.selectors import (
     organizations_invitable_by,
     roles_assignable_by,
 )
+from govcloud.terms import TERM_GROUPS, display_value, group_label, term_def, term_defs
 
 admin.site.site_header = _("政务云服务管理平台 · 管理后台")
 admin.site.site_title = _("政务云管理后台")
@@ -441,10 +451,95 @@ class InvitationAdmin(ScopedAdmin):
                 messages.success(request, _("已撤销：%(i)s") % {"i": invitation})
 
 
-class PartyInline(ScopedInline, admin.TabularInline):
+# ------------------------------------------------------------------------------ contracts
+#
+# The system admin keeps the contract and its terms (DESIGN §4a); bureau staff read them. The
+# inlines (parties: review chain and sign-off order; installments; clause citations) follow the
+# contract's roles, and every change of the contract or of an inline row is audited with its
+# before and after.
+
+#: Who edits a contract and who reads it (the inlines follow the same roles).
+CONTRACT_MANAGERS = SYSTEM
+CONTRACT_READERS = BUREAU_STAFF
+NO_RULE = _("留空 = 合同未约定")
+
+
+def _contract_role_in(request, roles: frozenset[str]) -> bool:
+    role = admin_role(request)
+    return role == "superuser" or (role is not None and role in roles)
+
+
+class ContractInlineRoles:
+    """An inline of the contract page: editable by the contract's managers, read by its readers
+    (Django's own model permissions are not used on this site)."""
+
+    def has_view_permission(self, request, obj=None):
+        return _contract_role_in(request, CONTRACT_MANAGERS | CONTRACT_READERS)
+
+    def has_add_permission(self, request, obj=None):
+        return _contract_role_in(request, CONTRACT_MANAGERS)
+
+    def has_change_permission(self, request, obj=None):
+        return _contract_role_in(request, CONTRACT_MANAGERS)
+
+    def has_delete_permission(self, request, obj=None):
+        return _contract_role_in(request, CONTRACT_MANAGERS)
+
+
+class PartyFormSet(BaseInlineFormSet):
+    """The parties as the contract needs them: one bureau, who reviews and signs; the vendor
+    signs; no two parties at the same place of the review chain or the sign-off order (the rows
+    not on the page count too)."""
+
+    def clean(self):
+        super().clean()
+        if any(form.errors for form in self.forms):
+            return
+        rows = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        shown = {form.instance.pk for form in self.forms if form.instance.pk is not None}
+        if self.instance.pk is not None:
+            rows += [
+                {
+                    "role": p.role,
+                    "is_lead": p.is_lead,
+                    "review_order": p.review_order,
+                    "signoff_order": p.signoff_order,
+                }
+                for p in ContractParty.objects.filter(contract=self.instance).exclude(pk__in=shown)
+            ]
+        problems = []
+        for name, label in (("review_order", _("审核顺序")), ("signoff_order", _("签认顺序"))):
+            places = [row[name] for row in rows if row.get(name) is not None]
+            twice = sorted({place for place in places if places.count(place) > 1})
+            if twice:
+                problems.append(
+                    _("%(label)s %(places)s 重复：每个位置只能有一个当事方。")
+                    % {"label": label, "places": "、".join(str(t) for t in twice)}
+                )
+        bureaus = [row for row in rows if row.get("role") == PartyRole.BUREAU]
+        if len(bureaus) != 1:
+            problems.append(_("合同须有且只有一个甲方。"))
+        elif bureaus[0].get("review_order") is None or bureaus[0].get("signoff_order") is None:
+            problems.append(_("甲方须在审核链和签认顺序中。"))
+        if not any(
+            row.get("role") == PartyRole.VENDOR and row.get("signoff_order") is not None
+            for row in rows
+        ):
+            problems.append(_("乙方须在签认顺序中。"))
+        if problems:
+            raise ValidationError(problems)
+
+
+class PartyInline(ContractInlineRoles, ScopedInline, admin.TabularInline):
     model = ContractParty
+    formset = PartyFormSet
     extra = 0
     autocomplete_fields = ["organization"]
+    verbose_name_plural = _("合同当事方（审核顺序 = 资源申请审核链；签认顺序 = 统计表签认顺序）")
 
     def scoped_choices(self, request, db_field):
         if db_field.name == "organization" and not request.user.is_superuser:
@@ -456,9 +551,229 @@ class PartyInline(ScopedInline, admin.TabularInline):
         return super().scoped_choices(request, db_field)
 
 
-class InstallmentInline(ScopedInline, admin.TabularInline):
+class InstallmentInline(ContractInlineRoles, ScopedInline, admin.TabularInline):
     model = Installment
     extra = 0
+
+
+def _clause_term_choices() -> list[tuple[str, str]]:
+    return [("", "---------")] + [
+        (t.key, f"{group_label(t.key)} · {t.label}（{t.key}）") for t in term_defs()
+    ]
+
+
+class ClauseForm(forms.ModelForm):
+    term = forms.ChoiceField(label=_("条款项"), choices=_clause_term_choices)
+
+    class Meta:
+        model = ContractClause
+        fields = ["term", "clause", "quote"]
+
+
+class ClauseInline(ContractInlineRoles, ScopedInline, admin.TabularInline):
+    """Where each term comes from: clause number and a short quote (the terms page shows it)."""
+
+    model = ContractClause
+    form = ClauseForm
+    extra = 0
+    fields = ["term", "clause", "quote"]
+
+
+class PartyRolesField(forms.MultipleChoiceField):
+    """A list of party roles (a JSON list on the contract) as checkboxes, in the roles' order."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(choices=PartyRole.choices, **kwargs)
+
+    def clean(self, value):
+        chosen = set(super().clean(value))
+        return [role for role in PartyRole.values if role in chosen]
+
+    def has_changed(self, initial, data):
+        return set(initial or []) != set(data or [])
+
+
+class RoleGridWidget(forms.Widget):
+    """One row per subject, one checkbox per party role; the value is ``{subject: [roles]}``.
+
+    Plain HTML (no script, no inline style): the admin runs under a strict CSP.
+    """
+
+    def __init__(self, rows, columns, attrs=None):
+        super().__init__(attrs)
+        self.rows = [(str(v), str(label)) for v, label in rows]
+        self.columns = [(str(v), str(label)) for v, label in columns]
+
+    def value_from_datadict(self, data, files, name):
+        getlist = getattr(data, "getlist", None)
+        value = {}
+        for subject, _label in self.rows:
+            key = f"{name}_{subject}"
+            roles = getlist(key) if getlist else data.get(key) or []
+            if isinstance(roles, str):
+                roles = [roles]
+            if roles:
+                value[subject] = list(roles)
+        return value
+
+    def value_omitted_from_data(self, data, files, name):
+        return False  # like checkboxes: nothing ticked is a value (no joint confirmation)
+
+    def id_for_label(self, id_):
+        return ""  # a grid of checkboxes, each with its own label: the field label points nowhere
+
+    def render(self, name, value, attrs=None, renderer=None):
+        value = _grid_value(value)
+        header = format_html_join("", "<th scope='col'>{}</th>", ((c,) for _v, c in self.columns))
+        rows = []
+        for subject, subject_label in self.rows:
+            cells = format_html_join(
+                "",
+                "<td><input type='checkbox' name='{}' value='{}' id='{}' aria-label='{}'{}></td>",
+                (
+                    (
+                        f"{name}_{subject}",
+                        role,
+                        f"id_{name}_{subject}_{role}",
+                        f"{subject_label} · {role_label}",
+                        mark_safe(" checked") if role in value.get(subject, []) else "",
+                    )
+                    for role, role_label in self.columns
+                ),
+            )
+            rows.append(format_html("<tr><th scope='row'>{}</th>{}</tr>", subject_label, cells))
+        return format_html(
+            "<table class='role-grid' id='{}'><thead><tr><th>{}</th>{}</tr></thead>"
+            "<tbody>{}</tbody></table>",
+            (attrs or {}).get("id", f"id_{name}"),
+            _("事项 \\ 当事方"),
+            header,
+            mark_safe("".join(str(r) for r in rows)),  # noqa: S308 - each row is format_html
+        )
+
+
+def _grid_value(value) -> dict:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value or "{}")
+        except ValueError:
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+class RoleGridField(forms.Field):
+    """``joint_confirmations``: which parties must jointly confirm what, as a checkbox grid."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", RoleGridWidget(JointSubject.choices, PartyRole.choices))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = _grid_value(value)
+        unknown_subjects = [s for s in value if s not in JointSubject.values]
+        if unknown_subjects:
+            raise ValidationError(
+                _("未知的共同确认事项：%(s)s。") % {"s": "、".join(unknown_subjects)}
+            )
+        result = {}
+        for subject in JointSubject.values:
+            roles = value.get(subject) or []
+            unknown = [r for r in roles if r not in PartyRole.values]
+            if unknown:
+                raise ValidationError(_("未知的当事方角色：%(r)s。") % {"r": "、".join(unknown)})
+            if roles:
+                result[subject] = [r for r in PartyRole.values if r in roles]
+        return result
+
+    def has_changed(self, initial, data):
+        try:
+            return self.to_python(initial) != self.to_python(data)
+        except ValidationError:
+            return True
+
+
+def _term_fields(*keys: str) -> tuple[str, ...]:
+    return tuple(f for f in (term_def(k).field for k in keys) if f)
+
+
+def _group_keys(first: str) -> tuple[str, ...]:
+    """The keys of the group of ``TERM_GROUPS`` that begins with ``first``."""
+    return next(keys for _label, keys in TERM_GROUPS if keys[0] == first)
+
+
+#: The contract page: its terms in the groups of the terms page (``TERM_GROUPS``).
+CONTRACT_FIELDSETS = (
+    (None, {"fields": ("code", "name", "procurement_no", "status")}),
+    (_("服务期"), {"fields": ("service_start", "service_end", "estimated_amount")}),
+    (
+        _("计费"),
+        {
+            "fields": (
+                "billing_from",
+                "price_period",
+                "proration",
+                *_term_fields(*_group_keys("billing_from")[2:]),
+            )
+        },
+    ),
+    (
+        _("工单"),
+        {
+            "fields": _term_fields(*_group_keys("review_chain")),
+            "description": _("资源申请审核链 = 下方“合同当事方”的审核顺序。"),
+        },
+    ),
+    (
+        _("统计表"),
+        {
+            "fields": _term_fields(*_group_keys("signoff_order")),
+            "description": _("月度统计表签认顺序 = 下方“合同当事方”的签认顺序。"),
+        },
+    ),
+    (_("服务水平"), {"fields": _term_fields(*_group_keys("scorecard"))}),
+    (_("结算"), {"fields": _term_fields(*_group_keys("settlement_cadence"))}),
+    (_("合同终止"), {"fields": _term_fields(*_group_keys("termination_notice_days"))}),
+    (_("备注"), {"fields": ("notes",)}),
+)
+
+
+class ContractAdminForm(forms.ModelForm):
+    """The contract with its terms; a term left empty is one the contract does not set."""
+
+    maintenance_approvers = PartyRolesField(
+        label=_("计划维护须同意的当事方"),
+        help_text=_("勾选须批准计划维护的当事方；都不勾 = 合同未约定（只需通知，无须批准）。"),
+    )
+    joint_confirmations = RoleGridField(
+        label=_("须共同确认的事项"),
+        help_text=_("每个事项勾选须共同确认的当事方；整行不勾 = 合同未约定该事项须共同确认。"),
+    )
+
+    class Meta:
+        model = Contract
+        fields = [f for _name, opts in CONTRACT_FIELDSETS for f in opts["fields"]]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        by_field = {t.field: t for t in term_defs() if t.field}
+        for name, field in self.fields.items():
+            term = by_field.get(name)
+            model_field = Contract._meta.get_field(name)
+            if term is None or not model_field.null:
+                continue
+            # The model's own help, without its "留空…" sentence: the line below says it.
+            own = str(model_field.help_text or "").split("留空")[0].rstrip("；;，,。 ")
+            meaning = str(term.none_text)
+            field.help_text = (
+                (f"{own}。" if own else "")
+                + f"{NO_RULE}"
+                + (f"（{meaning}）" if meaning != "合同未约定" else "")
+                + "。"
+            )
 
 
 @dataclass(frozen=True)
@@ -485,11 +800,32 @@ def contract_tools(object_id: object) -> list[dict[str, str]]:
     ]
 
 
+@dataclass(frozen=True)
+class ContractListTool:
+    """A page of the contract admin offered by an app above the core, linked from the contract
+    list (billing: onboarding a contract). ``view(model_admin, request)`` runs behind the admin
+    site's login; it checks its own permission."""
+
+    label: Any
+    route: str  # under /admin/govcloud/contract/
+    url_name: str  # reversed as "admin:<url_name>"
+    view: Callable[..., Any]
+
+
+_CONTRACT_LIST_TOOLS: list[ContractListTool] = []
+
+
+def register_contract_list_tool(tool: ContractListTool) -> None:
+    if all(t.url_name != tool.url_name for t in _CONTRACT_LIST_TOOLS):
+        _CONTRACT_LIST_TOOLS.append(tool)
+
+
 @admin.register(Contract)
 class ContractAdmin(ScopedAdmin):
-    manage_roles = SYSTEM
-    view_roles = BUREAU_STAFF
+    manage_roles = CONTRACT_MANAGERS
+    view_roles = CONTRACT_READERS
     scope_contract = "pk"
+    form = ContractAdminForm
     list_display = [
         "code",
         "name",
@@ -501,54 +837,122 @@ class ContractAdmin(ScopedAdmin):
     ]
     list_filter = ["status", "price_period", "settlement_cadence"]
     search_fields = ["code", "name"]
-    inlines = [PartyInline, InstallmentInline]
-    fieldsets = (
-        (None, {"fields": ("code", "name", "procurement_no", "status")}),
-        (
-            _("服务期与计费"),
-            {
-                "fields": (
-                    "service_start",
-                    "service_end",
-                    "billing_from",
-                    "price_period",
-                    "proration",
-                    "partial_day_rule",
-                    "discount_factor",
-                    "test_period_months",
-                    "vat_rate",
-                )
-            },
-        ),
-        (
-            _("交付与结算"),
-            {
-                "fields": (
-                    "delivery_working_days",
-                    "extended_delivery_working_days",
-                    "settlement_cadence",
-                    "estimated_amount",
-                    "notes",
-                )
-            },
-        ),
-    )
+    inlines = [PartyInline, InstallmentInline, ClauseInline]
+    fieldsets = CONTRACT_FIELDSETS
+    #: Shown instead of the JSON terms to those who only read the contract.
+    READ_ONLY_DISPLAY = {
+        "maintenance_approvers": "maintenance_approvers_display",
+        "joint_confirmations": "joint_confirmations_display",
+    }
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("parties__organization")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj):
+            return fieldsets
+        return [
+            (name, {**opts, "fields": [self.READ_ONLY_DISPLAY.get(f, f) for f in opts["fields"]]})
+            for name, opts in fieldsets
+        ]
+
+    @admin.display(description=_("计划维护须同意的当事方"))
+    def maintenance_approvers_display(self, obj):
+        return display_value(term_def("maintenance_approvers"), obj.maintenance_approvers or None)
+
+    @admin.display(description=_("须共同确认的事项"))
+    def joint_confirmations_display(self, obj):
+        return display_value(term_def("joint_confirmations"), obj.joint_confirmations or None)
+
+    def get_inline_instances(self, request, obj=None):
+        # A new contract is saved first (its bureau is the admin's own); parties, installments
+        # and clauses are then edited on its page.
+        if obj is None:
+            return []
+        return super().get_inline_instances(request, obj)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         org = request.user.organization
         if not change and org is not None and org.kind == OrganizationKind.BUREAU:
             # A bureau's system admin adds contracts of its own bureau.
-            ContractParty.objects.create(
+            party = ContractParty.objects.create(
                 contract=obj,
                 organization=org,
                 role=PartyRole.BUREAU,
                 review_order=1,
                 signoff_order=1,
             )
+            audit_log(
+                actor=request.user,
+                action="contractparty.admin_create",
+                obj=party,
+                after=model_snapshot(party),
+            )
+
+    def save_formset(self, request, form, formset, change):
+        """Save an inline and audit each row it created, changed or deleted (before/after)."""
+        prefix = formset.model._meta.model_name
+        initial = [f.instance.pk for f in formset.initial_forms if f.instance.pk is not None]
+        before = {
+            obj.pk: model_snapshot(obj) for obj in formset.model.objects.filter(pk__in=initial)
+        }
+        for deleted in formset.deleted_forms:
+            if deleted.instance.pk is not None:
+                audit_log(
+                    actor=request.user,
+                    action=f"{prefix}.admin_delete",
+                    obj=deleted.instance,
+                    before=before.get(deleted.instance.pk),
+                )
+        kept = [f for f in formset.initial_forms if f not in formset.deleted_forms]
+        if formset.model is ContractParty:
+            # Places may be swapped in one save: free those of the rows on the page first, so
+            # that no row is written while another still holds its new place.
+            ContractParty.objects.filter(pk__in=[f.instance.pk for f in kept]).update(
+                review_order=None, signoff_order=None
+            )
+        super().save_formset(request, form, formset, change)
+        if formset.model is ContractParty:
+            changed = {obj.pk for obj, _fields in formset.changed_objects}
+            for unchanged in kept:
+                if unchanged.instance.pk not in changed:
+                    unchanged.instance.save(update_fields=["review_order", "signoff_order"])
+        for obj in formset.new_objects:
+            audit_log(
+                actor=request.user,
+                action=f"{prefix}.admin_create",
+                obj=obj,
+                after=model_snapshot(obj),
+            )
+        for obj, _fields in formset.changed_objects:
+            audit_log(
+                actor=request.user,
+                action=f"{prefix}.admin_change",
+                obj=obj,
+                before=before.get(obj.pk),
+                after=model_snapshot(obj),
+            )
+
+    def get_urls(self):
+        tools = [
+            path(t.route, self.admin_site.admin_view(partial(t.view, self)), name=t.url_name)
+            for t in _CONTRACT_LIST_TOOLS
+        ]
+        return [*tools, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        tools = (
+            [
+                {"label": str(t.label), "url": reverse(f"admin:{t.url_name}")}
+                for t in _CONTRACT_LIST_TOOLS
+            ]
+            if self.has_add_permission(request)
+            else []
+        )
+        extra_context = {**(extra_context or {}), "contract_list_tools": tools}
+        return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "contract_tools": contract_tools(object_id)}

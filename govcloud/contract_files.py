@@ -15,8 +15,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from govcloud.terms import PARTIAL_DAY_FILE_VALUES, TermDef, term_defs
 
@@ -209,12 +210,19 @@ def _load_toml(path: Path) -> dict[str, Any]:
         path = path / "contract.toml"
     if not path.is_file():
         raise ContractFileError(path, [Problem("(文件)", "文件不存在或不是普通文件")])
-    if path.stat().st_size > MAX_FILE_BYTES:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ContractFileError(
+            path, [Problem("(文件)", f"无法读取：{exc.strerror or exc}")]
+        ) from None
+    if len(raw) > MAX_FILE_BYTES:
         raise ContractFileError(
             path, [Problem("(文件)", f"文件过大（上限 {MAX_FILE_BYTES // 1024} KB）")]
         )
     try:
-        text = path.read_text(encoding="utf-8")
+        # "-sig": editors on Windows save UTF-8 with a byte-order mark.
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ContractFileError(path, [Problem("(文件)", "不是 UTF-8 编码的文本")]) from None
     return parse_toml_text(text, path)
@@ -238,7 +246,11 @@ def read_contract_file(path: Path | str) -> ContractDefinition:
     return read_contract_data(_load_toml(path), path)
 
 
-def read_contract_data(data: dict[str, Any], path: Path) -> ContractDefinition:
+def read_contract_data(
+    data: dict[str, Any], path: Path, *, catalog_file: bool = True
+) -> ContractDefinition:
+    """Validate the parsed contents of ``path``. ``catalog_file=False``: the caller brings the
+    catalog's text itself (an upload), so no file is looked for beside ``path``."""
     r = _Reader(path)
     for key in data:
         if key not in TOP_KEYS:
@@ -264,10 +276,10 @@ def read_contract_data(data: dict[str, Any], path: Path) -> ContractDefinition:
     else:
         values["estimated_amount"] = None
     catalog = r.text(data, "catalog", "catalog", required=True, limit=200)
-    catalog_path = (path.parent / catalog).resolve() if catalog else path.parent
-    if catalog and (Path(catalog).is_absolute() or ".." in Path(catalog).parts):
+    catalog_path = path.parent / catalog if catalog else path.parent
+    if catalog and ("/" in catalog or "\\" in catalog or catalog in (".", "..")):
         r.problem("catalog", "须为本文件旁的文件名（不得含路径）")
-    elif catalog and not catalog_path.is_file():
+    elif catalog and catalog_file and not catalog_path.is_file():
         r.problem("catalog", f"找不到目录文件 {catalog}（应与 contract.toml 放在同一文件夹）")
 
     sections: dict[str, dict[str, Any]] = {}
@@ -283,7 +295,8 @@ def read_contract_data(data: dict[str, Any], path: Path) -> ContractDefinition:
     by_section: dict[str, dict[str, TermDef]] = {}
     for term in defs:
         by_section.setdefault(term.section, {})[term.key] = term
-    given: set[str] = set()
+    given: set[str] = set()  # keys present with a valid value
+    present: set[str] = set()  # keys present at all (a bad value is reported once, not twice)
     for section in ("billing", "settlement", "terms"):
         allowed = {k: t for k, t in by_section.get(section, {}).items() if t.field}
         extra = {"installments"} if section == "settlement" else set()
@@ -298,6 +311,7 @@ def read_contract_data(data: dict[str, Any], path: Path) -> ContractDefinition:
                     f"未知的键（[{section}] 可用：{'、'.join(sorted(allowed) + sorted(extra))}）",
                 )
                 continue
+            present.add(key)
             checked = r.term(term, value, dotted)
             if checked is not None:
                 values[term.field] = checked
@@ -311,7 +325,7 @@ def read_contract_data(data: dict[str, Any], path: Path) -> ContractDefinition:
     if values.get("billing_from") and start and values["billing_from"] > start:
         r.problem("billing_from", "不得晚于 service_start")
     for required in ("partial_day", "discount"):
-        if required not in given:
+        if required not in present:
             r.problem(f"billing.{required}", "必填项缺失")
     discount = values.get("discount_factor")
     if discount is not None and not Decimal(0) < discount <= Decimal(1):
@@ -502,33 +516,46 @@ def _clauses(r: _Reader, table: dict[str, Any]) -> dict[str, tuple[str, str]]:
 
 @dataclass
 class AppliedContract:
+    """What ``apply_definition`` did: the keys of the snapshot that changed, before and after,
+    and notes on what the file asked for but was kept as it is (parties matched by role)."""
+
     contract: Any
     created: bool
     changed: list[str]
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        """(key, before, after) of every changed key (before is None for a new contract)."""
+        before = self.before or {}
+        return [(key, before.get(key), self.after.get(key)) for key in self.changed]
 
 
 def _validation_problems(exc: ValidationError) -> list[Problem]:
-    from govcloud.terms import term_defs as defs
-
-    by_field = {t.field: t for t in defs() if t.field}
+    by_field = {t.field: t for t in term_defs() if t.field}
     problems = []
     for fieldname, messages in exc.message_dict.items():
         term = by_field.get(fieldname)
-        key = (
-            f"{term.section}.{term.key}"
-            if term and term.section
-            else (term.key if term else fieldname)
-        )
+        if term is not None:
+            key = f"{term.section}.{term.key}" if term.section else term.key
+        else:
+            key = "(合同)" if fieldname == NON_FIELD_ERRORS else fieldname
         problems.extend(Problem(key, str(m)) for m in messages)
     return problems
 
 
 @transaction.atomic
-def apply_definition(definition: ContractDefinition, *, actor: Any) -> AppliedContract:
+def apply_definition(
+    definition: ContractDefinition, *, actor: Any, action: str | None = None
+) -> AppliedContract:
     """Create or update the contract, its parties, installments and clauses (not the catalog).
 
     Parties are matched by role on an existing contract (an admin may have renamed the
-    organisation since): the file's names are used only where a party is missing.
+    organisation since): the file's names are used only where a party is missing, and a
+    difference is reported as a note. Raises ``ContractFileError`` (nothing saved) when the
+    file cannot be applied: a party name that exists as another kind of organisation, an
+    installment removed from the file that payments were recorded against.
     """
     from govcloud.audit import audit_log
     from govcloud.models import (
@@ -549,14 +576,18 @@ def apply_definition(definition: ContractDefinition, *, actor: Any) -> AppliedCo
     before = None if created else _snapshot(contract)
     if created:
         contract = Contract(code=definition.code)
-    contract.name = definition.name
+    values["name"] = definition.name
+    dirty = created
     for key, value in values.items():
-        setattr(contract, key, value)
+        if getattr(contract, key) != value:
+            setattr(contract, key, value)
+            dirty = True
     try:
         contract.full_clean(validate_unique=False)
     except ValidationError as exc:
         raise ContractFileError(definition.path, _validation_problems(exc)) from None
-    contract.save()
+    if dirty:
+        contract.save()
 
     existing = list(contract.parties.select_related("organization"))
     review = {role: i for i, role in enumerate(definition.review_chain, start=1)}
@@ -564,6 +595,8 @@ def apply_definition(definition: ContractDefinition, *, actor: Any) -> AppliedCo
     # Clear orders first so re-ordering never trips the unique constraints.
     ContractParty.objects.filter(contract=contract).update(review_order=None, signoff_order=None)
     problems: list[Problem] = []
+    notes: list[str] = []
+    kept: set[int] = set()
     for party in definition.parties:
         match = next(
             (
@@ -574,6 +607,12 @@ def apply_definition(definition: ContractDefinition, *, actor: Any) -> AppliedCo
             ),
             None,
         )
+        if match is not None and party.is_lead and match.organization.name != party.name:
+            notes.append(
+                f"parties.{party.role}: 文件写的是“{party.name}”，合同现有的是"
+                f"“{match.organization.name}”；当事方按角色匹配，保留现有单位"
+                "（更换当事方请在管理后台修改）"
+            )
         if match is None:
             org = Organization.objects.filter(name=party.name).first()
             if org is None:
@@ -581,11 +620,12 @@ def apply_definition(definition: ContractDefinition, *, actor: Any) -> AppliedCo
                     name=party.name, kind=party.role, short_name=party.short_name
                 )
             elif org.kind != party.role:
+                key = f"parties.{party.role}" if party.is_lead else "parties.vendor_members"
                 problems.append(
                     Problem(
-                        f"parties.{party.role}",
-                        f"单位“{party.name}”已存在且类型为 {org.get_kind_display()}，"
-                        "不能担任该角色",
+                        key,
+                        f"单位“{party.name}”已存在且类型为“{org.get_kind_display()}”，"
+                        f"不能担任{dict(_role_labels())[party.role]}",
                     )
                 )
                 continue
@@ -594,8 +634,15 @@ def apply_definition(definition: ContractDefinition, *, actor: Any) -> AppliedCo
         match.review_order = review.get(party.role) if party.is_lead else None
         match.signoff_order = signoff.get(party.role) if party.is_lead else None
         match.save()
+        kept.add(match.pk)
     if problems:
         raise ContractFileError(definition.path, problems)
+    for party in existing:
+        if party.pk not in kept:
+            notes.append(
+                f"parties: 合同现有的{party.get_role_display()}“{party.organization.name}”"
+                "未在文件中列出，予以保留，不参与审核和签认"
+            )
 
     for inst in definition.installments:
         Installment.objects.update_or_create(
@@ -603,9 +650,26 @@ def apply_definition(definition: ContractDefinition, *, actor: Any) -> AppliedCo
             sequence=inst.sequence,
             defaults={"label": inst.label, "amount": inst.amount, "condition": inst.condition},
         )
-    Installment.objects.filter(
+    removed = Installment.objects.filter(
         contract=contract, sequence__gt=len(definition.installments)
-    ).delete()
+    )
+    try:
+        removed.delete()
+    except ProtectedError as exc:
+        # Payments (billing) point at the installment: refuse, never re-point or lose them.
+        paid = {getattr(obj, "installment_id", None) for obj in exc.protected_objects}
+        raise ContractFileError(
+            definition.path,
+            [
+                Problem(
+                    "settlement.installments",
+                    f"第 {inst.sequence} 期“{inst.label}”已登记付款，不能从合同中删除；"
+                    "请在文件中保留该期次（可修改名称和付款条件）",
+                )
+                for inst in removed
+                if inst.pk in paid
+            ],
+        ) from None
     for key, (clause, quote) in definition.clauses.items():
         ContractClause.objects.update_or_create(
             contract=contract, term=key, defaults={"clause": clause, "quote": quote}
@@ -622,13 +686,26 @@ def apply_definition(definition: ContractDefinition, *, actor: Any) -> AppliedCo
     if created or changed:
         audit_log(
             actor=actor,
-            action="contract.create" if created else "contract.update",
+            action=action or ("contract.create" if created else "contract.update"),
             obj=contract,
             before=before,
             after=after,
             contract=contract,
         )
-    return AppliedContract(contract=contract, created=created, changed=changed)
+    return AppliedContract(
+        contract=contract,
+        created=created,
+        changed=changed,
+        before=before,
+        after=after,
+        notes=notes,
+    )
+
+
+def _role_labels() -> list[tuple[str, str]]:
+    from govcloud.models import PartyRole
+
+    return [(str(value), str(label)) for value, label in PartyRole.choices]
 
 
 def _snapshot(contract: Any) -> dict[str, Any]:
@@ -647,4 +724,71 @@ def _snapshot(contract: Any) -> dict[str, Any]:
         [i.sequence, i.label, json_value(i.amount), i.condition]
         for i in contract.installments.all()
     ]
+    return data
+
+
+# --- a contract as file contents ---------------------------------------------------------------
+
+
+def contract_data(contract: Any) -> dict[str, Any]:
+    """The contract as the parsed contents of a ``contract.toml`` (what ``tomllib`` gives).
+
+    Onboarding by copying a contract's terms feeds this, with the new code, name and dates,
+    through ``read_contract_data``: the copy is validated exactly like a file.
+    """
+    from govcloud.models import PartyRole
+    from govcloud.terms import party_roles_in, term_value
+
+    data: dict[str, Any] = {
+        "code": contract.code,
+        "name": contract.name,
+        "service_start": contract.service_start,
+        "service_end": contract.service_end,
+        "billing_from": contract.billing_from,
+        "catalog": "catalog.csv",
+    }
+    if contract.procurement_no:
+        data["procurement_no"] = contract.procurement_no
+    if contract.estimated_amount is not None:
+        data["estimated_amount"] = str(contract.estimated_amount)
+    if contract.notes:
+        data["notes"] = contract.notes
+    parties: dict[str, Any] = {}
+    members: list[dict[str, str]] = []
+    for party in sorted(contract.parties.all(), key=lambda p: (p.role, p.pk)):
+        entry = {"name": party.organization.name}
+        if party.organization.short_name:
+            entry["short_name"] = party.organization.short_name
+        if party.is_lead and party.role not in parties:
+            parties[party.role] = entry
+        elif party.role == PartyRole.VENDOR:
+            members.append(entry)
+    if members:
+        parties["vendor_members"] = members
+    data["parties"] = parties
+    data["workflow"] = {
+        "review_chain": party_roles_in(contract, "review_order"),
+        "signoff_order": party_roles_in(contract, "signoff_order"),
+    }
+    sections: dict[str, dict[str, Any]] = {"billing": {}, "settlement": {}, "terms": {}}
+    for term in term_defs():
+        if not term.field or term.section not in sections:
+            continue
+        value = term_value(contract, term)
+        if value is None:
+            continue  # the contract sets no such rule: the key is left out
+        sections[term.section][term.key] = str(value) if term.kind == "decimal" else value
+    sections["settlement"]["installments"] = [
+        {
+            "label": i.label,
+            **({"condition": i.condition} if i.condition else {}),
+            **({"amount": str(i.amount)} if i.amount is not None else {}),
+        }
+        for i in contract.installments.all()
+    ]
+    data.update(sections)
+    data["clauses"] = {
+        c.term: {"clause": c.clause, **({"quote": c.quote} if c.quote else {})}
+        for c in contract.clauses.all()
+    }
     return data

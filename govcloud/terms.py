@@ -32,6 +32,7 @@ class TermDef:
     unit: Any = ""
     none_text: Any = _("合同未约定")  # noqa: RUF009 - a lazy string, evaluated when shown
     choices: tuple[str, ...] = ()
+    zero_is_none: bool = False  # 0 reads as ``none_text`` (0 test months = no test period)
 
 
 def _choices(enum: Any) -> tuple[str, ...]:
@@ -84,6 +85,7 @@ def _defs() -> tuple[TermDef, ...]:
             "int",
             unit=_("个月"),
             none_text=_("无测试期"),
+            zero_is_none=True,
         ),
         TermDef("vat_rate", "billing", "vat_rate", _("增值税率（价格含税）"), "decimal"),
         # --- tickets ------------------------------------------------------------------------
@@ -288,6 +290,76 @@ def term_defs() -> tuple[TermDef, ...]:
     return _CACHE["defs"]
 
 
+def term_def(key: str) -> TermDef:
+    """The term ``key``; ``KeyError`` for a key the registry does not know."""
+    for term in term_defs():
+        if term.key == key:
+            return term
+    raise KeyError(key)
+
+
+#: The terms by the part of the contract they govern: the terms page and the admin's fieldsets
+#: show them in these groups, in this order.
+TERM_GROUPS: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (
+        _("计费"),
+        (
+            "billing_from",
+            "price_period",
+            "partial_day",
+            "discount",
+            "discount_applies_to",
+            "test_period_months",
+            "vat_rate",
+        ),
+    ),
+    (_("工单"), ("review_chain", "delivery_working_days", "extended_delivery_working_days")),
+    (
+        _("统计表"),
+        (
+            "signoff_order",
+            "statement_due_working_day",
+            "statement_is_deliverable",
+            "dispute_escalation_working_days",
+        ),
+    ),
+    (
+        _("服务水平"),
+        (
+            "scorecard",
+            "utilization_threshold_pct",
+            "utilization_charge_pct",
+            "maintenance_notice_hours",
+            "maintenance_approvers",
+            "upgrade_notice_working_days",
+            "improvement_working_days",
+            "joint_confirmations",
+        ),
+    ),
+    (
+        _("结算"),
+        (
+            "settlement_cadence",
+            "settlement_month",
+            "payment_working_days",
+            "invoice_lead_working_days",
+            "invoice_not_above_due",
+            "deduction_notice_working_days",
+            "deduction_needs_vendor_ack",
+        ),
+    ),
+    (_("合同终止"), ("termination_notice_days", "continuation_working_days")),
+)
+
+
+def group_label(key: str) -> str:
+    """The group a term is shown in ("" for a key in no group)."""
+    for label, keys in TERM_GROUPS:
+        if key in keys:
+            return str(label)
+    return ""
+
+
 class _Keys:
     """``TERM_KEYS``: the set of term keys, computed on first use (the models must be loaded)."""
 
@@ -365,7 +437,7 @@ def display_value(term: TermDef, value: Any) -> str:
         SettlementCadence,
     )
 
-    if value is None:
+    if value is None or (term.zero_is_none and value == 0):
         return str(term.none_text)
     roles = dict(PartyRole.choices)
     if term.kind in ("roles", "derived"):
@@ -406,6 +478,17 @@ def contract_terms(contract: Contract) -> list[TermRow]:
             )
         )
     return rows
+
+
+def contract_term_groups(contract: Contract) -> list[tuple[str, list[TermRow]]]:
+    """``contract_terms`` in the groups of ``TERM_GROUPS`` (the terms page)."""
+    rows = {row.term.key: row for row in contract_terms(contract)}
+    groups = [
+        (str(label), [rows.pop(key) for key in keys if key in rows]) for label, keys in TERM_GROUPS
+    ]
+    if rows:  # a term added to the registry but to no group is still shown
+        groups.append((str(_("其他")), list(rows.values())))
+    return groups
 
 
 def contract_terms_json(contract: Contract) -> dict[str, Any]:
@@ -457,7 +540,7 @@ def cite(contract: Contract, key: str) -> Citation:
     """The citation of term ``key`` of ``contract``, with the link to its row on the terms page."""
     from django.urls import reverse
 
-    term = next(t for t in term_defs() if t.key == key)
+    term = term_def(key)
     clause = next((c for c in contract.clauses.all() if c.term == key), None)
     return Citation(
         key=key,

@@ -8,7 +8,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -134,6 +134,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
 def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_business_reader(request.user, hide=True)
     contract = contract_get_for_user(user=request.user, pk=pk)
+    prefetch_related_objects([contract], "clauses")  # the terms it cites (term_cite)
     items = contract.catalog_items.all().order_by("sort_order", "code")
     sections = list(
         contract.catalog_items.order_by("section").values_list("section", flat=True).distinct()
@@ -163,13 +164,22 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def contract_terms(request: HttpRequest, pk: int) -> HttpResponse:
-    """Every term of the contract, its value and the clause it comes from (DESIGN §4a)."""
+    """Every term of the contract, its value and the clause it comes from (DESIGN §4a).
+
+    Whoever may open the contract may read its terms (its parties' staff, the bureau's
+    departments); anyone else gets 404, like the contract itself.
+    """
     require_business_reader(request.user, hide=True)
     contract = contract_get_for_user(user=request.user, pk=pk)
+    prefetch_related_objects([contract], "clauses", "installments")
     return render(
         request,
         "govcloud/contract_terms.html",
-        {"contract": contract, "rows": terms.contract_terms(contract)},
+        {
+            "contract": contract,
+            "groups": terms.contract_term_groups(contract),
+            "installments": contract.installments.all(),
+        },
     )
 
 

@@ -32,7 +32,9 @@ class ScopedUrl:
 
 SCOPED_URLS: dict[str, ScopedUrl] = {
     "contract_detail": ScopedUrl(lambda w: {"pk": w.contract.pk}),
+    "contract_terms": ScopedUrl(lambda w: {"pk": w.contract.pk}),
     "api_contract_detail": ScopedUrl(lambda w: {"pk": w.contract.pk}),
+    "api_contract_terms": ScopedUrl(lambda w: {"pk": w.contract.pk}),
     "api_contract_catalog": ScopedUrl(lambda w: {"pk": w.contract.pk}),
     # A delivered ticket is visible to every role of its tenant (the vendor only sees approved
     # and delivered ones).
@@ -358,6 +360,7 @@ PORTAL_ADMIN_ROLES = frozenset({"security_admin", "audit_admin", "system_admin"}
 ADMIN_REFUSED: dict[str, int] = {}
 for _name in (
     "contract_detail",
+    "contract_terms",
     "request_detail",
     "request_attachment",
     "resource_detail",
@@ -394,3 +397,23 @@ for _name, _spec in list(SCOPED_URLS.items()):
 # The invitation link's parameter is a one-time secret, not a tenant object
 # (tests/govcloud/test_invitations.py covers it).
 EXEMPT_PREFIXES = (*EXEMPT_PREFIXES, "invitation_accept")
+
+
+def _test_period(world):
+    from tests.billing.test_test_period import running_test_period
+
+    return {"pk": running_test_period(world).pk}
+
+
+BUREAU_ONLY = frozenset({"bureau"})
+SCOPED_URLS.update(
+    {
+        "contract_test_periods": ScopedUrl(_contract_pk, visible_to=BUREAU_ONLY),
+        "test_period_end_early": ScopedUrl(_test_period, visible_to=BUREAU_ONLY, method="post"),
+        "test_period_extend": ScopedUrl(_test_period, visible_to=BUREAU_ONLY, method="post"),
+        "api_contract_test_periods": ScopedUrl(_contract_pk, visible_to=BUREAU_ONLY),
+        "api_test_period_detail": ScopedUrl(_test_period, visible_to=BUREAU_ONLY),
+        "api_test_period_end_early": ScopedUrl(_test_period, visible_to=BUREAU_ONLY, method="post"),
+        "api_test_period_extend": ScopedUrl(_test_period, visible_to=BUREAU_ONLY, method="post"),
+    }
+)

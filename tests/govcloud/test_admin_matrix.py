@@ -63,6 +63,8 @@ BUSINESS_RECORDS = {
     "sla.rightsizingreport",
     "sla.utilizationsample",
     "sla.scorecard",
+    "sla.maintenancenoticeshortfall",
+    "billing.systemtestperiod",
 }
 
 # role -> (models it sees, models it may add). Anything else: no module, 403.

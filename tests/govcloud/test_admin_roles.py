@@ -68,6 +68,8 @@ def test_system_admin_edit_of_a_contract_is_audited(world):
             "parties-INITIAL_FORMS": "0",
             "installments-TOTAL_FORMS": "0",
             "installments-INITIAL_FORMS": "0",
+            "clauses-TOTAL_FORMS": "0",
+            "clauses-INITIAL_FORMS": "0",
         }
     )
     for key in ("service_start", "service_end", "billing_from"):

@@ -275,6 +275,7 @@ def test_a_new_contract_of_the_system_admin_is_its_bureaus(world):
             "proration": "days_in_month",
             "partial_day_rule": "half_day_under_12h",
             "discount_factor": "1",
+            "discount_applies_to": "subtotal",
             "test_period_months": "0",
             "vat_rate": "0.06",
             "delivery_working_days": "2",
