@@ -1,4 +1,5 @@
-"""REST API v1 routes of statements and bills (included from ``govcloud.api_urls``).
+"""REST API v1 routes of statements, bills, catalogs and the test periods of new systems
+(included from ``govcloud.api_urls``).
 
 The POST actions are named too, so the tenancy matrix in ``tests/scoped_urls.py`` walks them
 (``method="post"``: never 404 in the own tenant, always 404 in the other).
@@ -6,7 +7,7 @@ The POST actions are named too, so the tenancy matrix in ``tests/scoped_urls.py`
 
 from django.urls import path
 
-from billing import apis, catalog_api
+from billing import apis, catalog_api, system_test_period_api
 
 ACTIONS = [
     ("submit", apis.StatementSubmitApi),
@@ -42,4 +43,24 @@ urlpatterns = [
     path("bills/", apis.BillListApi.as_view(), name="api_bill_list"),
     path("bills/<int:pk>/", apis.BillDetailApi.as_view(), name="api_bill_detail"),
     path("bills/<int:pk>/lines/", apis.BillLineListApi.as_view(), name="api_bill_lines"),
+    path(
+        "contracts/<int:pk>/test-periods/",
+        system_test_period_api.ContractSystemTestPeriodListApi.as_view(),
+        name="api_contract_test_periods",
+    ),
+    path(
+        "test-periods/<int:pk>/",
+        system_test_period_api.SystemTestPeriodDetailApi.as_view(),
+        name="api_test_period_detail",
+    ),
+    path(
+        "test-periods/<int:pk>/end-early/",
+        system_test_period_api.SystemTestPeriodEndEarlyApi.as_view(),
+        name="api_test_period_end_early",
+    ),
+    path(
+        "test-periods/<int:pk>/extend/",
+        system_test_period_api.SystemTestPeriodExtendApi.as_view(),
+        name="api_test_period_extend",
+    ),
 ]

@@ -15,6 +15,7 @@ exception handler turns into ``{"message", "extra"}`` with 400 / 403 / 409.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
@@ -46,8 +47,11 @@ from govcloud.api import ERRORS, ApiView, ErrorSerializer, parse_body
 from govcloud.exceptions import InvalidTransition
 from govcloud.models import Contract, User
 from govcloud.selectors import contract_list_for_user
+from govcloud.terms import cite
 
 TAG_STATEMENTS = "月度统计表"
+#: The contract terms a statement's deadlines and dispute route come from.
+STATEMENT_TERMS = ("statement_due_working_day", "dispute_escalation_working_days")
 TAG_BILLS = "账单"
 
 
@@ -64,6 +68,10 @@ class LinePagination(PageNumberPagination):
 
 class StatementListSerializer(serializers.ModelSerializer):
     contract_code = serializers.CharField(source="contract.code", read_only=True)
+    discount_applies_to = serializers.CharField(
+        read_only=True,
+        help_text=_("subtotal：结算金额 = 小计 × 折扣；line：各明细已含折扣，结算金额 = 小计。"),
+    )
     period = serializers.CharField(read_only=True, help_text=_("统计月份，YYYY-MM。"))
 
     class Meta:
@@ -83,6 +91,7 @@ class StatementListSerializer(serializers.ModelSerializer):
             "due_provisional",
             "is_late",
             "discount",
+            "discount_applies_to",
             "vat_rate",
             "subtotal",
             "total",
@@ -224,8 +233,27 @@ class BillBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class TermCitationSerializer(serializers.Serializer):
+    """A contract term a deadline or route comes from, with its clause (``govcloud.terms``)."""
+
+    key = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.JSONField(allow_null=True)
+    clause = serializers.CharField()
+    quote = serializers.CharField()
+    url = serializers.CharField()
+
+
 class StatementDetailSerializer(StatementListSerializer):
     lines_count = serializers.IntegerField(read_only=True)
+    terms = TermCitationSerializer(
+        many=True,
+        read_only=True,
+        help_text=_(
+            "提交期限（statement_due_working_day）与争议提交审计（"
+            "dispute_escalation_working_days）所依据的合同条款；value 为 null 表示合同未约定。"
+        ),
+    )
     signoff_steps = SignoffStepSerializer(many=True, read_only=True)
     next_party = serializers.IntegerField(
         read_only=True, allow_null=True, help_text=_("下一签认方（合同当事方 ID）。")
@@ -250,6 +278,7 @@ class StatementDetailSerializer(StatementListSerializer):
         fields = [
             *StatementListSerializer.Meta.fields,
             "lines_count",
+            "terms",
             "signoff_steps",
             "next_party",
             "signoffs",
@@ -269,9 +298,13 @@ def _statement_detail(request: Request, pk: object, *, status_code: int = 200) -
     statement = selectors.statement_get_for_user(user=request.user, pk=pk)
     contract = statement.contract
     # The contract's parties are read once (sign-off order, organisations).
-    statement.contract = Contract.objects.prefetch_related("parties__organization").get(
+    statement.contract = Contract.objects.prefetch_related("parties__organization", "clauses").get(
         pk=contract.pk
     )
+    statement.terms = [
+        {**asdict(cite(statement.contract, key)), "value": getattr(statement.contract, key)}
+        for key in STATEMENT_TERMS
+    ]
     signoffs = list(
         statement.signoffs.select_related(
             "party__organization", "on_behalf_of__organization", "user"

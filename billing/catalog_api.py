@@ -1,15 +1,29 @@
-"""REST API of a contract's priced catalog (``/api/v1/contracts/{id}/catalog/``)."""
+"""REST API of a contract's priced catalog (``/api/v1/contracts/{id}/catalog/``), each item
+with its dated prices."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 
-from billing.models import CatalogItem
+from billing.models import CatalogItem, CatalogPrice
 from govcloud.selectors import contract_get_for_user
 
 
+class CatalogPriceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CatalogPrice
+        fields = ["effective_from", "unit_price", "basis"]
+        read_only_fields = fields
+
+
 class CatalogItemSerializer(serializers.ModelSerializer):
+    prices = CatalogPriceSerializer(
+        many=True,
+        read_only=True,
+        help_text="单价及其生效日期（自该日起适用）与依据；unit_price 为最新单价。",
+    )
+
     class Meta:
         model = CatalogItem
         fields = [
@@ -24,6 +38,7 @@ class CatalogItemSerializer(serializers.ModelSerializer):
             "vcpus",
             "memory_gb",
             "is_active",
+            "prices",
         ]
 
 
@@ -36,4 +51,4 @@ class ContractCatalogApi(ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return CatalogItem.objects.none()
         contract = contract_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
-        return contract.catalog_items.order_by("sort_order", "code")
+        return contract.catalog_items.prefetch_related("prices").order_by("sort_order", "code")

@@ -295,3 +295,43 @@ def form_error_text(form: forms.Form) -> str:
         text = "；".join(str(e) for e in errors)
         parts.append(f"{label}：{text}" if label else text)
     return "；".join(parts)
+
+
+# ---------------------------------------------------------------------- test periods
+
+DATETIME_LOCAL = forms.DateTimeInput(
+    attrs={**TEXT, "type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+)
+
+
+def _reason_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("原因"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={**TEXT, "rows": 2}),
+        help_text=_("如：系统已于该时刻正式切换上线；或：联调未完成，经甲方同意延长。"),
+    )
+
+
+class SystemTestPeriodEndEarlyForm(forms.Form):
+    """The bureau ends a test period at the system's cutover to production."""
+
+    cutover = forms.DateTimeField(
+        label=_("切换上线时间（北京时间）"),
+        widget=DATETIME_LOCAL,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text=_("自该时刻起计费。"),
+    )
+    reason = _reason_field()
+
+
+class SystemTestPeriodExtendForm(forms.Form):
+    """The bureau extends a test period to a new end."""
+
+    ends_at = forms.DateTimeField(
+        label=_("新的结束时间（北京时间）"),
+        widget=DATETIME_LOCAL,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text=_("自该时刻起计费。"),
+    )
+    reason = _reason_field()

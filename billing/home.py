@@ -74,11 +74,23 @@ def _vendor_card(user: User) -> home.Card:
             )
         )
     if contracts:
-        due, provisional = statement_due_date(year, month)
-        text = _("上月（%(p)s）统计表须在 %(d)s（次月第5个工作日）前生成并提交。") % {
-            "p": period,
-            "d": due.isoformat() + (_("，暂定") if provisional else ""),
-        }
+        # Each contract's own due day (its term ``statement_due_working_day``), or none.
+        dues = []
+        for contract in contracts:
+            due, provisional = statement_due_date(contract, year, month)
+            if due is None:
+                dues.append(_("%(c)s 合同未约定提交期限") % {"c": contract.code})
+            else:
+                dues.append(
+                    _("%(c)s 须在 %(d)s（次月第%(n)s个工作日%(p)s）前提交")
+                    % {
+                        "c": contract.code,
+                        "d": due.isoformat(),
+                        "n": contract.statement_due_working_day,
+                        "p": _("，暂定") if provisional else "",
+                    }
+                )
+        text = _("上月（%(p)s）统计表：%(dues)s。") % {"p": period, "dues": "；".join(dues)}
     else:
         text = _("上月（%(p)s）不在所签合同的计费期内，无需出具统计表。") % {"p": period}
     # Earlier months still waiting for the vendor: drafts, and disputes not yet answered.
@@ -147,7 +159,7 @@ def _auditor_card(user: User) -> home.Card:
     statements = reverse("statement_list")
     return home.Card(
         _("统计表争议"),
-        _("争议超过3个工作日的统计表提交审计单位确定；也可只读查看全部统计表与账单。"),
+        _("争议超过合同约定工作日数的统计表提交审计单位确定；也可只读查看全部统计表与账单。"),
         [
             home.Action(
                 _("待审计的争议"),

@@ -1,5 +1,6 @@
-"""Billing data: priced catalogs, the resource inventory, monthly statements with their
-versions, sign-offs, disputes and department bills, and the settlement (deductions, payments)."""
+"""Billing data: priced catalogs (with dated prices), the resource inventory and the test
+periods of new systems, monthly statements with their versions, sign-offs, disputes and
+department bills, and the settlement (deductions, payments)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from govcloud.models import Contract, PricePeriod
+from govcloud.models import Contract, DiscountScope, PricePeriod
 
 
 class CatalogItem(models.Model):
@@ -63,6 +64,58 @@ class CatalogItem(models.Model):
         return f"{self.unit_price} 元/{self.unit}/{per}"
 
 
+class CatalogPrice(models.Model):
+    """One price of a catalog item from a day on (价格变更自生效日起适用).
+
+    An item's first price is effective from the contract's billing start; a change (catalog
+    upload, ``load_contract``, the admin) adds a row from its effective date with the clause or
+    amendment it rests on, so months before it keep billing at the old price. The statement
+    engine splits a line where the price changes inside a month. ``CatalogItem.unit_price`` is
+    the newest row's price (what new requests are estimated with).
+    """
+
+    item = models.ForeignKey(
+        CatalogItem, verbose_name=_("目录项"), on_delete=models.CASCADE, related_name="prices"
+    )
+    effective_from = models.DateField(_("生效日期"), help_text=_("自该日00:00起按此单价计费。"))
+    unit_price = models.DecimalField(
+        _("单价（元）"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    basis = models.CharField(
+        _("依据"), max_length=300, help_text=_("合同条款或补充协议，如“补充协议（2026-05）第2条”。")
+    )
+    created_at = models.DateTimeField(_("录入时间"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_repr = models.CharField(_("录入来源"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("目录价格")
+        verbose_name_plural = _("目录价格（含生效日期）")
+        ordering = ["item", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "effective_from"], name="catalog_price_once_per_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="catalog_price_row_not_negative"
+            ),
+            models.CheckConstraint(condition=~Q(basis=""), name="catalog_price_has_basis"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item.code} {self.unit_price} 自 {self.effective_from:%Y-%m-%d}"
+
+
 class ResourceStatus(models.TextChoices):
     ACTIVE = "active", _("在用")
     RELEASED = "released", _("已释放")
@@ -105,6 +158,11 @@ class Resource(models.Model):
         _("计费开始"), help_text=_("交付时间，或测试期结束时间（测试期间不计费）。")
     )
     offline_at = models.DateTimeField(_("下线时间"), null=True, blank=True)
+    imported = models.BooleanField(
+        _("库存导入"),
+        default=False,
+        help_text=_("由资源清单导入（按文件计费，不适用测试期）；否则为平台工单交付。"),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -161,6 +219,104 @@ class ResourceChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_id}: {self.quantity} @ {self.delivered_at:%Y-%m-%d %H:%M}"
+
+
+class SystemTestPeriod(models.Model):
+    """The free test period of a new business system (包头 §5.1.2: 原则上测试期为1个月，测试期间
+    不计费), for contracts whose ``test_period_months`` is not 0.
+
+    It starts at the first ticket delivery of a system that has no resource yet and lasts
+    ``test_period_months``; every resource of the system delivered by a ticket while it runs
+    starts billing at ``ends_at``. The bureau may end it early (cutover) or extend it, with a
+    reason (``SystemTestPeriodChange``); the billing start of the resources it covers follows.
+    """
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("合同"), on_delete=models.PROTECT, related_name="test_periods"
+    )
+    system = models.ForeignKey(
+        "govcloud.BusinessSystem",
+        verbose_name=_("业务系统"),
+        on_delete=models.PROTECT,
+        related_name="test_periods",
+    )
+    started_at = models.DateTimeField(_("测试期开始"), help_text=_("该系统首次工单交付时间。"))
+    ends_at = models.DateTimeField(_("测试期结束"), help_text=_("自该时刻起计费。"))
+    contract_ends_at = models.DateTimeField(
+        _("合同约定结束"), help_text=_("按合同测试期月数推算的结束时间。")
+    )
+    created_at = models.DateTimeField(_("创建时间"))
+    changed_at = models.DateTimeField(_("最近调整时间"), null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("最近调整人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    change_reason = models.TextField(_("最近调整原因"), blank=True)
+
+    class Meta:
+        verbose_name = _("新系统测试期")
+        verbose_name_plural = _("新系统测试期")
+        ordering = ["contract", "-started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "system"], name="test_period_once_per_system"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gte=models.F("started_at")),
+                name="test_period_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.code} · {self.system} · 至 {self.ends_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def was_changed(self) -> bool:
+        return self.ends_at != self.contract_ends_at
+
+
+class SystemTestPeriodChangeKind(models.TextChoices):
+    END_EARLY = "end_early", _("提前结束（切换上线）")
+    EXTEND = "extend", _("延长测试期")
+
+
+class SystemTestPeriodChange(models.Model):
+    """One change of a test period by the bureau: who, when, why, from which end to which."""
+
+    period = models.ForeignKey(
+        SystemTestPeriod, verbose_name=_("测试期"), on_delete=models.PROTECT, related_name="changes"
+    )
+    kind = models.CharField(
+        _("调整方式"), max_length=10, choices=SystemTestPeriodChangeKind.choices
+    )
+    old_ends_at = models.DateTimeField(_("原结束时间"))
+    new_ends_at = models.DateTimeField(_("新结束时间"))
+    reason = models.TextField(_("原因"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("调整人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("调整时间"))
+    resources = models.JSONField(
+        _("计费开始随之调整的资源"), default=list, blank=True, help_text=_("资源 ID 列表。")
+    )
+
+    class Meta:
+        verbose_name = _("测试期调整记录")
+        verbose_name_plural = _("测试期调整记录")
+        ordering = ["period", "at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="test_period_change_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_id}: {self.get_kind_display()} → {self.new_ends_at:%Y-%m-%d %H:%M}"
 
 
 # =============================================================================== statements
@@ -241,12 +397,24 @@ class Statement(models.Model):
         related_name="corrections",
     )
     supersede_reason = models.TextField(_("更正原因"), blank=True)
-    due_date = models.DateField(_("提交期限"), help_text=_("次月第5个工作日。"))
+    due_date = models.DateField(
+        _("提交期限"),
+        null=True,
+        blank=True,
+        help_text=_("次月第 N 个工作日（合同的 statement_due_working_day）；合同未约定则无。"),
+    )
     due_provisional = models.BooleanField(
         _("期限为暂定"), default=False, help_text=_("该年度法定节假日尚未载入，按周末推算。")
     )
     is_late = models.BooleanField(_("逾期提交"), default=False)
     discount = models.DecimalField(_("折扣系数"), max_digits=6, decimal_places=4)
+    discount_applies_to = models.CharField(
+        _("折扣作用范围"),
+        max_length=10,
+        choices=DiscountScope.choices,
+        default=DiscountScope.SUBTOTAL,
+        help_text=_("subtotal：结算金额 = 小计 × 折扣；line：各明细已含折扣，结算金额 = 小计。"),
+    )
     vat_rate = models.DecimalField(_("增值税率"), max_digits=5, decimal_places=4)
     subtotal = models.DecimalField(_("小计（元）"), max_digits=14, decimal_places=2)
     total = models.DecimalField(_("结算金额（元）"), max_digits=14, decimal_places=2)
@@ -275,7 +443,8 @@ class Statement(models.Model):
         null=True,
         blank=True,
         help_text=_(
-            "本月争议的起算时间（跨版本连续的争议从第一次异议起算），超过3个工作日提交审计。"
+            "本月争议的起算时间（跨版本连续的争议从第一次异议起算），"
+            "超过合同约定的工作日数提交审计。"
         ),
     )
     signed_at = models.DateTimeField(_("签认完成时间"), null=True, blank=True)
@@ -358,6 +527,17 @@ class Statement(models.Model):
     @property
     def is_frozen(self) -> bool:
         return self.status in FROZEN_STATUSES
+
+    @property
+    def discount_on_lines(self) -> bool:
+        """The discount is already in every line (total = subtotal)."""
+        return self.discount_applies_to == DiscountScope.LINE
+
+    @property
+    def subtotal_factor(self) -> Decimal:
+        """What the line subtotals are multiplied by to make the total: the discount, or 1
+        where the lines already carry it (department bills split by it)."""
+        return Decimal(1) if self.discount_on_lines else self.discount
 
 
 def _refuse_unless_draft(statement_ids: set[int]) -> None:
@@ -620,7 +800,8 @@ class EscalationDecision(models.TextChoices):
 
 
 class DisputeEscalation(models.Model):
-    """A dispute open more than 3 working days, handed to the auditor (包头 §7.1.1)."""
+    """A dispute open longer than the contract's ``dispute_escalation_working_days``, handed
+    to the auditor (包头 §7.1.1: 3 working days)."""
 
     statement = models.ForeignKey(
         Statement, verbose_name=_("统计表"), on_delete=models.PROTECT, related_name="escalations"

@@ -1,16 +1,31 @@
-"""Who hears about a statement, and what the e-mail says (all through the outbox).
+"""Who hears about a statement or a test period, and what the e-mail says (all through the
+outbox).
 
 The signed statement's PDF and the department bills are e-mailed by the PDF step, which
-listens to ``billing.signals.statement_signed``; these are the plain workflow notices.
+listens to ``billing.signals.statement_signed``; these are the plain workflow notices. Deadlines
+and the escalation rule are the contract's terms, quoted with their clause.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils import timezone
 
-from billing.models import Statement
-from govcloud.models import Organization, PartyRole, Role, User
+from billing.models import Statement, SystemTestPeriod, SystemTestPeriodChange
+from govcloud.models import Contract, Organization, PartyRole, Role, User
 from govcloud.outbox import outbox_enqueue
+from govcloud.terms import cite
+
+FOOTER = "\n—— 本邮件由政务云服务管理平台自动发送，请勿直接回复。"
+
+
+def term_text(contract: Contract, key: str) -> str:
+    """A term's clause for an e-mail: "（合同 7.1.1：如争议超过3个工作日……）", or ""."""
+    citation = cite(contract, key)
+    if not citation.clause:
+        return ""
+    quote = f"：{citation.quote}" if citation.quote else ""
+    return f"（合同 {citation.clause}{quote}）"
 
 
 def organization_emails(organizations: list[Organization]) -> list[str]:
@@ -39,8 +54,7 @@ def _send(statement: Statement, event: str, recipients: list[str], subject: str,
         subject=f"【政务云】{subject}",
         body=f"{body}\n\n合同：{statement.contract.code} {statement.contract.name}\n"
         f"统计月份：{statement.period}（第{statement.version}版）\n"
-        f"结算金额：{statement.total} 元\n\n平台地址：{portal}\n"
-        "\n—— 本邮件由政务云服务管理平台自动发送，请勿直接回复。",
+        f"结算金额：{statement.total} 元\n\n平台地址：{portal}\n" + FOOTER,
         contract=statement.contract,
     )
 
@@ -55,23 +69,34 @@ def notify_submitted(statement: Statement) -> None:
     )
 
 
+def _dispute_route(contract: Contract) -> str:
+    days = contract.dispute_escalation_working_days
+    cited = term_text(contract, "dispute_escalation_working_days")
+    if days is None:
+        return f"合同未约定提交审计，争议由双方协商解决{cited}。"
+    return f"争议超过{days}个工作日将提交第三方审计确定{cited}。"
+
+
 def notify_disputed(statement: Statement, comment: str) -> None:
     _send(
         statement,
         f"disputed:{statement.disputed_at.isoformat() if statement.disputed_at else ''}",
         party_emails(statement, PartyRole.VENDOR),
         f"{statement.period} 月度服务资源统计表被提出异议",
-        f"异议意见：{comment}\n请核实后重新出具统计表；争议超过3个工作日将提交第三方审计确定。",
+        f"异议意见：{comment}\n请核实后重新出具统计表；{_dispute_route(statement.contract)}",
     )
 
 
 def notify_escalated(statement: Statement) -> None:
+    contract = statement.contract
     _send(
         statement,
         "escalated",
         party_emails(statement, PartyRole.AUDITOR, PartyRole.SUPERVISOR, PartyRole.BUREAU),
         f"{statement.period} 月度服务资源统计表争议已提交审计",
-        "争议已超过3个工作日，依合同约定提交第三方审计机构确定，请审计单位出具结论。",
+        f"争议已超过{contract.dispute_escalation_working_days}个工作日，依合同约定"
+        f"{term_text(contract, 'dispute_escalation_working_days')}提交第三方审计机构确定，"
+        "请审计单位出具结论。",
     )
 
 
@@ -95,21 +120,21 @@ def notify_signed(statement: Statement) -> None:
     )
 
 
-def notify_due_today(statement_key: str, contract, period: str, due: str) -> None:
+def notify_due_today(statement_key: str, contract: Contract, period: str, due: str) -> None:
     parties = contract.parties.select_related("organization").filter(role=PartyRole.VENDOR)
     outbox_enqueue(
         key=f"statement-due:{statement_key}",
         recipients=organization_emails([p.organization for p in parties]),
         subject=f"【政务云】{period} 月度服务资源统计表今日到期",
         body=f"合同 {contract.code} {period} 的月度服务资源统计表提交期限为 {due}"
-        "（次月第5个工作日），"
-        "目前尚未提交，请于今日内生成并提交。\n"
-        "\n—— 本邮件由政务云服务管理平台自动发送，请勿直接回复。",
+        f"（次月第{contract.statement_due_working_day}个工作日"
+        f"{term_text(contract, 'statement_due_working_day')}），"
+        "目前尚未提交，请于今日内生成并提交。\n" + FOOTER,
         contract=contract,
     )
 
 
-def notify_late(statement_key: str, contract, period: str, due: str) -> None:
+def notify_late(statement_key: str, contract: Contract, period: str, due: str) -> None:
     parties = contract.parties.select_related("organization").filter(
         role__in=[PartyRole.VENDOR, PartyRole.BUREAU, PartyRole.SUPERVISOR]
     )
@@ -117,8 +142,42 @@ def notify_late(statement_key: str, contract, period: str, due: str) -> None:
         key=f"statement-late:{statement_key}",
         recipients=organization_emails([p.organization for p in parties]),
         subject=f"【政务云】{period} 月度服务资源统计表逾期未提交",
-        body=f"合同 {contract.code} {period} 的月度服务资源统计表提交期限为 {due}，乙方逾期未提交，"
-        "已记为逾期交付物。\n"
-        "\n—— 本邮件由政务云服务管理平台自动发送，请勿直接回复。",
+        body=f"合同 {contract.code} {period} 的月度服务资源统计表提交期限为 {due}"
+        f"{term_text(contract, 'statement_due_working_day')}，乙方逾期未提交"
+        + (
+            f"，按交付物超时处理{term_text(contract, 'statement_is_deliverable')}。\n"
+            if contract.statement_is_deliverable
+            else "。\n"
+        )
+        + FOOTER,
         contract=contract,
     )
+
+
+def notify_test_period_changed(period: SystemTestPeriod, change: SystemTestPeriodChange) -> None:
+    """The vendor and the system's department hear that the bureau ended or extended a test
+    period, and from when the system's resources are billed."""
+    contract = period.contract
+    vendor = contract.parties.select_related("organization").filter(role=PartyRole.VENDOR)
+    department = period.system.department
+    portal = settings.PORTAL_BASE_URL.rstrip("/")
+    moved = len(change.resources)
+    outbox_enqueue(
+        key=f"test-period:{period.pk}:{change.pk}",
+        recipients=organization_emails([p.organization for p in vendor] + [department]),
+        subject=f"【政务云】{period.system.name} 测试期{change.get_kind_display()}",
+        body=f"合同 {contract.code} {contract.name}\n"
+        f"业务系统：{department.name} / {period.system.name}\n"
+        f"测试期开始：{_local(period.started_at)}\n"
+        f"原结束时间：{_local(change.old_ends_at)}\n"
+        f"新结束时间：{_local(change.new_ends_at)}（自该时刻起计费）\n"
+        f"调整原因：{change.reason}\n"
+        f"计费开始随之调整的资源：{moved} 项\n"
+        f"依据：新系统测试期，测试期间不计费{term_text(contract, 'test_period_months')}。\n"
+        f"\n平台地址：{portal}\n" + FOOTER,
+        contract=contract,
+    )
+
+
+def _local(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")

@@ -9,7 +9,13 @@ it returns. The rules come from DESIGN §4 and the two reference contracts:
   a contract has a billing window that can start before its service period.
 * 包头 BT-2025 §7.1.1: 服务时间 = 当月实际使用天数 / 当月实际日历天数; online/offline "不足12小时
   按半日计，超过按整日计" (``PartialDayRule.HALF_DAY_UNDER_12H``; exactly 12 h counts as a whole
-  day, as DESIGN states); §5.1.2 测试期为1个月，测试期间不计费 (``test_period_end``).
+  day, as DESIGN states); §5.1.2 测试期为1个月，测试期间不计费 (``test_period_end``,
+  ``billing_start``).
+* The discount applies to the statement's subtotal (both reference contracts) or to each line
+  (``DiscountScope.LINE``: line = round(price × qty × days / divisor × discount), total =
+  subtotal), as the contract's ``discount_applies_to`` term says.
+* A catalog price has effective dates: a change applies from 00:00 of its day, so a line is
+  split where the price changes inside the month (``price_pieces``), one line per price.
 
 Time: every datetime passed in must be aware; the calendar days that are billed are those of
 the business time zone, Asia/Shanghai, whatever zone the caller's datetimes are in.
@@ -42,6 +48,7 @@ from govcloud.workdays import BUSINESS_TZ
 __all__ = [
     "BUSINESS_TZ",
     "DEFAULT_VAT_RATE",
+    "DiscountScope",
     "PartialDayRule",
     "PricePeriod",
     "Segment",
@@ -54,6 +61,8 @@ __all__ = [
     "line_amount",
     "local_midnight",
     "month_bounds",
+    "price_on",
+    "price_pieces",
     "segments_from_history",
     "service_days",
     "statement_totals",
@@ -83,6 +92,15 @@ class PricePeriod(StrEnum):
 
     YEAR = "year"
     MONTH = "month"
+
+
+class DiscountScope(StrEnum):
+    """What the contract's discount factor multiplies (``contract.discount_applies_to``)."""
+
+    #: Both reference contracts: total = round(Σ rounded lines × discount).
+    SUBTOTAL = "subtotal"
+    #: Each line = round(price × qty × days / divisor × discount); total = Σ lines.
+    LINE = "line"
 
 
 class PartialDayRule(StrEnum):
@@ -150,22 +168,20 @@ def test_period_end(delivered_at: datetime, months: int) -> datetime:
     return local.replace(year=day.year, month=day.month, day=day.day)
 
 
-def billing_start(
-    online_at: datetime, *, test_started_at: datetime | None, test_period_months: int
-) -> datetime:
+def billing_start(online_at: datetime, *, test_period_ends_at: datetime | None) -> datetime:
     """When billing of a resource that goes online at ``online_at`` starts: the one rule.
 
-    A business system's free test period (包头 §5.1.2: 测试期为1个月，测试期间不计费) starts when
-    its first resource goes online (``test_started_at``) and lasts ``test_period_months``. Every
-    resource of the system that goes online inside it — delivered by a ticket or imported —
-    starts billing when it ends; a resource going online later bills from its own ``online_at``.
-    A contract without a test period (``test_period_months == 0``) bills from ``online_at``.
+    A resource delivered by a ticket while its business system's free test period runs
+    (包头 §5.1.2: 测试期为1个月，测试期间不计费) starts billing when the period ends
+    (``test_period_ends_at``); delivered at or after its end, or without a test period
+    (``None``), it bills from ``online_at``. The same rule recomputes the billing start of the
+    resources a test period covers when the bureau ends it early or extends it.
     """
     _require_aware(online_at, "online_at")
-    if not test_period_months or test_started_at is None:
+    if test_period_ends_at is None:
         return online_at
-    ends = test_period_end(test_started_at, test_period_months)
-    return ends if online_at < ends else online_at
+    _require_aware(test_period_ends_at, "test_period_ends_at")
+    return max(online_at, test_period_ends_at)
 
 
 # Not a test, despite its (contractual) name: keep pytest from collecting it when a test
@@ -417,8 +433,12 @@ def line_amount(
     period: PricePeriod,
     year: int,
     month: int,
+    discount: Decimal | None = None,
 ) -> Decimal:
-    """unit_price × quantity × service_days / divisor, rounded half-up to 0.01 yuan.
+    """unit_price × quantity × service_days / divisor [× discount], rounded half-up to 0.01.
+
+    ``discount`` is given only where the contract applies it to each line
+    (``DiscountScope.LINE``); the statement total is then the sum of the lines.
 
     Nothing is rounded before the final fen: the product is exact (``EXACT`` traps any
     rounding) and the division is rounded exactly by ``divide_yuan``.
@@ -429,9 +449,17 @@ def line_amount(
     for name, value in (("unit_price", price), ("quantity", amount_of), ("service_days", days)):
         if value < 0:
             raise ValueError(f"{name} must not be negative, got {value}")
+    factor = Decimal(1) if discount is None else _check_discount(discount)
     with localcontext(EXACT):
-        numerator = price * amount_of * days
+        numerator = price * amount_of * days * factor
     return divide_yuan(numerator, divisor(period=period, year=year, month=month))
+
+
+def _check_discount(discount: object) -> Decimal:
+    factor = ensure_decimal(discount, "discount")
+    if not Decimal(0) < factor <= Decimal(1):
+        raise ValueError(f"discount must be a factor in (0, 1], e.g. 0.9999, got {factor}")
+    return factor
 
 
 @dataclass(frozen=True)
@@ -450,18 +478,19 @@ def statement_totals(
     *,
     discount: Decimal,
     vat_rate: Decimal = DEFAULT_VAT_RATE,
+    applies_to: DiscountScope = DiscountScope.SUBTOTAL,
 ) -> Totals:
     """Totals of a statement from its already-rounded line amounts.
 
-    subtotal = Σ lines; total = round_half_up(subtotal × discount, 0.01);
+    subtotal = Σ lines; total = round_half_up(subtotal × discount, 0.01) — or, where the
+    discount is already in every line (``DiscountScope.LINE``), total = subtotal;
     vat = total − round_half_up(total / (1 + vat_rate), 0.01).
 
     Lines must already be whole fen (as ``line_amount`` returns them): rounding is per line,
     and silently re-rounding here would hide a caller that skipped it.
     """
-    factor = ensure_decimal(discount, "discount")
-    if not Decimal(0) < factor <= Decimal(1):
-        raise ValueError(f"discount must be a factor in (0, 1], e.g. 0.9999, got {factor}")
+    factor = _check_discount(discount)
+    scope = DiscountScope(applies_to)
     rate = ensure_decimal(vat_rate, "vat_rate")
     if not Decimal(0) <= rate < Decimal(1):
         raise ValueError(f"vat_rate must be a fraction in [0, 1), e.g. 0.06, got {rate}")
@@ -473,8 +502,55 @@ def statement_totals(
             if amount != quantize_yuan(amount):
                 raise ValueError(f"line_amounts[{index}] = {amount} is not rounded to the fen")
             subtotal += amount
-        discounted = subtotal * factor
+        discounted = subtotal * factor if scope is DiscountScope.SUBTOTAL else subtotal
         gross_rate = 1 + rate
     total = quantize_yuan(discounted)
     vat = total - divide_yuan(total, gross_rate)
     return Totals(subtotal=quantize_yuan(subtotal), discount=factor, total=total, vat=vat)
+
+
+# ------------------------------------------------------------------- prices with dates
+
+
+def price_on(prices: Sequence[tuple[date, Decimal]], day: date) -> Decimal:
+    """The unit price in effect on ``day``: the last ``(effective_from, price)`` on or before
+    it. ``prices`` is sorted by date and not empty; before the first date the first price
+    applies (an item's first price is the contract's own, from its billing start)."""
+    if not prices:
+        raise ValueError("an item needs at least one price")
+    current = prices[0][1]
+    for effective_from, price in prices:
+        if effective_from > day:
+            break
+        current = price
+    return current
+
+
+def price_pieces(
+    *, start: datetime, end: datetime, prices: Sequence[tuple[date, Decimal]]
+) -> list[tuple[Decimal, datetime, datetime]]:
+    """[start, end) split where the price changes: ``[(price, piece start, piece end)]``.
+
+    A price effective from day D applies from 00:00 local of D, so every inner boundary is a
+    local midnight and never cuts a day in two (``service_days`` weighs the pieces exactly as
+    it weighed the whole). Adjacent dates with the same price do not split. ``prices`` is
+    sorted by date and not empty.
+    """
+    _require_aware(start, "start")
+    _require_aware(end, "end")
+    if end <= start:
+        raise ValueError(f"empty stretch: end {end} is not after start {start}")
+    first_day = start.astimezone(BUSINESS_TZ).date()
+    current = price_on(prices, first_day)
+    pieces: list[tuple[Decimal, datetime, datetime]] = []
+    piece_start = start
+    for effective_from, price in prices:
+        boundary = local_midnight(effective_from)
+        if boundary <= start or price == current:
+            continue
+        if boundary >= end:
+            break
+        pieces.append((current, piece_start, boundary))
+        piece_start, current = boundary, price
+    pieces.append((current, piece_start, end))
+    return pieces

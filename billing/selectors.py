@@ -8,7 +8,9 @@ Who sees what (DESIGN §1, §4):
   bill, its own lines of the signed statement — never a statement itself;
 * the three administrators of the bureau (security, audit, system admin) see nothing of billing
   here (三员分立: they administer, they do no contract business); they read statements in the
-  read-only admin like before. Querysets are simply empty for them, so every object page is 404.
+  read-only admin like before. Querysets are simply empty for them, so every object page is 404;
+* the test periods of new systems are the bureau's to manage: only the bureau staff of the
+  contract see them (every other user, the contract's other parties included, gets 404).
 
 Foreign and missing objects are both 404 (``get_or_404``), so existence never leaks.
 """
@@ -33,6 +35,7 @@ from billing.models import (
     StatementDocument,
     StatementLine,
     StatementStatus,
+    SystemTestPeriod,
 )
 from billing.money import quantize_yuan
 from govcloud.access import is_business_staff
@@ -429,3 +432,40 @@ def statement_diff(old: Statement, new: Statement) -> StatementDiff:
         old_lines=len(before),
         new_lines=len(after),
     )
+
+
+# ----------------------------------------------------------------------------- test periods
+
+
+def system_test_period_contract_ids(user: User) -> list[int]:
+    """Contracts whose test periods ``user`` manages: those where its organisation is the
+    bureau (business staff only)."""
+    if not _business(user):
+        return []
+    return list(
+        ContractParty.objects.filter(
+            organization_id=user.organization_id,
+            role=PartyRole.BUREAU,
+            contract_id__in=contract_ids_for_user(user),
+        ).values_list("contract_id", flat=True)
+    )
+
+
+def system_test_period_contract_for_user(*, user: User, pk: object) -> Contract:
+    """The contract whose test periods the page lists: its bureau's staff only, else 404."""
+    return get_or_404(
+        Contract.objects.filter(pk__in=system_test_period_contract_ids(user)).prefetch_related(
+            "parties__organization", "clauses"
+        ),
+        pk=pk,
+    )
+
+
+def system_test_period_list_for_user(*, user: User) -> QuerySet[SystemTestPeriod]:
+    return SystemTestPeriod.objects.filter(
+        contract_id__in=system_test_period_contract_ids(user)
+    ).select_related("contract", "system__department", "changed_by")
+
+
+def system_test_period_get_for_user(*, user: User, pk: object) -> SystemTestPeriod:
+    return get_or_404(system_test_period_list_for_user(user=user), pk=pk)

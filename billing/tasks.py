@@ -13,7 +13,8 @@ from billing.services.statements import (
 
 @shared_task(name="billing.escalate_disputes")
 def escalate_disputes() -> list[int]:
-    """Daily: disputes open more than 3 working days go to the auditor (包头 §7.1.1)."""
+    """Daily: disputes open longer than the contract's ``dispute_escalation_working_days`` go
+    to the auditor (包头 §7.1.1: 3 working days; contracts without the term never escalate)."""
     return statement_escalate_overdue_disputes()
 
 

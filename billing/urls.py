@@ -39,4 +39,15 @@ urlpatterns = [
         views.contract_payment_record,
         name="contract_payment_record",
     ),
+    path(
+        "contracts/<int:pk>/test-periods/",
+        views.contract_test_periods,
+        name="contract_test_periods",
+    ),
+    path(
+        "test-periods/<int:pk>/end-early/",
+        views.end_test_period_early,
+        name="test_period_end_early",
+    ),
+    path("test-periods/<int:pk>/extend/", views.extend_test_period, name="test_period_extend"),
 ]

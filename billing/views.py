@@ -1,5 +1,5 @@
-"""Portal pages of billing: monthly statements and their sign-off, department bills, and the
-contract's settlement dashboard.
+"""Portal pages of billing: monthly statements and their sign-off, department bills, the
+contract's settlement dashboard, and the test periods of new systems (the bureau's).
 
 Reads go through ``billing.selectors`` (scoped to the user, 404 for foreign and missing alike),
 writes through ``billing.services``; a refused action shows the service's message and changes
@@ -26,6 +26,7 @@ from django.db.models import QuerySet, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -45,6 +46,8 @@ from billing.forms import (
     StatementFilterForm,
     SubmitForm,
     SupersedeForm,
+    SystemTestPeriodEndEarlyForm,
+    SystemTestPeriodExtendForm,
     form_error_text,
     parse_positions,
 )
@@ -60,7 +63,7 @@ from billing.models import (
     StatementStatus,
 )
 from billing.money import format_yuan, quantize_yuan, round_half_up
-from billing.services import settlement
+from billing.services import settlement, system_test_periods
 from billing.services import statements as services
 from govcloud.access import is_business_staff, party_role_of
 from govcloud.dates import business_today, month_label, previous_month
@@ -147,7 +150,11 @@ def statement_list(request: HttpRequest) -> HttpResponse:
     page = page_of(request, qs)
     statements = list(page)
     for statement in statements:
-        statement.overdue_now = statement.submitted_at is None and today > statement.due_date
+        statement.overdue_now = (
+            statement.submitted_at is None
+            and statement.due_date is not None
+            and today > statement.due_date
+        )
     vendor_contracts = _vendor_contracts(user)
     generate_form = (
         GenerateForm(
@@ -228,7 +235,7 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     statement = selectors.statement_get_for_user(user=user, pk=pk)
     contract = statement.contract
-    prefetch_related_objects([contract], "parties__organization")
+    prefetch_related_objects([contract], "parties__organization", "clauses")
     signoffs = list(
         statement.signoffs.select_related(
             "party__organization", "on_behalf_of__organization", "user"
@@ -680,6 +687,7 @@ def contract_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             .order_by("paid_on", "id")
         ),
         "actions": actions,
+        "manages_test_periods": contract.pk in selectors.system_test_period_contract_ids(user),
         "kpi": {
             "signed": format_yuan(overview.signed_to_date if overview else 0),
             "forecast": format_yuan(overview.forecast_total if overview else 0),
@@ -758,3 +766,87 @@ def contract_payment_record(request: HttpRequest, pk: int) -> HttpResponse:
         to=target,
     )
     return done or redirect(target)  # refused: the reason is in the messages
+
+
+# ---------------------------------------------------------------- test periods of new systems
+
+
+@login_required
+def contract_test_periods(request: HttpRequest, pk: int) -> HttpResponse:
+    """The contract's test periods of new systems (包头 §5.1.2): the bureau ends one early or
+    extends it, with a reason; the billing start of the resources it covers follows."""
+    user = request.user
+    contract = selectors.system_test_period_contract_for_user(user=user, pk=pk)
+    periods = list(
+        selectors.system_test_period_list_for_user(user=user)
+        .filter(contract=contract)
+        .prefetch_related("changes__actor")
+        .order_by("-started_at", "-pk")
+    )
+    now = timezone.now()
+    for period in periods:
+        period.contract = contract  # parties read once
+        period.actions = system_test_periods.system_test_period_available_actions(
+            user=user, obj=period
+        )
+        period.running = period.started_at <= now < period.ends_at
+        period.resources = list(
+            system_test_periods.covered_resources(period).select_related("catalog_item")
+        )
+    return render(
+        request,
+        "billing/test_periods.html",
+        {
+            "contract": contract,
+            "periods": periods,
+            "end_form": SystemTestPeriodEndEarlyForm(),
+            "extend_form": SystemTestPeriodExtendForm(),
+        },
+    )
+
+
+def _period_action(
+    request: HttpRequest, pk: int, form_class: Any, run: Any, done: str
+) -> HttpResponse:
+    user = request.user
+    period = selectors.system_test_period_get_for_user(user=user, pk=pk)
+    target = reverse("contract_test_periods", kwargs={"pk": period.contract_id})
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error_text(form))
+        return redirect(target)
+    _ok, response = run_service(
+        request,
+        lambda: run(user, period, form.cleaned_data),
+        done % {"system": period.system.name},
+        to=target,
+    )
+    return response or redirect(target)  # refused: the reason is in the messages
+
+
+@login_required
+@require_POST
+def end_test_period_early(request: HttpRequest, pk: int) -> HttpResponse:
+    return _period_action(
+        request,
+        pk,
+        SystemTestPeriodEndEarlyForm,
+        lambda user, period, data: system_test_periods.system_test_period_end_early(
+            actor=user, period=period, cutover=data["cutover"], reason=data["reason"]
+        ),
+        _("已提前结束「%(system)s」的测试期，相关资源自切换上线时间起计费，已通知乙方和使用单位。"),
+    )
+
+
+@login_required
+@require_POST
+def extend_test_period(request: HttpRequest, pk: int) -> HttpResponse:
+    return _period_action(
+        request,
+        pk,
+        SystemTestPeriodExtendForm,
+        lambda user, period, data: system_test_periods.system_test_period_extend(
+            actor=user, period=period, ends_at=data["ends_at"], reason=data["reason"]
+        ),
+        _("已延长「%(system)s」的测试期，相关资源自新的结束时间起计费，已通知乙方和使用单位。"),
+    )

@@ -190,7 +190,9 @@ def template_rows(columns: Sequence[Column], rows: Sequence[Row]) -> list[dict[s
 # ------------------------------------------------------------------------------- statement
 
 
-def statement_rows(lines: Iterable[LineData]) -> tuple[list[Row], list[tuple[str, int, Decimal]]]:
+def statement_rows(
+    lines: Iterable[LineData], *, discount_on_lines: bool = False
+) -> tuple[list[Row], list[tuple[str, int, Decimal]]]:
     """Table rows with department and system headings and subtotals, plus the departments.
 
     ``lines`` come in statement order (department, system, resource: the engine's order), so
@@ -252,7 +254,12 @@ def statement_rows(lines: Iterable[LineData]) -> tuple[list[Row], list[tuple[str
     if system_key is not None:
         close_system()
         close_department()
-    rows.append(Row(("全部使用单位合计（折扣前小计）", yuan(total)), "total", _SPAN_LABEL))
+    label = (
+        "全部使用单位合计（明细已含折扣）"
+        if discount_on_lines
+        else "全部使用单位合计（折扣前小计）"
+    )
+    rows.append(Row((label, yuan(total)), "total", _SPAN_LABEL))
     return rows, departments
 
 
@@ -265,7 +272,7 @@ def _shares(
         return []
     shares = split_statement(
         [subtotal for _, _, subtotal in departments],
-        discount=statement.discount,
+        discount=statement.subtotal_factor,
         total=statement.total,
         vat=statement.vat,
         vat_rate=statement.vat_rate,
@@ -274,6 +281,13 @@ def _shares(
         DepartmentShare(name=name, lines=count, subtotal=subtotal, total=s.total, vat=s.vat)
         for (name, count, subtotal), s in zip(departments, shares, strict=True)
     ]
+
+
+def discount_text(statement: Statement) -> str:
+    """The discount as the documents print it: the factor, and where it was applied."""
+    if statement.discount_on_lines:
+        return f"{statement.discount}（已计入各明细，结算金额 = 小计）"
+    return f"{statement.discount}"
 
 
 def signoff_rows(statement: Statement, parties: Sequence[PartyInfo]) -> list[SignoffRow]:
@@ -314,9 +328,9 @@ def statement_context(
         ("合同名称", contract.name),
         ("版本", f"第{statement.version}版"),
         ("计费规则", rule),
-        ("折扣系数", f"{statement.discount}"),
+        ("折扣系数", discount_text(statement)),
         ("生成时间", _local(statement.generated_at)),
-        ("提交期限", f"{statement.due_date:%Y-%m-%d}"),
+        ("提交期限", f"{statement.due_date:%Y-%m-%d}" if statement.due_date else "合同未约定"),
     ]
     correction = None
     if statement.supersedes_id:
@@ -347,7 +361,7 @@ def statement_context(
         "line_count": sum(count for _, count, _ in departments),
         "amounts": {
             "subtotal": yuan(statement.subtotal),
-            "discount": f"{statement.discount}",
+            "discount": discount_text(statement),
             "total": yuan(statement.total),
             "net": yuan(net),
             "vat": yuan(statement.vat),
@@ -368,7 +382,7 @@ def statement_render(
     workers: int | None = None,
 ) -> bytes:
     """The statement PDF from plain data (the benchmark calls this with synthetic lines)."""
-    rows, departments = statement_rows(lines)
+    rows, departments = statement_rows(lines, discount_on_lines=statement.discount_on_lines)
     extra: dict[str, Any] = {}
     if chunk_rows is not None:
         extra["chunk_rows"] = chunk_rows
@@ -388,7 +402,7 @@ def statement_single_template_pdf(
 ) -> bytes:
     """The same statement through ``reports/statement.html`` as one WeasyPrint document (the
     naive render: a template loop over the rows; the benchmark's baseline)."""
-    rows, departments = statement_rows(lines)
+    rows, departments = statement_rows(lines, discount_on_lines=statement.discount_on_lines)
     context = statement_context(statement, departments, parties)
     context.update(columns=STATEMENT_COLUMNS, table_rows=template_rows(STATEMENT_COLUMNS, rows))
     return render_pdf(STATEMENT_SINGLE, context)
@@ -446,7 +460,7 @@ def department_bill_context(bill: DepartmentBill) -> dict[str, Any]:
         ],
         "amounts": {
             "subtotal": yuan(bill.subtotal),
-            "discount": f"{statement.discount}",
+            "discount": discount_text(statement),
             "total": yuan(bill.total),
             "net": yuan(bill.total - bill.vat),
             "vat": yuan(bill.vat),

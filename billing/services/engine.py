@@ -11,18 +11,23 @@ each rounded on its own, never merged — using only the pure rules of ``billing
   next (``pricing.config_segments``, the (item, quantity) form of ``segments_from_history``);
 * the partial-day rule is the contract's (``pricing.service_days``), the divisor the item's
   price period (``pricing.divisor``); amounts are ``pricing.line_amount``, totals
-  ``pricing.statement_totals``.
+  ``pricing.statement_totals`` — with the discount on the subtotal or on every line, as the
+  contract's ``discount_applies_to`` term says;
+* the unit price is the one in effect on each day (``CatalogPrice``: a change applies from
+  00:00 of its effective date): a segment that a price change cuts inside the month becomes
+  one line per price (``pricing.price_pieces``), each rounded on its own.
 
 Performance (20,000 resources: well under two seconds on SQLite, within a small multiple of
 merely reading the rows — ``benchmarks/billing_statement.py``): exactly three queries whatever
-the size — the catalog, the resources overlapping the month (filtered in SQL) and all their
-changes in one ordered read — run through the cursor as plain tuples; no query per resource and
-no loop over days. Most resources are priced without calling the pure rules at all: a resource
-whose configuration was settled before the month and that covers all of it weighs the month's
-full days, and amounts are memoised per (item, quantity, days). Only resources that start, end
-or change inside the month go through ``config_segments`` and ``service_days``, and their
-midnight-to-midnight segments are weighed once per distinct pair. A property test checks the
-result against the rules applied naively to every history row.
+the size — the catalog with its dated prices, the resources overlapping the month (filtered in
+SQL) and all their changes in one ordered read — run through the cursor as plain tuples; no
+query per resource and no loop over days. Most resources are priced without calling the pure
+rules at all: a resource whose configuration was settled before the month and that covers all
+of it weighs the month's full days, and amounts are memoised per (item, quantity, days, price).
+Only resources that start, end or change inside the month go through ``config_segments`` and
+``service_days``, and their midnight-to-midnight segments are weighed once per distinct pair;
+only items whose price changes inside the month go through ``price_pieces``. A property test
+checks the result against the rules applied naively to every history row.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from django.db.models import Q
 from billing import pricing
 from billing.models import CatalogItem, Resource, ResourceChange
 from billing.money import round_half_up
-from billing.pricing import PartialDayRule, PricePeriod
+from billing.pricing import DiscountScope, PartialDayRule, PricePeriod
 from govcloud.dates import business_date
 from govcloud.models import Contract
 
@@ -108,7 +113,8 @@ class ComputedStatement:
 
     ``discount`` is the contract's factor (e.g. 0.9999); ``vat`` the VAT included in ``total``.
     Subtotals (by department, and by department and system) are sums of rounded lines, before
-    the discount, the way the documents show them.
+    the discount (or with it, where ``discount_applies_to`` is ``line``), the way the documents
+    show them.
     """
 
     contract: str
@@ -121,6 +127,7 @@ class ComputedStatement:
     vat: Decimal
     vat_rate: Decimal
     departments: list[DepartmentSubtotal]
+    discount_applies_to: str = DiscountScope.SUBTOTAL
 
     @property
     def period(self) -> str:
@@ -147,9 +154,12 @@ class _Item:
     code: str
     name: str
     unit: str
+    #: The price in effect on the month's first billed day.
     unit_price: Decimal
     period: str
     divisor: int
+    #: Every dated price, when one changes inside the month (else None: one price all month).
+    prices: tuple[tuple[date, Decimal], ...] | None = None
 
 
 class _Clock:
@@ -191,6 +201,7 @@ def _resources_overlapping(contract: Contract, lower: datetime, upper: datetime)
 def compute_statement(contract: Contract, year: int, month: int) -> ComputedStatement:
     """Price ``contract``'s inventory for ``year``-``month`` (three queries, nothing saved)."""
     rule = PartialDayRule(contract.partial_day_rule)
+    scope = DiscountScope(contract.discount_applies_to or DiscountScope.SUBTOTAL)
     first, last = pricing.month_bounds(year, month)
     window_start, window_end = pricing.billing_window(
         billing_from=contract.billing_from, service_end=contract.service_end
@@ -207,6 +218,7 @@ def compute_statement(contract: Contract, year: int, month: int) -> ComputedStat
             last=last,
             window=(window_start, window_end),
             bounds=(lower, upper),
+            line_discount=contract.discount_factor if scope is DiscountScope.LINE else None,
         )
     # Σ of whole-fen amounts is exact in Decimal; statement_totals validates the one value
     # instead of 20,000 (the result is the same).
@@ -214,6 +226,7 @@ def compute_statement(contract: Contract, year: int, month: int) -> ComputedStat
         [sum((line.amount for line in lines), Decimal(0))],
         discount=contract.discount_factor,
         vat_rate=contract.vat_rate,
+        applies_to=scope,
     )
     return ComputedStatement(
         contract=contract.code,
@@ -226,7 +239,54 @@ def compute_statement(contract: Contract, year: int, month: int) -> ComputedStat
         vat=totals.vat,
         vat_rate=contract.vat_rate,
         departments=_subtotals(lines),
+        discount_applies_to=str(scope),
     )
+
+
+def _catalog(
+    contract: Contract, *, year: int, month: int, lower: datetime, upper: datetime
+) -> dict[int, _Item]:
+    """The contract's items with the price in effect on the month's first billed day, and all
+    their dated prices where one changes inside [lower, upper). One query (items left-joined
+    to their prices); an item without dated prices keeps its ``unit_price`` throughout."""
+    rows: dict[int, list[Any]] = {}
+    for pk, code, name, unit, unit_price, period, effective_from, dated in (
+        CatalogItem.objects.filter(contract=contract)
+        .order_by("pk", "prices__effective_from")
+        .values_list(
+            "pk",
+            "code",
+            "name",
+            "unit",
+            "unit_price",
+            "period",
+            "prices__effective_from",
+            "prices__unit_price",
+        )
+    ):
+        entry = rows.get(pk)
+        if entry is None:
+            entry = rows[pk] = [code, name, unit, unit_price, period, []]
+        if effective_from is not None:
+            entry[5].append((effective_from, dated))
+    first_day = business_date(lower)
+    items: dict[int, _Item] = {}
+    for pk, (code, name, unit, unit_price, period, prices) in rows.items():
+        start_price = pricing.price_on(prices, first_day) if prices else unit_price
+        changes_inside = any(
+            lower < pricing.local_midnight(day) < upper and price != start_price
+            for day, price in prices
+        )
+        items[pk] = _Item(
+            code=code,
+            name=name,
+            unit=unit,
+            unit_price=start_price,
+            period=period,
+            divisor=pricing.divisor(period=PricePeriod(period), year=year, month=month),
+            prices=tuple(prices) if changes_inside else None,
+        )
+    return items
 
 
 def _price_lines(
@@ -239,20 +299,10 @@ def _price_lines(
     last: date,
     window: tuple[datetime, datetime],
     bounds: tuple[datetime, datetime],
+    line_discount: Decimal | None,
 ) -> list[ComputedLine]:
     lower, upper = bounds
-    items: dict[int, _Item] = {}
-    for pk, code, name, unit, unit_price, period in CatalogItem.objects.filter(
-        contract=contract
-    ).values_list("pk", "code", "name", "unit", "unit_price", "period"):
-        items[pk] = _Item(
-            code=code,
-            name=name,
-            unit=unit,
-            unit_price=unit_price,
-            period=period,
-            divisor=pricing.divisor(period=PricePeriod(period), year=year, month=month),
-        )
+    items = _catalog(contract, year=year, month=month, lower=lower, upper=upper)
 
     overlapping = _resources_overlapping(contract, lower, upper)
     # Sorted here, not in SQL: code-point order of the names is the same on every database
@@ -339,12 +389,57 @@ def _price_lines(
             )
         return days
 
-    amounts: dict[tuple[int, int, Decimal], Decimal] = {}
+    amounts: dict[tuple[int, int, Decimal, Decimal], Decimal] = {}
     lines: list[ComputedLine] = []
     add = lines.append
+
+    def add_line(
+        row: tuple[Any, ...],
+        item_id: int,
+        item: _Item,
+        quantity: int,
+        price: Decimal,
+        days: Decimal,
+        start: datetime,
+        end: datetime,
+    ) -> None:
+        key = (item_id, quantity, days, price)
+        amount = amounts.get(key)
+        if amount is None:
+            amount = amounts[key] = pricing.line_amount(
+                unit_price=price,
+                quantity=quantity,
+                service_days=days,
+                period=PricePeriod(item.period),
+                year=year,
+                month=month,
+                discount=line_discount,
+            )
+        add(
+            ComputedLine(
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                item_id,
+                item.code,
+                item.name,
+                item.unit,
+                quantity,
+                price,
+                item.period,
+                item.divisor,
+                days,
+                amount,
+                row[0],
+                start,
+                end,
+            )
+        )
+
     priced: Sequence[tuple[int, int, datetime | None, datetime | None]]
     for row in resources:
-        resource_id, department_id, department, system_id, system = row[:5]
+        resource_id = row[0]
         billing_start, release = row[7], row[8]
         if release is not None and release <= billing_start:
             continue  # released during its test period: never billed
@@ -385,38 +480,19 @@ def _price_lines(
             if not days:
                 continue
             item = items[item_id]
-            key = (item_id, quantity, days)
-            amount = amounts.get(key)
-            if amount is None:
-                amount = amounts[key] = pricing.line_amount(
-                    unit_price=item.unit_price,
-                    quantity=quantity,
-                    service_days=days,
-                    period=PricePeriod(item.period),
-                    year=year,
-                    month=month,
-                )
-            add(
-                ComputedLine(
-                    department_id,
-                    department,
-                    system_id,
-                    system,
-                    item_id,
-                    item.code,
-                    item.name,
-                    item.unit,
-                    quantity,
-                    item.unit_price,
-                    item.period,
-                    item.divisor,
-                    days,
-                    amount,
-                    resource_id,
-                    start,
-                    end,
-                )
-            )
+            if item.prices is None:
+                add_line(row, item_id, item, quantity, item.unit_price, days, start, end)
+                continue
+            # A price change inside the month: one line per price, each weighed and rounded
+            # on its own (the pieces meet at local midnights, so their days add up).
+            for price, piece_start, piece_end in pricing.price_pieces(
+                start=start, end=end, prices=item.prices
+            ):
+                piece_days = days_of(piece_start, piece_end)
+                if piece_days:
+                    add_line(
+                        row, item_id, item, quantity, price, piece_days, piece_start, piece_end
+                    )
     return lines
 
 

@@ -4,13 +4,12 @@ Columns ``department,system,item,quantity,online_at,offline_at,billing_starts_at
 local ``YYYY-MM-DD HH:MM`` (Asia/Shanghai); an empty cell means none. All rows or none: every
 bad row is reported by its line number and nothing is saved.
 
-When ``billing_starts_at`` is empty, billing starts by the one test-period rule
-(``pricing.billing_start``, the same a ticket delivery uses): a system's free test period (包头
-§5.1.2: "原则上测试期为1个月，测试期间不计费") starts at the first go-live of any of its
-resources — already in the inventory (``system_test_starts``), or else the earliest
-``online_at`` of its rows in the file — and lasts ``contract.test_period_months``; rows that go
-online inside it start billing when it ends, later rows from their own ``online_at``. A
-``billing_starts_at`` given in the file always wins.
+The file is authoritative (DESIGN §4a): a row is billed from its ``billing_starts_at`` when
+given, else from its ``online_at``. The import never infers a test period — the free test
+period of a new system (包头 §5.1.2) is for resources delivered through tickets
+(``billing.services.test_periods``); a resource already in service that was in its test
+period is imported with the ``billing_starts_at`` its test period gave it. Imported resources
+are marked ``imported``: a test period never moves their billing start.
 """
 
 from __future__ import annotations
@@ -23,11 +22,10 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Min
 from django.utils.translation import gettext as _
 
 from billing.models import CatalogItem, Resource, ResourceChange, ResourceStatus
-from billing.pricing import BUSINESS_TZ, billing_start
+from billing.pricing import BUSINESS_TZ
 from govcloud.audit import audit_log
 from govcloud.exceptions import ActionForbidden, ApplicationError
 from govcloud.models import (
@@ -44,7 +42,6 @@ __all__ = [
     "INVENTORY_COLUMNS",
     "InventoryImportResult",
     "inventory_import",
-    "system_test_starts",
 ]
 
 INVENTORY_COLUMNS = (
@@ -65,7 +62,8 @@ class InventoryImportResult:
     resources_created: int
     departments_created: list[str]
     systems_created: list[str]
-    test_period_rows: int
+    #: Rows whose ``billing_starts_at`` the file gave later than their ``online_at``.
+    deferred_billing_rows: int
 
 
 @dataclass
@@ -237,20 +235,6 @@ def _departments(
     return found, created, errors
 
 
-def system_test_starts(*, system_ids: Iterable[int]) -> dict[int, datetime]:
-    """When each business system's test period started: its first resource's go-live.
-
-    Systems without any resource yet are absent (their first go-live is still to come). Released
-    resources count: the test period is the system's, once.
-    """
-    rows = (
-        Resource.objects.filter(system_id__in=list(system_ids))
-        .values("system_id")
-        .annotate(first=Min("online_at"))
-    )
-    return {row["system_id"]: row["first"] for row in rows}
-
-
 @transaction.atomic
 def inventory_import(
     *, actor: Any, contract: Contract, csv_text: str, create_departments: bool = False
@@ -281,7 +265,6 @@ def inventory_import(
         (s.department_id, s.name): s
         for s in BusinessSystem.objects.filter(department__in=list(departments.values()))
     }
-    test_starts = system_test_starts(system_ids=[s.pk for s in systems.values()])
     systems_created: list[str] = []
     for row in rows:
         department = departments[row.department]
@@ -300,26 +283,15 @@ def inventory_import(
             systems[key] = system
             systems_created.append(f"{department.name} / {row.system}")
 
-    # A system's test period starts at its first go-live: in the inventory, or else in the file.
-    for row in rows:
-        system = systems[(departments[row.department].pk, row.system)]
-        if system.pk not in test_starts or row.online_at < test_starts[system.pk]:
-            test_starts[system.pk] = row.online_at
-
     resources: list[Resource] = []
-    in_test_period = 0
+    deferred = 0
     for row in rows:
         department = departments[row.department]
         system = systems[(department.pk, row.system)]
-        starts = row.billing_starts_at
-        if starts is None:
-            starts = billing_start(
-                row.online_at,
-                test_started_at=test_starts.get(system.pk),
-                test_period_months=contract.test_period_months,
-            )
-            if starts != row.online_at:
-                in_test_period += 1
+        # The file says when billing starts; nothing is inferred (DESIGN §4a).
+        starts = row.billing_starts_at or row.online_at
+        if starts != row.online_at:
+            deferred += 1
         resources.append(
             Resource(
                 contract=contract,
@@ -331,6 +303,7 @@ def inventory_import(
                 online_at=row.online_at,
                 billing_starts_at=starts,
                 offline_at=row.offline_at,
+                imported=True,
             )
         )
     Resource.objects.bulk_create(resources)
@@ -353,7 +326,7 @@ def inventory_import(
             "resources": [r.pk for r in resources],
             "departments_created": departments_created,
             "systems_created": systems_created,
-            "test_period_rows": in_test_period,
+            "deferred_billing_rows": deferred,
         },
         contract=contract,
     )
@@ -361,5 +334,5 @@ def inventory_import(
         resources_created=len(resources),
         departments_created=departments_created,
         systems_created=systems_created,
-        test_period_rows=in_test_period,
+        deferred_billing_rows=deferred,
     )

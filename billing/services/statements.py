@@ -20,14 +20,15 @@ Decisions the design left open, with the contract text they rest on:
   the vendor answers with a new version computed from the (corrected) inventory, and the
   disputed one stays readable and unchanged. A draft has no legal weight and is recomputed in
   place when the vendor generates again.
-* **Escalation** (包头 §7.1.1: "如争议超过3个工作日，由监理方委托第三方审计机构确定"). A dispute is
-  open while the disputed version is the month's latest (the vendor has not answered with a
-  new version). When a dispute follows straight on from a dispute of the previous version,
-  the clock keeps running from the first one, so re-issuing unchanged figures cannot keep a
-  disagreement from the auditor. Once more than 3 working days have passed
-  (``working_days_between(dispute day, today) > 3``, the dispute day not counted), the daily
-  task escalates it to the auditor party. A contract without an auditor party (焦作: disputes
-  are settled by negotiation, §十三.1) is never escalated.
+* **Escalation** is the contract's term ``dispute_escalation_working_days`` (包头 §7.1.1: "如争
+  议超过3个工作日，由监理方委托第三方审计机构确定"). A dispute is open while the disputed
+  version is the month's latest (the vendor has not answered with a new version). When a
+  dispute follows straight on from a dispute of the previous version, the clock keeps running
+  from the first one, so re-issuing unchanged figures cannot keep a disagreement from the
+  auditor. Once more than N working days have passed (``working_days_between(dispute day,
+  today) > N``, the dispute day not counted), the daily task escalates it to the auditor party.
+  A contract that sets no such term (焦作: disputes are settled by negotiation, §十三.1), or has
+  no auditor party, is never escalated.
 * **The auditor's decision closes it** ("确定"): *uphold_vendor* — the vendor's figures stand;
   the auditor's determination is recorded as a sign-off in place of the disputing party's
   confirmation (``action=determine``, ``on_behalf_of``), and the version continues to
@@ -49,9 +50,15 @@ Decisions the design left open, with the contract text they rest on:
 * **Corrections** of a signed statement are a new version that ``supersedes`` it, with a
   reason. The signed version stays valid until the correction is itself signed; only then is
   it marked ``superseded`` (settlement always counts exactly one signed version per month).
-* **Due date** = the 5th working day of the next month (包头 §7.1.1 "在每月前5个工作日内");
-  computed on weekends only and flagged provisional when that year's calendar is missing.
-  A month's lateness is decided by its first submission (later versions answer disputes).
+* **Due date** = the N-th working day of the next month, N the contract's term
+  ``statement_due_working_day`` (包头 5.1.5 "乙方应于每月前5个工作日内…提交"); computed on
+  weekends only and flagged provisional when that year's calendar is missing. A contract that
+  sets no due day (焦作) has none: its statements are never late. A month's lateness is decided
+  by its first submission (later versions answer disputes).
+* **Signals for the deliverable rule** (包头 附件3 二(二)): every vendor submission sends
+  ``billing.signals.statement_submitted`` (with the due day and the month's lateness), and a
+  dispute that turns out right — the vendor answers it with changed figures, or the auditor
+  upholds it — sends ``statement_found_wrong`` for the wrong version; both after commit.
 """
 
 from __future__ import annotations
@@ -98,7 +105,13 @@ from billing.services.reauth import (
     reauth_verify,
     signing_key_open,
 )
-from billing.signals import statement_signed, statement_signoff_recorded, statement_version_ready
+from billing.signals import (
+    statement_found_wrong,
+    statement_signed,
+    statement_signoff_recorded,
+    statement_submitted,
+    statement_version_ready,
+)
 from govcloud.access import party_role_of, require_staff
 from govcloud.audit import audit_log, snapshot
 from govcloud.dates import business_date, month_label, previous_month, shift_month
@@ -109,8 +122,6 @@ from govcloud.workdays import CalendarYearMissing, nth_working_day_of_month, wor
 from govcloud.workflow import ActionRules, check_transition
 
 __all__ = [
-    "DUE_WORKING_DAY",
-    "ESCALATION_WORKING_DAYS",
     "ComputedLine",
     "ComputedStatement",
     "DocumentNotReady",
@@ -132,11 +143,6 @@ __all__ = [
     "statement_supersede",
 ]
 
-#: 包头 §7.1.1: "在每月前5个工作日内，乙方向甲方提交上月度《月度服务资源统计表》".
-DUE_WORKING_DAY = 5
-#: 包头 §7.1.1: "如争议超过3个工作日，由监理方委托第三方审计机构确定".
-ESCALATION_WORKING_DAYS = 3
-
 AUDIT_FIELDS = (
     "status",
     "version",
@@ -156,16 +162,25 @@ _LINE_BATCH = 2000
 # ---------------------------------------------------------------------------------- helpers
 
 
-def statement_due_date(year: int, month: int) -> tuple[date, bool]:
-    """(due date, provisional): the 5th working day of the month after ``year``-``month``."""
+def statement_due_date(contract: Contract, year: int, month: int) -> tuple[date | None, bool]:
+    """(due date, provisional): the N-th working day of the month after ``year``-``month``,
+    N the contract's ``statement_due_working_day``; (None, False) where it sets none."""
+    working_day = contract.statement_due_working_day
+    if working_day is None:
+        return None, False
     following = shift_month(date(year, month, 1), 1)
     try:
-        return nth_working_day_of_month(following.year, following.month, DUE_WORKING_DAY), False
+        return nth_working_day_of_month(following.year, following.month, working_day), False
     except CalendarYearMissing:
         due = nth_working_day_of_month(
-            following.year, following.month, DUE_WORKING_DAY, provisional=True
+            following.year, following.month, working_day, provisional=True
         )
         return due, True
+
+
+def submitted_late(due: date | None, at: datetime) -> bool:
+    """Whether a submission at ``at`` comes after the due day (never, without one)."""
+    return due is not None and business_date(at) > due
 
 
 def _set_status(statement: Statement, target: str) -> None:
@@ -281,6 +296,7 @@ def _line_rows(statement: Statement, lines: Sequence[ComputedLine]) -> Iterable[
 def _fill(statement: Statement, computed: ComputedStatement) -> None:
     """A draft's totals from the engine's result (the lines are ``_write_lines``)."""
     statement.discount = computed.discount
+    statement.discount_applies_to = computed.discount_applies_to
     statement.vat_rate = computed.vat_rate
     statement.subtotal = computed.subtotal
     statement.total = computed.total
@@ -519,7 +535,7 @@ def _new_version(
     if previous is not None:
         due, provisional, late = previous.due_date, previous.due_provisional, previous.is_late
     else:
-        (due, provisional), late = statement_due_date(year, month), False
+        (due, provisional), late = statement_due_date(contract, year, month), False
     statement = Statement(
         contract=contract,
         year=year,
@@ -590,6 +606,7 @@ def statement_generate(*, actor: User, contract: Contract, year: int, month: int
         latest.save(
             update_fields=[
                 "discount",
+                "discount_applies_to",
                 "vat_rate",
                 "subtotal",
                 "total",
@@ -615,15 +632,59 @@ def statement_generate(*, actor: User, contract: Contract, year: int, month: int
         supersedes=latest.supersedes,
         reason=latest.supersede_reason,
     )
+    corrected = _figures_changed(latest, statement)
     _audit(
         actor,
         "statement.generate",
         statement,
         None,
         answers_dispute_of=latest.pk,
+        corrected=corrected,
         lines=statement.lines.count(),
     )
+    ruled = latest.escalations.filter(decision=EscalationDecision.UPHOLD_DISPUTE).exists()
+    if corrected and not ruled:  # the auditor's ruling already said so
+        _after_commit(_send_found_wrong, latest, _dispute_reason(latest, statement))
     return statement
+
+
+_FINGERPRINT = (
+    "resource_id",
+    "catalog_item_id",
+    "quantity",
+    "unit_price",
+    "service_days",
+    "amount",
+)
+
+
+def _figures_changed(old: Statement, new: Statement) -> bool:
+    """Whether a new version changes the disputed one's figures (a correction) rather than
+    re-issuing them unchanged."""
+    if (old.subtotal, old.total) != (new.subtotal, new.total):
+        return True
+
+    def lines(statement: Statement) -> list[tuple[Any, ...]]:
+        return sorted(statement.lines.values_list(*_FINGERPRINT), key=repr)
+
+    return lines(old) != lines(new)
+
+
+def _dispute_reason(disputed: Statement, correction: Statement) -> str:
+    dispute = (
+        disputed.signoffs.filter(action=SignoffAction.DISPUTE)
+        .select_related("party__organization")
+        .order_by("-at", "-id")
+        .first()
+    )
+    who = dispute.party.organization.name if dispute else _("签认方")
+    comment = dispute.comment if dispute else ""
+    return _("%(who)s对第%(v)s版提出异议，乙方出具更正版本（第%(n)s版）：%(c)s") % {
+        "who": who,
+        "v": disputed.version,
+        "n": correction.version,
+        "c": comment,
+    }
 
 
 @transaction.atomic
@@ -695,6 +756,22 @@ def _send_signed(statement: Statement) -> None:
     notifications.notify_signed(statement)
 
 
+def _send_submitted(statement: Statement, first_submission: bool) -> None:
+    """``statement_submitted``: the due day and the month's lateness (decided by the first
+    submission; a later version answering a dispute carries it over)."""
+    statement_submitted.send(
+        sender=Statement,
+        statement=statement,
+        due=statement.due_date,
+        late=statement.is_late,
+        first_submission=first_submission,
+    )
+
+
+def _send_found_wrong(statement: Statement, reason: str) -> None:
+    statement_found_wrong.send(sender=Statement, statement=statement, reason=reason)
+
+
 def _create_department_bills(statement: Statement, now: datetime) -> list[DepartmentBill]:
     groups = list(
         statement.lines.values("department_id", "department_name")
@@ -703,7 +780,7 @@ def _create_department_bills(statement: Statement, now: datetime) -> list[Depart
     )
     shares = split_statement(
         [g["subtotal"] for g in groups],
-        discount=statement.discount,
+        discount=statement.subtotal_factor,
         total=statement.total,
         vat=statement.vat,
         vat_rate=statement.vat_rate,
@@ -767,7 +844,7 @@ def _submit(*, actor: User, statement: Statement, method: str, opened: OpenedKey
         .exists()
     )
     if first_submission:
-        statement.is_late = business_date(now) > statement.due_date
+        statement.is_late = submitted_late(statement.due_date, now)
         update.append("is_late")
     statement.save(update_fields=update)
     signoff = _record_signoff(
@@ -779,6 +856,7 @@ def _submit(*, actor: User, statement: Statement, method: str, opened: OpenedKey
         now=now,
     )
     _audit(actor, "statement.submit", statement, before, reauth=method, signed_with=opened.key)
+    _after_commit(_send_submitted, statement, first_submission)
     if not _sign_if_complete(actor, statement, now):
         _after_commit(notifications.notify_submitted, statement)
     _sign_document(statement, signoff, opened, document)
@@ -986,7 +1064,11 @@ def _open_disputes() -> QuerySet[Statement]:
         version__gt=OuterRef("version"),
     )
     return (
-        Statement.objects.filter(status=StatementStatus.DISPUTED, dispute_opened_at__isnull=False)
+        Statement.objects.filter(
+            status=StatementStatus.DISPUTED,
+            dispute_opened_at__isnull=False,
+            contract__dispute_escalation_working_days__isnull=False,
+        )
         .exclude(Exists(newer))
         .exclude(escalations__decision=EscalationDecision.UPHOLD_DISPUTE)
         .select_related("contract")
@@ -995,7 +1077,8 @@ def _open_disputes() -> QuerySet[Statement]:
 
 
 def statement_escalate_overdue_disputes(*, now: datetime | None = None) -> list[int]:
-    """Escalate every dispute open more than 3 working days to the contract's auditor.
+    """Escalate every dispute open more than the contract's ``dispute_escalation_working_days``
+    to its auditor (contracts without the term are never escalated).
 
     Idempotent (the daily task may run twice). Returns the ids of the escalated statements.
     """
@@ -1006,8 +1089,11 @@ def statement_escalate_overdue_disputes(*, now: datetime | None = None) -> list[
         opened_at = candidate.dispute_opened_at
         if opened_at is None:  # excluded by ``_open_disputes``
             raise RuntimeError(f"统计表 {candidate.pk} 处于异议状态，但没有异议开始时间。")
+        limit = candidate.contract.dispute_escalation_working_days
+        if limit is None or _auditor_party(candidate.contract) is None:
+            continue  # disputes settled by negotiation: no auditor (焦作 §十三.1)
         age = _dispute_age_in_working_days(opened_at, today)
-        if age <= ESCALATION_WORKING_DAYS or _auditor_party(candidate.contract) is None:
+        if age <= limit:
             continue
         if _escalate(candidate, now):
             escalated.append(candidate.pk)
@@ -1040,7 +1126,7 @@ def _escalate(candidate: Statement, now: datetime) -> bool:
         statement,
         before,
         escalation=escalation.pk,
-        working_days=ESCALATION_WORKING_DAYS,
+        working_days=statement.contract.dispute_escalation_working_days,
     )
     _after_commit(notifications.notify_escalated, statement)
     return True
@@ -1089,6 +1175,12 @@ def _decide(
         _set_status(statement, StatementStatus.DISPUTED)
         statement.dispute_opened_at = None
         statement.save(update_fields=["status", "dispute_opened_at"])
+        _after_commit(
+            _send_found_wrong,
+            statement,
+            _("审计结论支持异议（%(p)s 第%(v)s版）：%(c)s")
+            % {"p": statement.period, "v": statement.version, "c": comment},
+        )
     _audit(
         actor,
         "statement.decide_escalation",
@@ -1183,7 +1275,9 @@ def statement_check_due(*, now: datetime | None = None) -> DueCheck:
         versions = _month_versions(contract, year, month)
         if versions.filter(submitted_at__isnull=False).exists():
             continue
-        due, _provisional = statement_due_date(year, month)
+        due, _provisional = statement_due_date(contract, year, month)
+        if due is None:
+            continue  # the contract sets no due day: nothing is ever late
         period = month_label(last_month)
         key = f"{contract.pk}:{period}"
         if today == due:

@@ -1,7 +1,9 @@
-"""Catalog CSV import: all rows or none, errors by row number."""
+"""Catalog CSV import: all rows or none, errors by row number; a changed price needs its
+effective date and basis."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -24,16 +26,30 @@ def test_import_creates_and_updates_with_audit():
     )
     assert (result.created, result.updated) == (1, 0)
     result = catalog_import(
-        actor="test", contract=contract, csv_text=HEADER + "a,计算,云主机,2核,台,120.50,year\n"
+        actor="test",
+        contract=contract,
+        csv_text=HEADER + "a,计算,云主机（新）,2核,台,120.50,year\n",
+        price_effective_from=date(2026, 7, 1),
+        price_basis="补充协议第1条",
     )
-    assert (result.created, result.updated) == (0, 1)
-    assert CatalogItem.objects.get(contract=contract, code="a").unit_price == Decimal("120.50")
+    assert (result.created, result.updated, result.prices_changed) == (0, 1, ["a"])
+    item = CatalogItem.objects.get(contract=contract, code="a")
+    assert (item.unit_price, item.name) == (Decimal("120.50"), "云主机（新）")
+    assert list(item.prices.values_list("effective_from", "unit_price", "basis")) == [
+        (contract.billing_from, Decimal("100.00"), "合同服务目录"),
+        (date(2026, 7, 1), Decimal("120.50"), "补充协议第1条"),
+    ]
     actions = list(
         AuditEvent.objects.filter(object_type="billing.catalogitem").values_list(
             "action", flat=True
         )
     )
-    assert sorted(actions) == ["catalog_item.create", "catalog_item.update"]
+    assert sorted(actions) == [
+        "catalog_item.create",
+        "catalog_item.update",
+        "catalog_price.change",
+        "catalog_price.create",
+    ]
 
 
 def test_bad_rows_are_reported_by_line_and_nothing_is_saved():

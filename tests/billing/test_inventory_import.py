@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 
-from billing.models import Resource, ResourceChange, ResourceStatus
+from billing.models import Resource, ResourceChange, ResourceStatus, SystemTestPeriod
 from billing.services.inventory import inventory_import
 from govcloud.exceptions import ActionForbidden, ApplicationError
 from govcloud.models import AuditEvent, BusinessSystem, Organization
@@ -80,41 +80,29 @@ def test_department_of_another_bureau_is_refused(bt):
     assert "不是本合同甲方下属的使用单位" in exc.value.extra["errors"][0]
 
 
-def test_new_system_gets_the_test_period(bt):
-    # 包头 §5.1.2: a new system's first month is free; rows going live inside it wait too,
-    # rows after it and rows of systems already in the inventory bill from go-live.
-    existing = BusinessSystem.objects.create(department=bt.department, name="老系统")
-    Resource.objects.create(
-        contract=bt.contract,
-        department=bt.department,
-        system=existing,
-        catalog_item=bt.contract.catalog_items.get(code="ebs.ssd"),
-        quantity=1,
-        online_at=sh(2025, 7, 1),
-        billing_starts_at=sh(2025, 7, 1),
-    )
+def test_import_is_authoritative_and_infers_no_test_period(bt):
+    # DESIGN §4a: billed from billing_starts_at when given, else online_at — never an inferred
+    # test period, even for a new system under a contract that has one (BT-2025: 1 month).
+    assert bt.contract.test_period_months == 1
     text = HEADER + (
         "BT-2025 测试局,新系统,ebs.ssd,1,2026-02-20 10:00,,\n"
         "BT-2025 测试局,新系统,ebs.ssd,2,2026-03-01 10:00,,\n"
-        "BT-2025 测试局,新系统,ebs.ssd,3,2026-03-25 10:00,,\n"
-        "BT-2025 测试局,新系统,ebs.ssd,4,2026-02-20 10:00,,2026-02-21 00:00\n"
-        "BT-2025 测试局,老系统,ebs.ssd,5,2026-03-01 10:00,,\n"
+        "BT-2025 测试局,新系统,ebs.ssd,4,2026-02-20 10:00,,2026-03-20 10:00\n"
     )
     result = inventory_import(actor="ops", contract=bt.contract, csv_text=text)
     starts = dict(
-        Resource.objects.filter(quantity__gt=1, contract=bt.contract).values_list(
-            "quantity", "billing_starts_at"
-        )
+        Resource.objects.filter(contract=bt.contract).values_list("quantity", "billing_starts_at")
     )
-    first = Resource.objects.get(system__name="新系统", quantity=1)
-    assert first.billing_starts_at == sh(2026, 3, 20, 10)
     assert starts == {
-        2: sh(2026, 3, 20, 10),  # inside the test period: waits for its end
-        3: sh(2026, 3, 25, 10),  # after it
-        4: sh(2026, 2, 21),  # given in the file: wins
-        5: sh(2026, 3, 1, 10),  # not a new system
+        1: sh(2026, 2, 20, 10),  # from go-live
+        2: sh(2026, 3, 1, 10),
+        4: sh(2026, 3, 20, 10),  # the file says so (its test period, say): wins
     }
-    assert result.test_period_rows == 2
+    assert result.deferred_billing_rows == 1
+    assert set(Resource.objects.values_list("imported", flat=True)) == {True}
+    assert not SystemTestPeriod.objects.exists()
+    event = AuditEvent.objects.get(action="inventory.import")
+    assert event.after["deferred_billing_rows"] == 1
 
 
 def test_no_test_period_in_jiaozuo(jz):

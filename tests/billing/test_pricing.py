@@ -1168,3 +1168,183 @@ def test_segments_conserve_days_and_quantities(seed: int) -> None:
             period_end=period_end,
             rule=rule,
         ), context
+
+
+# --------------------------------------------- discount on each line (discount_applies_to)
+
+LINE = pricing.DiscountScope.LINE
+
+
+@pytest.mark.parametrize(
+    ("price", "quantity", "days", "period", "month", "discount", "expected"),
+    [
+        # 21.60 × 8 × 21.5 / 31 × 0.9999 = 119.833… → 119.83 (vs 119.85 undiscounted)
+        ("21.60", 8, "21.5", PricePeriod.MONTH, 3, "0.9999", "119.83"),
+        # 2280 × 1 × 31 / 365 × 0.9993 = 193.5081… → 193.51 (vs 193.64 × 0.9993 = 193.50)
+        ("2280", 1, "31", PricePeriod.YEAR, 7, "0.9993", "193.51"),
+        # 0.45 × 500 × 31 / 31 × 0.9 = 202.5 exactly
+        ("0.45", 500, "31", PricePeriod.MONTH, 3, "0.9", "202.50"),
+        # a half fen rounds up: 1 × 1 × 1 / 30 × 0.15 = 0.005 → 0.01
+        ("1", 1, "1", PricePeriod.MONTH, 4, "0.15", "0.01"),
+        # factor 1 is the plain line amount
+        ("21.60", 8, "21.5", PricePeriod.MONTH, 3, "1", "119.85"),
+    ],
+)
+def test_line_amount_with_the_discount_on_the_line(
+    price: str,
+    quantity: int,
+    days: str,
+    period: PricePeriod,
+    month: int,
+    discount: str,
+    expected: str,
+) -> None:
+    amount = line_amount(
+        unit_price=Decimal(price),
+        quantity=quantity,
+        service_days=Decimal(days),
+        period=period,
+        year=2026,
+        month=month,
+        discount=Decimal(discount),
+    )
+    assert amount == Decimal(expected)
+
+
+@pytest.mark.parametrize("discount", [Decimal("0"), Decimal("1.01"), Decimal("-0.5")])
+def test_line_discount_must_be_a_factor(discount: Decimal) -> None:
+    with pytest.raises(ValueError, match="discount"):
+        line_amount(
+            unit_price=Decimal("1"),
+            quantity=1,
+            service_days=Decimal("1"),
+            period=PricePeriod.MONTH,
+            year=2026,
+            month=3,
+            discount=discount,
+        )
+
+
+@pytest.mark.parametrize(
+    ("lines", "scope", "expected"),
+    [
+        # subtotal (both reference contracts): 344.85 × 0.9999 = 344.815515 → 344.82
+        (["119.85", "225.00"], pricing.DiscountScope.SUBTOTAL, ("344.85", "344.82", "19.52")),
+        # line: the lines carry the discount, total = subtotal; VAT 344.80 − 325.28 = 19.52
+        (["119.83", "224.97"], LINE, ("344.80", "344.80", "19.52")),
+        (["0.01"], LINE, ("0.01", "0.01", "0.00")),
+        ([], LINE, ("0", "0.00", "0.00")),
+    ],
+)
+def test_statement_totals_by_discount_scope(
+    lines: list[str], scope: pricing.DiscountScope, expected: tuple[str, str, str]
+) -> None:
+    totals = statement_totals(
+        [Decimal(x) for x in lines], discount=Decimal("0.9999"), applies_to=scope
+    )
+    assert (totals.subtotal, totals.total, totals.vat) == tuple(Decimal(x) for x in expected)
+    assert totals.discount == Decimal("0.9999")
+
+
+def test_discount_scope_is_stored_as_plain_strings() -> None:
+    assert [str(s) for s in pricing.DiscountScope] == ["subtotal", "line"]
+    assert statement_totals(
+        [Decimal("1.00")], discount=Decimal("0.5"), applies_to="line"
+    ).total == (Decimal("1.00"))
+
+
+# ------------------------------------------------------------- prices with effective dates
+
+PRICES = [(date(2025, 6, 20), Decimal("21.60")), (date(2026, 3, 16), Decimal("216.00"))]
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (date(2025, 1, 1), "21.60"),  # before the first date: the first price
+        (date(2025, 6, 20), "21.60"),
+        (date(2026, 3, 15), "21.60"),
+        (date(2026, 3, 16), "216.00"),  # from the effective day on
+        (date(2027, 1, 1), "216.00"),
+    ],
+)
+def test_price_on(day: date, expected: str) -> None:
+    assert pricing.price_on(PRICES, day) == Decimal(expected)
+
+
+def test_price_on_needs_a_price() -> None:
+    with pytest.raises(ValueError, match="price"):
+        pricing.price_on([], date(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "prices", "expected"),
+    [
+        pytest.param(
+            at(2026, 3, 1),
+            at(2026, 4, 1),
+            PRICES,
+            [
+                ("21.60", at(2026, 3, 1), at(2026, 3, 16)),
+                ("216.00", at(2026, 3, 16), at(2026, 4, 1)),
+            ],
+            id="change-inside",
+        ),
+        pytest.param(
+            at(2026, 3, 20, 15),
+            at(2026, 4, 1),
+            PRICES,
+            [("216.00", at(2026, 3, 20, 15), at(2026, 4, 1))],
+            id="starts-after-change",
+        ),
+        pytest.param(
+            at(2026, 3, 1),
+            at(2026, 3, 16),
+            PRICES,
+            [("21.60", at(2026, 3, 1), at(2026, 3, 16))],
+            id="ends-at-change",
+        ),
+        pytest.param(
+            at(2026, 3, 1),
+            at(2026, 4, 1),
+            [
+                (date(2025, 6, 20), Decimal("10")),
+                (date(2026, 3, 10), Decimal("10")),  # same price: no split
+                (date(2026, 3, 20), Decimal("12")),
+                (date(2026, 3, 25), Decimal("10")),
+            ],
+            [
+                ("10", at(2026, 3, 1), at(2026, 3, 20)),
+                ("12", at(2026, 3, 20), at(2026, 3, 25)),
+                ("10", at(2026, 3, 25), at(2026, 4, 1)),
+            ],
+            id="several",
+        ),
+    ],
+)
+def test_price_pieces(
+    start: datetime,
+    end: datetime,
+    prices: list[tuple[date, Decimal]],
+    expected: list[tuple[str, datetime, datetime]],
+) -> None:
+    pieces = pricing.price_pieces(start=start, end=end, prices=prices)
+    assert pieces == [(Decimal(p), a, b) for p, a, b in expected]
+
+
+@pytest.mark.parametrize("rule", [WHOLE, HALF])
+def test_price_pieces_conserve_the_days(rule: PartialDayRule) -> None:
+    # Pieces meet at local midnights: their days add up to the unsplit stretch's.
+    start, end = at(2026, 3, 10, 15), at(2026, 3, 28, 9)
+    whole = service_days(
+        start=start, end=end, period_start=date(2026, 3, 1), period_end=date(2026, 3, 31), rule=rule
+    )
+    pieces = pricing.price_pieces(start=start, end=end, prices=PRICES)
+    parts = [
+        service_days(
+            start=a, end=b, period_start=date(2026, 3, 1), period_end=date(2026, 3, 31), rule=rule
+        )
+        for _price, a, b in pieces
+    ]
+    assert len(pieces) == 2
+    assert sum(parts) == whole

@@ -257,11 +257,15 @@ def test_generation_needs_a_finished_month_in_the_billing_window(bt):
         statement_generate(actor=vendor, contract=bt.contract, year=2025, month=5)
 
 
-def test_due_date_is_the_fifth_working_day_and_provisional_without_calendar(db):
-    assert statement_due_date(2026, 3) == (date(2026, 4, 8), False)  # 清明 04-04…04-06
-    assert statement_due_date(2026, 9) == (date(2026, 10, 13), False)  # 10-10 is a make-up day
-    due, provisional = statement_due_date(2027, 6)  # 2027 not loaded
+def test_due_date_is_the_fifth_working_day_and_provisional_without_calendar(bt, jz):
+    # BT-2025 5.1.5: "每月前5个工作日内" → statement_due_working_day = 5.
+    contract = bt.contract
+    assert statement_due_date(contract, 2026, 3) == (date(2026, 4, 8), False)  # 清明 04-04…04-06
+    assert statement_due_date(contract, 2026, 9) == (date(2026, 10, 13), False)  # 10-10 make-up
+    due, provisional = statement_due_date(contract, 2027, 6)  # 2027 not loaded
     assert (due, provisional) == (date(2027, 7, 7), True)
+    # JZ-2026 sets no due day: no due date at all.
+    assert statement_due_date(jz.contract, 2026, 7) == (None, False)
 
 
 # ------------------------------------------------------------------------- who may do what

@@ -52,7 +52,7 @@ class Command(BaseCommand):
             f"{contract.code}：导入资源 {result.resources_created} 项；"
             f"新建使用单位 {len(result.departments_created)} 个，"
             f"新建业务系统 {len(result.systems_created)} 个；"
-            f"按测试期顺延计费 {result.test_period_rows} 项。"
+            f"其中按文件所给计费开始时间（晚于上线时间）计费 {result.deferred_billing_rows} 项。"
         )
         for name in result.departments_created:
             self.stdout.write(f"  新建使用单位：{name}")
