@@ -21,6 +21,7 @@ from govcloud.access import require_staff
 from govcloud.exceptions import ActionForbidden, ApplicationError
 from govcloud.models import Contract, ContractParty, OrganizationKind, PartyRole
 from govcloud.workflow import ActionRules, check_transition
+from requests_app.clocks import has_clock, may_extend
 from requests_app.models import (
     EDITABLE_STATES,
     OPEN_REVIEW_STATES,
@@ -133,13 +134,25 @@ def _check_review(user: Any, ticket: ResourceRequest) -> None:
         raise ActionForbidden(_("申请人不能审核自己的工单。"))
 
 
+def _require_extension_term(contract: Contract) -> None:
+    """Extensions exist only under a contract that sets a clock and an extended period."""
+    if not has_clock(contract):
+        raise ApplicationError(_("本合同未约定交付时限（及时交付），不适用延期申请。"))
+    if not may_extend(contract):
+        raise ApplicationError(_("本合同未约定延期交付时限，不能申请延期。"))
+
+
 def _check_request_extension(user: Any, ticket: ResourceRequest) -> None:
     require_staff(user)
     party_of(user, ticket.contract, PartyRole.VENDOR)
+    _require_extension_term(ticket.contract)
     if ticket.status != RequestStatus.APPROVED:
         raise ApplicationError(_("只有已批准待交付的工单可以申请延期。"))
     if ticket.extended:
         raise ApplicationError(_("该工单已批准过延期。"))
+    if ticket.due_at is None:
+        # Approved before the contract recorded its clock: there is no deadline to extend.
+        raise ApplicationError(_("该工单没有交付截止时间，不适用延期申请。"))
     if timezone.now() >= ticket.due_at:
         raise ApplicationError(_("已超过交付截止时间，不能再申请延期。"))
     if ticket.extensions.filter(status=ExtensionStatus.PENDING).exists():
@@ -149,6 +162,7 @@ def _check_request_extension(user: Any, ticket: ResourceRequest) -> None:
 def _check_decide_extension(user: Any, ticket: ResourceRequest) -> None:
     require_staff(user)
     party_of(user, ticket.contract, PartyRole.BUREAU)
+    _require_extension_term(ticket.contract)
     # Without a pending request, whichever request of this ticket is named was decided already.
     if not ticket.extensions.filter(status=ExtensionStatus.PENDING).exists():
         raise ApplicationError(_("该延期申请已处理。"))
@@ -165,6 +179,8 @@ def _check_deliver(user: Any, ticket: ResourceRequest) -> None:
 def _check_exempt(user: Any, ticket: ResourceRequest) -> None:
     require_staff(user)
     party_of(user, ticket.contract, breach_judge_role(ticket.contract))
+    if not has_clock(ticket.contract):
+        raise ApplicationError(_("本合同未约定交付时限（及时交付），不存在超时交付，无需认定。"))
     if ticket.status != RequestStatus.DELIVERED or not ticket.breached:
         raise ApplicationError(_("只有超时交付的工单可以认定为非乙方原因。"))
     if ticket.exempted:

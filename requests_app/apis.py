@@ -28,8 +28,10 @@ from govcloud import workdays
 from govcloud.api import ERRORS, ApiView, ErrorSerializer, parse_body
 from govcloud.models import Contract, User
 from govcloud.selectors import contract_list_for_user
+from govcloud.terms import cite
 from requests_app import selectors, services
 from requests_app.actions import request_available_actions
+from requests_app.clocks import delivery_days, ticket_elapsed
 from requests_app.filters import RequestFilter, ResourceFilter
 from requests_app.models import (
     ExtensionRequest,
@@ -97,11 +99,47 @@ class ExtensionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class RequestTermCitationSerializer(serializers.Serializer):
+    """The contract term a value rests on (``govcloud.terms.cite``)."""
+
+    term = serializers.CharField(source="key", help_text=_("条款项（合同条款页的锚点）。"))
+    label = serializers.CharField()
+    clause = serializers.CharField(help_text=_("合同条款号，如“附件2 §2”；未载明时为空。"))
+    quote = serializers.CharField(help_text=_("条款原文摘录。"))
+    url = serializers.CharField(help_text=_("合同条款页中该条款的链接。"))
+
+
+class RequestDeadlineSerializer(serializers.Serializer):
+    """A ticket's delivery deadline and the term it comes from."""
+
+    due_at = serializers.DateTimeField()
+    working_days = serializers.IntegerField(
+        help_text=_("自批准次日起的工作日数（已延期为延期时限）。")
+    )
+    extended = serializers.BooleanField()
+    provisional = serializers.BooleanField(
+        help_text=_("所需年度的法定节假日尚未载入，暂按仅周末休息计算。")
+    )
+    citation = RequestTermCitationSerializer()
+
+
 class RequestListSerializer(serializers.ModelSerializer):
     contract_code = serializers.CharField(source="contract.code", read_only=True)
     department_name = serializers.CharField(source="department.name", read_only=True)
     system_name = serializers.CharField(source="system.name", read_only=True)
     is_overdue = serializers.SerializerMethodField()
+    deadline = serializers.SerializerMethodField(
+        help_text=_(
+            "交付截止及其合同条款；合同未约定交付时限（及时交付）或尚未批准时为空，"
+            "此时不计超时、不可延期。"
+        )
+    )
+    elapsed_working_days = serializers.SerializerMethodField(
+        help_text=_(
+            "批准后已用的工作日数（批准当日不计，按法定节假日安排）：已交付的到交付时，"
+            "待交付的到当前；尚未批准时为空。"
+        )
+    )
 
     class Meta:
         model = ResourceRequest
@@ -127,12 +165,55 @@ class RequestListSerializer(serializers.ModelSerializer):
             "breached",
             "exempted",
             "is_overdue",
+            "deadline",
+            "elapsed_working_days",
         ]
         read_only_fields = fields
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_is_overdue(self, ticket: ResourceRequest) -> bool:
         return ticket.is_overdue(self.context.get("now"))
+
+    @extend_schema_field(RequestDeadlineSerializer(allow_null=True))
+    def get_deadline(self, ticket: ResourceRequest) -> dict[str, Any] | None:
+        if not ticket.has_delivery_clock or ticket.due_at is None:
+            return None
+        key = "extended_delivery_working_days" if ticket.extended else "delivery_working_days"
+        value = {
+            "due_at": ticket.due_at,
+            "working_days": delivery_days(ticket.contract, extended=ticket.extended),
+            "extended": ticket.extended,
+            "provisional": ticket.due_provisional,
+            "citation": cite(ticket.contract, key),
+        }
+        return RequestDeadlineSerializer(value).data
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_elapsed_working_days(self, ticket: ResourceRequest) -> int | None:
+        days, _provisional = ticket_elapsed(ticket, self.context.get("now") or timezone.now())
+        return days
+
+
+class RequestDeliveryTermSerializer(serializers.Serializer):
+    """The contract's delivery clock, or its absence, with the clauses."""
+
+    working_days = serializers.IntegerField(allow_null=True)
+    extended_working_days = serializers.IntegerField(allow_null=True)
+    text = serializers.CharField()
+    citation = RequestTermCitationSerializer()
+    extended_citation = RequestTermCitationSerializer(allow_null=True)
+
+
+def _delivery_term_text(contract: Contract) -> str:
+    if contract.delivery_working_days is None:
+        return str(_("本合同未约定交付时限（及时交付）"))
+    text = str(_("批准后 %(n)s 个工作日内交付") % {"n": contract.delivery_working_days})
+    if contract.extended_delivery_working_days is not None:
+        text += str(
+            _("，经甲方批准可延长至 %(n)s 个工作日")
+            % {"n": contract.extended_delivery_working_days}
+        )
+    return text
 
 
 class RequestDetailSerializer(RequestListSerializer):
@@ -142,7 +223,13 @@ class RequestDetailSerializer(RequestListSerializer):
     reviews = ReviewSerializer(many=True, read_only=True)
     extensions = ExtensionSerializer(many=True, read_only=True)
     working_days_remaining = serializers.SerializerMethodField(
-        help_text=_("交付截止前剩余的工作日（今天不计）；未在交付中时为空。")
+        help_text=_("交付截止前剩余的工作日（今天不计）；未在交付中或合同未约定时限时为空。")
+    )
+    delivery_term = serializers.SerializerMethodField(
+        help_text=_(
+            "合同的交付时限条款：working_days 为空表示未约定时限（及时交付），"
+            "extended_working_days 为空表示不可延期。"
+        )
     )
     estimated_monthly_cost = serializers.SerializerMethodField(
         help_text=_("该工单每月增加（负数为减少）的费用估算，已含折扣，单位元。")
@@ -160,6 +247,7 @@ class RequestDetailSerializer(RequestListSerializer):
             "exemption_reason",
             "exempted_by",
             "working_days_remaining",
+            "delivery_term",
             "estimated_monthly_cost",
             "available_actions",
             "lines",
@@ -170,13 +258,34 @@ class RequestDetailSerializer(RequestListSerializer):
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_working_days_remaining(self, ticket: ResourceRequest) -> int | None:
-        if not ticket.is_open_for_delivery or ticket.due_at is None:
+        if not ticket.is_open_for_delivery or not ticket.has_delivery_clock or not ticket.due_at:
             return None
         now = self.context.get("now") or timezone.now()
         try:
             return workdays.working_days_remaining(now, ticket.due_at)
         except workdays.CalendarYearMissing:
             return workdays.working_days_remaining(now, ticket.due_at, provisional=True)
+
+    @extend_schema_field(RequestDeliveryTermSerializer)
+    def get_delivery_term(self, ticket: ResourceRequest) -> dict[str, Any]:
+        contract = ticket.contract
+        value = {
+            "working_days": contract.delivery_working_days,
+            "extended_working_days": (
+                contract.extended_delivery_working_days
+                if contract.delivery_working_days is not None
+                else None
+            ),
+            "text": _delivery_term_text(contract),
+            "citation": cite(contract, "delivery_working_days"),
+            "extended_citation": (
+                cite(contract, "extended_delivery_working_days")
+                if contract.delivery_working_days is not None
+                and contract.extended_delivery_working_days is not None
+                else None
+            ),
+        }
+        return RequestDeliveryTermSerializer(value).data
 
     @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
     def get_estimated_monthly_cost(self, ticket: ResourceRequest) -> str:
@@ -210,6 +319,7 @@ def _detail(request: Request, pk: object, *, status_code: int = 200) -> Response
             queryset=ExtensionRequest.objects.select_related("requested_by", "decided_by"),
         ),
         "exempted_by",
+        "contract__clauses",
     )
     serializer = RequestDetailSerializer(ticket, context={"request": request})
     return Response(serializer.data, status=status_code)
@@ -310,7 +420,9 @@ class RequestListCreateApi(ApiView, ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ResourceRequest.objects.none()
-        return selectors.request_list_for_user(user=self.request.user)
+        return selectors.request_list_for_user(user=self.request.user).prefetch_related(
+            "contract__clauses"
+        )
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "now": timezone.now()}
@@ -487,7 +599,9 @@ class ReviewQueueApi(_QueueApi):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ResourceRequest.objects.none()
-        return selectors.review_queue_for_user(user=self.request.user)
+        return selectors.review_queue_for_user(user=self.request.user).prefetch_related(
+            "contract__clauses"
+        )
 
 
 @extend_schema_view(get=extend_schema(tags=[TAG_TICKETS], summary="待交付的工单（乙方）"))
@@ -495,7 +609,9 @@ class DeliveryQueueApi(_QueueApi):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ResourceRequest.objects.none()
-        return selectors.delivery_queue_for_user(user=self.request.user)
+        return selectors.delivery_queue_for_user(user=self.request.user).prefetch_related(
+            "contract__clauses"
+        )
 
 
 # ---------------------------------------------------------------- resources

@@ -1,8 +1,10 @@
 """Demo tickets in every state on both reference contracts (idempotent).
 
-Tickets go through the real services. Two of them need a past: an overdue ticket and a
-late, exempted delivery. For those the approval instant is moved back after the fact and
-the deadline recomputed on the official calendar, as if the ticket had been approved then.
+Tickets go through the real services. Some need a past: on BT-2025 an overdue ticket and a
+late, exempted delivery; on JZ-2026 (no delivery clock, 四.5 及时) an open ticket and a slow
+delivery that show the elapsed working days and, unlike BT, no deadline and no breach. For those
+the approval instant is moved back after the fact and the deadline recomputed from the
+contract's terms on the official calendar, as if the ticket had been approved then.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from django.utils import timezone
 
 from govcloud.models import Contract, User
 from requests_app import services
-from requests_app.clocks import compute_due
+from requests_app.clocks import due_for
 from requests_app.models import ResourceRequest
 
 DEMO_MARK = "【演示】"
@@ -56,7 +58,7 @@ def _deliver(ticket: ResourceRequest, vendor: User, delivered_at=None) -> Resour
 
 
 def _backdate(ticket: ResourceRequest, approved_at) -> ResourceRequest:
-    due, provisional = compute_due(approved_at, ticket.contract.delivery_working_days)
+    due, provisional = due_for(ticket.contract, approved_at, extended=ticket.extended)
     ResourceRequest.objects.filter(pk=ticket.pk).update(
         approved_at=approved_at,
         due_at=due,
@@ -118,13 +120,29 @@ def seed_tickets() -> int:
     services.request_cancel(actor=edu, ticket=cancelled, comment="改用对象存储。")
     created += 10
 
-    # JZ-2026: bureau-only review, yearly flavour catalog.
+    # JZ-2026: bureau-only review, yearly flavour catalog, no delivery clock (四.5 及时):
+    # approved tickets have no deadline and show the working days elapsed since approval.
+    _create(land, jz, "不动产登记系统", "ebs.1t", 4, "登记影像归档存储", submit=False)
     _create(land, jz, "不动产登记系统", "ecs.8c16g", 2, "不动产登记业务高峰扩容")
     jz_open = _create(land, jz, "国土空间规划一张图", "ecs.16c64g", 1, "规划一张图渲染服务")
-    services.request_approve(actor=jz_bureau, ticket=jz_open, comment="同意。")
-    jz_done = _create(medins, jz, "医保结算系统", "ecs.4c8g", 3, "医保结算应用服务器")
-    _deliver(services.request_approve(actor=jz_bureau, ticket=jz_done), jz_vendor)
-    created += 3
+    jz_open = services.request_approve(actor=jz_bureau, ticket=jz_open, comment="同意。")
+    _backdate(jz_open, now - timedelta(days=6))
+    jz_today = _create(medins, jz, "医保结算系统", "ecs.4c8g", 3, "医保结算应用服务器")
+    _deliver(services.request_approve(actor=jz_bureau, ticket=jz_today), jz_vendor)
+    jz_slow = _create(medins, jz, "医保结算系统", "ecs.8c32g", 2, "医保结算数据库服务器")
+    jz_slow = _backdate(
+        services.request_approve(actor=jz_bureau, ticket=jz_slow), now - timedelta(days=14)
+    )
+    _deliver(jz_slow, jz_vendor, delivered_at=jz_slow.approved_at + timedelta(days=8, hours=2))
+    jz_returned = _create(land, jz, "不动产登记系统", "ecs.32c128g", 2, "登记大数据分析")
+    services.request_return(
+        actor=jz_bureau, ticket=jz_returned, comment="请说明与现有分析资源的关系。"
+    )
+    jz_rejected = _create(medins, jz, "医保结算系统", "bm.2s8c.64g", 1, "自建数据库物理机")
+    services.request_reject(actor=jz_bureau, ticket=jz_rejected, comment="请优先使用云主机。")
+    jz_cancelled = _create(land, jz, "国土空间规划一张图", "oss.low.1t", 2, "历史图层归档")
+    services.request_cancel(actor=land, ticket=jz_cancelled, comment="改由本地归档。")
+    created += 8
     return created
 
 

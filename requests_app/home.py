@@ -11,7 +11,13 @@ from govcloud.access import is_business_staff
 from govcloud.home import Action, Card
 from govcloud.models import OrganizationKind, User
 from requests_app import selectors
-from requests_app.models import ExtensionRequest, ExtensionStatus, RequestStatus, overdue_q
+from requests_app.models import (
+    ExtensionRequest,
+    ExtensionStatus,
+    RequestStatus,
+    overdue_q,
+    unexempted_breach_q,
+)
 
 
 def _department_card(user: User) -> Card:
@@ -23,7 +29,10 @@ def _department_card(user: User) -> Card:
     tickets = reverse("request_list")
     return Card(
         _("申请云资源"),
-        _("按合同服务目录开通、变更或释放云资源；全部审核通过后，乙方须在规定工作日内交付。"),
+        _(
+            "按合同服务目录开通、变更或释放云资源；全部审核通过后，乙方按合同约定的时限交付"
+            "（合同未约定时限的，及时交付）。"
+        ),
         [
             Action(_("新建申请"), reverse("request_create"), primary=True),
             Action(_("被退回待修改"), f"{tickets}?status=returned", count=counts["returned"]),
@@ -53,7 +62,7 @@ def _reviewer_card(user: User) -> Card:
         actions.append(Action(_("延期待审批"), f"{tickets}?status=extension", count=pending))
         text = _("审核使用单位的资源申请，审批乙方的延期交付申请。")
     else:
-        breached = visible.filter(breached=True, exempted=False).count()
+        breached = visible.filter(unexempted_breach_q()).count()
         actions.append(Action(_("超时交付待认定"), f"{tickets}?status=breached", count=breached))
         text = _("复核资源申请；对超时交付的工单认定是否属于非乙方原因。")
     return Card(_("待审核工单"), text, actions, order=20)
@@ -66,7 +75,10 @@ def _vendor_card(user: User) -> Card:
     queue = reverse("delivery_queue")
     return Card(
         _("待交付工单"),
-        _("已批准的工单须在截止时间前交付；确需延期的，请在截止前提交延期申请。"),
+        _(
+            "已批准的工单须在合同约定的截止时间前交付（未约定时限的，及时交付）；"
+            "合同允许延期的，确需延期请在截止前提交延期申请。"
+        ),
         [
             Action(_("交付队列"), queue, count=counts["total"], primary=True),
             Action(_("已超时"), f"{queue}?overdue=on", count=counts["overdue"]),

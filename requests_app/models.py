@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import CatalogItem, Resource, ResourceChange
 from govcloud.models import BusinessSystem, Contract, Organization
+from requests_app.clocks import has_clock
 
 
 class RequestKind(models.TextChoices):
@@ -52,10 +53,22 @@ def overdue_q(now: datetime) -> Q:
 
     The one rule behind ``ResourceRequestQuerySet.overdue`` and ``ResourceRequest.is_overdue``
     (a late delivery stays overdue even when exempted: the exemption only spares the points).
+    Only contracts that set a delivery clock have overdue tickets: under one that says only
+    及时 (JZ-2026 四.5) nothing is ever overdue, whatever a ticket approved before the term was
+    recorded may still carry.
     """
-    return Q(status=RequestStatus.APPROVED, due_at__lte=now) | (
-        ~Q(status=RequestStatus.APPROVED) & Q(breached=True)
+    return Q(contract__delivery_working_days__isnull=False) & (
+        Q(status=RequestStatus.APPROVED, due_at__lte=now)
+        | (~Q(status=RequestStatus.APPROVED) & Q(breached=True))
     )
+
+
+def unexempted_breach_q() -> Q:
+    """Delivered late and not ruled the vendor's fault: what awaits the judge's ruling.
+
+    Like ``overdue_q``, never a ticket of a contract without a delivery clock.
+    """
+    return Q(contract__delivery_working_days__isnull=False, breached=True, exempted=False)
 
 
 class ResourceRequestQuerySet(models.QuerySet):
@@ -67,7 +80,8 @@ class ResourceRequestQuerySet(models.QuerySet):
 
 
 class ResourceRequest(models.Model):
-    """A department's ticket; once approved, the vendor's delivery clock runs."""
+    """A department's ticket; once approved, the vendor delivers (against a deadline where the
+    contract sets a delivery clock)."""
 
     number = models.CharField(_("工单号"), max_length=40, unique=True)
     contract = models.ForeignKey(
@@ -164,9 +178,16 @@ class ResourceRequest(models.Model):
     def is_open_for_delivery(self) -> bool:
         return self.status == RequestStatus.APPROVED
 
+    @property
+    def has_delivery_clock(self) -> bool:
+        """Whether the ticket's contract sets a delivery period (else: 及时, no deadline)."""
+        return has_clock(self.contract)
+
     def is_overdue(self, now: datetime | None = None) -> bool:
         """The rule of ``overdue_q`` for one ticket in memory."""
         now = now or timezone.now()
+        if not self.has_delivery_clock:
+            return False
         if self.status == RequestStatus.APPROVED:
             return self.due_at is not None and self.due_at <= now
         return self.breached
@@ -310,7 +331,8 @@ class ExtensionStatus(models.TextChoices):
 
 
 class ExtensionRequest(models.Model):
-    """The vendor's written request for 5 working days instead of 2 (before the deadline)."""
+    """The vendor's written request, before the deadline, for the contract's extended delivery
+    period (BT-2025: 5 working days instead of 2); only under contracts that allow one."""
 
     request = models.ForeignKey(
         ResourceRequest, verbose_name=_("工单"), on_delete=models.CASCADE, related_name="extensions"

@@ -6,8 +6,10 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from govcloud.models import Organization, PartyRole, User
+from govcloud.models import Contract, Organization, PartyRole, User
 from govcloud.outbox import outbox_enqueue
+from govcloud.terms import cite
+from requests_app.clocks import has_clock, ticket_elapsed
 from requests_app.models import ResourceRequest
 
 
@@ -43,6 +45,15 @@ def _local(dt) -> str:
     return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M") if dt else "—"
 
 
+def _clause(contract: Contract, key: str) -> str:
+    """The clause a term rests on, as the e-mail names it: 合同附件2 §2“…”."""
+    citation = cite(contract, key)
+    if not citation.clause:
+        return f"合同{contract.code}「{citation.label}」"
+    quote = f"“{citation.quote}”" if citation.quote else ""
+    return f"合同{contract.code} {citation.clause}{quote}"
+
+
 def _lines(ticket: ResourceRequest) -> str:
     return "\n".join(f"  - {line}" for line in ticket.lines.select_related("catalog_item"))
 
@@ -63,15 +74,43 @@ def _send(
 
 
 def notify_approved(ticket: ResourceRequest) -> None:
+    contract = ticket.contract
+    key = f"approved:{ticket.approved_at.isoformat()}"
+    vendor = party_emails(ticket, PartyRole.VENDOR)
+    if not has_clock(contract) or ticket.due_at is None:
+        _send(
+            ticket,
+            key,
+            vendor,
+            f"工单 {ticket.number} 已批准，请及时交付",
+            f"资源申请已于 {_local(ticket.approved_at)} 通过全部审核，请及时交付。"
+            f"本合同未约定交付时限（{_clause(contract, 'delivery_working_days')}），"
+            "平台记录批准与交付时间及其间的工作日数，不计超时。",
+        )
+        return
     provisional = "（暂定：该年度法定节假日尚未载入）" if ticket.due_provisional else ""
+    if contract.extended_delivery_working_days is not None:
+        extension = (
+            f"如需延期，请在截止前提交书面延期申请，经甲方批准可延长至 "
+            f"{contract.extended_delivery_working_days} 个工作日"
+            f"（{_clause(contract, 'extended_delivery_working_days')}）。"
+        )
+    else:
+        extension = "本合同未约定延期交付。"
     _send(
         ticket,
-        f"approved:{ticket.approved_at.isoformat()}",
-        party_emails(ticket, PartyRole.VENDOR),
+        key,
+        vendor,
         f"工单 {ticket.number} 已批准，请于 {_local(ticket.due_at)} 前交付",
-        f"资源申请已通过全部审核，交付时限为 {ticket.contract.delivery_working_days} 个工作日，"
-        f"截止 {_local(ticket.due_at)}{provisional}。如需延期，请在截止前提交书面延期申请。",
+        f"资源申请已通过全部审核，交付时限为 {contract.delivery_working_days} 个工作日"
+        f"（{_clause(contract, 'delivery_working_days')}），"
+        f"截止 {_local(ticket.due_at)}{provisional}。{extension}",
     )
+
+
+def _deadline_clause(ticket: ResourceRequest) -> str:
+    key = "extended_delivery_working_days" if ticket.extended else "delivery_working_days"
+    return _clause(ticket.contract, key)
 
 
 def notify_due_today(ticket: ResourceRequest) -> None:
@@ -80,27 +119,45 @@ def notify_due_today(ticket: ResourceRequest) -> None:
         f"due-reminder:{ticket.due_at.isoformat()}",
         party_emails(ticket, PartyRole.VENDOR),
         f"工单 {ticket.number} 今日到期",
-        f"该工单的交付截止时间为 {_local(ticket.due_at)}，今天是最后一个工作日，目前尚未交付。",
+        f"该工单的交付截止时间为 {_local(ticket.due_at)}（{_deadline_clause(ticket)}），"
+        "今天是最后一个工作日，目前尚未交付。",
     )
 
 
 def notify_breached(ticket: ResourceRequest) -> None:
+    contract = ticket.contract
     recipients = party_emails(ticket, PartyRole.BUREAU) + party_emails(ticket, PartyRole.SUPERVISOR)
+    if contract.scorecard:
+        consequence = (
+            f"按服务水平协议每单扣 1 分（{_clause(contract, 'scorecard')}；"
+            "经认定非乙方原因的除外）。"
+        )
+    else:
+        consequence = "本合同无服务水平协议，不扣分。"
     _send(
         ticket,
         f"breached:{ticket.due_at.isoformat()}",
         recipients,
         f"工单 {ticket.number} 已超过交付时限",
-        f"乙方未在截止时间 {_local(ticket.due_at)} 前交付该工单，按服务水平协议每单扣 1 分"
-        "（监理认定非乙方原因的除外）。",
+        f"乙方未在截止时间 {_local(ticket.due_at)}（{_deadline_clause(ticket)}）前交付该工单，"
+        f"{consequence}",
     )
+
+
+def _elapsed(ticket: ResourceRequest) -> str:
+    days, provisional = ticket_elapsed(ticket, timezone.now())
+    if days is None:
+        return ""
+    note = "，暂按仅周末休息计算" if provisional else ""
+    return f"（批准后用时 {days} 个工作日{note}）"
 
 
 def notify_department(ticket: ResourceRequest, event: str, comment: str = "") -> None:
     texts = {
         "delivered": (
             f"工单 {ticket.number} 已交付",
-            f"乙方已于 {_local(ticket.delivered_at)} 交付资源，可在“本单位资源”中查看。",
+            f"乙方已于 {_local(ticket.delivered_at)} 交付资源{_elapsed(ticket)}，"
+            "可在“本单位资源”中查看。",
         ),
         "returned": (
             f"工单 {ticket.number} 被退回修改",
@@ -119,6 +176,6 @@ def notify_extension_requested(ticket: ResourceRequest, reason: str) -> None:
         f"extension-requested:{timezone.now().isoformat()}",
         party_emails(ticket, PartyRole.BUREAU),
         f"工单 {ticket.number} 申请延期交付",
-        f"乙方申请将交付时限延长至 {ticket.contract.extended_delivery_working_days} 个工作日。"
-        f"理由：{reason}",
+        f"乙方申请将交付时限延长至 {ticket.contract.extended_delivery_working_days} 个工作日"
+        f"（{_clause(ticket.contract, 'extended_delivery_working_days')}）。理由：{reason}",
     )

@@ -54,7 +54,11 @@ def review_queue_for_user(*, user: User) -> QuerySet[ResourceRequest]:
 
 
 def delivery_queue_for_user(*, user: User) -> QuerySet[ResourceRequest]:
-    """Approved tickets the vendor must deliver, most urgent first."""
+    """Approved tickets the vendor must deliver, most urgent first.
+
+    Tickets with a deadline by deadline; then those of contracts without a clock (及时), the
+    longest waiting first.
+    """
     if not user.is_authenticated or user.organization_id is None:
         return ResourceRequest.objects.none()
     return (
@@ -64,7 +68,7 @@ def delivery_queue_for_user(*, user: User) -> QuerySet[ResourceRequest]:
             contract__parties__organization_id=user.organization_id,
             contract__parties__role=PartyRole.VENDOR,
         )
-        .order_by("due_at", "id")
+        .order_by(F("due_at").asc(nulls_last=True), "approved_at", "id")
     )
 
 

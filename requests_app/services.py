@@ -21,8 +21,7 @@ from django.utils.translation import gettext as _
 
 from billing.models import CatalogItem, Resource, ResourceChange, ResourceStatus
 from billing.money import quantize_yuan
-from billing.pricing import billing_start
-from billing.services.inventory import system_test_starts
+from billing.services.system_test_periods import delivery_billing_start
 from govcloud.audit import audit_log, snapshot
 from govcloud.dates import business_date
 from govcloud.exceptions import ApplicationError
@@ -41,7 +40,7 @@ from requests_app.actions import (
     require_may_request,
     require_transition,
 )
-from requests_app.clocks import compute_due
+from requests_app.clocks import due_for, elapsed_working_days, extended_due, has_clock
 from requests_app.models import (
     EDITABLE_STATES,
     OPEN_REVIEW_STATES,
@@ -421,7 +420,7 @@ def request_cancel(*, actor: User, ticket: ResourceRequest, comment: str = "") -
 
 @transaction.atomic
 def request_approve(*, actor: User, ticket: ResourceRequest, comment: str = "") -> ResourceRequest:
-    """Approve the current review step; the last approval starts the delivery clock."""
+    """Approve the current review step; the last approval starts the delivery clock (if any)."""
     ticket, before = _lock(ticket)
     REQUEST_ACTIONS.require("approve", actor, ticket)
     party = _reviewer_party(ticket)
@@ -443,9 +442,8 @@ def request_approve(*, actor: User, ticket: ResourceRequest, comment: str = "") 
         return ticket
     _set_status(ticket, RequestStatus.APPROVED)
     ticket.approved_at = timezone.now()
-    ticket.due_at, ticket.due_provisional = compute_due(
-        ticket.approved_at, ticket.contract.delivery_working_days
-    )
+    # No deadline where the contract sets no clock (及时): approval is still recorded.
+    ticket.due_at, ticket.due_provisional = due_for(ticket.contract, ticket.approved_at)
     ticket.review_step = len(chain)
     ticket.save(
         update_fields=[
@@ -519,7 +517,10 @@ def request_reject(*, actor: User, ticket: ResourceRequest, comment: str) -> Res
 def extension_request(
     *, actor: User, ticket: ResourceRequest, reason: str, expected_completion: datetime
 ) -> ExtensionRequest:
-    """The vendor asks, before the deadline, for the extended delivery period."""
+    """The vendor asks, before the deadline, for the contract's extended delivery period.
+
+    Only under a contract with a clock and an extended period (``REQUEST_ACTIONS`` says why not).
+    """
     ticket, _before = _lock(ticket)
     REQUEST_ACTIONS.require("request_extension", actor, ticket)
     now = timezone.now()
@@ -531,13 +532,11 @@ def extension_request(
         raise ApplicationError(
             _("预计完成时间必须晚于当前时间。"), extra={"field": "expected_completion"}
         )
-    extended_due, _prov = compute_due(
-        _approved_at(ticket), ticket.contract.extended_delivery_working_days
-    )
-    if expected_completion > extended_due:
+    longest, _prov = extended_due(ticket.contract, _approved_at(ticket))
+    if expected_completion > longest:
         raise ApplicationError(
             _("预计完成时间不能晚于延期后的截止时间 %(due)s。")
-            % {"due": timezone.localtime(extended_due).strftime("%Y-%m-%d %H:%M")},
+            % {"due": timezone.localtime(longest).strftime("%Y-%m-%d %H:%M")},
             extra={"field": "expected_completion"},
         )
     extension = ExtensionRequest.objects.create(
@@ -567,7 +566,8 @@ def extension_request(
 def extension_decide(
     *, actor: User, extension: ExtensionRequest, approve: bool, comment: str = ""
 ) -> ExtensionRequest:
-    """The bureau approves (deadline → 5 working days from the same approval) or refuses."""
+    """The bureau approves (deadline → the contract's extended period from the same approval
+    instant, BT-2025: 5 working days) or refuses."""
     extension = ExtensionRequest.objects.select_for_update(of=("self",)).get(pk=extension.pk)
     ticket, before = _lock(extension.request)
     REQUEST_ACTIONS.require("decide_extension", actor, ticket)
@@ -581,9 +581,7 @@ def extension_decide(
     extension.decision_comment = comment.strip()
     extension.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
     if approve:
-        ticket.due_at, ticket.due_provisional = compute_due(
-            _approved_at(ticket), ticket.contract.extended_delivery_working_days
-        )
+        ticket.due_at, ticket.due_provisional = extended_due(ticket.contract, _approved_at(ticket))
         ticket.extended = True
         ticket.reminder_sent_for = None
         ticket.save(update_fields=["due_at", "due_provisional", "extended", "reminder_sent_for"])
@@ -605,12 +603,16 @@ class DeliveryInput:
 
 
 def _billing_start(ticket: ResourceRequest, delivered_at: datetime) -> datetime:
-    """The one test-period rule (``billing.pricing.billing_start``) for what this ticket opens."""
-    started = system_test_starts(system_ids=[ticket.system_id]).get(ticket.system_id)
-    return billing_start(
-        delivered_at,
-        test_started_at=started or delivered_at,
-        test_period_months=ticket.contract.test_period_months,
+    """When billing starts for what this ticket opens: the system's test period decides
+    (``billing.services.system_test_periods``; the first delivery of a new system starts one,
+    包头 §5.1.2). Changes and releases open nothing: their instant is the delivery's."""
+    if ticket.kind != RequestKind.NEW:
+        return delivered_at
+    return delivery_billing_start(
+        actor=ticket.delivered_by or f"工单 #{ticket.pk} 交付",
+        contract=ticket.contract,
+        system=ticket.system,
+        delivered_at=delivered_at,
     )
 
 
@@ -692,14 +694,21 @@ def request_deliver(
         line.save(update_fields=["delivered_resource", "vendor_ref", "resource_change"])
     ticket.delivered_at = delivered_at
     ticket.delivered_by = actor
-    ticket.breached = delivered_at > _due_at(ticket)
+    # Late only against a deadline the contract sets; a ticket approved before its contract
+    # recorded a clock has none and cannot be late.
+    ticket.breached = (
+        has_clock(ticket.contract) and ticket.due_at is not None and delivered_at > ticket.due_at
+    )
     ticket.save(update_fields=["status", "delivered_at", "delivered_by", "breached"])
+    elapsed, elapsed_provisional = elapsed_working_days(_approved_at(ticket), delivered_at)
     _audit(
         actor,
         "request.deliver",
         ticket,
         before,
         new_system_test_period=ticket.kind == RequestKind.NEW and starts != delivered_at,
+        elapsed_working_days=elapsed,
+        elapsed_provisional=elapsed_provisional,
     )
     transaction.on_commit(lambda: notifications.notify_department(ticket, "delivered"))
     return ticket
@@ -707,7 +716,10 @@ def request_deliver(
 
 @transaction.atomic
 def request_exempt(*, actor: User, ticket: ResourceRequest, reason: str) -> ResourceRequest:
-    """The supervisor (the bureau where there is none) rules a breach not the vendor's cause."""
+    """The supervisor (the bureau where there is none) rules a breach not the vendor's cause.
+
+    Only where the contract sets a clock: without one nothing is late (``REQUEST_ACTIONS``).
+    """
     ticket, before = _lock(ticket)
     REQUEST_ACTIONS.require("exempt", actor, ticket)
     if not (reason or "").strip():
@@ -728,7 +740,11 @@ def request_exempt(*, actor: User, ticket: ResourceRequest, reason: str) -> Reso
 
 
 def request_recompute_clocks(*, year: int | None = None) -> int:
-    """Recompute open tickets' deadlines after a calendar change; returns how many moved."""
+    """Recompute open tickets' deadlines after a calendar change; returns how many moved.
+
+    The deadline follows the contract's current terms: a ticket of a contract without a clock
+    loses a deadline it was given before the term was recorded.
+    """
     moved = 0
     open_ids = list(
         ResourceRequest.objects.filter(status=RequestStatus.APPROVED).values_list("pk", flat=True)
@@ -742,12 +758,9 @@ def request_recompute_clocks(*, year: int | None = None) -> int:
             )
             if ticket.status != RequestStatus.APPROVED:
                 continue
-            days = (
-                ticket.contract.extended_delivery_working_days
-                if ticket.extended
-                else ticket.contract.delivery_working_days
+            due, provisional = due_for(
+                ticket.contract, _approved_at(ticket), extended=ticket.extended
             )
-            due, provisional = compute_due(ticket.approved_at, days)
             if (due, provisional) == (ticket.due_at, ticket.due_provisional):
                 continue
             before = snapshot(ticket, AUDIT_FIELDS)
@@ -760,12 +773,17 @@ def request_recompute_clocks(*, year: int | None = None) -> int:
 
 
 def request_check_clocks(*, now: datetime | None = None) -> dict[str, int]:
-    """Remind the vendor on the last working day; tell bureau and supervisor of breaches."""
+    """Remind the vendor on the last working day; tell bureau and supervisor of breaches.
+
+    Only contracts with a delivery clock: under one that says 及时 nothing is ever due.
+    """
     now = now or timezone.now()
     today = business_date(now)
     reminded = breached = 0
     open_tickets = ResourceRequest.objects.filter(
-        status=RequestStatus.APPROVED, due_at__isnull=False
+        status=RequestStatus.APPROVED,
+        due_at__isnull=False,
+        contract__delivery_working_days__isnull=False,
     )
     for ticket in open_tickets.select_related("contract", "department", "system", "created_by"):
         due_at = _due_at(ticket)  # the query excludes tickets without one

@@ -44,7 +44,7 @@ from requests_app.actions import (
     request_available_actions,
     require_may_request,
 )
-from requests_app.clocks import compute_due
+from requests_app.clocks import extended_due, ticket_elapsed
 from requests_app.forms import (
     CommentForm,
     DeliverForm,
@@ -65,6 +65,7 @@ from requests_app.models import (
     RequestLine,
     RequestStatus,
     ResourceRequest,
+    unexempted_breach_q,
 )
 
 REVIEWER_KINDS = (OrganizationKind.BUREAU, OrganizationKind.SUPERVISOR)
@@ -93,10 +94,18 @@ ACTION_LABELS = {
 
 @dataclass(frozen=True)
 class Clock:
+    """What a page shows of a ticket's delivery clock.
+
+    With a contract clock: the deadline and the working days left. Without one (及时): no
+    deadline, the working days elapsed since approval (to delivery, or to now while open).
+    """
+
     days_left: int | None
     overdue: bool
     provisional: bool
     due_label: str = ""
+    has_clock: bool = True
+    elapsed_days: int | None = None
 
 
 def due_label(due: datetime | None) -> str:
@@ -111,6 +120,9 @@ def due_label(due: datetime | None) -> str:
 
 def clock_for(ticket: ResourceRequest, now: datetime) -> Clock:
     """Working days left for an approved ticket; never a silent weekends-only count."""
+    if not ticket.has_delivery_clock:
+        elapsed, provisional = ticket_elapsed(ticket, now)
+        return Clock(None, False, provisional, has_clock=False, elapsed_days=elapsed)
     label = due_label(ticket.due_at)
     overdue = ticket.is_overdue(now)
     if ticket.status != RequestStatus.APPROVED or ticket.due_at is None:
@@ -125,6 +137,8 @@ def clock_for(ticket: ResourceRequest, now: datetime) -> Clock:
 
 
 def _attach_clocks(tickets: list[ResourceRequest], now: datetime) -> list[ResourceRequest]:
+    # Rows cite their contract's delivery term: one query for the clauses of every contract.
+    prefetch_related_objects(tickets, "contract__clauses")
     for ticket in tickets:
         ticket.clock = clock_for(ticket, now)
     return tickets
@@ -154,7 +168,7 @@ def _filter_tickets(
     elif status == "overdue":
         qs = qs.overdue(now)
     elif status == "breached":
-        qs = qs.filter(breached=True, exempted=False)
+        qs = qs.filter(unexempted_breach_q())
     elif status == "extension":
         qs = qs.filter(_pending_extension())
     elif status:
@@ -566,6 +580,7 @@ class TimelineEntry:
     status_to: str = ""
     due_from: str = ""
     due_to: str = ""
+    due_term: str = ""  # the contract term the new deadline comes from (cited on the page)
     note: str = ""
     details: list[str] = field(default_factory=list)
 
@@ -592,6 +607,12 @@ def _timeline_entry(event: Any) -> TimelineEntry:
     due_from, due_to = _as_datetime(before.get("due_at")), _as_datetime(after.get("due_at"))
     if due_from != due_to:
         entry.due_from, entry.due_to = due_label(due_from), due_label(due_to)
+        if due_to is not None:
+            entry.due_term = (
+                "extended_delivery_working_days"
+                if after.get("extended")
+                else "delivery_working_days"
+            )
     if expected := _as_datetime(after.get("expected_completion")):
         entry.details.append(
             _("预计完成：%(t)s") % {"t": timezone.localtime(expected).strftime("%Y-%m-%d %H:%M")}
@@ -602,6 +623,8 @@ def _timeline_entry(event: Any) -> TimelineEntry:
         entry.details.append(_("新系统，测试期内不计费"))
     if event.action == "request.deliver" and after.get("breached"):
         entry.details.append(_("超过交付时限"))
+    if event.action == "request.deliver" and after.get("elapsed_working_days") is not None:
+        entry.details.append(_("批准后用时 %(n)s 个工作日") % {"n": after["elapsed_working_days"]})
     return entry
 
 
@@ -615,7 +638,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_business_reader(user, hide=True)
     ticket = selectors.request_get_for_user(user=user, pk=pk)
     contract = ticket.contract
-    prefetch_related_objects([contract], "parties__organization")
+    prefetch_related_objects([contract], "parties__organization", "clauses")
     now = timezone.now()
     actions = request_available_actions(user=user, obj=ticket)
     lines = list(
@@ -673,12 +696,10 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "exempt_form": ExemptForm(),
         "now_input": _local_input(now),
     }
-    if "request_extension" in actions:
-        extended_due, _provisional = compute_due(
-            ticket.approved_at, contract.extended_delivery_working_days
-        )
-        context["extended_due_label"] = due_label(extended_due)
-        context["extended_due_input"] = _local_input(extended_due)
+    if "request_extension" in actions and ticket.approved_at is not None:
+        longest, _provisional = extended_due(contract, ticket.approved_at)
+        context["extended_due_label"] = due_label(longest)
+        context["extended_due_input"] = _local_input(longest)
     if "deliver" in actions:
         context["approved_input"] = _local_input(ticket.approved_at)
     return render(request, "requests_app/request_detail.html", context)
