@@ -15,6 +15,7 @@ from sla.models import (
     DeliverableSubmission,
     EmergencyPeriod,
     ImprovementNotice,
+    MaintenanceNoticeShortfall,
     Outage,
     OutageSignoff,
     Penalty,
@@ -138,6 +139,20 @@ class PenaltyAdmin(ScopedReadOnlyAdmin):
     list_display = ["pk", "occurred_on", "contract", "amount", "points", "area", "status"]
     list_filter = ["contract", "service_year", "status", "area"]
     search_fields = ["reason", "clause"]
+    list_select_related = ["contract"]
+
+
+@admin.register(MaintenanceNoticeShortfall)
+class MaintenanceNoticeShortfallAdmin(ScopedReadOnlyAdmin):
+    list_display = [
+        "started_at",
+        "contract",
+        "required_hours",
+        "hours_given",
+        "status",
+        "noted_at",
+    ]
+    list_filter = ["contract", "status"]
     list_select_related = ["contract"]
 
 

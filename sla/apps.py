@@ -9,9 +9,11 @@ class SlaConfig(AppConfig):
     def ready(self) -> None:
         from govcloud.demo import DemoPart, register_demo_part
         from govcloud.signals import calendar_changed
+        from sla import receivers
         from sla.home import register_home
 
         register_home()
+        receivers.register()
         calendar_changed.connect(_recompute_on_calendar_change, dispatch_uid="sla_recompute")
         register_demo_part(DemoPart(40, "sla", "sla.demo.demo_sla"))
 

@@ -18,6 +18,10 @@ the demo needs a year that has already happened — only this module does that):
   advice submitted on time except one month, one advice accepted (→ draft change ticket) and
   one declined; an emergency period.
 
+JZ-2026 has no SLA annex, so the demo creates no scorecard data for it: only a planned
+maintenance announced 40 hours ahead, which its 72-hour notice term (五.5) flags to the bureau
+as a notice-duty record (no points).
+
 Run after ``billing.demo.seed_parties`` (it calls it, which is idempotent).
 """
 
@@ -30,6 +34,7 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import timezone
 
 from billing.demo import seed_parties
 from billing.models import Resource, ResourceStatus
@@ -125,7 +130,35 @@ def seed_sla() -> dict[str, Any]:
         _emergency(contract, users, resources)
         _samples(contract, users, resources)
         _advice(contract, users)
+    _jz_short_notice(users)
     return {"contract": contract.code, "resources": len(resources)}
+
+
+JZ_MAINTENANCE = "政务外网核心交换机割接（计划内维护）"
+
+
+def _jz_short_notice(users: dict[str, User]) -> None:
+    """A JZ-2026 maintenance announced 40 h before it starts: a notice-duty record (五.5)."""
+    jz = Contract.objects.prefetch_related("parties__organization").filter(code="JZ-2026").first()
+    vendor = User.objects.filter(username="jz_vendor").first()
+    if jz is None or vendor is None:
+        return
+    if Outage.objects.filter(contract=jz, title=JZ_MAINTENANCE).exists():
+        return
+    start = (timezone.now() + timedelta(hours=40)).replace(minute=0, second=0, microsecond=0)
+    try:
+        outages.outage_report(
+            actor=vendor,
+            contract=jz,
+            title=JZ_MAINTENANCE,
+            started_at=start,
+            ended_at=start + timedelta(hours=2),
+            cause="核心交换机板卡更换及线路割接，期间政务外网访问中断约2小时。",
+            scope="platform",
+            planned=True,
+        )
+    except ApplicationError:  # outside JZ's service period: nothing to show
+        return
 
 
 # ---------------------------------------------------------------- events
@@ -363,7 +396,7 @@ def _notices(contract: Contract, users: dict[str, User]) -> None:
             description="请补充2025年11月以来的机房空调、UPS 运行参数巡检记录。",
         )
         issued = at(2025, 12, 1, 10)
-        due, provisional = working_deadline(issued, 10)
+        due, provisional = working_deadline(issued, notices.fix_period(contract))
         ImprovementNotice.objects.filter(pk=notice.pk).update(
             issued_at=issued, due_at=due, due_provisional=provisional, service_year=2025
         )
@@ -381,7 +414,7 @@ def _notices(contract: Contract, users: dict[str, User]) -> None:
             description="按附件3，月度资源调整建议应包含调整方案、实施计划和上月资源调整工作总结。",
         )
         issued = at(2026, 3, 2, 10)
-        due, provisional = working_deadline(issued, 10)
+        due, provisional = working_deadline(issued, notices.fix_period(contract))
         ImprovementNotice.objects.filter(pk=notice.pk).update(
             issued_at=issued, due_at=due, due_provisional=provisional, service_year=2025
         )

@@ -17,6 +17,7 @@ from sla.models import (
     OutageScope,
     SecurityItem,
 )
+from sla.services.common import maintenance_rule_text
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 
@@ -84,7 +85,7 @@ class OutageForm(PortalForm):
     planned = forms.BooleanField(
         label=_("计划内停机（维护）"),
         required=False,
-        help_text=_("须提前72小时通知，并在开始前经甲方、监理同意，方不计入服务中断。"),
+        help_text="",
     )
     started_at = _dt(_("开始时间"))
     ended_at = _dt(_("恢复（结束）时间"))
@@ -101,6 +102,14 @@ class OutageForm(PortalForm):
         self.fields["systems"].widget.attrs["size"] = 6
         if editing:
             del self.fields["planned"]
+        else:
+            self.fields["planned"].help_text = _("%(rule)s不计入服务中断。") % {
+                "rule": maintenance_rule_text(contract)
+            }
+            if contract.maintenance_notice_hours is not None:
+                self.fields["planned"].help_text += _(
+                    "通知不足 %(h)s 小时的，平台登记并通知甲方。"
+                ) % {"h": contract.maintenance_notice_hours}
 
 
 class ConfirmOutageForm(PortalForm):
@@ -191,7 +200,13 @@ class DecisionForm(PortalForm):
 
 
 class DeliverableForm(PortalForm):
-    kind = forms.ChoiceField(label=_("类型"), choices=DeliverableKind.choices)
+    # Statements are recorded from billing (statement_is_deliverable), never registered by hand.
+    kind = forms.ChoiceField(
+        label=_("类型"),
+        choices=[
+            (v, label) for v, label in DeliverableKind.choices if v != DeliverableKind.STATEMENT
+        ],
+    )
     title = forms.CharField(
         label=_("名称"), max_length=200, required=False, help_text=_("月报可不填。")
     )
@@ -199,7 +214,10 @@ class DeliverableForm(PortalForm):
         label=_("所属月份"),
         required=False,
         widget=forms.DateInput(attrs={"type": "month"}),
-        help_text=_("运维服务月报必填：截止日期为次月第5个工作日。"),
+        help_text=_(
+            "运维服务月报必填：有服务水平协议的合同截止日期为次月第5个工作日，"
+            "其他合同请同时填写截止日期。"
+        ),
     )
     due_date = _date(_("截止日期"), required=False, help_text=_("月报以外的交付物必填。"))
     document = forms.FileField(label=_("同时上传文件（乙方）"), required=False)

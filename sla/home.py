@@ -12,14 +12,17 @@ from govcloud.models import OrganizationKind, Role, User
 from sla import selectors
 from sla.models import (
     AdviceStatus,
+    DeliverableKind,
     DeliverableStatus,
     NoticeStatus,
     OutageStatus,
     PenaltyStatus,
     RightsizingReport,
+    ShortfallStatus,
     SurveyStatus,
 )
-from sla.rules import UTILIZATION_FLOOR_PCT
+from sla.rules import utilization_low
+from sla.services.common import utilization_rule
 
 
 def _sees_sla(user: object) -> bool:
@@ -49,28 +52,51 @@ def _department_cards(user: User) -> list[home.Card]:
 
 
 def _utilization_warning(user: User) -> str:
-    """The bureau's red line: last month's contract-wide averages below 30 %."""
+    """The bureau's red line: last month's contract-wide averages below the threshold of a
+    contract whose terms have a utilization rule (BT-2025 附件2 7.3: below 30 % → 20 %)."""
     month = previous_month(business_today())
-    low = []
+    warnings = []
     reports = RightsizingReport.objects.filter(
         contract_id__in=selectors.sla_contracts_for_user(user=user).values("pk"), month=month
     ).select_related("contract")
     for report in reports:
-        for label, value in (("CPU", report.avg_cpu_pct), (_("内存"), report.avg_mem_pct)):
-            if value is not None and value < UTILIZATION_FLOOR_PCT:
-                low.append(f"{report.contract.code} {label} {value}%")
-    if not low:
+        rule = utilization_rule(report.contract)
+        if rule is None:
+            continue
+        values = {"CPU": report.avg_cpu_pct, "内存": report.avg_mem_pct}
+        low = utilization_low(report.avg_cpu_pct, report.avg_mem_pct, rule[0])
+        if low:
+            warnings.append(
+                _("%(code)s %(l)s 低于%(t)s%%，将扣除乙方年度服务费的%(c)s%%")
+                % {
+                    "code": report.contract.code,
+                    "l": "、".join(f"{label} {values[label]}%" for label in low),
+                    "t": format(rule[0].normalize(), "f"),
+                    "c": format(rule[1].normalize(), "f"),
+                }
+            )
+    if not warnings:
         return ""
-    return _("⚠ %(m)s 整体平均使用率低于30%%（%(l)s），将扣除乙方年度服务费的20%%。") % {
-        "m": f"{month:%Y-%m}",
-        "l": "；".join(low),
-    }
+    return _("⚠ %(m)s 整体平均使用率：%(w)s。") % {"m": f"{month:%Y-%m}", "w": "；".join(warnings)}
 
 
 def _party_cards(user: User) -> list[home.Card]:
     kind = user.kind
     actions = [home.Action(_("服务水平"), reverse("sla_index"), primary=True)]
-    text = _("服务中断、安全事件、交付物、培训、满意度、整改、罚则与资源调整建议，以及年度考核表。")
+    # Scorecard work is offered only where a contract's terms include an SLA annex.
+    scored = selectors.sla_contracts_for_user(user=user).exclude(scorecard="").exists()
+    if scored:
+        text = _(
+            "服务中断、安全事件、交付物、培训、满意度、整改、罚则与资源调整建议，以及年度考核表。"
+        )
+    else:
+        text = _("服务中断与计划内维护、安全事件、交付物、书面整改通知与资源调整建议。")
+    if kind == OrganizationKind.BUREAU:
+        short = (
+            selectors.shortfall_list_for_user(user=user).filter(status=ShortfallStatus.OPEN).count()
+        )
+        if short:
+            actions.append(home.Action(_("维护通知不足"), reverse("sla_index"), count=short))
     if kind in (OrganizationKind.BUREAU, OrganizationKind.SUPERVISOR):
         pending = (
             selectors.outage_list_for_user(user=user).filter(status=OutageStatus.REPORTED).count()
@@ -80,6 +106,7 @@ def _party_cards(user: User) -> list[home.Card]:
         reviews = (
             selectors.deliverable_list_for_user(user=user)
             .filter(status=DeliverableStatus.SUBMITTED)
+            .exclude(kind=DeliverableKind.STATEMENT)
             .count()
         )
         actions.append(home.Action(_("交付物待审核"), reverse("sla_index"), count=reviews))
@@ -94,8 +121,10 @@ def _party_cards(user: User) -> list[home.Card]:
             selectors.penalty_list_for_user(user=user).filter(status=PenaltyStatus.RECORDED).count()
         )
         actions.append(home.Action(_("整改待完成"), reverse("sla_index"), count=notices))
-        actions.append(home.Action(_("罚则待签认"), reverse("sla_index"), count=penalties))
-    return [home.Card(_("服务水平考核"), text, actions, order=40)]
+        if scored:
+            actions.append(home.Action(_("罚则待签认"), reverse("sla_index"), count=penalties))
+    title = _("服务水平考核") if scored else _("服务水平")
+    return [home.Card(title, text, actions, order=40)]
 
 
 def sla_cards(user: User) -> list[home.Card]:

@@ -1,5 +1,10 @@
 """SLA rules of the Baotou 政务云服务水平协议 (contract BT-2025, 附件2) as pure functions.
 
+These are the rules of the ``sla100`` scorecard term (``Contract.scorecard``): only a contract
+whose terms include such an annex is scored. Where a rule's number is a term of the contract
+(the utilization threshold and charge, the fix period of a notice), the caller passes the
+contract's value in; nothing here knows which contract it scores.
+
 Everything here is plain Python on ``Decimal``: no Django, no ORM, no clock. The services gather
 the recorded events (outages, incidents, deliverables, …), filter out what the bureau or the
 supervisor attributed to someone other than the vendor, and pass small value objects in; this
@@ -37,8 +42,6 @@ __all__ = [
     "SECURITY_MECHANISM_ITEMS",
     "TERMINATION_BELOW",
     "TERMINATION_PENALTY_RATIO",
-    "UTILIZATION_FLOOR_PCT",
-    "UTILIZATION_PENALTY_RATIO",
     "AreaScore",
     "Band",
     "Deduction",
@@ -65,6 +68,7 @@ __all__ = [
     "score_security_responsibility",
     "score_training",
     "score_utilization",
+    "utilization_low",
 ]
 
 ZERO = Decimal("0")
@@ -500,9 +504,23 @@ def score_disaster_recovery(failed_restore_outages: Sequence[OutageInput]) -> Ar
 
 # --- 7 资源使用率 (20) -------------------------------------------------------------------------
 
-# "CPU平均使用率或内存平均使用率小于30%的，扣除年度服务费用的20%"
-UTILIZATION_FLOOR_PCT = Decimal("30")
-UTILIZATION_PENALTY_RATIO = Decimal("0.20")
+
+def utilization_low(
+    avg_cpu_pct: Decimal | None, avg_mem_pct: Decimal | None, threshold_pct: Decimal | int | None
+) -> list[str]:
+    """Which contract-wide averages are below the contract's threshold ("CPU", "内存").
+
+    ``threshold_pct`` is the contract's term (BT-2025: 30); ``None`` = the contract sets no
+    utilization rule, so nothing is ever low. A missing average is never low.
+    """
+    if threshold_pct is None:
+        return []
+    threshold = _percent(threshold_pct, "threshold_pct")
+    return [
+        label
+        for label, value in (("CPU", avg_cpu_pct), ("内存", avg_mem_pct))
+        if value is not None and _percent(value, label) < threshold
+    ]
 
 
 def score_utilization(
@@ -511,6 +529,8 @@ def score_utilization(
     avg_cpu_pct: Decimal | None,
     avg_mem_pct: Decimal | None,
     annual_fee: Decimal,
+    threshold_pct: Decimal | int | None,
+    charge_pct: Decimal | int | None,
     metrics_ref: str | None = None,
 ) -> AreaScore:
     """资源使用率 (20 points + money).
@@ -518,29 +538,40 @@ def score_utilization(
     −2 per month whose right-sizing advice was late (after the 5th working day) or wrong; one
     ref per offending month ("当月未按时提交或存在计算错误的扣2分": late *and* wrong in the
     same month is still one −2). If the contract-wide average CPU *or* memory utilization is
-    below 30 %, 20 % of the annual fee is deducted — once, even if both are low, because the
-    contract names one sanction for either condition. An average that is ``None`` (no
-    tri-party-confirmed data) cannot trigger the sanction; a note says so.
+    below the contract's ``threshold_pct`` (BT-2025 附件2 7.3: 30), ``charge_pct`` percent of
+    the annual fee (BT-2025: 20) is deducted — once, even if both are low, because the contract
+    names one sanction for either condition. Either term ``None`` = no such rule: no money. An
+    average that is ``None`` (no tri-party-confirmed data) cannot trigger the sanction; a note
+    says so.
     """
     refs = _unique_refs(late_or_wrong_month_refs, "late_or_wrong_month_refs")
     fee = _non_negative(annual_fee, "annual_fee")
     cpu = None if avg_cpu_pct is None else _percent(avg_cpu_pct, "avg_cpu_pct")
     mem = None if avg_mem_pct is None else _percent(avg_mem_pct, "avg_mem_pct")
+    threshold = None if threshold_pct is None else _percent(threshold_pct, "threshold_pct")
+    charge = None if charge_pct is None else _percent(charge_pct, "charge_pct")
 
     deductions = _per_ref(Decimal("2"), "当月资源调整建议未按时提交或存在计算错误，扣2分", refs)
 
+    money: tuple[MoneyDeduction, ...] = ()
+    notes: tuple[str, ...] = ()
+    if threshold is None or charge is None:
+        notes = ("合同未约定资源使用率扣款规则，本项不扣款",)
+        return _area("utilization", deductions=deductions, notes=notes)
     low = [
         f"{label}平均使用率{_fmt(value)}%"
         for label, value in (("CPU", cpu), ("内存", mem))
-        if value is not None and value < UTILIZATION_FLOOR_PCT
+        if value is not None and value < threshold
     ]
-    money: tuple[MoneyDeduction, ...] = ()
     if low:
-        amount = _yuan(fee * UTILIZATION_PENALTY_RATIO)
+        amount = _yuan(fee * charge / HUNDRED)
         money = (
             MoneyDeduction(
                 amount=amount,
-                reason=f"{'、'.join(low)}，低于30%，扣除年度服务费用的20%（{amount:,.2f}元）",
+                reason=(
+                    f"{'、'.join(low)}，低于{_fmt(threshold)}%，扣除年度服务费用的"
+                    f"{_fmt(charge)}%（{amount:,.2f}元）"
+                ),
                 ref=metrics_ref,
             ),
         )
@@ -602,12 +633,22 @@ def score_satisfaction(mean_score: Decimal | None, coverage: Decimal | None) -> 
 # --- 9 服务改进 (10) ---------------------------------------------------------------------------
 
 
-def score_improvement(unfixed_refs: Sequence[str]) -> AreaScore:
-    """服务改进 (10 points): −2 per notified issue not fixed within 10 working days."""
+def score_improvement(unfixed_refs: Sequence[str], *, working_days: int | None) -> AreaScore:
+    """服务改进 (10 points): −2 per notified issue not fixed within its fix period.
+
+    ``working_days`` is the contract's fix period (BT-2025 附件2 §9: 10; ``None`` where the
+    contract sets none); it only words the reason — whether a notice was fixed in time is
+    decided by its own deadline.
+    """
     refs = _unique_refs(unfixed_refs, "unfixed_refs")
+    period = (
+        "整改期限内"
+        if working_days is None
+        else (f"{_positive_int(working_days, 'working_days')}个工作日内")
+    )
     return _area(
         "improvement",
-        deductions=_per_ref(Decimal("2"), "整改通知后10个工作日内未完成整改，扣2分", refs),
+        deductions=_per_ref(Decimal("2"), f"整改通知后{period}未完成整改，扣2分", refs),
     )
 
 

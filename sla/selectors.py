@@ -27,6 +27,7 @@ from sla.models import (
     Deliverable,
     EmergencyPeriod,
     ImprovementNotice,
+    MaintenanceNoticeShortfall,
     Outage,
     Penalty,
     RightsizingAdvice,
@@ -93,6 +94,14 @@ def _party_scoped(user: User, queryset: QuerySet[M]) -> QuerySet[M]:
 
 def outage_list_for_user(*, user: User) -> QuerySet[Outage]:
     return _party_scoped(user, Outage.objects.select_related("contract", "reported_by"))
+
+
+def shortfall_list_for_user(*, user: User) -> QuerySet[MaintenanceNoticeShortfall]:
+    """Maintenance notice-duty records: every party of the contract sees them."""
+    return _party_scoped(
+        user,
+        MaintenanceNoticeShortfall.objects.select_related("contract", "outage", "noted_by"),
+    )
 
 
 def incident_list_for_user(*, user: User) -> QuerySet[SecurityIncident]:

@@ -16,6 +16,7 @@ from sla.views import (
     penalties,
     scorecard,
     security,
+    shortfalls,
     surveys,
     training,
     utilization,
@@ -47,6 +48,17 @@ urlpatterns = [
     path("outages/<int:pk>/edit/", outages.outage_edit, name="sla_outage_edit"),
     path("outages/<int:pk>/confirm/", outages.outage_confirm, name="sla_outage_confirm"),
     path("outages/<int:pk>/approve/", outages.outage_approve, name="sla_outage_approve"),
+    # maintenance notice duty (contracts with a notice period, e.g. JZ-2026 五.5)
+    path(
+        "<int:contract_pk>/maintenance-notices/",
+        shortfalls.shortfall_list,
+        name="sla_shortfall_list",
+    ),
+    path(
+        "maintenance-notices/<int:pk>/note/",
+        shortfalls.shortfall_note,
+        name="sla_shortfall_note",
+    ),
     # incidents
     path("<int:contract_pk>/incidents/", incidents.incident_list, name="sla_incident_list"),
     path("<int:contract_pk>/incidents/new/", incidents.incident_create, name="sla_incident_create"),

@@ -37,7 +37,8 @@ class DeliverableSerializer(serializers.ModelSerializer):
         help_text=(
             "monthly_report 运维服务月报 / inspection 巡检记录报告 / quarterly 季度报告 / "
             "sla_document 运维服务SLA / rules 管理制度和规范 / "
-            "deployment 部署方案及报告 / other 其他。"
+            "deployment 部署方案及报告 / other 其他 / "
+            "statement 月度服务资源统计表（合同约定按交付物考核时自动记录）。"
         ),
     )
 
@@ -56,6 +57,9 @@ class DeliverableSerializer(serializers.ModelSerializer):
             "status",
             "first_submitted_at",
             "accepted_at",
+            "statement",
+            "found_wrong_at",
+            "found_wrong_reason",
             "submissions",
         ]
         read_only_fields = fields

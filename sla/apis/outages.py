@@ -35,6 +35,9 @@ class SignoffSerializer(serializers.ModelSerializer):
 class OutageSerializer(serializers.ModelSerializer):
     minutes = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
     excluded_as_maintenance = serializers.BooleanField(read_only=True)
+    notice_in_time = serializers.BooleanField(
+        read_only=True, help_text="计划内停机是否按合同约定的期限提前通知（合同未约定时为真）。"
+    )
     signoffs = SignoffSerializer(many=True, read_only=True)
 
     class Meta:
@@ -53,6 +56,7 @@ class OutageSerializer(serializers.ModelSerializer):
             "planned",
             "notified_at",
             "maintenance_approved_at",
+            "notice_in_time",
             "excluded_as_maintenance",
             "backup_restore_failed",
             "vendor_caused",

@@ -1,7 +1,8 @@
 """Models of the ``sla`` app, one module per concern, re-exported here.
 
 - ``records`` — the events the scorecard reads: outages, incidents, the security checklist,
-  training, deliverables, satisfaction surveys, improvement notices, penalties.
+  training, deliverables, satisfaction surveys, improvement notices, penalties; and the
+  maintenance notice-duty records of contracts with a notice period.
 - ``utilization`` — daily utilization samples, emergency periods and the monthly right-sizing
   advice.
 - ``scorecard`` — the annual scorecard (live, or a frozen snapshot once finalised).
@@ -11,12 +12,12 @@ from sla.models.records import (
     CHECKLIST_TRANSITIONS,
     DELIVERABLE_TRANSITIONS,
     INCIDENT_TRANSITIONS,
-    MAINTENANCE_NOTICE,
     NOTICE_TRANSITIONS,
     OUTAGE_TRANSITIONS,
     PENALTY_TRANSITIONS,
     PLAN_TRANSITIONS,
     SESSION_TRANSITIONS,
+    SHORTFALL_TRANSITIONS,
     SURVEY_TRANSITIONS,
     AreaChoice,
     ChecklistStatus,
@@ -28,6 +29,7 @@ from sla.models.records import (
     ImprovementNotice,
     IncidentLevel,
     IncidentStatus,
+    MaintenanceNoticeShortfall,
     NoticeStatus,
     Outage,
     OutageScope,
@@ -41,6 +43,7 @@ from sla.models.records import (
     SecurityItem,
     SecurityMechanismItem,
     SessionStatus,
+    ShortfallStatus,
     SignoffStage,
     SurveyResponse,
     SurveyStatus,
@@ -67,7 +70,6 @@ __all__ = [
     "CHECKLIST_TRANSITIONS",
     "DELIVERABLE_TRANSITIONS",
     "INCIDENT_TRANSITIONS",
-    "MAINTENANCE_NOTICE",
     "NOTICE_TRANSITIONS",
     "OUTAGE_TRANSITIONS",
     "PENALTY_TRANSITIONS",
@@ -75,6 +77,7 @@ __all__ = [
     "REPORT_TRANSITIONS",
     "SCORECARD_TRANSITIONS",
     "SESSION_TRANSITIONS",
+    "SHORTFALL_TRANSITIONS",
     "SURVEY_TRANSITIONS",
     "AdviceAction",
     "AdviceStatus",
@@ -89,6 +92,7 @@ __all__ = [
     "ImprovementNotice",
     "IncidentLevel",
     "IncidentStatus",
+    "MaintenanceNoticeShortfall",
     "NoticeStatus",
     "Outage",
     "OutageScope",
@@ -109,6 +113,7 @@ __all__ = [
     "SecurityItem",
     "SecurityMechanismItem",
     "SessionStatus",
+    "ShortfallStatus",
     "SignoffStage",
     "SurveyResponse",
     "SurveyStatus",

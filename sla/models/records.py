@@ -21,8 +21,6 @@ from django.utils.translation import gettext_lazy as _
 from govcloud.models import BusinessSystem, Contract, Organization, PartyRole
 from sla.rules import AREAS, SECURITY_MECHANISM_ITEMS
 
-#: "计划内停机…经甲方、监理方同意后": notice at least 72 hours before the window (提前72小时通知).
-MAINTENANCE_NOTICE = timedelta(hours=72)
 MINUTE = Decimal("60")
 
 
@@ -75,9 +73,16 @@ OUTAGE_TRANSITIONS: dict[str, frozenset[str]] = {
 class Outage(ContractYearRecord):
     """A service interruption (服务中断) reported by the vendor, confirmed by bureau and supervisor.
 
-    Planned maintenance (计划内停机) is announced by the vendor in advance and approved by the
-    same parties; it is excluded from availability only when it was notified at least 72 hours
-    before it started and every approval came before the start.
+    Planned maintenance (计划内停机) is announced by the vendor in advance. What makes it
+    "planned" is the contract's maintenance term, read from the contract (DESIGN §4a):
+
+    * ``maintenance_approvers`` (BT-2025 附件2 1.1(1): bureau and supervisor): every listed
+      party approved it before it started — whatever the notice;
+    * ``maintenance_notice_hours`` (JZ-2026 五.5: 72): it was announced at least that long
+      before it started. A shorter notice is a notice-duty record for the bureau
+      (``MaintenanceNoticeShortfall``).
+
+    A contract with neither term treats any announced maintenance as planned.
     """
 
     title = models.CharField(_("标题"), max_length=200)
@@ -92,7 +97,7 @@ class Outage(ContractYearRecord):
     cause = models.TextField(_("原因"))
     planned = models.BooleanField(_("计划内停机（维护）"), default=False)
     notified_at = models.DateTimeField(
-        _("维护通知时间"), null=True, blank=True, help_text=_("计划内停机须提前72小时通知。")
+        _("维护通知时间"), null=True, blank=True, help_text=_("乙方报告计划内停机的时间。")
     )
     maintenance_approved_at = models.DateTimeField(
         _("维护获批时间"), null=True, blank=True, help_text=_("最后一个审批方同意的时间。")
@@ -136,21 +141,39 @@ class Outage(ContractYearRecord):
         return seconds / MINUTE
 
     @property
+    def notice_hours_given(self) -> Decimal | None:
+        """How many hours before the start the maintenance was announced (None: not planned)."""
+        if not self.planned or self.notified_at is None:
+            return None
+        seconds = Decimal(int((self.started_at - self.notified_at).total_seconds()))
+        return seconds / Decimal(3600)
+
+    @property
     def notice_in_time(self) -> bool:
-        return bool(
-            self.planned
-            and self.notified_at is not None
-            and self.notified_at <= self.started_at - MAINTENANCE_NOTICE
+        """Announced at least the contract's notice period ahead (always, where it sets none)."""
+        if not self.planned or self.notified_at is None:
+            return False
+        hours = self.contract.maintenance_notice_hours
+        if hours is None:
+            return True
+        return self.notified_at <= self.started_at - timedelta(hours=hours)
+
+    @property
+    def maintenance_approved(self) -> bool:
+        """Every party the contract names approved it before it began (none named: True)."""
+        if not self.planned:
+            return False
+        if not self.contract.maintenance_approvers:
+            return True
+        return (
+            self.maintenance_approved_at is not None
+            and self.maintenance_approved_at <= self.started_at
         )
 
     @property
     def excluded_as_maintenance(self) -> bool:
-        """Approved, notified ≥72 h ahead and approved before it began: not an interruption."""
-        return bool(
-            self.notice_in_time
-            and self.maintenance_approved_at is not None
-            and self.maintenance_approved_at <= self.started_at
-        )
+        """Planned maintenance under the contract's terms: not an interruption."""
+        return self.planned and self.maintenance_approved and self.notice_in_time
 
     @property
     def counts_for_availability(self) -> bool:
@@ -191,6 +214,61 @@ class OutageSignoff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outage_id} {self.get_stage_display()} {self.get_party_role_display()}"
+
+
+# ---------------------------------------------------------------- 维护通知不足 notice duty
+
+
+class ShortfallStatus(models.TextChoices):
+    OPEN = "open", _("待甲方知悉")
+    NOTED = "noted", _("甲方已知悉")
+
+
+SHORTFALL_TRANSITIONS: dict[str, frozenset[str]] = {
+    ShortfallStatus.OPEN: frozenset({ShortfallStatus.NOTED}),
+    ShortfallStatus.NOTED: frozenset(),
+}
+
+
+class MaintenanceNoticeShortfall(ContractYearRecord):
+    """A planned maintenance announced later than the contract's notice period allows.
+
+    JZ-2026 五.5: "应提前 72 小时通知甲方联系人". The platform flags it to the bureau (this row
+    and an e-mail); it is a record of the vendor's notice duty, not an SLA deduction — points
+    only ever come from a contract's scorecard.
+    """
+
+    outage = models.OneToOneField(
+        Outage,
+        verbose_name=_("计划内停机"),
+        on_delete=models.CASCADE,
+        related_name="notice_shortfall",
+    )
+    required_hours = models.PositiveSmallIntegerField(_("合同约定提前通知（小时）"))
+    notified_at = models.DateTimeField(_("通知时间"))
+    started_at = models.DateTimeField(_("维护开始"))
+    hours_given = models.DecimalField(_("实际提前（小时）"), max_digits=8, decimal_places=1)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ShortfallStatus.choices, default=ShortfallStatus.OPEN
+    )
+    noted_by = _user_fk(_("知悉人"), null=True)
+    noted_at = models.DateTimeField(_("知悉时间"), null=True, blank=True)
+    note = models.TextField(_("甲方意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("维护通知不足记录")
+        verbose_name_plural = _("维护通知不足记录")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open") | Q(noted_at__isnull=False),
+                name="notice_shortfall_noted_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["contract", "service_year", "status"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.outage.title}"
 
 
 # ---------------------------------------------------------------- 安全责任事故 incidents
@@ -407,6 +485,10 @@ class DeliverableKind(models.TextChoices):
     RULES = "rules", _("政务云管理制度和规范")
     DEPLOYMENT = "deployment", _("资源部署方案、实施报告及测试报告")
     OTHER = "other", _("甲方要求的其他项目材料")
+    # Recorded from billing's statement signals where the contract's terms make the monthly
+    # statement a deliverable (``statement_is_deliverable``, BT-2025 附件3 二(二)); never created
+    # or reviewed by hand: the statement itself is confirmed in billing.
+    STATEMENT = "statement", _("月度服务资源统计表")
 
 
 class DeliverableStatus(models.TextChoices):
@@ -453,6 +535,22 @@ class Deliverable(ContractYearRecord):
     created_by = _user_fk(_("登记人"))
     first_submitted_at = models.DateTimeField(_("首次提交时间"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("通过时间"), null=True, blank=True)
+    statement = models.ForeignKey(
+        "billing.Statement",
+        verbose_name=_("月度服务资源统计表"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("统计表交付物：最近一次提交的版本。"),
+    )
+    found_wrong_at = models.DateTimeField(
+        _("认定内容错误时间"),
+        null=True,
+        blank=True,
+        help_text=_("统计表内容存在错误，按交付物不合格处理（每月一次）。"),
+    )
+    found_wrong_reason = models.TextField(_("错误说明"), blank=True)
 
     class Meta:
         verbose_name = _("交付物")
@@ -465,7 +563,8 @@ class Deliverable(ContractYearRecord):
                 name="deliverable_once_per_kind_and_month",
             ),
             models.CheckConstraint(
-                condition=~Q(kind="monthly_report") | Q(period_month__isnull=False),
+                condition=~Q(kind__in=["monthly_report", "statement"])
+                | Q(period_month__isnull=False),
                 name="deliverable_monthly_report_has_month",
             ),
         ]

@@ -4,8 +4,10 @@
 multi-cloud platform pushes them, 附件2 §7: "资源利用率以多云管理平台数据为基础"). Each month the
 task ``sla.tasks.compute_rightsizing_advice`` turns the previous month's samples into a
 ``RightsizingReport`` (the 《月度资源调整建议》 of a contract and month) with one
-``RightsizingAdvice`` per VM-type resource. The vendor submits the report by the 5th working
-day; departments accept (→ a draft change ticket) or decline (with a reason) each change.
+``RightsizingAdvice`` per VM-type resource. Under an SLA annex (``Contract.scorecard``) the
+vendor submits the report by the 5th working day (BT-2025 附件2 7.3); a contract without one
+sets no due day (JZ-2026 五.2: "及时"). Departments accept (→ a draft change ticket) or
+decline (with a reason) each change.
 """
 
 from __future__ import annotations
@@ -182,8 +184,10 @@ class RightsizingReport(models.Model):
     )
     month = models.DateField(_("数据月份"), help_text=_("统计的月份（该月1日）。"))
     service_year = models.PositiveSmallIntegerField(_("服务年度"))
-    due_date = models.DateField(_("提交截止日期"))
-    due_at = models.DateTimeField(_("提交截止时刻"))
+    # None on a contract without an SLA annex: its text sets no due day for the advice
+    # (JZ-2026 五.2 "及时…提供…优化建议或动态调整意见"), so it is never late.
+    due_date = models.DateField(_("提交截止日期"), null=True, blank=True)
+    due_at = models.DateTimeField(_("提交截止时刻"), null=True, blank=True)
     due_provisional = models.BooleanField(_("截止日期为暂定"), default=False)
     status = models.CharField(
         _("状态"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.DRAFT
@@ -223,12 +227,19 @@ class RightsizingReport(models.Model):
                 condition=Q(marked_wrong=False) | ~Q(wrong_reason=""),
                 name="rightsizing_wrong_has_reason",
             ),
+            models.CheckConstraint(
+                condition=Q(due_date__isnull=True, due_at__isnull=True)
+                | Q(due_date__isnull=False, due_at__isnull=False),
+                name="rightsizing_due_date_and_instant_together",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.contract.code} {self.month:%Y-%m} 资源调整建议"
 
     def is_late(self, now=None) -> bool:
+        if self.due_at is None:
+            return False
         if self.submitted_at is not None:
             return self.submitted_at >= self.due_at
         return (now or timezone.now()) >= self.due_at

@@ -7,7 +7,9 @@ available-actions set — so no page offers a button the service would refuse, a
 "who may do what, in which state" is written once (STYLE: workflow rules).
 
 Each check raises the refusal the service gives: ``ActionForbidden`` for the wrong party,
-``InvalidTransition`` for the wrong state.
+``InvalidTransition`` for the wrong state, ``NoScorecard`` for scorecard work (security
+checklist, training, surveys, penalties, late/wrong advice, the scorecard itself) on a contract
+whose terms include no SLA annex (DESIGN §4a) — so such a contract is offered none of it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from govcloud.access import require_staff
 from govcloud.dates import business_today
 from govcloud.exceptions import ActionForbidden, ApplicationError, InvalidTransition
 from govcloud.models import Contract, PartyRole
+from govcloud.terms import clause_of
 from govcloud.workflow import ActionRules, check_transition
 from sla.models import (
     ADVICE_TRANSITIONS,
@@ -31,13 +34,16 @@ from sla.models import (
     PLAN_TRANSITIONS,
     REPORT_TRANSITIONS,
     SESSION_TRANSITIONS,
+    SHORTFALL_TRANSITIONS,
     SURVEY_TRANSITIONS,
     AdviceStatus,
     ChecklistStatus,
     Deliverable,
+    DeliverableKind,
     DeliverableStatus,
     ImprovementNotice,
     IncidentStatus,
+    MaintenanceNoticeShortfall,
     NoticeStatus,
     Outage,
     OutageStatus,
@@ -52,12 +58,19 @@ from sla.models import (
     SecurityIncident,
     SecurityMechanismItem,
     SessionStatus,
+    ShortfallStatus,
     SignoffStage,
     SurveyStatus,
     TrainingPlan,
     TrainingSession,
 )
-from sla.services.common import has_supervisor, require_department, require_party, service_year
+from sla.services.common import (
+    has_supervisor,
+    require_department,
+    require_party,
+    require_scorecard,
+    service_year,
+)
 
 __all__ = [
     "advice_available_actions",
@@ -72,6 +85,7 @@ __all__ = [
     "scorecard_available_actions",
     "scorecard_awaits_year_end",
     "security_item_available_actions",
+    "shortfall_available_actions",
     "survey_available_actions",
     "training_plan_available_actions",
     "training_session_available_actions",
@@ -93,7 +107,14 @@ def _outage_edit(user: Any, outage: Outage) -> None:
 
 
 def _outage_approve(user: Any, outage: Outage) -> None:
-    role = require_party(user, outage.contract, PartyRole.BUREAU, PartyRole.SUPERVISOR)
+    approvers = list(outage.contract.maintenance_approvers or [])
+    if not approvers:
+        clause = clause_of(outage.contract, "maintenance_approvers")
+        raise InvalidTransition(
+            _("本合同的计划内维护只需提前通知甲方，无须批准%(c)s。")
+            % {"c": _("（合同%(c)s）") % {"c": clause} if clause else ""}
+        )
+    role = require_party(user, outage.contract, *approvers)
     if not outage.planned:
         raise InvalidTransition(_("只有计划内停机需要事先同意。"))
     if outage.status != OutageStatus.REPORTED:
@@ -158,16 +179,19 @@ def _may_move(obj: Any, transitions: Any, target: str, *, new: bool = False) -> 
 
 
 def _security_submit(user: Any, row: SecurityMechanismItem) -> None:
+    require_scorecard(row.contract)
     require_party(user, row.contract, PartyRole.VENDOR)
     _may_move(row, CHECKLIST_TRANSITIONS, ChecklistStatus.SUBMITTED, new=True)
 
 
 def _security_review(user: Any, row: SecurityMechanismItem) -> None:
+    require_scorecard(row.contract)
     require_party(user, row.contract, PartyRole.BUREAU)
     _may_move(row, CHECKLIST_TRANSITIONS, ChecklistStatus.ACCEPTED)
 
 
 def _security_waive(user: Any, row: SecurityMechanismItem) -> None:
+    require_scorecard(row.contract)
     require_party(user, row.contract, PartyRole.BUREAU)
     _may_move(row, CHECKLIST_TRANSITIONS, ChecklistStatus.WAIVED, new=True)
 
@@ -186,11 +210,13 @@ def security_item_available_actions(*, user: Any, obj: SecurityMechanismItem) ->
 
 
 def _plan_submit(user: Any, plan: TrainingPlan) -> None:
+    require_scorecard(plan.contract)
     require_party(user, plan.contract, PartyRole.VENDOR)
     _may_move(plan, PLAN_TRANSITIONS, PlanStatus.SUBMITTED, new=True)
 
 
 def _plan_review(user: Any, plan: TrainingPlan) -> None:
+    require_scorecard(plan.contract)
     require_party(user, plan.contract, PartyRole.BUREAU)
     _may_move(plan, PLAN_TRANSITIONS, PlanStatus.APPROVED)
 
@@ -203,6 +229,7 @@ def training_plan_available_actions(*, user: Any, obj: TrainingPlan) -> frozense
 
 
 def _session_review(user: Any, session: TrainingSession) -> None:
+    require_scorecard(session.contract)
     require_party(user, session.contract, PartyRole.BUREAU)
     _may_move(session, SESSION_TRANSITIONS, SessionStatus.CONFIRMED)
 
@@ -217,12 +244,21 @@ def training_session_available_actions(*, user: Any, obj: TrainingSession) -> fr
 # ---------------------------------------------------------------- deliverables
 
 
+def _not_a_statement(deliverable: Deliverable) -> None:
+    if deliverable.kind == DeliverableKind.STATEMENT:
+        raise InvalidTransition(
+            _("月度服务资源统计表在“月度统计表”中提交和签认，此处只记录其是否逾期或有误。")
+        )
+
+
 def _deliverable_submit(user: Any, deliverable: Deliverable) -> None:
+    _not_a_statement(deliverable)
     require_party(user, deliverable.contract, PartyRole.VENDOR)
     _may_move(deliverable, DELIVERABLE_TRANSITIONS, DeliverableStatus.SUBMITTED)
 
 
 def _deliverable_review(user: Any, deliverable: Deliverable) -> None:
+    _not_a_statement(deliverable)
     require_party(user, deliverable.contract, PartyRole.BUREAU)
     _may_move(deliverable, DELIVERABLE_TRANSITIONS, DeliverableStatus.ACCEPTED)
 
@@ -238,6 +274,7 @@ def deliverable_available_actions(*, user: Any, obj: Deliverable) -> frozenset[s
 
 
 def _survey_respond(user: Any, survey: SatisfactionSurvey) -> None:
+    require_scorecard(survey.contract)
     require_department(user, survey.contract)
     if survey.status != SurveyStatus.OPEN:
         raise InvalidTransition(_("该满意度调查已结束。"))
@@ -248,6 +285,7 @@ def _survey_respond(user: Any, survey: SatisfactionSurvey) -> None:
 
 
 def _survey_close(user: Any, survey: SatisfactionSurvey) -> None:
+    require_scorecard(survey.contract)
     require_party(user, survey.contract, PartyRole.BUREAU, PartyRole.AUDITOR)
     _may_move(survey, SURVEY_TRANSITIONS, SurveyStatus.CLOSED)
 
@@ -294,11 +332,13 @@ def penalty_recorder_role(contract: Contract) -> str:
 
 
 def _penalty_acknowledge(user: Any, penalty: Penalty) -> None:
+    require_scorecard(penalty.contract)
     require_party(user, penalty.contract, PartyRole.VENDOR)
     _may_move(penalty, PENALTY_TRANSITIONS, PenaltyStatus.ACKNOWLEDGED)
 
 
 def _penalty_withdraw(user: Any, penalty: Penalty) -> None:
+    require_scorecard(penalty.contract)
     role = require_party(user, penalty.contract, PartyRole.SUPERVISOR, PartyRole.BUREAU)
     if role != penalty_recorder_role(penalty.contract):
         raise ActionForbidden(_("只有记录罚则的一方可以撤销。"))
@@ -327,6 +367,7 @@ def _report_recompute(user: Any, report: RightsizingReport) -> None:
 
 
 def _report_mark_wrong(user: Any, report: RightsizingReport) -> None:
+    require_scorecard(report.contract)  # a wrong month costs 2 points (附件2 7.3): scorecard only
     require_party(user, report.contract, PartyRole.BUREAU, PartyRole.SUPERVISOR)
     if report.status != ReportStatus.SUBMITTED:
         raise InvalidTransition(_("只有已提交的调整建议可以认定存在计算错误。"))
@@ -366,6 +407,23 @@ def advice_available_actions(*, user: Any, obj: RightsizingAdvice) -> frozenset[
     return ADVICE_ACTIONS.available(user, obj)
 
 
+# ---------------------------------------------------------------- maintenance notice duty
+
+
+def _shortfall_note(user: Any, record: MaintenanceNoticeShortfall) -> None:
+    require_party(user, record.contract, PartyRole.BUREAU)
+    if record.status != ShortfallStatus.OPEN:
+        raise InvalidTransition(_("甲方已知悉该记录。"))
+    _may_move(record, SHORTFALL_TRANSITIONS, ShortfallStatus.NOTED)
+
+
+SHORTFALL_ACTIONS = ActionRules({"note": _shortfall_note})
+
+
+def shortfall_available_actions(*, user: Any, obj: MaintenanceNoticeShortfall) -> frozenset[str]:
+    return SHORTFALL_ACTIONS.available(user, obj)
+
+
 # ---------------------------------------------------------------- scorecard
 
 
@@ -374,6 +432,7 @@ class ServiceYearRunning(ApplicationError):
 
 
 def _scorecard_finalise(user: Any, card: Scorecard) -> None:
+    require_scorecard(card.contract)
     require_party(user, card.contract, PartyRole.BUREAU)
     sy = service_year(card.contract, card.service_year)
     if business_today() <= sy.end:
@@ -386,6 +445,7 @@ def _scorecard_finalise(user: Any, card: Scorecard) -> None:
 
 
 def _scorecard_render(user: Any, card: Scorecard) -> None:
+    require_scorecard(card.contract)
     require_party(user, card.contract, PartyRole.BUREAU, PartyRole.SUPERVISOR)
     if card.is_final and card.pdf:
         raise InvalidTransition(_("定稿考核表的 PDF 已生成。"))
@@ -419,7 +479,19 @@ def _creates(*roles: str) -> Any:
     return check
 
 
+def _scored(*roles: str) -> Any:
+    """A create right that exists only under an SLA annex (the record feeds the scorecard)."""
+
+    def check(user: Any, contract: Contract) -> None:
+        require_scorecard(contract)
+        require_party(user, contract, *roles)
+
+    return check
+
+
 def _penalty_create(user: Any, contract: Contract) -> None:
+    # 罚则记录 (BT-2025 附件3 五) cost points or money through the scorecard only.
+    require_scorecard(contract)
     require_party(user, contract, penalty_recorder_role(contract))
 
 
@@ -432,9 +504,9 @@ CONTRACT_ACTIONS = ActionRules(
         "deliverable_create": _creates(PartyRole.BUREAU, PartyRole.VENDOR),
         "notice_create": _creates(*NOTICE_ISSUERS),
         "penalty_create": _penalty_create,
-        "survey_create": _creates(PartyRole.BUREAU, PartyRole.AUDITOR),
+        "survey_create": _scored(PartyRole.BUREAU, PartyRole.AUDITOR),
         "emergency_create": _creates(PartyRole.BUREAU),
-        "training_session_record": _creates(PartyRole.VENDOR),
+        "training_session_record": _scored(PartyRole.VENDOR),
         "metrics_upload": _creates(PartyRole.VENDOR),
     }
 )

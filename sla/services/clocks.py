@@ -15,10 +15,11 @@ from govcloud.dates import shift_month
 from govcloud.workdays import BUSINESS_TZ
 from sla import workdays
 
-#: "每月前5个工作日内" — monthly reports, statements and right-sizing advice.
+#: "每月前5个工作日内" — the SLA annex's monthly duties (BT-2025 附件2 7.3 right-sizing advice,
+#: 附件3 二(三); the operations report). Part of the ``sla100`` scorecard rule set: a contract
+#: without an SLA annex sets no such day (its advice and reports carry no due date). The
+#: monthly *statement*'s due day is the contract term ``statement_due_working_day`` (billing).
 MONTHLY_DUE_WORKING_DAY = 5
-#: "接到…整改通知后的10个工作日内完成整改".
-IMPROVEMENT_WORKING_DAYS = 10
 
 
 def end_of_day(day: date) -> datetime:
@@ -59,10 +60,16 @@ def sla_recompute_provisional(*, year: int | None = None) -> int:
     from sla.models import Deliverable, DeliverableKind, ImprovementNotice, RightsizingReport
 
     changed = 0
-    for notice in ImprovementNotice.objects.select_for_update(of=("self",)).filter(
-        due_provisional=True
+    for notice in (
+        ImprovementNotice.objects.select_for_update(of=("self",))
+        .select_related("contract")
+        .filter(due_provisional=True)
     ):
-        due, provisional = working_deadline(notice.issued_at, IMPROVEMENT_WORKING_DAYS)
+        # Each notice keeps its own contract's fix period (JZ-2026 四.2: 15, BT-2025 §9: 10).
+        days = notice.contract.improvement_working_days
+        if days is None:
+            continue
+        due, provisional = working_deadline(notice.issued_at, days)
         if (due, provisional) != (notice.due_at, notice.due_provisional):
             notice.due_at, notice.due_provisional = due, provisional
             notice.save(update_fields=["due_at", "due_provisional", "updated_at"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Set
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from govcloud.access import party_role_of, require_staff
 from govcloud.dates import business_date, business_today
 from govcloud.exceptions import ActionForbidden, ApplicationError
 from govcloud.models import Contract, OrganizationKind, PartyRole, User
+from govcloud.terms import cite, clause_of
 from govcloud.workflow import check_transition
 from sla import periods
 
@@ -74,6 +76,67 @@ def require_department(actor: User, contract: Contract) -> None:
         or org.parent_id != bureau.pk
     ):
         raise ActionForbidden(_("只有本合同的使用单位可以执行此操作。"))
+
+
+class NoScorecard(ApplicationError):
+    """The contract's terms include no SLA annex: nothing of the scorecard applies (a 400)."""
+
+
+def has_scorecard(contract: Contract) -> bool:
+    """Whether the contract's terms include an SLA annex (``Contract.scorecard``, DESIGN §4a)."""
+    return bool(contract.scorecard)
+
+
+def no_scorecard_message(contract: Contract) -> str:
+    """Why nothing of the scorecard applies, citing the contract's clause."""
+    citation = cite(contract, "scorecard")
+    where = _("（见合同%(c)s）") % {"c": citation.clause} if citation.clause else ""
+    return _("合同 %(code)s 没有服务水平协议%(where)s：不进行服务水平考核，不扣分、不扣款。") % {
+        "code": contract.code,
+        "where": where,
+    }
+
+
+def require_scorecard(contract: Contract) -> None:
+    """Refuse scorecard work on a contract whose terms include no SLA annex."""
+    if not has_scorecard(contract):
+        raise NoScorecard(
+            no_scorecard_message(contract),
+            extra={"term": "scorecard", "clause": clause_of(contract, "scorecard")},
+        )
+
+
+def utilization_rule(contract: Contract) -> tuple[Decimal, Decimal] | None:
+    """The contract's utilization rule (threshold %, charge % of the annual fee), if it has one.
+
+    Both terms are needed (BT-2025 附件2 7.3: below 30 % → 20 %); either missing, or no SLA
+    annex at all, means no rule.
+    """
+    threshold, charge = contract.utilization_threshold_pct, contract.utilization_charge_pct
+    if not has_scorecard(contract) or threshold is None or charge is None:
+        return None
+    return _plain(Decimal(threshold)), _plain(Decimal(charge))
+
+
+def _plain(value: Decimal) -> Decimal:
+    """20.00 → 20 (shown as "20%", never "2E+1")."""
+    return Decimal(format(value.normalize(), "f"))
+
+
+def maintenance_rule_text(contract: Contract) -> str:
+    """What makes a maintenance planned under the contract's terms, in words."""
+    parts = []
+    hours = contract.maintenance_notice_hours
+    if hours is not None:
+        parts.append(_("提前%(h)s小时通知甲方") % {"h": hours})
+    approvers = contract.maintenance_approvers
+    if approvers:
+        parts.append(
+            _("经%(who)s同意") % {"who": "、".join(str(PartyRole(r).label) for r in approvers)}
+        )
+    if not parts:
+        return _("事先报告的计划内维护")
+    return _("%(rule)s的计划内维护") % {"rule": "并".join(parts)}
 
 
 def has_supervisor(contract: Contract) -> bool:

@@ -2,7 +2,15 @@
 
 "未提供符合要求的或符合质量标准的服务成果…每项每次扣1分；未按照规定期限提供符合要求的服务
 成果，每项每次扣1分": a deliverable first submitted after its due date (or still missing once
-it passed) is late once; every rejected submission counts on its own.
+it passed) is late once; every rejected submission counts on its own. Points only ever come
+through a contract's scorecard: on a contract without an SLA annex deliverables are tracked,
+not scored.
+
+Monthly statements as deliverables: where the contract's term ``statement_is_deliverable`` says
+so (BT-2025 附件3 二(二) "月度资源统计提交超时，按照交付物超时处理；内容存在错误，按照交付物
+不合格处理"), billing's ``statement_submitted`` / ``statement_found_wrong`` signals record one
+deliverable per contract and month (``sla.receivers``): late once (its first submission after
+the due day), non-conforming once (however many versions were found wrong).
 """
 
 from __future__ import annotations
@@ -15,10 +23,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.models import Statement
 from govcloud.audit import audit_log, snapshot
-from govcloud.dates import month_end, month_start
+from govcloud.dates import business_date, month_end, month_start
 from govcloud.exceptions import ApplicationError, InvalidTransition
 from govcloud.models import Contract, PartyRole, User
+from govcloud.terms import clause_of
 from sla import notifications
 from sla.models import (
     DELIVERABLE_TRANSITIONS,
@@ -32,13 +42,22 @@ from sla.services.actions import CONTRACT_ACTIONS, DELIVERABLE_ACTIONS
 from sla.services.clocks import end_of_day, monthly_due
 from sla.services.common import (
     full_clean,
+    has_scorecard,
     require_text,
     set_status,
     validate_upload,
     year_of_day,
 )
 
-AUDIT_FIELDS = ("status", "due_date", "due_provisional", "first_submitted_at", "accepted_at")
+AUDIT_FIELDS = (
+    "status",
+    "due_date",
+    "due_provisional",
+    "first_submitted_at",
+    "accepted_at",
+    "found_wrong_at",
+)
+STATEMENT_ACTOR = "月度统计表交付物记录"
 
 
 def _clamped_year(contract: Contract, day: date) -> int:
@@ -63,14 +82,32 @@ def deliverable_create(
     With ``document`` (the vendor registering what it delivers) the first submission is made
     in the same transaction: both happen, or neither.
 
-    A monthly operations report needs its month and is due on the 5th working day of the next
-    month; every other kind needs an explicit due date.
+    A monthly operations report needs its month; under an SLA annex it is due on the 5th
+    working day of the next month, otherwise on the due date given. Every other kind needs an
+    explicit due date. Statements are recorded from billing, never here.
     """
     CONTRACT_ACTIONS.require("deliverable_create", actor, contract)
     if kind not in DeliverableKind.values:
         raise ApplicationError(_("交付物类型无效。"), extra={"field": "kind"})
+    if kind == DeliverableKind.STATEMENT:
+        raise ApplicationError(
+            _("月度服务资源统计表由平台根据其提交与核对情况自动记录，不能手工登记。"),
+            extra={"field": "kind"},
+        )
     provisional = False
-    if kind == DeliverableKind.MONTHLY_REPORT:
+    if kind == DeliverableKind.MONTHLY_REPORT and not has_scorecard(contract):
+        if period_month is None:
+            raise ApplicationError(
+                _("运维服务月报须指明所属月份。"), extra={"field": "period_month"}
+            )
+        if due_date is None:
+            raise ApplicationError(
+                _("本合同未约定月报的提交期限，请填写截止日期。"), extra={"field": "due_date"}
+            )
+        period_month = month_start(period_month)
+        service_year = _clamped_year(contract, max(period_month, contract.service_start))
+        title = title.strip() or _("%(m)s 政务云运维服务月报") % {"m": f"{period_month:%Y-%m}"}
+    elif kind == DeliverableKind.MONTHLY_REPORT:
         if period_month is None:
             raise ApplicationError(
                 _("运维服务月报须指明所属月份。"), extra={"field": "period_month"}
@@ -216,4 +253,182 @@ def deliverable_review(
             % {"n": submission.number, "r": reason},
             url=notifications.link("sla_deliverable_detail", deliverable.pk),
         )
+    return deliverable
+
+
+# ---------------------------------------------------------------- statements as deliverables
+
+
+def _statement_title(month: date) -> str:
+    return _("%(m)s 月度服务资源统计表") % {"m": f"{month:%Y-%m}"}
+
+
+def _statement_deliverable(
+    statement: Statement, *, due: date | None
+) -> tuple[Deliverable, bool] | None:
+    """The month's statement deliverable, locked; created on first sight (None: no one to
+    name as its recorder, which a submitted statement always has)."""
+    contract = statement.contract
+    month = date(statement.year, statement.month, 1)
+    rows = Deliverable.objects.select_for_update(of=("self",)).filter(
+        contract=contract, kind=DeliverableKind.STATEMENT, period_month=month
+    )
+    existing = rows.first()
+    if existing is not None:
+        return existing, False
+    creator = statement.submitted_by or statement.generated_by
+    if creator is None:
+        return None
+    due_date: date | None = due or statement.due_date
+    if due_date is None:  # billing always sets one; the signal may still carry None
+        due_date = business_date(statement.submitted_at or timezone.now())
+    # The month's first submission decides lateness (as billing's ``late``), even when this
+    # signal is about a later version: the earliest submitted version of the month.
+    first_submitted = (
+        Statement.objects.filter(
+            contract=contract,
+            year=statement.year,
+            month=statement.month,
+            submitted_at__isnull=False,
+        )
+        .order_by("submitted_at")
+        .values_list("submitted_at", flat=True)
+        .first()
+    )
+    deliverable = Deliverable(
+        contract=contract,
+        service_year=_clamped_year(contract, max(month, contract.service_start)),
+        kind=DeliverableKind.STATEMENT,
+        title=_statement_title(month),
+        period_month=month,
+        due_date=due_date,
+        due_at=end_of_day(due_date),
+        due_provisional=bool(statement.due_provisional),
+        status=DeliverableStatus.SUBMITTED,
+        created_by=creator,
+        first_submitted_at=first_submitted or statement.submitted_at or timezone.now(),
+        statement=statement,
+    )
+    try:
+        with transaction.atomic():
+            deliverable.save()
+    except IntegrityError:  # recorded meanwhile by a concurrent signal: use that one
+        return rows.get(), False
+    return deliverable, True
+
+
+@transaction.atomic
+def statement_deliverable_submitted(
+    *, statement: Statement, due: date | None = None, late: bool = False
+) -> Deliverable | None:
+    """Billing's ``statement_submitted``: record the month's statement as a deliverable.
+
+    Only where the contract's terms make statements deliverables. The month is late when its
+    first submission came after the due day (as billing decides ``late``: the first submitted
+    version's date after ``due``); a later version of the same month changes nothing but the
+    version linked, so a month is never late twice.
+    """
+    contract = statement.contract
+    if not contract.statement_is_deliverable:
+        return None
+    found = _statement_deliverable(statement, due=due)
+    if found is None:
+        return None
+    deliverable, created = found
+    if not created:
+        before = snapshot(deliverable, AUDIT_FIELDS)
+        deliverable.statement = statement
+        if deliverable.status == DeliverableStatus.REJECTED:
+            set_status(deliverable, DELIVERABLE_TRANSITIONS, DeliverableStatus.SUBMITTED)
+        deliverable.save(update_fields=["statement", "status", "updated_at"])
+        audit_log(
+            actor=STATEMENT_ACTOR,
+            action="deliverable.statement_resubmitted",
+            obj=deliverable,
+            before=before,
+            after={**snapshot(deliverable, AUDIT_FIELDS), "statement": statement.pk},
+            contract=contract,
+        )
+        return deliverable
+    is_late = deliverable.is_late()
+    audit_log(
+        actor=STATEMENT_ACTOR,
+        action="deliverable.statement_recorded",
+        obj=deliverable,
+        after={
+            **snapshot(deliverable, AUDIT_FIELDS),
+            "statement": statement.pk,
+            "late": is_late,
+            "late_per_billing": late,
+        },
+        contract=contract,
+    )
+    if is_late:
+        clause = clause_of(contract, "statement_is_deliverable")
+        notifications.send(
+            key=f"deliverable:{deliverable.pk}:statement-late",
+            contract=contract,
+            recipients=notifications.party_emails(contract, PartyRole.VENDOR, PartyRole.BUREAU),
+            subject=_("月度服务资源统计表逾期提交：%(t)s") % {"t": deliverable.title},
+            body=_("提交期限为 %(due)s，首次提交于 %(at)s。按合同%(c)s，按交付物超时处理。")
+            % {
+                "due": deliverable.due_date.isoformat(),
+                "at": timezone.localtime(deliverable.first_submitted_at).strftime("%Y-%m-%d %H:%M"),
+                "c": clause,
+            },
+            url=notifications.link("sla_deliverable_detail", deliverable.pk),
+        )
+    return deliverable
+
+
+@transaction.atomic
+def statement_deliverable_found_wrong(
+    *, statement: Statement, reason: str = ""
+) -> Deliverable | None:
+    """Billing's ``statement_found_wrong``: the month's statement is a non-conforming deliverable.
+
+    Once per month: a second version found wrong changes nothing.
+    """
+    contract = statement.contract
+    if not contract.statement_is_deliverable:
+        return None
+    found = _statement_deliverable(statement, due=None)
+    if found is None:
+        return None
+    deliverable, _created = found
+    if deliverable.found_wrong_at is not None:
+        return deliverable
+    before = snapshot(deliverable, AUDIT_FIELDS)
+    deliverable.found_wrong_at = timezone.now()
+    deliverable.found_wrong_reason = (reason or "").strip() or _("统计表内容存在错误。")
+    deliverable.statement = statement
+    if deliverable.status == DeliverableStatus.SUBMITTED:
+        set_status(deliverable, DELIVERABLE_TRANSITIONS, DeliverableStatus.REJECTED)
+    deliverable.save(
+        update_fields=["found_wrong_at", "found_wrong_reason", "statement", "status", "updated_at"]
+    )
+    audit_log(
+        actor=STATEMENT_ACTOR,
+        action="deliverable.statement_found_wrong",
+        obj=deliverable,
+        before=before,
+        after={
+            **snapshot(deliverable, AUDIT_FIELDS),
+            "statement": statement.pk,
+            "reason": deliverable.found_wrong_reason,
+        },
+        contract=contract,
+    )
+    notifications.send(
+        key=f"deliverable:{deliverable.pk}:statement-wrong",
+        contract=contract,
+        recipients=notifications.party_emails(contract, PartyRole.VENDOR, PartyRole.BUREAU),
+        subject=_("月度服务资源统计表内容有误：%(t)s") % {"t": deliverable.title},
+        body=_("%(r)s\n按合同%(c)s，按交付物不合格处理（每月计一次）。")
+        % {
+            "r": deliverable.found_wrong_reason,
+            "c": clause_of(contract, "statement_is_deliverable"),
+        },
+        url=notifications.link("sla_deliverable_detail", deliverable.pk),
+    )
     return deliverable

@@ -1,7 +1,10 @@
-"""Improvement notices (整改通知, 附件2 §9): issue, fix within 10 working days, confirm.
+"""Improvement notices (整改通知 / 书面通知): issue, fix within the contract's period, confirm.
 
-"乙方应在接到…问题整改通知后的10个工作日内完成整改，并提交整改报告。每有1条问题未整改扣2分".
-The deadline is ``workdays.deadline(issued_at, 10)`` (provisional when the year's calendar is
+The fix period is the contract's term ``improvement_working_days`` (DESIGN §4a): BT-2025 附件2
+§9 "接到…问题整改通知后的10个工作日内完成整改" (−2 points per issue not fixed, through its
+scorecard), JZ-2026 四.2 "乙方应在收到通知后的15个工作日内予以补正和改进，否则视为乙方违约"
+(no points: JZ has no scorecard; a notice past its period is recorded as 违约).
+The deadline is ``workdays.deadline(issued_at, N)`` (provisional when the year's calendar is
 missing). A fix counts as in time when the fix report that was finally confirmed was
 submitted before the deadline; a rejected fix report does not stop the clock.
 """
@@ -18,11 +21,13 @@ from django.utils.translation import gettext as _
 from govcloud.access import party_role_of
 from govcloud.audit import audit_log, snapshot
 from govcloud.dates import business_date
+from govcloud.exceptions import ApplicationError
 from govcloud.models import Contract, PartyRole, User
+from govcloud.terms import clause_of
 from sla import notifications
 from sla.models import NOTICE_TRANSITIONS, ImprovementNotice, NoticeStatus
 from sla.services.actions import CONTRACT_ACTIONS, NOTICE_ACTIONS
-from sla.services.clocks import IMPROVEMENT_WORKING_DAYS, working_deadline
+from sla.services.clocks import working_deadline
 from sla.services.common import (
     require_text,
     set_status,
@@ -33,19 +38,32 @@ from sla.services.common import (
 AUDIT_FIELDS = ("status", "due_at", "due_provisional", "fixed_at", "confirmed_at", "last_comment")
 
 
+def fix_period(contract: Contract) -> int:
+    """The contract's fix period in working days; refused where the contract sets none."""
+    days = contract.improvement_working_days
+    if days is None:
+        raise ApplicationError(
+            _("合同 %(code)s 未约定书面通知后的整改期限，不能发出整改通知。")
+            % {"code": contract.code},
+            extra={"term": "improvement_working_days"},
+        )
+    return days
+
+
 @transaction.atomic
 def notice_issue(
     *, actor: User, contract: Contract, title: str, description: str
 ) -> ImprovementNotice:
     """The supervisor, the auditor or the bureau notifies the vendor of an issue to fix."""
     CONTRACT_ACTIONS.require("notice_create", actor, contract)
+    days = fix_period(contract)
     role = party_role_of(actor, contract)
     if role is None:
         raise RuntimeError("'notice_create' admitted an actor who is no party to the contract.")
     title = require_text(title, _("请填写问题。"), "title")
     description = require_text(description, _("请填写问题描述及整改要求。"), "description")
     now = timezone.now()
-    due_at, provisional = working_deadline(now, IMPROVEMENT_WORKING_DAYS)
+    due_at, provisional = working_deadline(now, days)
     day = min(max(business_date(now), contract.service_start), contract.service_end)
     notice = ImprovementNotice.objects.create(
         contract=contract,
@@ -70,10 +88,12 @@ def notice_issue(
         contract=contract,
         recipients=notifications.party_emails(contract, PartyRole.VENDOR),
         subject=_("整改通知：%(t)s") % {"t": notice.title},
-        body=_("%(d)s\n\n请于 %(due)s 前完成整改并提交整改报告（10个工作日%(p)s）。")
+        body=_("%(d)s\n\n请于 %(due)s 前完成整改并提交整改报告（合同%(c)s：%(n)s个工作日%(p)s）。")
         % {
             "d": description,
             "due": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M"),
+            "c": clause_of(contract, "improvement_working_days"),
+            "n": days,
             "p": _("，暂定：该年度法定节假日尚未载入") if provisional else "",
         },
         url=notifications.link("sla_notice_detail", notice.pk),

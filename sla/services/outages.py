@@ -1,16 +1,26 @@
 """Outages (服务中断) and planned maintenance (计划内停机): report, approve, confirm.
 
-附件2 §1: the interruption time is "由乙方报送相关报告，甲方（或甲方指定的管理部门）、监理方确认
-得出结果"; planned maintenance is "经甲方…、监理方同意后，乙方进行的计划内…维护"; and time
-"经甲方…、监理方认定由非乙方原因引起的…不包含在内". So the vendor reports, and the bureau and
-(where the contract has one) the supervisor each confirm with an attribution. An outage is
-attributed to someone other than the vendor only when every confirming party says so.
+附件2 §1 (BT-2025): the interruption time is "由乙方报送相关报告，甲方（或甲方指定的管理部门）、
+监理方确认得出结果"; and time "经甲方…、监理方认定由非乙方原因引起的…不包含在内". So the vendor
+reports, and the bureau and (where the contract has one) the supervisor each confirm with an
+attribution. An outage is attributed to someone other than the vendor only when every
+confirming party says so.
+
+Planned maintenance follows the contract's maintenance terms (DESIGN §4a), never a constant:
+
+* ``maintenance_approvers`` — the parties whose consent makes it planned (BT-2025 附件2 1.1(1):
+  bureau and supervisor, "经…同意后…计划内…维护", with no notice period). Each of them
+  approves before the window starts; the last approval stamps ``maintenance_approved_at``.
+* ``maintenance_notice_hours`` — how long before the start the bureau must be told (JZ-2026
+  五.5: 72 h, notify only). A later announcement is flagged to the bureau as a notice-duty
+  record (``MaintenanceNoticeShortfall``) with an e-mail; it costs no points.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.db import transaction
@@ -20,19 +30,24 @@ from django.utils.translation import gettext as _
 from govcloud.audit import audit_log, snapshot
 from govcloud.exceptions import ApplicationError
 from govcloud.models import BusinessSystem, Contract, PartyRole, User
+from govcloud.terms import clause_of
 from sla import notifications
 from sla.models import (
     OUTAGE_TRANSITIONS,
+    SHORTFALL_TRANSITIONS,
+    MaintenanceNoticeShortfall,
     Outage,
     OutageScope,
     OutageSignoff,
     OutageStatus,
+    ShortfallStatus,
     SignoffStage,
 )
-from sla.services.actions import CONTRACT_ACTIONS, OUTAGE_ACTIONS
+from sla.services.actions import CONTRACT_ACTIONS, OUTAGE_ACTIONS, SHORTFALL_ACTIONS
 from sla.services.common import (
     confirming_roles,
     full_clean,
+    lock,
     require_aware,
     require_party,
     require_text,
@@ -149,7 +164,91 @@ def outage_report(
         contract=contract,
     )
     _notify_reported(outage)
+    _check_notice_duty(outage, actor)
     return outage
+
+
+SHORTFALL_FIELDS = ("status", "required_hours", "notified_at", "started_at", "hours_given")
+
+
+def _check_notice_duty(outage: Outage, actor: User) -> MaintenanceNoticeShortfall | None:
+    """Flag a planned maintenance announced later than the contract's notice period allows.
+
+    One record per maintenance (kept up to date when the vendor moves the window; removed when
+    the moved window leaves enough notice). The bureau hears of it once, by e-mail.
+    """
+    contract = outage.contract
+    required = contract.maintenance_notice_hours
+    existing = MaintenanceNoticeShortfall.objects.filter(outage=outage).first()
+    short = outage.planned and required is not None and not outage.notice_in_time
+    if not short:
+        if existing is not None:
+            before = snapshot(existing, SHORTFALL_FIELDS)
+            existing.delete()
+            audit_log(
+                actor=actor,
+                action="maintenance_notice.cleared",
+                obj=outage,
+                before=before,
+                after={"reason": "window moved: the notice now meets the contract"},
+                contract=contract,
+            )
+        return None
+    if required is None or outage.notified_at is None:
+        raise RuntimeError("A short notice needs a notice period and a notice time.")
+    given = (outage.notice_hours_given or Decimal(0)).quantize(Decimal("0.1"), ROUND_DOWN)
+    values = {
+        "contract": contract,
+        "service_year": outage.service_year,
+        "required_hours": required,
+        "notified_at": outage.notified_at,
+        "started_at": outage.started_at,
+        "hours_given": max(given, Decimal(0)),
+    }
+    if existing is not None:
+        before = snapshot(existing, SHORTFALL_FIELDS)
+        for field, value in values.items():
+            setattr(existing, field, value)
+        existing.save()
+        audit_log(
+            actor=actor,
+            action="maintenance_notice.update",
+            obj=existing,
+            before=before,
+            after=snapshot(existing, SHORTFALL_FIELDS),
+            contract=contract,
+        )
+        return existing
+    record = MaintenanceNoticeShortfall.objects.create(outage=outage, **values)
+    audit_log(
+        actor=actor,
+        action="maintenance_notice.short",
+        obj=record,
+        after={**snapshot(record, SHORTFALL_FIELDS), "outage": outage.pk},
+        contract=contract,
+    )
+    clause = clause_of(contract, "maintenance_notice_hours")
+    notifications.send(
+        key=f"outage:{outage.pk}:notice-short",
+        contract=contract,
+        recipients=notifications.party_emails(contract, PartyRole.BUREAU),
+        subject=_("计划内维护通知不足 %(h)s 小时：%(t)s") % {"h": required, "t": outage.title},
+        body=_(
+            "乙方于 %(notified)s 通知了将于 %(start)s 开始的计划内维护（%(cause)s），"
+            "仅提前 %(given)s 小时；合同%(clause)s约定应提前 %(h)s 小时通知甲方联系人。\n"
+            "本记录为乙方通知义务的登记，不扣分。"
+        )
+        % {
+            "notified": timezone.localtime(outage.notified_at).strftime("%Y-%m-%d %H:%M"),
+            "start": timezone.localtime(outage.started_at).strftime("%Y-%m-%d %H:%M"),
+            "cause": outage.cause,
+            "given": record.hours_given,
+            "clause": clause,
+            "h": required,
+        },
+        url=notifications.link("sla_shortfall_list", contract.pk),
+    )
+    return record
 
 
 def _lock(outage: Outage) -> tuple[Outage, dict[str, Any]]:
@@ -200,6 +299,8 @@ def outage_update(
         before=before,
         after={**snapshot(outage, AUDIT_FIELDS), "systems": [s.pk for s in systems]},
     )
+    if moved:
+        _check_notice_duty(outage, actor)
     return outage
 
 
@@ -209,10 +310,12 @@ def _signed_roles(outage: Outage, stage: str) -> set[str]:
 
 @transaction.atomic
 def outage_approve_maintenance(*, actor: User, outage: Outage, comment: str = "") -> Outage:
-    """Bureau or supervisor agrees to a planned maintenance window, before it starts."""
+    """A party the contract names (``maintenance_approvers``) agrees to a planned maintenance
+    window before it starts; the last of them makes it planned, whatever the notice."""
     outage, before = _lock(outage)
     OUTAGE_ACTIONS.require("approve", actor, outage)
-    role = require_party(actor, outage.contract, PartyRole.BUREAU, PartyRole.SUPERVISOR)
+    approvers = list(outage.contract.maintenance_approvers)
+    role = require_party(actor, outage.contract, *approvers)
     now = timezone.now()
     OutageSignoff.objects.create(
         outage=outage,
@@ -222,9 +325,7 @@ def outage_approve_maintenance(*, actor: User, outage: Outage, comment: str = ""
         at=now,
         comment=comment.strip(),
     )
-    if _signed_roles(outage, SignoffStage.APPROVE_MAINTENANCE) >= set(
-        confirming_roles(outage.contract)
-    ):
+    if _signed_roles(outage, SignoffStage.APPROVE_MAINTENANCE) >= set(approvers):
         outage.maintenance_approved_at = now
         outage.save(update_fields=["maintenance_approved_at", "updated_at"])
     audit_log(
@@ -289,3 +390,25 @@ def outage_confirm(
         },
     )
     return outage
+
+
+@transaction.atomic
+def shortfall_note(
+    *, actor: User, record: MaintenanceNoticeShortfall, note: str = ""
+) -> MaintenanceNoticeShortfall:
+    """The bureau acknowledges a maintenance notice-duty record (with an optional comment)."""
+    record = lock(MaintenanceNoticeShortfall, record.pk)
+    before = snapshot(record, SHORTFALL_FIELDS)
+    SHORTFALL_ACTIONS.require("note", actor, record)
+    set_status(record, SHORTFALL_TRANSITIONS, ShortfallStatus.NOTED)
+    record.noted_by, record.noted_at, record.note = actor, timezone.now(), note.strip()
+    record.save(update_fields=["status", "noted_by", "noted_at", "note", "updated_at"])
+    audit_log(
+        actor=actor,
+        action="maintenance_notice.note",
+        obj=record,
+        before=before,
+        after={**snapshot(record, SHORTFALL_FIELDS), "note": record.note},
+        contract=record.contract,
+    )
+    return record

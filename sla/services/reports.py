@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -26,9 +27,15 @@ from sla.models import (
     RightsizingReport,
     Scorecard,
 )
-from sla.rules import UTILIZATION_FLOOR_PCT
+from sla.rules import utilization_low
 from sla.services.actions import REPORT_ACTIONS, SCORECARD_ACTIONS
+from sla.services.common import utilization_rule
 from sla.services.scorecard import scorecard_data
+
+
+def term_url(contract_id: int, key: str) -> str:
+    """The row of a term on the contract's terms page."""
+    return reverse("contract_terms", args=[contract_id]) + f"#term-{key}"
 
 
 def scorecard_view_model(data: dict[str, Any], *, absolute: str = "") -> dict[str, Any]:
@@ -64,10 +71,20 @@ def scorecard_view_model(data: dict[str, Any], *, absolute: str = "") -> dict[st
                     }
                     for e in area["events"]
                 ],
+                # Snapshots finalised before terms were cited have neither key.
+                "rule": area.get("rule", ""),
+                "terms": [
+                    {**t, "url": absolute + term_url(contract_id, t["key"])}
+                    for t in area.get("terms", [])
+                ],
             }
         )
     money = [
-        {**m, "url": absolute + refs.ref_url(m["ref"], contract_id=contract_id, year=year)}
+        {
+            **m,
+            "url": absolute + refs.ref_url(m["ref"], contract_id=contract_id, year=year),
+            "term_url": absolute + term_url(contract_id, m["term"]) if m.get("term") else "",
+        }
         for m in data["money"]
     ]
     chart = bar_chart_svg(
@@ -92,7 +109,8 @@ def scorecard_view_model(data: dict[str, Any], *, absolute: str = "") -> dict[st
 
 
 def advice_view_model(report: RightsizingReport, advice: list[RightsizingAdvice]) -> dict[str, Any]:
-    """Counts, per-department CPU averages (chart) and the 30 % warning of a report."""
+    """Counts, per-department CPU averages (chart) and the utilization warning of a report
+    (the contract's threshold, where it has a utilization rule)."""
     counts: dict[str, int] = defaultdict(int)
     by_department: dict[str, list[Decimal]] = defaultdict(list)
     for row in advice:
@@ -105,11 +123,8 @@ def advice_view_model(report: RightsizingReport, advice: list[RightsizingAdvice]
         for name in labels
     ]
     chart = bar_chart_svg(labels, values, title="各使用单位 CPU 平均使用率", unit="%")
-    low = [
-        label
-        for label, value in (("CPU", report.avg_cpu_pct), ("内存", report.avg_mem_pct))
-        if value is not None and value < UTILIZATION_FLOOR_PCT
-    ]
+    rule = utilization_rule(report.contract)
+    low = utilization_low(report.avg_cpu_pct, report.avg_mem_pct, rule[0] if rule else None)
     return {
         "report": report,
         "advice": advice,
@@ -119,6 +134,7 @@ def advice_view_model(report: RightsizingReport, advice: list[RightsizingAdvice]
             "exempt": counts[AdviceAction.EXEMPT],
         },
         "low_metrics": low,
+        "utilization_rule": rule,
         "chart_svg": mark_safe(chart),  # noqa: S308 — built by bar_chart_svg with escaping
     }
 

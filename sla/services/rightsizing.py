@@ -25,6 +25,13 @@ usage asks for less, or at the largest asking for more.
 The contract-wide averages (the 30 % line of §7.3) are capacity-weighted over the month's
 sample days — Σ(pct × vCPUs) / Σ vCPUs for CPU, by GB for memory — over flavour, vCPU and
 memory resources, leaving out emergency/security systems ("除应急、安全类等政务信息系统外").
+
+The advice is computed for every contract: BT-2025's annex sets the rule and its deadline (附件2
+7.2/7.3), and JZ-2026 五.2 has the vendor give the bureau and the departments "资源使用情况、
+优化建议或动态调整意见" too. Only an SLA annex (``Contract.scorecard``) gives the report a due
+day (5th working day) and makes a late or wrong month cost points; without one the report is
+owed "及时", carries no due date, and cannot be marked wrong. The 30 % line is the contract's
+utilization term, where it has one.
 """
 
 from __future__ import annotations
@@ -73,6 +80,7 @@ from sla.models import (
 from sla.services.actions import ADVICE_ACTIONS, CONTRACT_ACTIONS, REPORT_ACTIONS
 from sla.services.clocks import end_of_day, monthly_due
 from sla.services.common import (
+    has_scorecard,
     require_text,
     set_status,
     year_of_day,
@@ -413,16 +421,21 @@ def rightsizing_compute(
         return report
     first = max(month, contract.service_start)
     last = min(month_end(month), contract.service_end)
-    due_date, provisional = monthly_due(month)
     averages = contract_averages(contract, first, last)
     if report is None:
         report = RightsizingReport(contract=contract, month=month)
     report.service_year = year_of_day(contract, first)
-    report.due_date, report.due_at, report.due_provisional = (
-        due_date,
-        end_of_day(due_date),
-        provisional,
-    )
+    if has_scorecard(contract):
+        # 附件2 7.3: "每月前5个工作日内…提交资源调整建议，当月未按时提交…扣2分".
+        due_date, provisional = monthly_due(month)
+        report.due_date, report.due_at, report.due_provisional = (
+            due_date,
+            end_of_day(due_date),
+            provisional,
+        )
+    else:
+        # No SLA annex: the advice is owed "及时" (JZ-2026 五.2), with no due day and no points.
+        report.due_date, report.due_at, report.due_provisional = None, None, False
     report.avg_cpu_pct, report.avg_mem_pct = averages.cpu_pct, averages.mem_pct
     report.computed_at = timezone.now()
     report.save()
@@ -621,7 +634,10 @@ def _render_later(report_id: int) -> None:
 def rightsizing_mark_wrong(
     *, actor: User, report: RightsizingReport, reason: str
 ) -> RightsizingReport:
-    """Bureau or supervisor finds a calculation error in a submitted report (−2 for the month)."""
+    """Bureau or supervisor finds a calculation error in a submitted report (−2 for the month).
+
+    Only under an SLA annex (the check refuses it otherwise): it exists for the points.
+    """
     report, before = _lock_report(report)
     REPORT_ACTIONS.require("mark_wrong", actor, report)
     reason = require_text(reason, _("请说明计算错误。"), "reason")

@@ -1,5 +1,12 @@
 """The annual SLA scorecard (服务水平协议考核, 附件2): gather the records, score them, finalise.
 
+Only a contract whose terms include an SLA annex (``Contract.scorecard``, DESIGN §4a) has a
+scorecard: for any other (JZ-2026, whose text has none) every entry point refuses with
+``NoScorecard`` — no scorecard row, no points, no money, nothing written into settlement.
+The numbers the annex leaves to the contract are its terms (the utilization threshold and
+charge, the fix period of notices, the maintenance approvers), and every area of the snapshot
+carries its rule and the clauses of the terms it rests on (shown on the page and the PDF).
+
 ``scorecard_compute`` reads the service year's records, turns them into the inputs of the pure
 ``sla.rules.score_*`` functions and returns the scorecard as a JSON-ready dict (the same shape
 the finalised snapshot stores, so the page and the PDF render either the same way). Every
@@ -36,6 +43,7 @@ from typing import Any, overload
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from billing import periods as billing_periods
 from billing.models import (
@@ -52,6 +60,7 @@ from govcloud.audit import audit_log, snapshot
 from govcloud.dates import business_date
 from govcloud.exceptions import ApplicationError
 from govcloud.models import Contract, PricePeriod, User
+from govcloud.terms import cite
 from requests_app.models import RequestStatus, ResourceRequest
 from sla import periods, refs, rules, tasks
 from sla.models import (
@@ -59,6 +68,7 @@ from sla.models import (
     ChecklistStatus,
     Decision,
     Deliverable,
+    DeliverableKind,
     DeliverableStatus,
     DeliverableSubmission,
     ImprovementNotice,
@@ -81,7 +91,14 @@ from sla.models import (
     TrainingSession,
 )
 from sla.services.actions import SCORECARD_ACTIONS
-from sla.services.common import service_year, set_status
+from sla.services.common import (
+    has_scorecard,
+    maintenance_rule_text,
+    require_scorecard,
+    service_year,
+    set_status,
+    utilization_rule,
+)
 from sla.services.rightsizing import contract_averages
 from sla.services.surveys import SurveyStats, survey_stats
 
@@ -211,7 +228,9 @@ def _pending(contract: Contract, label: int) -> list[str]:
             _("%(n)s 次培训待确认"),
         ),
         (
-            Deliverable.objects.filter(status=DeliverableStatus.SUBMITTED),
+            Deliverable.objects.filter(status=DeliverableStatus.SUBMITTED).exclude(
+                kind=DeliverableKind.STATEMENT  # confirmed in billing, not reviewed here
+            ),
             _("%(n)s 项交付物待审核"),
         ),
         (
@@ -231,13 +250,114 @@ def _pending(contract: Contract, label: int) -> list[str]:
     return result
 
 
+# ---------------------------------------------------------------- rules and their clauses
+
+#: The terms each area rests on (their clauses are shown beside the area's rule). ``scorecard``
+#: is the annex itself; the others are the numbers the annex leaves to the contract.
+AREA_TERMS: dict[str, tuple[str, ...]] = {
+    "availability": ("scorecard", "maintenance_approvers", "maintenance_notice_hours"),
+    "delivery": ("delivery_working_days", "extended_delivery_working_days"),
+    "security_mechanism": ("scorecard",),
+    "security_responsibility": ("scorecard",),
+    "training": ("scorecard",),
+    "disaster_recovery": ("scorecard",),
+    "utilization": ("utilization_threshold_pct", "utilization_charge_pct"),
+    "satisfaction": ("scorecard",),
+    "improvement": ("improvement_working_days",),
+    "deliverables": ("scorecard", "statement_is_deliverable"),
+}
+#: The term a money deduction of each area rests on (grade and penalty money: the annex).
+MONEY_TERMS = {"utilization": "utilization_charge_pct"}
+
+
+def _term_set(contract: Contract, key: str) -> bool:
+    value = {
+        "maintenance_approvers": contract.maintenance_approvers,
+        "maintenance_notice_hours": contract.maintenance_notice_hours,
+        "extended_delivery_working_days": contract.extended_delivery_working_days,
+        "statement_is_deliverable": contract.statement_is_deliverable,
+    }.get(key, True)
+    return value not in (None, [], False)
+
+
+def term_citation(contract: Contract, key: str) -> dict[str, str]:
+    """A term's citation as the snapshot stores it (the link is built when shown)."""
+    citation = cite(contract, key)
+    return {
+        "key": key,
+        "label": citation.label,
+        "clause": citation.clause,
+        "quote": citation.quote,
+    }
+
+
+def area_terms(contract: Contract, code: str) -> list[dict[str, str]]:
+    """The citations of the terms an area rests on (those the contract sets)."""
+    return [term_citation(contract, key) for key in AREA_TERMS[code] if _term_set(contract, key)]
+
+
+def area_rule(contract: Contract, code: str) -> str:
+    """The area's rule as the contract's terms set it (shown next to its clauses)."""
+    if code == "availability":
+        return _(
+            "全年服务中断不超过262.8分钟（可用性99.95%%）；超出30分钟内扣1分、30–60分钟扣2分、"
+            "60–120分钟扣3分、120分钟以上扣5分并每超30分钟加扣1分；%(m)s不计入。"
+        ) % {"m": maintenance_rule_text(contract)}
+    if code == "delivery":
+        days, extended = contract.delivery_working_days, contract.extended_delivery_working_days
+        if days is None:
+            return _("合同未约定交付时限，不计超时。")
+        longer = _("（经甲方批准可延至%(n)s个工作日）") % {"n": extended} if extended else ""
+        return _("审批通过后%(n)s个工作日内交付%(e)s，每超时1次扣1分。") % {
+            "n": days,
+            "e": longer,
+        }
+    if code == "utilization":
+        rule = utilization_rule(contract)
+        text = _("资源调整建议当月未按时提交或存在计算错误的扣2分")
+        if rule is None:
+            return text + _("；合同未约定利用率扣款。")
+        return text + _("；CPU或内存整体平均使用率低于%(t)s%%的，扣除年度服务费用的%(c)s%%。") % {
+            "t": _num(rule[0]),
+            "c": _num(rule[1]),
+        }
+    if code == "improvement":
+        days = contract.improvement_working_days
+        return _("整改通知后%(n)s个工作日内未完成整改的，每条扣2分。") % {
+            "n": days if days is not None else "—"
+        }
+    if code == "deliverables":
+        text = _("交付成果逾期或不符合要求，每项每次扣1分")
+        if contract.statement_is_deliverable:
+            text += _("；月度服务资源统计表逾期提交按交付物超时、内容错误按交付物不合格处理")
+        return text + "。"
+    return str(_STATIC_RULES[code])
+
+
+_STATIC_RULES = {
+    "security_mechanism": gettext_lazy(
+        "应急预案、应急演练、等保三级测评、商用密码安全性评估、云计算服务安全评估，每缺1项扣2分。"
+    ),
+    "security_responsibility": gettext_lazy(
+        "发生Ⅰ/Ⅱ/Ⅲ级安全事故分别扣款10万/5万/1万元；未如实全面报告的扣10分。"
+    ),
+    "training": gettext_lazy("无经甲方评审通过的培训计划扣3分；培训少于2次，每少1次扣1分。"),
+    "disaster_recovery": gettext_lazy("中断超过2小时且备份恢复未起作用的，每次扣2.5分。"),
+    "satisfaction": gettext_lazy(
+        "满意度总分≥85不扣分，75–85之间扣3分，≤75扣5分（调查对象不少于平台用户的95%）。"
+    ),
+}
+
+
 def _area_dict(
-    area: rules.AreaScore, *, contract_id: int, label: int, events: list[str] | None = None
+    area: rules.AreaScore, *, contract: Contract, events: list[str] | None = None
 ) -> dict[str, Any]:
     name, _max = rules.AREAS[area.area]
     return {
         "code": area.area,
         "label": str(name),
+        "rule": area_rule(contract, area.area),
+        "terms": area_terms(contract, area.area),
         "max_points": _num(area.max_points),
         "points": _num(area.points),
         "deducted": _num(min(area.max_points, area.deducted_points)),
@@ -250,10 +370,24 @@ def _area_dict(
             }
             for d in area.deductions
         ],
-        "money": [{"amount": _num(m.amount), "reason": m.reason, "ref": m.ref} for m in area.money],
+        "money": [
+            {
+                "amount": _num(m.amount),
+                "reason": m.reason,
+                "ref": m.ref,
+                **_money_term(contract, area.area),
+            }
+            for m in area.money
+        ],
         "notes": list(area.notes),
         "events": [{"ref": r, "ref_label": refs.ref_label(r)} for r in (events or [])],
     }
+
+
+def _money_term(contract: Contract, area: str) -> dict[str, str]:
+    key = MONEY_TERMS.get(area, "scorecard")
+    citation = cite(contract, key)
+    return {"term": key, "clause": citation.clause}
 
 
 def _with_penalty_points(area: rules.AreaScore, penalties: list[Penalty]) -> rules.AreaScore:
@@ -284,9 +418,9 @@ def gather_outages(contract: Contract, label: int) -> _Gathered:
     base = {"contract": contract, "service_year": label}
     outages = [
         o
-        for o in Outage.objects.filter(**base, status=OutageStatus.CONFIRMED).order_by(
-            "started_at", "pk"
-        )
+        for o in Outage.objects.filter(**base, status=OutageStatus.CONFIRMED)
+        .select_related("contract")
+        .order_by("started_at", "pk")
         if o.counts_for_availability
     ]
     inputs = [rules.OutageInput(minutes=o.minutes, ref=f"outage:{o.pk}") for o in outages]
@@ -294,11 +428,16 @@ def gather_outages(contract: Contract, label: int) -> _Gathered:
     disaster = rules.score_disaster_recovery(
         [i for o, i in zip(outages, inputs, strict=True) if o.backup_restore_failed]
     )
-    excluded = Outage.objects.filter(**base, planned=True).count()
+    excluded = sum(
+        1
+        for o in Outage.objects.filter(**base, planned=True).select_related("contract")
+        if o.excluded_as_maintenance
+    )
     notes: tuple[str, ...] = ()
     if excluded:
         notes = (
-            _("计划内停机 %(n)s 次：提前72小时通知并经批准的不计入服务中断。") % {"n": excluded},
+            _("计划内停机 %(n)s 次（%(rule)s）不计入服务中断。")
+            % {"n": excluded, "rule": maintenance_rule_text(contract)},
         )
     return _Gathered(
         areas=(availability, disaster),
@@ -367,11 +506,14 @@ def gather_utilization(
     ]
     averages = contract_averages(contract, sy.start, min(sy.end, business_date(now)))
     fee, fee_basis = annual_fee(contract, sy)
+    rule = utilization_rule(contract)
     area = rules.score_utilization(
         bad_months,
         avg_cpu_pct=averages.cpu_pct,
         avg_mem_pct=averages.mem_pct,
         annual_fee=fee,
+        threshold_pct=rule[0] if rule else None,
+        charge_pct=rule[1] if rule else None,
         metrics_ref=f"utilization:{contract.pk}:{sy.label}",
     )
     return _Gathered(areas=(area,)), averages, fee, fee_basis
@@ -396,16 +538,18 @@ def gather_satisfaction(contract: Contract, label: int) -> tuple[_Gathered, Surv
 
 
 def gather_improvement(contract: Contract, label: int, now: datetime) -> _Gathered:
-    """9 improvement: notices not fixed within their 10 working days."""
+    """9 improvement: notices not fixed within the contract's fix period."""
     notices = ImprovementNotice.objects.filter(contract=contract, service_year=label).order_by(
         "issued_at", "pk"
     )
     late = _refs("notice", [n.pk for n in notices if n.is_unfixed_in_time(now)])
-    return _Gathered(areas=(rules.score_improvement(late),))
+    area = rules.score_improvement(late, working_days=contract.improvement_working_days)
+    return _Gathered(areas=(area,))
 
 
 def gather_deliverables(contract: Contract, label: int, now: datetime) -> _Gathered:
-    """10 deliverables: late ones, and every rejected submission."""
+    """10 deliverables: late ones, every rejected submission, and the monthly statements found
+    wrong (once a month, where the contract's terms make statements deliverables)."""
     deliverables = list(
         Deliverable.objects.filter(contract=contract, service_year=label).order_by("due_date", "pk")
     )
@@ -414,7 +558,8 @@ def gather_deliverables(contract: Contract, label: int, now: datetime) -> _Gathe
     ).order_by("deliverable_id", "number")
     area = rules.score_deliverables(
         _refs("deliverable", [d.pk for d in deliverables if d.is_late(now)]),
-        [f"submission:{s.deliverable_id}:{s.pk}" for s in rejected],
+        [f"submission:{s.deliverable_id}:{s.pk}" for s in rejected]
+        + [f"nonconforming:{d.pk}" for d in deliverables if d.found_wrong_at is not None],
     )
     return _Gathered(areas=(area,))
 
@@ -432,6 +577,7 @@ def scorecard_compute(
     *, contract: Contract, year: int, now: datetime | None = None, ratio: Decimal | None = None
 ) -> dict[str, Any]:
     """The scorecard of a service year, computed from the records as they are now."""
+    require_scorecard(contract)
     now = now or timezone.now()
     sy = service_year(contract, year)
     label = sy.label
@@ -492,8 +638,15 @@ def scorecard_snapshot(
     applied_ratio = ceiling if ratio is None else ratio
     ratio_amount = quantize_yuan(fee * applied_ratio)
     money: list[dict[str, Any]] = [
-        {"amount": _num(m.amount), "reason": m.reason, "ref": m.ref, "kind": "area"}
-        for m in card.money
+        {
+            "amount": _num(m.amount),
+            "reason": m.reason,
+            "ref": m.ref,
+            "kind": "area",
+            **_money_term(contract, area.area),
+        }
+        for area in card.areas
+        for m in area.money
     ]
     for p in penalties:
         if p.amount:
@@ -503,6 +656,7 @@ def scorecard_snapshot(
                     "reason": _("罚则记录：%(r)s（%(c)s）") % {"r": p.reason, "c": p.clause},
                     "ref": f"penalty:{p.pk}",
                     "kind": "penalty",
+                    **_money_term(contract, ""),
                 }
             )
     if ratio_amount:
@@ -517,6 +671,7 @@ def scorecard_snapshot(
                 },
                 "ref": f"grade:{contract.pk}:{label}",
                 "kind": "grade",
+                **_money_term(contract, ""),
             }
         )
     money_total = sum((Decimal(m["amount"]) for m in money), ZERO)
@@ -527,10 +682,7 @@ def scorecard_snapshot(
         "service_year": label,
         "period": {"start": sy.start.isoformat(), "end": sy.end.isoformat()},
         "computed_at": now.isoformat(),
-        "areas": [
-            _area_dict(a, contract_id=contract.pk, label=label, events=events.get(a.area))
-            for a in card.areas
-        ],
+        "areas": [_area_dict(a, contract=contract, events=events.get(a.area)) for a in card.areas],
         "total_points": _num(card.total_points),
         "grade": card.grade.value,
         "grade_label": card.grade.label,
@@ -568,7 +720,9 @@ def scorecard_snapshot(
 
 
 def scorecard_for(*, contract: Contract, year: int) -> Scorecard:
-    """The scorecard row of a service year (created live on first use)."""
+    """The scorecard row of a service year (created live on first use; refused, and nothing
+    created, on a contract without an SLA annex)."""
+    require_scorecard(contract)
     service_year(contract, year)
     card, _created = Scorecard.objects.get_or_create(contract=contract, service_year=year)
     return card
@@ -662,6 +816,8 @@ def _billing_deductions(card: Scorecard, data: dict[str, Any], actor: User) -> i
     The deductions go to the settlement period that holds the service year's last day (the
     final settlement after the assessment, 包头 "尾款：服务期满考核后").
     """
+    if not has_scorecard(card.contract):  # the finalise check refused it already
+        raise RuntimeError(f"Contract {card.contract.code} has no scorecard to settle.")
     end = date.fromisoformat(data["period"]["end"])
     period = next((p for p in contract_settlement_periods(card.contract) if end in p), None)
     if period is None:

@@ -26,6 +26,7 @@ from sla.services.actions import CONTRACT_ACTIONS, TRAINING_PLAN_ACTIONS, TRAINI
 from sla.services.common import (
     full_clean,
     require_party,
+    require_scorecard,
     require_text,
     service_year,
     set_status,
@@ -47,6 +48,7 @@ def training_plan_submit(
     document: UploadedFile | None = None,
 ) -> TrainingPlan:
     """The vendor submits the year's 《培训计划》 (again, after a rejection)."""
+    require_scorecard(contract)
     require_party(actor, contract, PartyRole.VENDOR)
     service_year(contract, year)
     description = require_text(description, _("请填写培训计划内容。"), "description")

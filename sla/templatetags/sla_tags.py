@@ -49,21 +49,32 @@ def sla_tabs(context: dict[str, Any], contract: Any, active: str = "") -> list[d
     pk = contract.pk
     tabs = [("overview", _("概览"), reverse("sla_contract", args=[pk]))]
     if role == "department":
+        if contract.scorecard:
+            tabs += [("surveys", _("满意度调查"), reverse("sla_survey_list", args=[pk]))]
         tabs += [
-            ("surveys", _("满意度调查"), reverse("sla_survey_list", args=[pk])),
             ("utilization", _("资源使用率"), reverse("sla_utilization", args=[pk])),
             ("rightsizing", _("资源调整建议"), reverse("sla_report_list", args=[pk])),
         ]
     else:
+        # Scorecard-only pages (checklist, training, surveys, penalties) are not offered where
+        # the contract's terms include no SLA annex; their URLs still answer, and say so.
+        scored = bool(contract.scorecard)
+        tabs += [("outages", _("服务中断"), reverse("sla_outage_list", args=[pk]))]
+        if contract.maintenance_notice_hours is not None:
+            tabs += [("shortfalls", _("维护通知"), reverse("sla_shortfall_list", args=[pk]))]
+        tabs += [("incidents", _("安全事件"), reverse("sla_incident_list", args=[pk]))]
+        if scored:
+            tabs += [
+                ("security", _("安全机制"), reverse("sla_security_list", args=[pk])),
+                ("training", _("培训"), reverse("sla_training_list", args=[pk])),
+            ]
+        tabs += [("deliverables", _("交付物"), reverse("sla_deliverable_list", args=[pk]))]
+        if scored:
+            tabs += [("surveys", _("满意度"), reverse("sla_survey_list", args=[pk]))]
+        tabs += [("notices", _("整改通知"), reverse("sla_notice_list", args=[pk]))]
+        if scored:
+            tabs += [("penalties", _("罚则"), reverse("sla_penalty_list", args=[pk]))]
         tabs += [
-            ("outages", _("服务中断"), reverse("sla_outage_list", args=[pk])),
-            ("incidents", _("安全事件"), reverse("sla_incident_list", args=[pk])),
-            ("security", _("安全机制"), reverse("sla_security_list", args=[pk])),
-            ("training", _("培训"), reverse("sla_training_list", args=[pk])),
-            ("deliverables", _("交付物"), reverse("sla_deliverable_list", args=[pk])),
-            ("surveys", _("满意度"), reverse("sla_survey_list", args=[pk])),
-            ("notices", _("整改通知"), reverse("sla_notice_list", args=[pk])),
-            ("penalties", _("罚则"), reverse("sla_penalty_list", args=[pk])),
             ("utilization", _("使用率"), reverse("sla_utilization", args=[pk])),
             ("rightsizing", _("调整建议"), reverse("sla_report_list", args=[pk])),
             ("emergencies", _("紧急保障期"), reverse("sla_emergency_list", args=[pk])),

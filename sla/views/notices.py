@@ -71,7 +71,8 @@ def notice_create(request: HttpRequest, contract_pk: int) -> HttpResponse:
         {
             "contract": contract,
             "form": form,
-            "title": _("发出整改通知（10个工作日内整改）"),
+            "title": _("发出整改通知（%(n)s个工作日内整改）")
+            % {"n": contract.improvement_working_days or "—"},
             "back": reverse("sla_notice_list", args=[contract.pk]),
             "multipart": False,
         },

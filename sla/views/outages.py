@@ -15,9 +15,9 @@ from govcloud.models import PartyRole
 from govcloud.web import page_of, run_service
 from sla import selectors
 from sla.forms import CommentForm, ConfirmOutageForm, OutageForm
-from sla.models import Outage, OutageSignoff, OutageStatus
+from sla.models import MaintenanceNoticeShortfall, Outage, OutageSignoff, OutageStatus
 from sla.services import actions, outages
-from sla.services.common import confirming_roles
+from sla.services.common import confirming_roles, maintenance_rule_text
 from sla.views.common import (
     require_contract_action,
     require_record_action,
@@ -40,7 +40,7 @@ def outage_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
         qs = qs.filter(planned=True)
     elif kind == "unplanned":
         qs = qs.filter(planned=False)
-    page = page_of(request, qs.order_by("-started_at", "-pk"))
+    page = page_of(request, qs.select_related("notice_shortfall").order_by("-started_at", "-pk"))
     return render(
         request,
         "sla/outage_list.html",
@@ -51,6 +51,7 @@ def outage_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
             "kind": kind,
             "statuses": OutageStatus.choices,
             "actions": actions.contract_sla_actions(user=request.user, contract=contract),
+            "maintenance_rule": maintenance_rule_text(contract),
         },
     )
 
@@ -176,6 +177,9 @@ def _detail_page(
             "confirm_form": confirm_form or ConfirmOutageForm(),
             "comment_form": comment_form or CommentForm(),
             "confirmers": [PartyRole(r).label for r in confirming_roles(contract)],
+            "approvers": [PartyRole(r).label for r in contract.maintenance_approvers],
+            "maintenance_rule": maintenance_rule_text(contract),
+            "shortfall": MaintenanceNoticeShortfall.objects.filter(outage=outage).first(),
         },
     )
 

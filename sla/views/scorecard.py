@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -27,16 +28,17 @@ from sla.models import (
     OutageStatus,
     PenaltyStatus,
     RightsizingReport,
+    ShortfallStatus,
     SurveyStatus,
 )
 from sla.services import actions
 from sla.services import scorecard as scorecard_services
-from sla.services.common import contract_years
+from sla.services.common import contract_years, has_scorecard, no_scorecard_message
 from sla.services.reports import scorecard_render as scorecard_render_pdf
 from sla.services.reports import scorecard_view_model
 from sla.services.rightsizing import contract_averages
 from sla.views.common import year_of_request, years_context
-from sla.views.utilization import low_metrics
+from sla.views.utilization import low_metrics, utilization_context
 
 
 @login_required
@@ -55,7 +57,14 @@ def month_utilization(contract, month) -> dict:
     else:
         averages = contract_averages(contract, month, month_end(month))
         cpu, mem = averages.cpu_pct, averages.mem_pct
-    return {"month": month, "cpu": cpu, "mem": mem, "low": low_metrics(cpu, mem), "report": report}
+    return {
+        "month": month,
+        "cpu": cpu,
+        "mem": mem,
+        "low": low_metrics(contract, cpu, mem),
+        "report": report,
+        **utilization_context(contract),
+    }
 
 
 def _dashboard_month(contract, today) -> date:
@@ -72,7 +81,12 @@ def contract_overview(request: HttpRequest, contract_pk: int) -> HttpResponse:
     role = role_on_contract(request.user, contract)
     user = request.user
     today = business_today()
-    context = {**years_context(contract, year), "role": role}
+    context = {
+        **years_context(contract, year),
+        "role": role,
+        "has_scorecard": has_scorecard(contract),
+        "no_scorecard": "" if has_scorecard(contract) else no_scorecard_message(contract),
+    }
     if role == "department":
         context["surveys"] = [
             {"survey": s, "answered": s.answered}
@@ -104,6 +118,11 @@ def contract_overview(request: HttpRequest, contract_pk: int) -> HttpResponse:
         .filter(**base)
         .aggregate(all=Count("pk"), open=Count("pk", filter=Q(status=PenaltyStatus.RECORDED))),
     }
+    counts["shortfalls"] = (
+        selectors.shortfall_list_for_user(user=user)
+        .filter(**base)
+        .aggregate(all=Count("pk"), open=Count("pk", filter=Q(status=ShortfallStatus.OPEN)))
+    )
     context.update(
         {
             "counts": counts,
@@ -124,8 +143,23 @@ def _year_or_404(contract, year: int) -> periods.ServiceYear:
 def _scorecard_of(request: HttpRequest, contract_pk: int, year: int):
     contract = selectors.party_contract_get(user=request.user, pk=contract_pk)
     service_year = _year_or_404(contract, year)
+    if not has_scorecard(contract):
+        return contract, service_year, None
     card = scorecard_services.scorecard_for(contract=contract, year=service_year.label)
     return contract, service_year, card
+
+
+def _no_scorecard_page(request: HttpRequest, contract, service_year) -> HttpResponse:
+    """A contract without an SLA annex: the page says so and cites the contract."""
+    return render(
+        request,
+        "sla/scorecard.html",
+        {
+            **years_context(contract, service_year),
+            "card": None,
+            "no_scorecard": no_scorecard_message(contract),
+        },
+    )
 
 
 def _scorecard_page(
@@ -149,13 +183,19 @@ def _scorecard_page(
 @login_required
 @require_GET
 def scorecard(request: HttpRequest, contract_pk: int, year: int) -> HttpResponse:
-    return _scorecard_page(request, *_scorecard_of(request, contract_pk, year))
+    contract, service_year, card = _scorecard_of(request, contract_pk, year)
+    if card is None:
+        return _no_scorecard_page(request, contract, service_year)
+    return _scorecard_page(request, contract, service_year, card)
 
 
 @login_required
 @require_POST
 def scorecard_finalise(request: HttpRequest, contract_pk: int, year: int) -> HttpResponse:
     contract, service_year, card = _scorecard_of(request, contract_pk, year)
+    if card is None:
+        messages.error(request, no_scorecard_message(contract))
+        return _no_scorecard_page(request, contract, service_year)
     form = FinaliseForm(request.POST)
     # The page shows the form (and so its errors) only to who may finalise; others get a message.
     shown = "finalise" in actions.scorecard_available_actions(user=request.user, obj=card)
@@ -180,6 +220,9 @@ def scorecard_finalise(request: HttpRequest, contract_pk: int, year: int) -> Htt
 @require_POST
 def scorecard_render(request: HttpRequest, contract_pk: int, year: int) -> HttpResponse:
     contract, service_year, card = _scorecard_of(request, contract_pk, year)
+    if card is None:
+        messages.error(request, no_scorecard_message(contract))
+        return _no_scorecard_page(request, contract, service_year)
     ok, response = run_service(
         request,
         lambda: scorecard_render_pdf(actor=request.user, card=card),

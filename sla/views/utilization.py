@@ -18,13 +18,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from govcloud.access import role_on_contract
 from govcloud.dates import business_today, month_end, parse_month, previous_month, shift_month
-from govcloud.models import PartyRole
+from govcloud.models import Contract, PartyRole
 from govcloud.web import page_of, run_service, serve_file
 from sla import selectors
 from sla.forms import MetricsUploadForm, ReasonForm
 from sla.models import AdviceAction, AdviceStatus, RightsizingAdvice, RightsizingReport
-from sla.rules import UTILIZATION_FLOOR_PCT
+from sla.rules import utilization_low
 from sla.services import actions, metrics, rightsizing
+from sla.services.common import has_scorecard, utilization_rule
 from sla.services.reports import advice_view_model, rightsizing_pdf_store, rightsizing_render
 from sla.views.common import year_of_request, years_context
 
@@ -36,13 +37,21 @@ def _month_of_request(request: HttpRequest, default: date) -> date:
         return default
 
 
-def low_metrics(cpu: Decimal | None, mem: Decimal | None) -> list[str]:
-    """Which contract-wide averages are below the 30 % line (附件2 §7.3)."""
-    return [
-        label
-        for label, value in (("CPU", cpu), ("内存", mem))
-        if value is not None and value < UTILIZATION_FLOOR_PCT
-    ]
+def low_metrics(contract: Contract, cpu: Decimal | None, mem: Decimal | None) -> list[str]:
+    """Which contract-wide averages are below the contract's utilization threshold (none where
+    the contract has no utilization rule; BT-2025 附件2 7.3: 30 %)."""
+    rule = utilization_rule(contract)
+    return utilization_low(cpu, mem, rule[0] if rule else None)
+
+
+def utilization_context(contract: Contract) -> dict[str, object]:
+    """The contract's utilization rule for the templates (threshold, charge; None: no rule)."""
+    rule = utilization_rule(contract)
+    return {
+        "has_scorecard": has_scorecard(contract),
+        "threshold": rule[0] if rule else None,
+        "charge": rule[1] if rule else None,
+    }
 
 
 @login_required
@@ -90,8 +99,9 @@ def utilization(request: HttpRequest, contract_pk: int) -> HttpResponse:
             "page": page,
             "rows": rows,
             "overall": overall,
-            "low": low_metrics(overall.cpu_pct, overall.mem_pct) if overall else [],
+            "low": low_metrics(contract, overall.cpu_pct, overall.mem_pct) if overall else [],
             "actions": actions.contract_sla_actions(user=request.user, contract=contract),
+            **utilization_context(contract),
         },
     )
 
@@ -167,14 +177,20 @@ def report_list(request: HttpRequest, contract_pk: int) -> HttpResponse:
         {
             "report": r,
             "late": r.is_late(now),
-            "low": low_metrics(r.avg_cpu_pct, r.avg_mem_pct),
+            "low": low_metrics(contract, r.avg_cpu_pct, r.avg_mem_pct),
         }
         for r in page
     ]
     return render(
         request,
         "sla/report_list.html",
-        {**years_context(contract, year), "page": page, "rows": rows, "role": role},
+        {
+            **years_context(contract, year),
+            "page": page,
+            "rows": rows,
+            "role": role,
+            **utilization_context(contract),
+        },
     )
 
 
@@ -206,7 +222,8 @@ def _report_page(
             "report": report,
             "page": page,
             "late": report.is_late(),
-            "low": low_metrics(report.avg_cpu_pct, report.avg_mem_pct),
+            "low": low_metrics(contract, report.avg_cpu_pct, report.avg_mem_pct),
+            **utilization_context(contract),
             "advice_actions": AdviceAction.choices,
             "statuses": AdviceStatus.choices,
             "selected_action": selected,

@@ -43,6 +43,27 @@ def outage(world, **kwargs):
     return outages.outage_report(actor=world.users["vendor"], contract=world.contract, **defaults)
 
 
+def shortfall(world):
+    """A notice-duty record: the world contract given JZ's 72-hour notice term, a maintenance
+    announced now for a window in its (past) service period."""
+    contract = world.contract
+    contract.maintenance_notice_hours = 72
+    contract.maintenance_approvers = []
+    contract.save(update_fields=["maintenance_notice_hours", "maintenance_approvers"])
+    start = _day(world, 40)
+    planned = outages.outage_report(
+        actor=world.users["vendor"],
+        contract=contract,
+        title="线路割接",
+        started_at=at(start.year, start.month, start.day, 1),
+        ended_at=at(start.year, start.month, start.day, 3),
+        cause="线路割接",
+        scope="platform",
+        planned=True,
+    )
+    return planned.notice_shortfall
+
+
 def incident(world, **kwargs):
     day = _day(world, 12)
     defaults = {

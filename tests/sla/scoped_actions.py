@@ -1,4 +1,5 @@
-"""Tenancy-matrix entries of the SLA's one-URL-per-action POSTs (``sla/urls.py``).
+"""Tenancy-matrix entries of the SLA's one-URL-per-action POSTs (``sla/urls.py``), and of
+the SLA pages added since the matrix in ``tests/scoped_urls.py`` was written.
 
 ``tests/scoped_urls.py`` merges them with ``SCOPED_URLS.update(SLA_ACTION_URLS)``. In the own
 tenant an action answers (a redirect, or the page with the service's refusal), never 404; the
@@ -30,6 +31,9 @@ def _scorecard_kwargs(world):
 
 
 SLA_ACTION_URLS: dict[str, ScopedUrl] = {
+    # Maintenance notice-duty records (a list page and the bureau's note), issue 11.
+    "sla_shortfall_list": ScopedUrl(_contract_kwargs, visible_to=SLA_PARTIES),
+    "sla_shortfall_note": ScopedUrl(_pk("shortfall"), visible_to=SLA_PARTIES, method="post"),
     **{
         f"sla_{entity}_{action}": ScopedUrl(_pk(entity), visible_to=SLA_PARTIES, method="post")
         for entity, names in _PK_ACTIONS.items()

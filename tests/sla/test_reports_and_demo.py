@@ -64,9 +64,10 @@ def test_seed_sla_exercises_every_area_and_is_idempotent(db):
     from sla.demo import seed_sla
     from sla.models import Outage, UtilizationSample
 
-    seed_sla()
-    counts = (Outage.objects.count(), UtilizationSample.objects.count())
-    seed_sla()
+    with time_machine.travel(at(2026, 12, 4, 10), tick=False):  # inside JZ-2026's period
+        seed_sla()
+        counts = (Outage.objects.count(), UtilizationSample.objects.count())
+        seed_sla()
     assert (Outage.objects.count(), UtilizationSample.objects.count()) == counts
 
     from govcloud.models import Contract
@@ -90,3 +91,35 @@ def test_seed_sla_exercises_every_area_and_is_idempotent(db):
     assert float(data["utilization"]["avg_cpu_pct"]) < 30
     assert data["pending"] == []
     assert {m["kind"] for m in data["money"]} == {"area", "penalty", "grade"}
+
+
+def test_the_demo_creates_no_jz_scorecard_data(db):
+    """JZ-2026 has no SLA annex: the demo shows its 72-hour notice duty (五.5), nothing scored."""
+    from billing.models import Deduction
+    from govcloud.models import Contract
+    from sla.demo import JZ_MAINTENANCE, seed_sla
+    from sla.models import (
+        MaintenanceNoticeShortfall,
+        Penalty,
+        SatisfactionSurvey,
+        SecurityMechanismItem,
+        TrainingPlan,
+        TrainingSession,
+    )
+
+    with time_machine.travel(at(2026, 12, 4, 10), tick=False):
+        seed_sla()
+    jz = Contract.objects.get(code="JZ-2026")
+    for model in (
+        Scorecard,
+        Penalty,
+        SatisfactionSurvey,
+        SecurityMechanismItem,
+        TrainingPlan,
+        TrainingSession,
+        Deduction,
+    ):
+        assert not model.objects.filter(contract=jz).exists(), model.__name__
+    (record,) = MaintenanceNoticeShortfall.objects.filter(contract=jz)
+    assert record.outage.title == JZ_MAINTENANCE
+    assert record.required_hours == 72

@@ -39,9 +39,12 @@ from sla.rules import (
     score_security_responsibility,
     score_training,
     score_utilization,
+    utilization_low,
 )
 
 D = Decimal
+# BT-2025's utilization terms (附件2 7.3): below 30 % costs 20 % of the annual fee.
+BT = {"threshold_pct": D("30"), "charge_pct": D("20")}
 
 
 def perfect_areas() -> list[AreaScore]:
@@ -53,9 +56,9 @@ def perfect_areas() -> list[AreaScore]:
         score_security_responsibility([]),
         score_training(True, ["t1", "t2"]),
         score_disaster_recovery([]),
-        score_utilization([], avg_cpu_pct=D("55"), avg_mem_pct=D("60"), annual_fee=D("1000")),
+        score_utilization([], avg_cpu_pct=D("55"), avg_mem_pct=D("60"), annual_fee=D("1000"), **BT),
         score_satisfaction(D("90"), D("98")),
-        score_improvement([]),
+        score_improvement([], working_days=10),
         score_deliverables([], []),
     ]
 
@@ -445,7 +448,7 @@ def test_refs_must_be_unique() -> None:
 
 def test_refs_must_not_be_a_bare_string() -> None:
     with pytest.raises(TypeError, match="single string"):
-        score_improvement("abc")
+        score_improvement("abc", working_days=10)
 
 
 @pytest.mark.parametrize(
@@ -591,6 +594,7 @@ def test_score_utilization_points(months: int, points: int) -> None:
         avg_cpu_pct=D("50"),
         avg_mem_pct=D("50"),
         annual_fee=D("1000000"),
+        **BT,
     )
     assert score.points == D(points)
     assert score.money == ()
@@ -616,6 +620,7 @@ def test_score_utilization_money(cpu: str | None, mem: str | None, penalised: bo
         avg_mem_pct=None if mem is None else D(mem),
         annual_fee=D("8700000.05"),
         metrics_ref="metrics-2025",
+        **BT,
     )
     assert score.points == D("20")
     if penalised:
@@ -644,7 +649,64 @@ def test_score_utilization_rejects(kwargs: dict[str, Decimal], match: str) -> No
     }
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
-        score_utilization([], **args)  # type: ignore[arg-type]
+        score_utilization([], **args, **BT)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("cpu", "mem", "amount"),
+    [
+        pytest.param("39.99", "50", D("100000.00"), id="cpu-below-40"),
+        pytest.param("40", "40", None, id="both-at-40-ok"),
+        pytest.param("35", "39", D("100000.00"), id="both-low-once"),
+    ],
+)
+def test_score_utilization_uses_the_contracts_threshold_and_charge(
+    cpu: str, mem: str, amount: Decimal | None
+) -> None:
+    # A contract whose terms say: below 40 % costs 10 % of the annual fee.
+    score = score_utilization(
+        [],
+        avg_cpu_pct=D(cpu),
+        avg_mem_pct=D(mem),
+        annual_fee=D("1000000"),
+        threshold_pct=D("40"),
+        charge_pct=D("10"),
+    )
+    if amount is None:
+        assert score.money == ()
+    else:
+        (money,) = score.money
+        assert money.amount == amount
+        assert "低于40%" in money.reason
+        assert "10%" in money.reason
+
+
+@pytest.mark.parametrize(
+    "terms",
+    [
+        pytest.param({"threshold_pct": None, "charge_pct": D("20")}, id="no-threshold"),
+        pytest.param({"threshold_pct": D("30"), "charge_pct": None}, id="no-charge"),
+    ],
+)
+def test_score_utilization_without_a_rule_charges_nothing(terms: dict[str, Decimal | None]) -> None:
+    score = score_utilization(
+        ["2025-07"], avg_cpu_pct=D("5"), avg_mem_pct=D("5"), annual_fee=D("1000000"), **terms
+    )
+    assert score.money == ()
+    assert score.points == D("18")  # the late month still costs its 2 points
+    assert any("未约定" in n for n in score.notes)
+
+
+def test_utilization_low_reads_the_threshold() -> None:
+    assert utilization_low(D("29"), D("45"), D("30")) == ["CPU"]
+    assert utilization_low(D("29"), D("45"), D("50")) == ["CPU", "内存"]
+    assert utilization_low(D("1"), D("1"), None) == []
+    assert utilization_low(None, D("1"), D("30")) == ["内存"]
+
+
+def test_score_improvement_words_the_contracts_fix_period() -> None:
+    (deduction,) = score_improvement(["n1"], working_days=15).deductions
+    assert "15个工作日" in deduction.reason
 
 
 @pytest.mark.parametrize(
@@ -720,7 +782,7 @@ def test_satisfaction_rejects_out_of_range(mean: Decimal, coverage: Decimal) -> 
     ],
 )
 def test_score_improvement(count: int, points: int) -> None:
-    score = score_improvement([f"issue-{i}" for i in range(count)])
+    score = score_improvement([f"issue-{i}" for i in range(count)], working_days=10)
     assert score.points == D(points)
 
 
@@ -803,7 +865,7 @@ def test_scorecard_sums_floored_areas_and_money() -> None:
         [IncidentInput(2, True, "i1"), IncidentInput(3, True, "i2")]
     )
     areas[6] = score_utilization(
-        ["2025-07"], avg_cpu_pct=D("25"), avg_mem_pct=D("25"), annual_fee=D("1000000")
+        ["2025-07"], avg_cpu_pct=D("25"), avg_mem_pct=D("25"), annual_fee=D("1000000"), **BT
     )
     card = build_scorecard(list(reversed(areas)))
     assert [a.area for a in card.areas] == list(AREAS)  # back in contract order

@@ -207,22 +207,23 @@ class TestOutages:
         assert outage.excluded_as_maintenance
         assert not outage.counts_for_availability
 
-    def test_maintenance_announced_less_than_72_hours_ahead_counts(self, world):
+    def test_maintenance_the_supervisor_did_not_approve_counts(self, world):
+        # BT-2025 附件2 1.1(1): planned only once bureau *and* supervisor agreed.
         outage = _outage(
             world,
             title="紧急维护",
             planned=True,
-            started_at=at(2026, 7, 17, 9),  # 47 hours after the notice
-            ended_at=at(2026, 7, 17, 11),
+            started_at=at(2026, 7, 20, 9),  # 5 days' notice: notice is not what is missing
+            ended_at=at(2026, 7, 20, 11),
         )
-        for role in ("bureau", "supervisor"):
-            outage = outages.outage_approve_maintenance(actor=world.users[role], outage=outage)
-        with time_machine.travel(at(2026, 7, 18, 9), tick=False):
+        outage = outages.outage_approve_maintenance(actor=world.users["bureau"], outage=outage)
+        assert outage.maintenance_approved_at is None
+        with time_machine.travel(at(2026, 7, 21, 9), tick=False):
             for role in ("bureau", "supervisor"):
                 outage = outages.outage_confirm(
                     actor=world.users[role], outage=outage, vendor_caused=True
                 )
-        assert not outage.notice_in_time
+        assert not outage.excluded_as_maintenance
         assert outage.counts_for_availability
 
     def test_an_outage_cannot_be_confirmed_before_it_ended(self, world):

@@ -1,0 +1,48 @@
+"""What the SLA hears from billing (registered in ``SlaConfig.ready``).
+
+Billing sends its statement signals after its transaction commits; a receiver cannot undo the
+statement step and must not break it, so each one records what it can and logs a failure
+(the services are idempotent: a signal heard twice records nothing twice).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from billing.models import Statement
+from billing.signals import statement_found_wrong, statement_submitted
+from sla.services.deliverables import (
+    statement_deliverable_found_wrong,
+    statement_deliverable_submitted,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def on_statement_submitted(
+    sender: Any, statement: Statement, due: date | None = None, late: bool = False, **kwargs: Any
+) -> None:
+    """A statement version was submitted: a deliverable where the contract says so."""
+    try:
+        statement_deliverable_submitted(statement=statement, due=due, late=late)
+    except Exception:
+        logger.exception("statement %s: could not record it as a deliverable", statement.pk)
+
+
+def on_statement_found_wrong(
+    sender: Any, statement: Statement, reason: str = "", **kwargs: Any
+) -> None:
+    """A submitted statement version was found wrong: a non-conforming deliverable."""
+    try:
+        statement_deliverable_found_wrong(statement=statement, reason=reason)
+    except Exception:
+        logger.exception("statement %s: could not record it as non-conforming", statement.pk)
+
+
+def register() -> None:
+    statement_submitted.connect(on_statement_submitted, dispatch_uid="sla_statement_submitted")
+    statement_found_wrong.connect(
+        on_statement_found_wrong, dispatch_uid="sla_statement_found_wrong"
+    )
