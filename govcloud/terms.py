@@ -460,6 +460,10 @@ def display_value(term: TermDef, value: Any) -> str:
             "half_under_12h": _("不足12小时按0.5天，12小时及以上按1天"),
         }
         return str(labels.get(value, value))
+    if isinstance(value, Decimal):
+        value = format(value.normalize(), "f")
+        if term.key == "vat_rate":
+            return f"{format((Decimal(value) * 100).normalize(), 'f')}%"
     return f"{value}{term.unit}" if term.unit else str(value)
 
 

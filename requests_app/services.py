@@ -602,14 +602,14 @@ class DeliveryInput:
     vendor_ref: str = ""
 
 
-def _billing_start(ticket: ResourceRequest, delivered_at: datetime) -> datetime:
+def _billing_start(ticket: ResourceRequest, delivered_at: datetime, *, actor: User) -> datetime:
     """When billing starts for what this ticket opens: the system's test period decides
     (``billing.services.system_test_periods``; the first delivery of a new system starts one,
     包头 §5.1.2). Changes and releases open nothing: their instant is the delivery's."""
     if ticket.kind != RequestKind.NEW:
         return delivered_at
     return delivery_billing_start(
-        actor=ticket.delivered_by or f"工单 #{ticket.pk} 交付",
+        actor=actor,
         contract=ticket.contract,
         system=ticket.system,
         delivered_at=delivered_at,
@@ -648,7 +648,7 @@ def request_deliver(
                 _("请为每条开通明细填写乙方资源标识（如实例 ID）。"),
                 extra={"missing_lines": missing},
             )
-    starts = _billing_start(ticket, delivered_at)
+    starts = _billing_start(ticket, delivered_at, actor=actor)
     for line in lines:
         ref = refs.get(line.pk, "")
         if ticket.kind == RequestKind.NEW:
