@@ -63,6 +63,8 @@ from govcloud.models import (
     ContractParty,
     Installment,
     Invitation,
+    JointConfirmation,
+    JointConfirmationEntry,
     JointSubject,
     Organization,
     OrganizationKind,
@@ -1092,3 +1094,56 @@ class OutboxEmailAdmin(ScopedAdmin):
             send_outbox_email.delay(row.pk)
             count += 1
         messages.info(request, _("已重新排队 %(n)s 封邮件。") % {"n": count})
+
+
+# ------------------------------------------------------------------------------ joint confirmation
+
+
+class JointConfirmationEntryInline(admin.TabularInline):
+    model = JointConfirmationEntry
+    extra = 0
+    can_delete = False
+    fields = ["round", "role", "organization", "user", "decision", "reason", "at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class JointConfirmationAdmin(ScopedAdmin):
+    """Joint confirmations (会签) of the bureau's contracts: read-only — the parties confirm or
+    object in the portal or the API, through the services."""
+
+    view_roles = BUREAU_STAFF
+    scope_contract = "contract"
+    list_display = ["opened_at", "contract", "subject", "title", "status", "round", "confirmed_at"]
+    list_filter = ["subject", "status"]
+    search_fields = ["title"]
+    readonly_fields = [
+        "contract",
+        "subject",
+        "content_type",
+        "object_id",
+        "title",
+        "required_roles",
+        "status",
+        "round",
+        "opened_at",
+        "confirmed_at",
+    ]
+    inlines = [JointConfirmationEntryInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+admin.site.register(JointConfirmation, JointConfirmationAdmin)

@@ -1148,3 +1148,105 @@ class Invitation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == InvitationStatus.PENDING and self.expires_at > timezone.now()
+
+
+# ------------------------------------------------------------------------------ joint confirmation
+
+
+class JointStatus(models.TextChoices):
+    OPEN = "open", _("待会签")
+    CONFIRMED = "confirmed", _("已共同确认")
+    OBJECTED = "objected", _("有异议")
+
+
+class JointDecision(models.TextChoices):
+    CONFIRM = "confirm", _("确认")
+    OBJECT = "object", _("异议")
+
+
+class JointConfirmation(models.Model):
+    """One record several parties must confirm (会签), as the contract's terms name them.
+
+    The parties are the roles of ``contract.joint_confirmations[subject]`` *when the record was
+    opened* (``required_roles``): a later change of the terms does not move the goalposts of a
+    record under way. An objection stops the round; when the originator revises the record,
+    ``round`` goes up and every party confirms again (the entries of earlier rounds stay).
+    """
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("合同"), on_delete=models.PROTECT, related_name="+"
+    )
+    subject = models.CharField(_("事项"), max_length=40, choices=JointSubject.choices)
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", verbose_name=_("对象类型"), on_delete=models.PROTECT
+    )
+    object_id = models.PositiveBigIntegerField(_("对象编号"))
+    title = models.CharField(_("标题"), max_length=200)
+    required_roles = models.JSONField(_("须确认的当事方"), default=list)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=JointStatus.choices, default=JointStatus.OPEN
+    )
+    round = models.PositiveSmallIntegerField(_("轮次"), default=1)
+    opened_at = models.DateTimeField(_("发起时间"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("共同确认时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("共同确认（会签）")
+        verbose_name_plural = _("共同确认（会签）")
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "subject"], name="joint_once_per_object"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="confirmed", confirmed_at__isnull=False)
+                | (~Q(status="confirmed") & Q(confirmed_at__isnull=True)),
+                name="joint_confirmed_at_iff_confirmed",
+            ),
+        ]
+        indexes = [models.Index(fields=["contract", "subject", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_subject_display()}：{self.title}"
+
+
+class JointConfirmationEntry(models.Model):
+    """One party's confirmation or objection in one round of a joint confirmation."""
+
+    confirmation = models.ForeignKey(
+        JointConfirmation,
+        verbose_name=_("共同确认"),
+        on_delete=models.CASCADE,
+        related_name="entries",
+    )
+    round = models.PositiveSmallIntegerField(_("轮次"))
+    role = models.CharField(_("当事方"), max_length=20, choices=PartyRole.choices)
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decision = models.CharField(_("意见"), max_length=10, choices=JointDecision.choices)
+    reason = models.TextField(_("理由"), blank=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("会签意见")
+        verbose_name_plural = _("会签意见")
+        ordering = ["confirmation", "round", "at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["confirmation", "round", "role"], name="joint_entry_once_per_role"
+            ),
+            models.CheckConstraint(
+                condition=Q(decision="confirm") | ~Q(reason=""),
+                name="joint_objection_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} {self.get_decision_display()}"

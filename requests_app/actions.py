@@ -19,7 +19,15 @@ from django.utils.translation import gettext as _
 
 from govcloud.access import require_staff
 from govcloud.exceptions import ActionForbidden, ApplicationError
-from govcloud.models import Contract, ContractParty, OrganizationKind, PartyRole
+from govcloud.joint import joint_for, required_roles
+from govcloud.models import (
+    Contract,
+    ContractParty,
+    JointStatus,
+    JointSubject,
+    OrganizationKind,
+    PartyRole,
+)
 from govcloud.workflow import ActionRules, check_transition
 from requests_app.clocks import has_clock, may_extend
 from requests_app.models import (
@@ -176,15 +184,32 @@ def _check_deliver(user: Any, ticket: ResourceRequest) -> None:
     require_transition(ticket, RequestStatus.DELIVERED)
 
 
+def exemption_roles(contract: Contract) -> list[str]:
+    """Who rules a late delivery not the vendor's cause: the parties the terms name for a joint
+    confirmation (BT 附件2 §2: bureau and supervisor), else the one judge (``breach_judge_role``).
+    """
+    return required_roles(contract, JointSubject.LATE_DELIVERY_EXEMPTION) or [
+        breach_judge_role(contract)
+    ]
+
+
 def _check_exempt(user: Any, ticket: ResourceRequest) -> None:
+    """Rule (or, under a joint confirmation, propose) a breach not the vendor's cause.
+
+    Under a joint confirmation a proposal awaiting the other parties is decided on its panel;
+    after an objection any named party may propose again with a revised reason.
+    """
     require_staff(user)
-    party_of(user, ticket.contract, breach_judge_role(ticket.contract))
+    party_of(user, ticket.contract, *exemption_roles(ticket.contract))
     if not has_clock(ticket.contract):
         raise ApplicationError(_("本合同未约定交付时限（及时交付），不存在超时交付，无需认定。"))
     if ticket.status != RequestStatus.DELIVERED or not ticket.breached:
         raise ApplicationError(_("只有超时交付的工单可以认定为非乙方原因。"))
     if ticket.exempted:
         raise ApplicationError(_("该工单已认定为非乙方原因。"))
+    proposal = joint_for(ticket, JointSubject.LATE_DELIVERY_EXEMPTION)
+    if proposal is not None and proposal.status == JointStatus.OPEN:
+        raise ApplicationError(_("已提请认定为非乙方原因，待各方会签。"))
 
 
 REQUEST_ACTIONS = ActionRules(

@@ -26,7 +26,8 @@ from rest_framework.response import Response
 from billing.models import Resource, ResourceChange
 from govcloud import workdays
 from govcloud.api import ERRORS, ApiView, ErrorSerializer, parse_body
-from govcloud.models import Contract, User
+from govcloud.joint import joint_for
+from govcloud.models import Contract, JointSubject, User
 from govcloud.selectors import contract_list_for_user
 from govcloud.terms import cite
 from requests_app import selectors, services
@@ -237,6 +238,12 @@ class RequestDetailSerializer(RequestListSerializer):
     available_actions = serializers.SerializerMethodField(
         help_text=_("当前用户此刻可以办理的操作（如 approve、deliver），与服务的检查一致。")
     )
+    exemption_confirmation = serializers.SerializerMethodField(
+        help_text=_(
+            "超时免责的会签记录编号（/api/v1/joint-confirmations/{id}/）；合同未约定会签或"
+            "尚未提请时为空。"
+        )
+    )
 
     class Meta(RequestListSerializer.Meta):
         fields = [
@@ -246,6 +253,7 @@ class RequestDetailSerializer(RequestListSerializer):
             "last_comment",
             "exemption_reason",
             "exempted_by",
+            "exemption_confirmation",
             "working_days_remaining",
             "delivery_term",
             "estimated_monthly_cost",
@@ -255,6 +263,11 @@ class RequestDetailSerializer(RequestListSerializer):
             "extensions",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_exemption_confirmation(self, ticket: ResourceRequest) -> int | None:
+        confirmation = joint_for(ticket, JointSubject.LATE_DELIVERY_EXEMPTION)
+        return confirmation.pk if confirmation else None
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_working_days_remaining(self, ticket: ResourceRequest) -> int | None:
@@ -578,7 +591,9 @@ class RequestDeliverApi(_TicketActionApi):
         )
 
 
-@_action_schema("认定超时非乙方原因（监理）", ExemptSerializer)
+@_action_schema(
+    "认定超时非乙方原因（监理；合同约定会签的，由甲方或监理提请，各方会签后生效）", ExemptSerializer
+)
 class RequestExemptApi(_TicketActionApi):
     input_serializer = ExemptSerializer
 

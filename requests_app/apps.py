@@ -9,11 +9,13 @@ class RequestsAppConfig(AppConfig):
     def ready(self) -> None:
         from govcloud import home
         from govcloud.demo import DemoPart, register_demo_part
+        from govcloud.joint import joint_confirmed
         from govcloud.signals import calendar_changed
         from requests_app.home import ticket_cards
         from requests_app.navigation import register_navigation
 
         calendar_changed.connect(_recompute_on_calendar_change, dispatch_uid="requests_recompute")
+        joint_confirmed.connect(_exemption_confirmed, dispatch_uid="requests_exemption_confirmed")
         register_navigation()
         home.register(ticket_cards)
         register_demo_part(DemoPart(20, "tickets", "requests_app.demo.demo_tickets"))
@@ -28,3 +30,9 @@ def _recompute_on_calendar_change(sender, year: int, **kwargs) -> None:
         recompute_clocks.delay(year)
     except Exception:  # broker down: recompute here rather than leave clocks stale
         request_recompute_clocks(year=year)
+
+
+def _exemption_confirmed(sender, confirmation, **kwargs) -> None:
+    from requests_app.services import on_exemption_confirmed
+
+    on_exemption_confirmed(sender, confirmation, **kwargs)

@@ -14,7 +14,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from govcloud.models import Contract, User
+from govcloud.joint import JOINT_ACTIONS, joint_confirm, joint_for
+from govcloud.models import Contract, JointSubject, User
 from requests_app import services
 from requests_app.clocks import due_for
 from requests_app.models import ResourceRequest
@@ -112,6 +113,10 @@ def seed_tickets() -> int:
     services.request_exempt(
         actor=bt_sup, ticket=late, reason="机房市电检修，经甲方同意顺延，非乙方原因。"
     )
+    # BT 附件2 §2: the exemption counts once the bureau confirms the supervisor's proposal too.
+    exemption = joint_for(late, JointSubject.LATE_DELIVERY_EXEMPTION)
+    if exemption is not None and JOINT_ACTIONS.allows("confirm", bt_bureau, exemption):
+        joint_confirm(actor=bt_bureau, confirmation=exemption)
     returned = _create(health, bt, "全民健康信息平台", "sec.mlps3", 1, "等保三级组件")
     services.request_return(actor=bt_bureau, ticket=returned, comment="请补充等保定级备案证明。")
     rejected = _create(police, bt, "视频图像解析系统", "colo.rack", 4, "自有服务器托管")

@@ -25,10 +25,13 @@ from billing.services.system_test_periods import delivery_billing_start
 from govcloud.audit import audit_log, snapshot
 from govcloud.dates import business_date
 from govcloud.exceptions import ApplicationError
+from govcloud.joint import joint_confirm, joint_open, joint_restart, required_roles
 from govcloud.models import (
     BusinessSystem,
     Contract,
     ContractParty,
+    JointConfirmation,
+    JointSubject,
     Organization,
     PricePeriod,
     User,
@@ -716,24 +719,71 @@ def request_deliver(
 
 @transaction.atomic
 def request_exempt(*, actor: User, ticket: ResourceRequest, reason: str) -> ResourceRequest:
-    """The supervisor (the bureau where there is none) rules a breach not the vendor's cause.
+    """Rule a breach not the vendor's cause — or, where the terms ask a joint confirmation of
+    late-delivery exemptions (BT 附件2 §2: bureau and supervisor), propose it: the proposer's
+    confirmation is its first entry and the ticket is exempted when the last named party
+    confirms (``on_exemption_confirmed``). After an objection a new proposal restarts the round.
 
+    Without a joint confirmation the one judge decides alone (the supervisor, else the bureau).
     Only where the contract sets a clock: without one nothing is late (``REQUEST_ACTIONS``).
     """
     ticket, before = _lock(ticket)
     REQUEST_ACTIONS.require("exempt", actor, ticket)
     if not (reason or "").strip():
         raise ApplicationError(_("请填写认定理由。"), extra={"field": "reason"})
-    ticket.exempted = True
     ticket.exemption_reason = reason.strip()
     ticket.exempted_by = actor
+    subject = JointSubject.LATE_DELIVERY_EXEMPTION
+    joint = required_roles(ticket.contract, subject) is not None
+    if not joint:
+        ticket.exempted = True
     try:
         ticket.full_clean()
     except ValidationError as exc:
         raise ApplicationError("；".join(exc.messages)) from exc
     ticket.save(update_fields=["exempted", "exemption_reason", "exempted_by"])
-    _audit(actor, "request.exempt", ticket, before, reason=reason)
+    _audit(
+        actor,
+        "request.exempt_propose" if joint else "request.exempt",
+        ticket,
+        before,
+        reason=reason,
+    )
+    if joint:
+        confirmation = joint_open(
+            actor=actor,
+            contract=ticket.contract,
+            subject=subject,
+            obj=ticket,
+            title=_("工单 %(n)s 超时为非乙方原因") % {"n": ticket.number},
+        )
+        if confirmation is None:
+            raise RuntimeError("The terms name parties, yet no confirmation was opened.")
+        confirmation = joint_restart(actor=actor, confirmation=confirmation, note=reason.strip())
+        joint_confirm(actor=actor, confirmation=confirmation)
+        ticket.refresh_from_db(fields=["exempted"])
     return ticket
+
+
+def on_exemption_confirmed(sender: Any, confirmation: JointConfirmation, **kwargs: Any) -> None:
+    """Every named party confirmed the proposal: the breach is exempted (no points, 附件2 §2)."""
+    if confirmation.subject != JointSubject.LATE_DELIVERY_EXEMPTION:
+        return
+    if confirmation.content_type.model_class() is not ResourceRequest:
+        return
+    ticket = ResourceRequest.objects.select_for_update().get(pk=confirmation.object_id)
+    before = snapshot(ticket, AUDIT_FIELDS)
+    ticket.exempted = True
+    ticket.save(update_fields=["exempted"])
+    last = confirmation.entries.order_by("-at", "-pk").first()
+    _audit(
+        last.user if last else "会签",
+        "request.exempt",
+        ticket,
+        before,
+        reason=ticket.exemption_reason,
+        joint_confirmation=confirmation.pk,
+    )
 
 
 # ---------------------------------------------------------------- clocks (Celery, calendar)

@@ -28,7 +28,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from billing.models import CatalogItem, Resource, ResourceStatus
 from govcloud.access import require_staff
 from govcloud.exceptions import ActionForbidden, ApplicationError
-from govcloud.models import Contract, OrganizationKind, PartyRole, User
+from govcloud.joint import joint_for
+from govcloud.models import Contract, JointSubject, OrganizationKind, PartyRole, User
 from govcloud.selectors import (
     contract_list_for_user,
     departments_for_user,
@@ -694,6 +695,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "decide_form": ExtensionDecideForm(),
         "deliver_form": DeliverForm(),
         "exempt_form": ExemptForm(),
+        "exemption_confirmation": joint_for(ticket, JointSubject.LATE_DELIVERY_EXEMPTION),
         "now_input": _local_input(now),
     }
     if "request_extension" in actions and ticket.approved_at is not None:
@@ -868,7 +870,7 @@ def request_exempt(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         pk,
-        _("已认定工单 %(n)s 的超时为非乙方原因，不扣分。"),
+        _("已认定（或已提请各方会签）工单 %(n)s 的超时为非乙方原因。"),
         lambda t: services.request_exempt(
             actor=request.user, ticket=t, reason=form.cleaned_data.get("reason", "")
         ),

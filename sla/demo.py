@@ -41,7 +41,16 @@ from billing.models import Resource, ResourceStatus
 from billing.services.inventory import inventory_import
 from govcloud.dates import months_between
 from govcloud.exceptions import ApplicationError
-from govcloud.models import BusinessSystem, Contract, Organization, OrganizationKind, Role, User
+from govcloud.joint import JOINT_ACTIONS, joint_confirm, joint_for
+from govcloud.models import (
+    BusinessSystem,
+    Contract,
+    JointSubject,
+    Organization,
+    OrganizationKind,
+    Role,
+    User,
+)
 from govcloud.workdays import BUSINESS_TZ
 from sla.models import (
     Deliverable,
@@ -72,6 +81,7 @@ from sla.services import (
     security,
     surveys,
     training,
+    utilization_months,
 )
 from sla.services.clocks import end_of_day, working_deadline
 from sla.services.rightsizing import classify
@@ -129,6 +139,7 @@ def seed_sla() -> dict[str, Any]:
         resources = _resources(contract)
         _emergency(contract, users, resources)
         _samples(contract, users, resources)
+        _confirm_months(contract, users)
         _advice(contract, users)
     _jz_short_notice(users)
     return {"contract": contract.code, "resources": len(resources)}
@@ -403,7 +414,13 @@ def _notices(contract: Contract, users: dict[str, User]) -> None:
         notice.refresh_from_db()
         notices.notice_fix(actor=users["bt_vendor"], notice=notice, report="已补齐并归档。")
         ImprovementNotice.objects.filter(pk=notice.pk).update(fixed_at=at(2025, 12, 8, 16))
-        notices.notice_confirm(actor=users["bt_supervisor"], notice=notice, accept=True)
+        _confirm_jointly(
+            joint_for(notice, JointSubject.IMPROVEMENT_REPORT),
+            users,
+            otherwise=lambda: notices.notice_confirm(
+                actor=users["bt_supervisor"], notice=notice, accept=True
+            ),
+        )
 
     title = "资源调整建议未附上月调整工作总结"
     if not ImprovementNotice.objects.filter(contract=contract, title=title).exists():
@@ -509,19 +526,51 @@ def _emergency(contract: Contract, users: dict[str, User], resources: list[Resou
     )
 
 
+def _confirm_jointly(confirmation, users: dict[str, User], *, otherwise=None) -> None:
+    """Every party the confirmation names confirms (``bt_<role>``); ``otherwise`` (the
+    one-party step) where the terms ask no joint confirmation."""
+    if confirmation is None:
+        if otherwise is not None:
+            otherwise()
+        return
+    for role in confirmation.required_roles:
+        user = users[f"bt_{role}"]
+        if JOINT_ACTIONS.allows("confirm", user, confirmation):
+            joint_confirm(actor=user, confirmation=confirmation)
+
+
+def _confirm_months(contract: Contract, users: dict[str, User]) -> None:
+    """The parties confirmed each month's data (附件2 7.3) before the advice was written on it
+    (the samples are bulk-loaded, so their months are opened here as a push would)."""
+    months = list(months_between(contract.service_start, contract.service_end))
+    utilization_months.utilization_months_touched(
+        actor=users["bt_vendor"], months={(contract.pk, m) for m in months}
+    )
+    for month in months:
+        _confirm_jointly(utilization_months.month_confirmation(contract, month), users)
+
+
 def _advice(contract: Contract, users: dict[str, User]) -> None:
     months = list(months_between(contract.service_start, contract.service_end))
+    confirmed = utilization_months.confirmed_months(contract)
     for month in months:
         report = rightsizing.rightsizing_compute(contract=contract, month=month)
         if report is None or report.status != "draft":
             continue
+        if confirmed is not None and month not in confirmed:
+            continue  # 附件2 7.3: advice only on jointly confirmed data
         rightsizing.rightsizing_submit(actor=users["bt_vendor"], report=report)
         offset = timedelta(days=4, hours=10) if month == LATE_ADVICE_MONTH else timedelta(hours=-7)
         submitted = end_of_day(report.due_date) + offset
         RightsizingReport.objects.filter(pk=report.pk).update(
             submitted_at=submitted, computed_at=submitted - timedelta(days=1)
         )
-    last = RightsizingReport.objects.filter(contract=contract).order_by("-month").first()
+    last = (
+        RightsizingReport.objects.filter(contract=contract)
+        .exclude(status="draft")
+        .order_by("-month")
+        .first()
+    )
     if last is None:
         return
     open_advice = RightsizingAdvice.objects.filter(

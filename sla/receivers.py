@@ -1,4 +1,5 @@
-"""What the SLA hears from billing (registered in ``SlaConfig.ready``).
+"""What the SLA hears from billing and from joint confirmations (registered in
+``SlaConfig.ready``).
 
 Billing sends its statement signals after its transaction commits; a receiver cannot undo the
 statement step and must not break it, so each one records what it can and logs a failure
@@ -13,6 +14,9 @@ from typing import Any
 
 from billing.models import Statement
 from billing.signals import statement_found_wrong, statement_submitted
+from govcloud.joint import joint_confirmed, joint_objected
+from govcloud.models import JointConfirmation, JointConfirmationEntry
+from sla.services import notices
 from sla.services.deliverables import (
     statement_deliverable_found_wrong,
     statement_deliverable_submitted,
@@ -41,7 +45,20 @@ def on_statement_found_wrong(
         logger.exception("statement %s: could not record it as non-conforming", statement.pk)
 
 
+def on_joint_confirmed(sender: Any, confirmation: JointConfirmation, **kwargs: Any) -> None:
+    """Inside the last confirmation's transaction: a refusal here undoes the confirmation."""
+    notices.on_report_confirmed(confirmation=confirmation)
+
+
+def on_joint_objected(
+    sender: Any, confirmation: JointConfirmation, entry: JointConfirmationEntry, **kwargs: Any
+) -> None:
+    notices.on_report_objected(confirmation=confirmation, reason=entry.reason, actor=entry.user)
+
+
 def register() -> None:
+    joint_confirmed.connect(on_joint_confirmed, dispatch_uid="sla_joint_confirmed")
+    joint_objected.connect(on_joint_objected, dispatch_uid="sla_joint_objected")
     statement_submitted.connect(on_statement_submitted, dispatch_uid="sla_statement_submitted")
     statement_found_wrong.connect(
         on_statement_found_wrong, dispatch_uid="sla_statement_found_wrong"

@@ -62,6 +62,7 @@ from sla.models.utilization import (
     RightsizingAdvice,
     RightsizingPolicy,
     RightsizingReport,
+    UtilizationMonth,
     UtilizationSample,
 )
 
@@ -119,5 +120,6 @@ __all__ = [
     "SurveyStatus",
     "TrainingPlan",
     "TrainingSession",
+    "UtilizationMonth",
     "UtilizationSample",
 ]

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -84,6 +85,36 @@ class UtilizationSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_id} {self.day:%Y-%m-%d}"
+
+
+class UtilizationMonth(models.Model):
+    """One contract-month of pushed utilization data: what the parties confirm jointly.
+
+    BT-2025 附件2 7.3 "按照经三方确认无误的多云管理平台数据": under the term
+    ``joint_confirmations["utilization_data"]`` each month with data gets a joint confirmation
+    (``govcloud.joint``), and the utilization rule and the right-sizing advice read confirmed
+    months only. New data pushed into a month restarts its confirmation.
+    """
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("合同"), on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField(_("月份"), help_text=_("当月 1 日。"))
+
+    class Meta:
+        verbose_name = _("月度资源使用率数据")
+        verbose_name_plural = _("月度资源使用率数据")
+        ordering = ["contract", "month"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "month"], name="utilization_month_once"),
+            models.CheckConstraint(condition=Q(month__day=1), name="utilization_month_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.code} {self.month:%Y-%m}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sla_utilization", args=[self.contract_id]) + f"?month={self.month:%Y-%m}"
 
 
 class RightsizingPolicy(models.Model):

@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from govcloud.access import require_staff
 from govcloud.dates import business_today
 from govcloud.exceptions import ActionForbidden, ApplicationError, InvalidTransition
-from govcloud.models import Contract, PartyRole
+from govcloud.joint import required_roles, roles_text
+from govcloud.models import Contract, JointSubject, PartyRole
 from govcloud.terms import clause_of
 from govcloud.workflow import ActionRules, check_transition
 from sla.models import (
@@ -71,6 +72,7 @@ from sla.services.common import (
     require_scorecard,
     service_year,
 )
+from sla.services.utilization_months import confirmed_months
 
 __all__ = [
     "advice_available_actions",
@@ -308,6 +310,13 @@ def _notice_fix(user: Any, notice: ImprovementNotice) -> None:
 
 
 def _notice_confirm(user: Any, notice: ImprovementNotice) -> None:
+    joint = required_roles(notice.contract, JointSubject.IMPROVEMENT_REPORT)
+    if joint is not None:
+        # BT 附件2 §9: the report is confirmed jointly, on its joint-confirmation panel.
+        raise ActionForbidden(
+            _("整改报告须经%(roles)s共同确认，请在会签中确认或提出异议。")
+            % {"roles": roles_text(joint)}
+        )
     role = require_party(user, notice.contract, *NOTICE_ISSUERS)
     if role != notice.issuer_role:
         raise ActionForbidden(
@@ -358,6 +367,18 @@ def penalty_available_actions(*, user: Any, obj: Penalty) -> frozenset[str]:
 def _report_submit(user: Any, report: RightsizingReport) -> None:
     require_party(user, report.contract, PartyRole.VENDOR)
     _may_move(report, REPORT_TRANSITIONS, ReportStatus.SUBMITTED)
+    # 附件2 7.3: the advice rests on "经三方确认无误的多云管理平台数据".
+    months = confirmed_months(report.contract)
+    if months is not None and report.month not in months:
+        raise ApplicationError(
+            _("%(m)s 的资源使用率数据尚未经%(roles)s共同确认，不能据此提交调整建议。")
+            % {
+                "m": f"{report.month:%Y-%m}",
+                "roles": roles_text(
+                    required_roles(report.contract, JointSubject.UTILIZATION_DATA) or []
+                ),
+            }
+        )
 
 
 def _report_recompute(user: Any, report: RightsizingReport) -> None:

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 
 from govcloud.audit import audit_log, snapshot
 from govcloud.exceptions import ApplicationError
-from govcloud.models import Contract, PartyRole, User
+from govcloud.joint import JOINT_ACTIONS, joint_confirm, joint_open
+from govcloud.models import Contract, JointSubject, PartyRole, User
 from sla import notifications
 from sla.models import INCIDENT_TRANSITIONS, IncidentLevel, IncidentStatus, SecurityIncident
 from sla.services.actions import CONTRACT_ACTIONS, INCIDENT_ACTIONS
@@ -138,6 +139,18 @@ def incident_assess(
         before=before,
         after={**snapshot(incident, AUDIT_FIELDS), "comment": comment},
     )
+    # 附件2 §4: the level is the bureau's to confirm (the term ``joint_confirmations``); an
+    # assessing party that is named confirms it at once, the others wait on its panel.
+    confirmation = joint_open(
+        actor=actor,
+        contract=incident.contract,
+        subject=JointSubject.INCIDENT_LEVEL,
+        obj=incident,
+        title=_("安全事件定级：%(level)s %(title)s")
+        % {"level": incident.get_level_display(), "title": incident.title},
+    )
+    if confirmation is not None and JOINT_ACTIONS.allows("confirm", actor, confirmation):
+        joint_confirm(actor=actor, confirmation=confirmation)
     notifications.send(
         key=f"incident:{incident.pk}:assessed",
         contract=incident.contract,

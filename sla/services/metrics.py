@@ -29,6 +29,7 @@ from govcloud.exceptions import ActionForbidden, ApplicationError
 from govcloud.models import ContractParty, OrganizationKind, PartyRole, User
 from govcloud.workdays import BUSINESS_TZ
 from sla.models import UtilizationSample
+from sla.services.utilization_months import utilization_months_touched
 
 MAX_ROWS = 20_000
 CSV_COLUMNS = ("resource", "day", "cpu_pct", "mem_pct", "disk_pct", "disk_used_gb")
@@ -236,6 +237,15 @@ def metrics_push(
         unique_fields=["resource", "day"],
         update_fields=["cpu_pct", "mem_pct", "disk_pct", "disk_used_gb", "pushed_by", "pushed_at"],
         batch_size=1000,
+    )
+    contract_of = dict(
+        Resource.objects.filter(pk__in={r.resource_id for r in parsed}).values_list(
+            "pk", "contract_id"
+        )
+    )
+    utilization_months_touched(
+        actor=actor,
+        months={(contract_of[r.resource_id], r.day.replace(day=1)) for r in parsed},
     )
     updated = len(keys & existing)
     result = PushResult(created=len(keys) - updated, updated=updated)

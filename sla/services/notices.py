@@ -22,7 +22,8 @@ from govcloud.access import party_role_of
 from govcloud.audit import audit_log, snapshot
 from govcloud.dates import business_date
 from govcloud.exceptions import ApplicationError
-from govcloud.models import Contract, PartyRole, User
+from govcloud.joint import joint_open, joint_restart
+from govcloud.models import Contract, JointConfirmation, JointSubject, PartyRole, User
 from govcloud.terms import clause_of
 from sla import notifications
 from sla.models import NOTICE_TRANSITIONS, ImprovementNotice, NoticeStatus
@@ -136,6 +137,17 @@ def notice_fix(
         before=before,
         after=snapshot(notice, AUDIT_FIELDS),
     )
+    # BT 附件2 §9: the report counts once the parties the terms name confirmed it jointly; a
+    # report sent again after an objection starts a new round.
+    confirmation = joint_open(
+        actor=actor,
+        contract=notice.contract,
+        subject=JointSubject.IMPROVEMENT_REPORT,
+        obj=notice,
+        title=_("整改报告：%(t)s") % {"t": notice.title},
+    )
+    if confirmation is not None:
+        joint_restart(actor=actor, confirmation=confirmation, note=_("乙方重新提交整改报告"))
     notifications.send(
         key=f"notice:{notice.pk}:fixed:{notice.fixed_at.isoformat()}",
         contract=notice.contract,
@@ -183,3 +195,56 @@ def notice_confirm(
             url=notifications.link("sla_notice_detail", notice.pk),
         )
     return notice
+
+
+def _is_report(confirmation: JointConfirmation) -> bool:
+    return (
+        confirmation.subject == JointSubject.IMPROVEMENT_REPORT
+        and confirmation.content_type.model_class() is ImprovementNotice
+    )
+
+
+def on_report_confirmed(*, confirmation: JointConfirmation) -> None:
+    """Every named party confirmed the fix report: the notice is fixed (confirmed)."""
+    if not _is_report(confirmation):
+        return
+    notice, before = _lock(ImprovementNotice(pk=confirmation.object_id))
+    last = confirmation.entries.order_by("-at", "-pk").first()
+    set_status(notice, NOTICE_TRANSITIONS, NoticeStatus.CONFIRMED)
+    notice.confirmed_by = last.user if last else None
+    notice.confirmed_at = confirmation.confirmed_at
+    notice.save()
+    audit_log(
+        actor=notice.confirmed_by or "会签",
+        action="notice.confirm",
+        obj=notice,
+        before=before,
+        after={**snapshot(notice, AUDIT_FIELDS), "joint_confirmation": confirmation.pk},
+    )
+
+
+def on_report_objected(*, confirmation: JointConfirmation, reason: str, actor: User) -> None:
+    """A named party objected to the fix report: back to the vendor (the clock keeps running)."""
+    if not _is_report(confirmation):
+        return
+    notice, before = _lock(ImprovementNotice(pk=confirmation.object_id))
+    set_status(notice, NOTICE_TRANSITIONS, NoticeStatus.ISSUED)
+    notice.last_comment = reason
+    notice.fixed_by, notice.fixed_at = None, None
+    notice.save()
+    audit_log(
+        actor=actor,
+        action="notice.reopen",
+        obj=notice,
+        before=before,
+        after={**snapshot(notice, AUDIT_FIELDS), "joint_confirmation": confirmation.pk},
+    )
+    notifications.send(
+        key=f"notice:{notice.pk}:objected:{confirmation.pk}:{confirmation.round}",
+        contract=notice.contract,
+        recipients=notifications.party_emails(notice.contract, PartyRole.VENDOR),
+        subject=_("整改报告有异议：%(t)s") % {"t": notice.title},
+        body=_("异议：%(c)s\n整改期限不变：%(due)s。")
+        % {"c": reason, "due": timezone.localtime(notice.due_at).strftime("%Y-%m-%d %H:%M")},
+        url=notifications.link("sla_notice_detail", notice.pk),
+    )

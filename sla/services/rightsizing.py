@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
@@ -52,7 +52,7 @@ from django.utils.translation import gettext as _
 from billing.models import CatalogItem, Resource, ResourceStatus
 from billing.money import round_half_up
 from govcloud.audit import audit_log, snapshot
-from govcloud.dates import month_end, month_start
+from govcloud.dates import month_end, month_start, months_between
 from govcloud.exceptions import ApplicationError
 from govcloud.models import (
     BusinessSystem,
@@ -85,6 +85,7 @@ from sla.services.common import (
     set_status,
     year_of_day,
 )
+from sla.services.utilization_months import confirmed_months
 
 logger = logging.getLogger(__name__)
 GB_PER_TB = 1024
@@ -173,12 +174,30 @@ class Averages:
         return value
 
 
-def resource_averages(resource_ids: Iterable[int], first: date, last: date) -> dict[int, Averages]:
-    """Per resource, the sums of its daily samples between ``first`` and ``last`` (inclusive)."""
+def _in_months(months: Collection[date]) -> Q:
+    """Days inside the given months (first days); nothing for an empty collection."""
+    q = Q(pk__in=[])
+    for month in months:
+        q |= Q(day__gte=month, day__lte=month_end(month))
+    return q
+
+
+def resource_averages(
+    resource_ids: Iterable[int],
+    first: date,
+    last: date,
+    *,
+    months: Collection[date] | None = None,
+) -> dict[int, Averages]:
+    """Per resource, the sums of its daily samples between ``first`` and ``last`` (inclusive),
+    only inside ``months`` (first days) when given — the jointly confirmed months."""
     result: dict[int, Averages] = defaultdict(Averages)
-    rows = UtilizationSample.objects.filter(
+    samples = UtilizationSample.objects.filter(
         resource_id__in=list(resource_ids), day__gte=first, day__lte=last
-    ).values_list("resource_id", "cpu_pct", "mem_pct", "disk_pct", "disk_used_gb")
+    )
+    if months is not None:
+        samples = samples.filter(_in_months(months))
+    rows = samples.values_list("resource_id", "cpu_pct", "mem_pct", "disk_pct", "disk_used_gb")
     for resource_id, cpu, mem, disk, used in rows.iterator(chunk_size=5000):
         result[resource_id].add(cpu, mem, disk, used)
     return result
@@ -204,10 +223,17 @@ def _counted_resources(contract: Contract, first: date, last: date) -> list[Reso
     )
 
 
-def contract_averages(contract: Contract, first: date, last: date) -> ContractAverages:
-    """The overall CPU and memory utilization of a contract between two days (§7.3)."""
+def contract_averages(
+    contract: Contract, first: date, last: date, *, confirmed_only: bool = False
+) -> ContractAverages:
+    """The overall CPU and memory utilization of a contract between two days (§7.3).
+
+    ``confirmed_only``: only the months whose data the parties the terms name confirmed jointly
+    (附件2 7.3 "经三方确认无误的…数据"); the notes name the months left out.
+    """
     resources = [r for r in _counted_resources(contract, first, last) if classify(r.catalog_item)]
-    sums = resource_averages([r.pk for r in resources], first, last)
+    months = confirmed_months(contract) if confirmed_only else None
+    sums = resource_averages([r.pk for r in resources], first, last, months=months)
     cpu_num = cpu_den = mem_num = mem_den = Decimal(0)
     days = 0
     counted = 0
@@ -224,11 +250,26 @@ def contract_averages(contract: Contract, first: date, last: date) -> ContractAv
         cpu_den += avg.days * cpu_cap
         mem_num += avg.mem * mem_cap
         mem_den += avg.days * mem_cap
+    notes = []
+    if months is not None:
+        left_out = [
+            f"{m:%Y-%m}"
+            for m in months_between(first, last)
+            if m not in months
+            and UtilizationSample.objects.filter(
+                resource__contract=contract, day__gte=m, day__lte=month_end(m)
+            ).exists()
+        ]
+        if left_out:
+            notes.append(
+                _("以下月份的数据尚未经各方共同确认，未计入：%(m)s") % {"m": "、".join(left_out)}
+            )
     return ContractAverages(
         cpu_pct=round_half_up(cpu_num / cpu_den) if cpu_den else None,
         mem_pct=round_half_up(mem_num / mem_den) if mem_den else None,
         resources=counted,
         sample_days=days,
+        notes=notes,
     )
 
 

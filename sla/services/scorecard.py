@@ -59,7 +59,8 @@ from billing.services.settlement import contract_settlement_periods, deduction_c
 from govcloud.audit import audit_log, snapshot
 from govcloud.dates import business_date
 from govcloud.exceptions import ApplicationError
-from govcloud.models import Contract, PricePeriod, User
+from govcloud.joint import confirmed_ids, required_roles
+from govcloud.models import Contract, JointSubject, PricePeriod, User
 from govcloud.terms import cite
 from requests_app.models import RequestStatus, ResourceRequest
 from sla import periods, refs, rules, tasks
@@ -469,6 +470,14 @@ def gather_security_responsibility(contract: Contract, label: int) -> _Gathered:
     incidents = SecurityIncident.objects.filter(
         contract=contract, service_year=label, status=IncidentStatus.ASSESSED, vendor_caused=True
     ).order_by("occurred_at", "pk")
+    if required_roles(contract, JointSubject.INCIDENT_LEVEL) is not None:
+        # 附件2 §4: only a level the bureau confirmed costs money.
+        counted = confirmed_ids(
+            SecurityIncident,
+            JointSubject.INCIDENT_LEVEL,
+            list(incidents.values_list("pk", flat=True)),
+        )
+        incidents = incidents.filter(pk__in=counted)
     inputs = [
         rules.IncidentInput(
             level=i.level, fully_reported=bool(i.fully_reported), ref=f"incident:{i.pk}"
@@ -504,7 +513,9 @@ def gather_utilization(
     bad_months = [
         f"rightsizing:{r.pk}" for r in reports.order_by("month") if r.marked_wrong or r.is_late(now)
     ]
-    averages = contract_averages(contract, sy.start, min(sy.end, business_date(now)))
+    averages = contract_averages(
+        contract, sy.start, min(sy.end, business_date(now)), confirmed_only=True
+    )
     fee, fee_basis = annual_fee(contract, sy)
     rule = utilization_rule(contract)
     area = rules.score_utilization(
@@ -516,6 +527,8 @@ def gather_utilization(
         charge_pct=rule[1] if rule else None,
         metrics_ref=f"utilization:{contract.pk}:{sy.label}",
     )
+    if averages.notes:
+        area = dataclasses.replace(area, notes=(*area.notes, *averages.notes))
     return _Gathered(areas=(area,)), averages, fee, fee_basis
 
 
@@ -542,7 +555,17 @@ def gather_improvement(contract: Contract, label: int, now: datetime) -> _Gather
     notices = ImprovementNotice.objects.filter(contract=contract, service_year=label).order_by(
         "issued_at", "pk"
     )
-    late = _refs("notice", [n.pk for n in notices if n.is_unfixed_in_time(now)])
+    # Under a joint confirmation (BT 附件2 §9) a report counts only once jointly confirmed.
+    joint = required_roles(contract, JointSubject.IMPROVEMENT_REPORT) is not None
+    late = _refs(
+        "notice",
+        [
+            n.pk
+            for n in notices
+            if n.is_unfixed_in_time(now)
+            or (joint and n.status != NoticeStatus.CONFIRMED and now >= n.due_at)
+        ],
+    )
     area = rules.score_improvement(late, working_days=contract.improvement_working_days)
     return _Gathered(areas=(area,))
 

@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from govcloud.joint import joint_for
+from govcloud.models import JointSubject
 from govcloud.web import page_of, run_service, serve_file
 from sla import selectors
 from sla.forms import AssessIncidentForm, IncidentForm
@@ -100,6 +102,7 @@ def _detail_page(
             "incident": incident,
             "form": form or AssessIncidentForm(),
             "actions": actions.incident_available_actions(user=request.user, obj=incident),
+            "level_confirmation": joint_for(incident, JointSubject.INCIDENT_LEVEL),
         },
     )
 

@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from govcloud.access import role_on_contract
+from govcloud.joint import joint_for
+from govcloud.models import JointSubject
 from govcloud.web import page_of, run_service, serve_file
 from sla import selectors
 from sla.forms import DecisionForm, FixForm, NoticeForm
@@ -105,6 +107,7 @@ def _detail_page(
             "fix_form": fix_form or FixForm(),
             "decision_form": decision_form or DecisionForm(),
             "actions": actions.notice_available_actions(user=request.user, obj=notice),
+            "report_confirmation": joint_for(notice, JointSubject.IMPROVEMENT_REPORT),
         },
     )
 

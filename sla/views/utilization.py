@@ -18,13 +18,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from govcloud.access import role_on_contract
 from govcloud.dates import business_today, month_end, parse_month, previous_month, shift_month
-from govcloud.models import Contract, PartyRole
+from govcloud.joint import required_roles
+from govcloud.models import Contract, JointStatus, JointSubject, PartyRole
 from govcloud.web import page_of, run_service, serve_file
 from sla import selectors
 from sla.forms import MetricsUploadForm, ReasonForm
 from sla.models import AdviceAction, AdviceStatus, RightsizingAdvice, RightsizingReport
 from sla.rules import utilization_low
-from sla.services import actions, metrics, rightsizing
+from sla.services import actions, metrics, rightsizing, utilization_months
 from sla.services.common import has_scorecard, utilization_rule
 from sla.services.reports import advice_view_model, rightsizing_pdf_store, rightsizing_render
 from sla.views.common import year_of_request, years_context
@@ -87,7 +88,12 @@ def utilization(request: HttpRequest, contract_pk: int) -> HttpResponse:
         )
     overall = None
     if role != "department":
-        overall = rightsizing.contract_averages(contract, first, last)
+        overall = rightsizing.contract_averages(contract, first, last, confirmed_only=True)
+    joint_months = (
+        utilization_months.month_confirmations(contract)
+        if required_roles(contract, JointSubject.UTILIZATION_DATA) is not None
+        else None
+    )
     return render(
         request,
         "sla/utilization.html",
@@ -101,6 +107,14 @@ def utilization(request: HttpRequest, contract_pk: int) -> HttpResponse:
             "overall": overall,
             "low": low_metrics(contract, overall.cpu_pct, overall.mem_pct) if overall else [],
             "actions": actions.contract_sla_actions(user=request.user, contract=contract),
+            "role": role,
+            "joint_months": joint_months,
+            "unconfirmed": [
+                (record, c)
+                for record, c in joint_months or []
+                if c is None or c.status != JointStatus.CONFIRMED
+            ],
+            "month_confirmation": utilization_months.month_confirmation(contract, month),
             **utilization_context(contract),
         },
     )

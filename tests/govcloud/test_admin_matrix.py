@@ -65,6 +65,7 @@ BUSINESS_RECORDS = {
     "sla.scorecard",
     "sla.maintenancenoticeshortfall",
     "billing.systemtestperiod",
+    "govcloud.jointconfirmation",
 }
 
 # role -> (models it sees, models it may add). Anything else: no module, 403.
