@@ -7,7 +7,7 @@ The POST actions are named too, so the tenancy matrix in ``tests/scoped_urls.py`
 
 from django.urls import path
 
-from billing import apis, catalog_api, system_test_period_api
+from billing import apis, catalog_api, settlement_api, system_test_period_api
 
 ACTIONS = [
     ("submit", apis.StatementSubmitApi),
@@ -43,6 +43,41 @@ urlpatterns = [
     path("bills/", apis.BillListApi.as_view(), name="api_bill_list"),
     path("bills/<int:pk>/", apis.BillDetailApi.as_view(), name="api_bill_detail"),
     path("bills/<int:pk>/lines/", apis.BillLineListApi.as_view(), name="api_bill_lines"),
+    path(
+        "contracts/<int:pk>/settlement/",
+        settlement_api.ContractSettlementApi.as_view(),
+        name="api_contract_settlement",
+    ),
+    path(
+        "contracts/<int:pk>/payments/",
+        settlement_api.PaymentRecordApi.as_view(),
+        name="api_contract_payments",
+    ),
+    path(
+        "contracts/<int:pk>/deductions/",
+        settlement_api.DeductionCreateApi.as_view(),
+        name="api_contract_deductions",
+    ),
+    path(
+        "contracts/<int:pk>/invoices/",
+        settlement_api.InvoiceRegisterApi.as_view(),
+        name="api_contract_invoices",
+    ),
+    path(
+        "contracts/<int:pk>/funds-arrivals/",
+        settlement_api.FundsArrivalApi.as_view(),
+        name="api_contract_funds_arrivals",
+    ),
+    path(
+        "deductions/<int:pk>/<str:action>/",
+        settlement_api.DeductionActionApi.as_view(),
+        name="api_deduction_action",
+    ),
+    path(
+        "invoices/<int:pk>/<str:action>/",
+        settlement_api.InvoiceActionApi.as_view(),
+        name="api_invoice_action",
+    ),
     path(
         "contracts/<int:pk>/test-periods/",
         system_test_period_api.ContractSystemTestPeriodListApi.as_view(),

@@ -17,3 +17,4 @@ class BillingConfig(AppConfig):
         register_issued_lookup(issued_document_for_user)
         register_demo_part(DemoPart(10, "contracts", "billing.demo.demo_contracts_and_users"))
         register_demo_part(DemoPart(30, "statements", "billing.demo.demo_statements"))
+        register_demo_part(DemoPart(35, "settlement", "billing.demo.demo_settlement"))

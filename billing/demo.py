@@ -29,16 +29,27 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 
 from billing.contracts import load_example_contract, load_reference_contracts
-from billing.models import Resource, ResourceChange, Statement, StatementStatus
+from billing.models import (
+    Deduction,
+    Invoice,
+    Payment,
+    Resource,
+    ResourceChange,
+    Statement,
+    StatementStatus,
+)
 from billing.pricing import BUSINESS_TZ
 from billing.reports.signing import statement_document_render
+from billing.services import invoices as invoice_services
+from billing.services import settlement as settlement_services
 from billing.services.inventory import IMPORT_NOTE, INVENTORY_COLUMNS, inventory_import
 from billing.services.reauth import Reauth
 from billing.services.statements import (
@@ -47,8 +58,10 @@ from billing.services.statements import (
     statement_generate,
     statement_submit,
 )
+from govcloud.dates import business_today
 from govcloud.demo import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, DemoLogin, demo_login, demo_user
-from govcloud.models import Contract, Organization, OrganizationKind, Role, User
+from govcloud.exceptions import ApplicationError
+from govcloud.models import Contract, Installment, Organization, OrganizationKind, Role, User
 from govcloud.pdf.signing import create_dev_ca, demo_signing_passphrase, dev_party, party_key
 
 __all__ = ["demo_contracts_and_users", "demo_statements", "seed_parties", "seed_statements"]
@@ -400,3 +413,117 @@ def demo_statements() -> str:
     return "\n".join(
         [*report, "月度统计表演示数据已就绪（含全部签认并数字签名的 BT-2025、JZ-2026 统计表）。"]
     )
+
+
+# --------------------------------------------------------------------------- settlement
+
+
+def seed_settlement() -> list[str]:
+    """BT-2025: the first half-year signed, the advance and the half-year payment with their
+    invoices, a deduction the vendor acknowledged. JZ-2026: one invoice, and the settlement
+    year that is settled in December (Dec→Nov, ``billing.periods``) as a preview. Idempotent."""
+    report: list[str] = []
+    bt = Contract.objects.prefetch_related("parties__organization").get(code="BT-2025")
+    jz = Contract.objects.prefetch_related("parties__organization").get(code="JZ-2026")
+    users = _users("bt_vendor", "bt_bureau", "bt_supervisor", "jz_vendor", "jz_bureau")
+    bt_vendor, bt_bureau = users["bt_vendor"], users["bt_bureau"]
+    if Payment.objects.filter(contract=bt).exists():
+        return ["结算演示数据已存在，跳过"]
+    for month in range(6, 12):
+        try:
+            report.append(
+                _statement(
+                    bt,
+                    2025,
+                    month,
+                    vendor=bt_vendor,
+                    confirmers=[bt_bureau, users["bt_supervisor"]],
+                )
+            )
+        except ApplicationError as exc:  # e.g. a month without any resource
+            report.append(f"BT-2025 2025-{month:02d}：{exc.message}")
+    installments = {i.sequence: i for i in Installment.objects.filter(contract=bt)}
+    first, second = settlement_services.contract_settlement_periods(bt)[:2]
+
+    advance = installments[1]
+    invoice = invoice_services.invoice_register(
+        actor=bt_vendor,
+        contract=bt,
+        number="BT-INV-2025-001",
+        issued_on=date(2025, 7, 3),
+        amount=advance.amount,
+        installment=advance,
+    )
+    invoice_services.invoice_confirm(actor=bt_bureau, invoice=invoice)
+    settlement_services.payment_record(
+        actor=bt_bureau,
+        contract=bt,
+        installment=advance,
+        amount=advance.amount,
+        paid_on=date(2025, 7, 15),
+        note="预付款（合同 7.2.1 第一次）",
+    )
+    report.append(f"BT-2025 预付款 {advance.amount} 元：已开票、已确认、已付款")
+
+    half = settlement_services.settlement_summary(bt, first)
+    if half.payable > 0:
+        if half.fully_signed:
+            invoice = invoice_services.invoice_register(
+                actor=bt_vendor,
+                contract=bt,
+                number="BT-INV-2026-001",
+                issued_on=date(2026, 1, 8),
+                amount=half.payable,
+                installment=installments[2],
+                period_label=first.key,
+            )
+            invoice_services.invoice_confirm(actor=bt_bureau, invoice=invoice)
+        settlement_services.payment_record(
+            actor=bt_bureau,
+            contract=bt,
+            installment=installments[2],
+            period_label=first.key,
+            amount=half.payable,
+            paid_on=date(2026, 1, 20),
+            note="半年付款（合同 7.2.1 第二次，据实结算）",
+        )
+        report.append(f"BT-2025 第一个半年实际应付 {half.payable} 元：已付款")
+
+    if not Deduction.objects.filter(contract=bt).exists():
+        deduction = settlement_services.deduction_create(
+            actor=bt_bureau,
+            contract=bt,
+            period_label=second.key,
+            amount=Decimal("2000.00"),
+            reason="2026年3月资源交付超时 2 次（附件2 §2）",
+            event_on=date(2026, 4, 2),
+        )
+        settlement_services.deduction_acknowledge(actor=bt_vendor, deduction=deduction)
+        report.append("BT-2025 考核扣款 2000.00 元：已出具书面通知书，乙方已签字确认生效")
+    state = settlement_services.contract_settlement(bt)
+    report.append(
+        f"BT-2025 实际应付合计 {state.payable_total} 元，已付 {state.paid_total} 元，"
+        f"尾款 {state.balance} 元"
+    )
+
+    preview = settlement_services.contract_settlement_periods(jz)[0]
+    summary = settlement_services.settlement_summary(jz, preview)
+    if summary.signed_total > 0 and not Invoice.objects.filter(contract=jz).exists():
+        invoice_services.invoice_register(
+            actor=users["jz_vendor"],
+            contract=jz,
+            number="JZ-INV-2026-001",
+            issued_on=min(business_today(), date(2026, 12, 4)),
+            amount=summary.signed_total,
+            period_label=preview.key,
+        )
+    report.append(
+        f"JZ-2026 {preview.label} 于 12 月结算（预览）：已签认 {summary.signed_total} 元，"
+        f"未签认 {summary.unsigned_months} 个月"
+    )
+    return report
+
+
+def demo_settlement() -> str:
+    """Demo part: payments, invoices, a deduction, JZ's December settlement preview."""
+    return "\n".join([*seed_settlement(), "结算演示数据已就绪。"])

@@ -253,15 +253,40 @@ class DeductionForm(forms.Form):
         max_length=4000,
         widget=forms.Textarea(attrs={**TEXT, "rows": 2}),
     )
+    event_on = forms.DateField(
+        label=_("扣款事由发生日"),
+        required=False,
+        widget=forms.DateInput(attrs={**TEXT, "type": "date"}, format="%Y-%m-%d"),
+        help_text=_("书面通知书的期限自该日起算；留空为今天。"),
+    )
 
     def __init__(self, *args: Any, periods: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["period_label"].choices = periods
 
 
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("理由"), max_length=4000, widget=forms.Textarea(attrs={**TEXT, "rows": 2})
+    )
+
+
+class DeductionReissueForm(ReasonForm):
+    amount = forms.DecimalField(
+        label=_("扣款金额（元）"),
+        min_value=Decimal("0.01"),
+        max_digits=14,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={**TEXT, "step": "0.01", "min": "0.01"}),
+    )
+
+
 class PaymentForm(forms.Form):
     installment = forms.TypedChoiceField(
         label=_("付款期次"), coerce=int, required=False, widget=forms.Select(attrs=SELECT)
+    )
+    period_label = forms.ChoiceField(
+        label=_("结算期"), required=False, widget=forms.Select(attrs=SELECT)
     )
     amount = forms.DecimalField(
         label=_("付款金额（元）"),
@@ -279,10 +304,16 @@ class PaymentForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, installments: list[tuple[int, str]], today: date, **kwargs: Any
+        self,
+        *args: Any,
+        installments: list[tuple[int, str]],
+        today: date,
+        periods: list[tuple[str, str]] = (),  # type: ignore[assignment]
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["installment"].choices = [("", _("（不对应期次）")), *installments]
+        self.fields["period_label"].choices = [("", _("（不对应结算期）")), *periods]
         self.fields["paid_on"].widget.attrs["max"] = today.isoformat()
         self.fields["paid_on"].initial = today
 

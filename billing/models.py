@@ -1,6 +1,6 @@
 """Billing data: priced catalogs (with dated prices), the resource inventory and the test
 periods of new systems, monthly statements with their versions, sign-offs, disputes and
-department bills, and the settlement (deductions, payments)."""
+department bills, and the settlement (deductions, payments, invoices, funds arrivals)."""
 
 from __future__ import annotations
 
@@ -899,8 +899,27 @@ class DeductionSource(models.TextChoices):
     SLA = "sla", _("服务水平考核")
 
 
+class DeductionStatus(models.TextChoices):
+    """包头 §7.1.2 "甲方需在10个工作日内出具书面通知书，乙方签字确认后生效": a deduction on a
+    contract with ``deduction_needs_vendor_ack`` is *pending* until the vendor acknowledges the
+    notice; an objection sends it back to the bureau, which withdraws or re-issues it. Without
+    the term a deduction is effective on entry."""
+
+    PENDING = "pending", _("待乙方确认")
+    EFFECTIVE = "effective", _("已生效")
+    OBJECTED = "objected", _("乙方有异议")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
 class Deduction(models.Model):
     """An amount deducted from a settlement period's fees (包头 §7.1.2 服务要求考核扣款)."""
+
+    TRANSITIONS: dict[str, set[str]] = {
+        DeductionStatus.PENDING: {DeductionStatus.EFFECTIVE, DeductionStatus.OBJECTED},
+        DeductionStatus.OBJECTED: {DeductionStatus.WITHDRAWN},
+        DeductionStatus.EFFECTIVE: set(),
+        DeductionStatus.WITHDRAWN: set(),
+    }
 
     contract = models.ForeignKey(
         Contract, verbose_name=_("合同"), on_delete=models.PROTECT, related_name="deductions"
@@ -923,6 +942,47 @@ class Deduction(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("录入时间"))
+    status = models.CharField(
+        _("状态"),
+        max_length=10,
+        choices=DeductionStatus.choices,
+        default=DeductionStatus.EFFECTIVE,
+    )
+    event_on = models.DateField(_("扣款事由发生日"), null=True, blank=True)
+    notice_due = models.DateField(
+        _("书面通知期限"), null=True, blank=True, help_text=_("事由发生日后的第N个工作日。")
+    )
+    notice_due_provisional = models.BooleanField(_("期限为临时计算"), default=False)
+    notice_late = models.BooleanField(_("通知逾期出具"), default=False)
+    effective_at = models.DateTimeField(_("生效时间"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("乙方确认人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    objection = models.TextField(_("乙方异议"), blank=True)
+    objected_at = models.DateTimeField(_("异议时间"), null=True, blank=True)
+    objected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("异议人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    withdraw_reason = models.TextField(_("撤回说明"), blank=True)
+    reissue_of = models.OneToOneField(
+        "self",
+        verbose_name=_("重新出具自"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reissued_as",
+    )
 
     class Meta:
         verbose_name = _("考核扣款")
@@ -931,15 +991,24 @@ class Deduction(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="deduction_amount_positive"),
             models.CheckConstraint(condition=~Q(reason=""), name="deduction_has_reason"),
+            models.CheckConstraint(
+                condition=~Q(status="objected") | ~Q(objection=""),
+                name="deduction_objection_has_reason",
+            ),
         ]
         indexes = [models.Index(fields=["contract", "period_label"])]
 
     def __str__(self) -> str:
         return f"{self.contract.code} {self.period_label} −{self.amount}"
 
+    @property
+    def notice_number(self) -> str:
+        return f"KK-{self.contract.code}-{self.pk:05d}"
+
 
 class Payment(models.Model):
-    """Money the bureau paid the vendor, optionally against a contracted installment."""
+    """Money the bureau paid the vendor, against a contracted installment and/or a settlement
+    period (or neither: then it only counts contract-wide)."""
 
     contract = models.ForeignKey(
         Contract, verbose_name=_("合同"), on_delete=models.PROTECT, related_name="payments"
@@ -952,6 +1021,7 @@ class Payment(models.Model):
         blank=True,
         related_name="payments",
     )
+    period_label = models.CharField(_("结算期"), max_length=30, blank=True)
     amount = models.DecimalField(_("付款金额（元）"), max_digits=14, decimal_places=2)
     paid_on = models.DateField(_("付款日期"))
     note = models.CharField(_("备注"), max_length=200, blank=True)
@@ -975,6 +1045,135 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract.code} {self.paid_on} {self.amount}"
+
+
+class InvoiceStatus(models.TextChoices):
+    REGISTERED = "registered", _("待甲方确认")
+    CONFIRMED = "confirmed", _("已确认")
+    REJECTED = "rejected", _("已退回")
+
+
+class Invoice(models.Model):
+    """A VAT invoice the vendor issued for a payment node (a settlement period and/or an
+    installment), confirmed by the bureau (包头 §7.2.1, 焦作 §三.3)."""
+
+    TRANSITIONS: dict[str, set[str]] = {
+        InvoiceStatus.REGISTERED: {InvoiceStatus.CONFIRMED, InvoiceStatus.REJECTED},
+        InvoiceStatus.CONFIRMED: set(),
+        InvoiceStatus.REJECTED: set(),
+    }
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("合同"), on_delete=models.PROTECT, related_name="invoices"
+    )
+    number = models.CharField(_("发票号码"), max_length=40)
+    issued_on = models.DateField(_("开票日期"))
+    amount = models.DecimalField(_("价税合计（元）"), max_digits=14, decimal_places=2)
+    tax_amount = models.DecimalField(_("税额（元）"), max_digits=14, decimal_places=2)
+    vat_rate = models.DecimalField(_("税率"), max_digits=5, decimal_places=4)
+    installment = models.ForeignKey(
+        "govcloud.Installment",
+        verbose_name=_("付款期次"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoices",
+    )
+    period_label = models.CharField(_("结算期"), max_length=30, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.REGISTERED
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    registered_at = models.DateTimeField(_("登记时间"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    reject_reason = models.TextField(_("退回原因"), blank=True)
+
+    class Meta:
+        verbose_name = _("发票")
+        verbose_name_plural = _("发票")
+        ordering = ["contract", "issued_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(tax_amount__gte=0) & Q(tax_amount__lt=models.F("amount")),
+                name="invoice_tax_below_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(installment__isnull=False) | ~Q(period_label=""),
+                name="invoice_has_node",
+            ),
+            models.UniqueConstraint(
+                fields=["contract", "number"],
+                condition=~Q(status="rejected"),
+                name="invoice_number_unique_per_contract",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.code} {self.number} {self.amount}"
+
+
+class FundsArrival(models.Model):
+    """The day the fiscal funds for a payment node arrived (焦作 §三.2 "收到财政拨款后20个工作日内
+    支付"): it starts the contract's payment clock for that node."""
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("合同"), on_delete=models.PROTECT, related_name="funds_arrivals"
+    )
+    period_label = models.CharField(_("结算期"), max_length=30, blank=True)
+    installment = models.ForeignKey(
+        "govcloud.Installment",
+        verbose_name=_("付款期次"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="funds_arrivals",
+    )
+    arrived_on = models.DateField(_("财政拨款到账日"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        verbose_name = _("财政拨款到账")
+        verbose_name_plural = _("财政拨款到账")
+        ordering = ["contract", "arrived_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "period_label"],
+                condition=Q(installment__isnull=True),
+                name="one_funds_arrival_per_period",
+            ),
+            models.UniqueConstraint(
+                fields=["contract", "installment", "period_label"],
+                condition=Q(installment__isnull=False),
+                name="one_funds_arrival_per_installment",
+            ),
+            models.CheckConstraint(
+                condition=Q(installment__isnull=False) | ~Q(period_label=""),
+                name="funds_arrival_has_node",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.code} {self.period_label} {self.arrived_on}"
 
 
 class DocumentKind(models.TextChoices):

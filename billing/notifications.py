@@ -181,3 +181,25 @@ def notify_test_period_changed(period: SystemTestPeriod, change: SystemTestPerio
 
 def _local(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+# ------------------------------------------------------------------ settlement (issue 12)
+
+
+def contract_party_emails(contract: Contract, *roles: str) -> list[str]:
+    parties = contract.parties.select_related("organization").filter(role__in=roles)
+    return organization_emails([p.organization for p in parties])
+
+
+def notify_settlement(
+    contract: Contract, key: str, roles: tuple[str, ...], subject: str, body: str
+) -> None:
+    """One settlement notice (deduction, invoice, funds) to the named parties of the contract."""
+    portal = settings.PORTAL_BASE_URL.rstrip("/")
+    outbox_enqueue(
+        key=f"settlement:{contract.pk}:{key}",
+        recipients=contract_party_emails(contract, *roles),
+        subject=f"【政务云】{subject}",
+        body=f"{body}\n\n合同：{contract.code} {contract.name}\n平台地址：{portal}\n" + FOOTER,
+        contract=contract,
+    )

@@ -2,9 +2,17 @@
 
 Pure module (no ORM; month arithmetic is ``govcloud.dates``). The contracts:
 
-* 焦作 JZ-2026 §三.2: "服务费用按年度结算 … 每年12月份" — yearly, per calendar year. The
-  periods are the calendar years that meet the billing window [billing_from, service_end],
-  clipped to it: 2026-03-20…2026-12-31, 2027, 2028-01-01…2028-06-03.
+* 焦作 JZ-2026 §三.2: "服务费用按年度结算 … 每年12月份，乙方提供本年度…资源使用情况确认表" —
+  yearly, **settled in December** (``settlement_month = 12``). December's own statement can only
+  be signed in January (it is due by the 5th working day of the next month), so a year that is
+  settled in December is the **settlement year December → November**: the period settled in
+  December of year Y holds the 12 signed months Dec(Y−1) … Nov(Y) — every month of it is over
+  and signed by the time of settlement, so the settlement is exact, never an estimate, and no
+  day is settled twice (December of Y is settled in December of Y+1). Clipped to the billing
+  window: 2026-03-20…2026-11-30 (settled 2026-12), 2026-12-01…2027-11-30 (settled 2027-12),
+  2027-12-01…2028-06-03 (the rest, settled after the service end). In general the settlement
+  year of a yearly contract ends with the month before ``settlement_month``; without a
+  settlement month (or with January) it is the calendar year, settled after it ends.
 * 包头 BT-2025 §7.2.1(2): "本合同费用每半年核算付款" — half-yearly, in 6-month steps from the
   service start: 2025-06-20…2025-12-19 and 2025-12-20…2026-06-19. Usage billed before the
   service start (a billing window that opens earlier) belongs to the first period.
@@ -36,6 +44,7 @@ __all__ = [
     "months_of_period",
     "period_of_month",
     "settlement_periods",
+    "settlement_year_start_month",
 ]
 
 _ONE_DAY = timedelta(days=1)
@@ -68,8 +77,20 @@ class SettlementPeriod:
         return isinstance(day, date) and self.start <= day <= self.end
 
 
+def settlement_year_start_month(settlement_month: int | None) -> int:
+    """The first calendar month of a yearly contract's settlement year: the settlement month
+    itself (settled in December → the year runs December … November); January when the
+    contract names no month (or January: the calendar year, settled when it is over)."""
+    return settlement_month or 1
+
+
 def settlement_periods(
-    *, cadence: str, billing_from: date, service_start: date, service_end: date
+    *,
+    cadence: str,
+    billing_from: date,
+    service_start: date,
+    service_end: date,
+    settlement_month: int | None = None,
 ) -> list[SettlementPeriod]:
     """The contract's settlement periods, in order, covering [billing_from, service_end]."""
     cadence = Cadence(cadence)
@@ -77,10 +98,18 @@ def settlement_periods(
         raise ValueError("billing_from must not be after the service start or end")
     bounds: list[tuple[date, date]] = []
     if cadence is Cadence.YEARLY:
-        for year in range(billing_from.year, service_end.year + 1):
-            bounds.append(
-                (max(billing_from, date(year, 1, 1)), min(service_end, date(year, 12, 31)))
-            )
+        first_month = settlement_year_start_month(settlement_month)
+        # the settlement year that holds billing_from starts on the 1st of first_month
+        start_year = (
+            billing_from.year if billing_from.month >= first_month else billing_from.year - 1
+        )
+        year_start = date(start_year, first_month, 1)
+        while year_start <= service_end:
+            next_start = add_months(year_start, 12)
+            start, end = max(billing_from, year_start), min(service_end, next_start - _ONE_DAY)
+            if end >= start:
+                bounds.append((start, end))
+            year_start = next_start
     else:
         step = 0
         start = billing_from

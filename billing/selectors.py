@@ -28,8 +28,10 @@ from django.db.models import Count, Min, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import (
+    Deduction,
     DepartmentBill,
     DocumentKind,
+    Invoice,
     SignoffAction,
     Statement,
     StatementDocument,
@@ -469,3 +471,31 @@ def system_test_period_list_for_user(*, user: User) -> QuerySet[SystemTestPeriod
 
 def system_test_period_get_for_user(*, user: User, pk: object) -> SystemTestPeriod:
     return get_or_404(system_test_period_list_for_user(user=user), pk=pk)
+
+
+# ---------------------------------------------------------------- deductions and invoices
+
+
+def settlement_contract_ids(user: User) -> Any:
+    """Contracts whose settlement the user works on: a party's staff (never a department)."""
+    if not sees_statements(user):
+        return Contract.objects.none().values("pk")
+    return contract_ids_for_user(user)
+
+
+def deduction_get_for_user(*, user: User, pk: object) -> Deduction:
+    return get_or_404(
+        Deduction.objects.select_related("contract").filter(
+            contract_id__in=settlement_contract_ids(user)
+        ),
+        pk=pk,
+    )
+
+
+def invoice_get_for_user(*, user: User, pk: object) -> Invoice:
+    return get_or_404(
+        Invoice.objects.select_related("contract", "installment").filter(
+            contract_id__in=settlement_contract_ids(user)
+        ),
+        pk=pk,
+    )

@@ -40,6 +40,27 @@ urlpatterns = [
         name="contract_payment_record",
     ),
     path(
+        "contracts/<int:pk>/invoices/",
+        views.contract_invoice_register,
+        name="contract_invoice_register",
+    ),
+    path(
+        "contracts/<int:pk>/funds-arrivals/",
+        views.contract_funds_arrival,
+        name="contract_funds_arrival",
+    ),
+    path("invoices/<int:pk>/<str:action>/", views.invoice_action, name="invoice_action"),
+    path(
+        "deductions/<int:pk>/notice.pdf",
+        views.deduction_notice_pdf,
+        name="deduction_notice_pdf",
+    ),
+    path(
+        "deductions/<int:pk>/<str:action>/",
+        views.deduction_action,
+        name="deduction_action",
+    ),
+    path(
         "contracts/<int:pk>/test-periods/",
         views.contract_test_periods,
         name="contract_test_periods",

@@ -16,7 +16,8 @@ POST still goes through the service, which is the gate.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
@@ -39,10 +40,12 @@ from billing.forms import (
     ConfirmForm,
     DecideForm,
     DeductionForm,
+    DeductionReissueForm,
     DisputeForm,
     GenerateForm,
     LineFilterForm,
     PaymentForm,
+    ReasonForm,
     StatementFilterForm,
     SubmitForm,
     SupersedeForm,
@@ -63,6 +66,8 @@ from billing.models import (
     StatementStatus,
 )
 from billing.money import format_yuan, quantize_yuan, round_half_up
+from billing.reports.deduction_notice import deduction_notice_pdf_bytes
+from billing.services import invoices as invoice_services
 from billing.services import settlement, system_test_periods
 from billing.services import statements as services
 from govcloud.access import is_business_staff, party_role_of
@@ -642,8 +647,13 @@ def contract_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     actions = settlement.settlement_available_actions(user=user, obj=contract)
     today = business_today()
     periods = settlement.contract_settlement_periods(contract)
-    summaries = [settlement.settlement_summary(contract, period) for period in periods]
+    state = settlement.contract_settlement(contract)
+    summaries = state.summaries
     overview = summaries[0] if summaries else None
+    for summary in summaries:
+        for deduction in summary.deductions:
+            deduction.contract = contract  # parties read once
+            deduction.actions = settlement.deduction_available_actions(user=user, obj=deduction)
     months = [m for s in summaries for m in s.months]
     ended = [m for m in months if (m.year, m.month) < (today.year, today.month)]
     chart_months = [m for m in months if m in ended or m.signed_total is not None]
@@ -660,7 +670,10 @@ def contract_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         forecast_ratio = overview.forecast_total / estimated
     context = {
         "contract": contract,
+        "state": state,
         "summaries": summaries,
+        "reason_form": ReasonForm(),
+        "reissue_form": DeductionReissueForm(),
         "overview": overview,
         "month_rows": [
             {
@@ -686,7 +699,11 @@ def contract_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             .select_related("installment", "recorded_by")
             .order_by("paid_on", "id")
         ),
-        "actions": actions,
+        "actions": actions | invoice_services.invoice_available_actions(user=user, obj=contract),
+        "invoices": _invoices_with_actions(user, contract),
+        "payment_clocks": invoice_services.contract_payment_clocks(contract, today=today),
+        "period_choices": [(p.key, p.label) for p in periods],
+        "installment_choices": list(contract.installments.order_by("sequence")),
         "manages_test_periods": contract.pk in selectors.system_test_period_contract_ids(user),
         "kpi": {
             "signed": format_yuan(overview.signed_to_date if overview else 0),
@@ -705,6 +722,7 @@ def contract_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             if overview
             else [],
             today=today,
+            periods=[(p.key, p.label) for p in periods],
         )
     return render(request, "billing/contract_dashboard.html", context)
 
@@ -729,6 +747,7 @@ def contract_deduction_create(request: HttpRequest, pk: int) -> HttpResponse:
             period_label=data["period_label"],
             amount=data["amount"],
             reason=data["reason"],
+            event_on=data.get("event_on"),
         ),
         _("已录入扣款 %(a)s 元（%(p)s）。") % {"a": data["amount"], "p": data["period_label"]},
         to=target,
@@ -746,6 +765,7 @@ def contract_payment_record(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST,
         installments=[(pk, f"第{i.sequence}期 {i.label}") for pk, i in installments.items()],
         today=business_today(),
+        periods=[(p.key, p.label) for p in settlement.contract_settlement_periods(contract)],
     )
     target = reverse("contract_dashboard", kwargs={"pk": contract.pk})
     if not form.is_valid():
@@ -761,11 +781,172 @@ def contract_payment_record(request: HttpRequest, pk: int) -> HttpResponse:
             amount=data["amount"],
             paid_on=data["paid_on"],
             note=data.get("note", ""),
+            period_label=data.get("period_label") or "",
         ),
         _("已登记付款 %(a)s 元（%(d)s）。") % {"a": data["amount"], "d": data["paid_on"]},
         to=target,
     )
     return done or redirect(target)  # refused: the reason is in the messages
+
+
+def _invoices_with_actions(user: User, contract: Contract) -> list[Any]:
+    rows = list(contract.invoices.select_related("installment").order_by("issued_on", "pk"))
+    for invoice in rows:
+        invoice.contract = contract
+        invoice.actions = invoice_services.invoice_available_actions(user=user, obj=invoice)
+    return rows
+
+
+def _post_date(request: HttpRequest, name: str) -> Any:
+    try:
+        return date.fromisoformat(request.POST.get(name, ""))
+    except ValueError:
+        raise ApplicationError(_("日期格式无效。"), extra={"field": name}) from None
+
+
+def _post_installment(request: HttpRequest, contract: Contract) -> Any:
+    raw = request.POST.get("installment") or ""
+    if not raw:
+        return None
+    found = contract.installments.filter(pk=raw if raw.isdigit() else 0).first()
+    if found is None:
+        raise ApplicationError(_("付款期次不属于本合同。"), extra={"field": "installment"})
+    return found
+
+
+@login_required
+@require_POST
+def contract_invoice_register(request: HttpRequest, pk: int) -> HttpResponse:
+    """The vendor registers an invoice against a period and/or installment."""
+    user = request.user
+    contract = _dashboard_contract(user, pk)
+    target = reverse("contract_dashboard", kwargs={"pk": contract.pk})
+
+    def run() -> Any:
+        return invoice_services.invoice_register(
+            actor=user,
+            contract=contract,
+            number=request.POST.get("number", ""),
+            issued_on=_post_date(request, "issued_on"),
+            amount=_post_decimal(request.POST.get("amount", "")),
+            installment=_post_installment(request, contract),
+            period_label=request.POST.get("period_label", ""),
+        )
+
+    _ok, response = run_service(request, run, _("已登记发票，等待甲方确认。"), to=target)
+    return response or redirect(target)
+
+
+@login_required
+@require_POST
+def contract_funds_arrival(request: HttpRequest, pk: int) -> HttpResponse:
+    """The bureau records the day the fiscal funds for a node arrived."""
+    user = request.user
+    contract = _dashboard_contract(user, pk)
+    target = reverse("contract_dashboard", kwargs={"pk": contract.pk})
+
+    def run() -> Any:
+        return invoice_services.funds_arrival_record(
+            actor=user,
+            contract=contract,
+            arrived_on=_post_date(request, "arrived_on"),
+            installment=_post_installment(request, contract),
+            period_label=request.POST.get("period_label", ""),
+        )
+
+    _ok, response = run_service(
+        request, run, _("已登记财政拨款到账日，付款期限已计算。"), to=target
+    )
+    return response or redirect(target)
+
+
+@login_required
+@require_POST
+def invoice_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """The bureau confirms an invoice or sends it back with a reason."""
+    user = request.user
+    invoice = selectors.invoice_get_for_user(user=user, pk=pk)
+    target = reverse("contract_dashboard", kwargs={"pk": invoice.contract_id})
+    if action == "confirm":
+        run = lambda: invoice_services.invoice_confirm(actor=user, invoice=invoice)  # noqa: E731
+        done = _("已确认发票。")
+    elif action == "reject":
+        run = lambda: invoice_services.invoice_reject(  # noqa: E731
+            actor=user, invoice=invoice, reason=request.POST.get("reason", "")
+        )
+        done = _("已退回发票。")
+    else:
+        raise Http404
+    _ok, response = run_service(request, run, done, to=target)
+    return response or redirect(target)
+
+
+def _post_decimal(raw: str) -> Decimal:
+    try:
+        return Decimal(raw.strip())
+    except (InvalidOperation, AttributeError):
+        raise ApplicationError(_("金额无效。"), extra={"field": "amount"}) from None
+
+
+DEDUCTION_STEPS: dict[str, tuple[Any, Callable[..., Any], str]] = {
+    "acknowledge": (
+        None,
+        lambda user, d, data: settlement.deduction_acknowledge(actor=user, deduction=d),
+        _("已签字确认扣款，扣款自现在起生效。"),
+    ),
+    "object": (
+        ReasonForm,
+        lambda user, d, data: settlement.deduction_object(
+            actor=user, deduction=d, reason=data["reason"]
+        ),
+        _("已提出异议，等待甲方撤回或重新出具通知书。"),
+    ),
+    "withdraw": (
+        ReasonForm,
+        lambda user, d, data: settlement.deduction_withdraw(
+            actor=user, deduction=d, reason=data["reason"]
+        ),
+        _("已撤回扣款。"),
+    ),
+    "reissue": (
+        DeductionReissueForm,
+        lambda user, d, data: settlement.deduction_reissue(
+            actor=user, deduction=d, amount=data["amount"], reason=data["reason"]
+        ),
+        _("已重新出具扣款通知书，等待乙方确认。"),
+    ),
+}
+
+
+@login_required
+@require_POST
+def deduction_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """The vendor acknowledges or objects to a deduction notice; the bureau withdraws or
+    re-issues an objected one (包头 §7.1.2)."""
+    user = request.user
+    deduction = selectors.deduction_get_for_user(user=user, pk=pk)
+    if action not in DEDUCTION_STEPS:
+        raise Http404
+    form_class, run, done = DEDUCTION_STEPS[action]
+    target = reverse("contract_dashboard", kwargs={"pk": deduction.contract_id})
+    data: dict[str, Any] = {}
+    if form_class is not None:
+        form = form_class(request.POST)
+        if not form.is_valid():
+            messages.error(request, form_error_text(form))
+            return redirect(target)
+        data = form.cleaned_data
+    _ok, response = run_service(request, lambda: run(user, deduction, data), done, to=target)
+    return response or redirect(target)
+
+
+@login_required
+def deduction_notice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The written notice of a deduction (扣款书面通知书), rendered on request."""
+    deduction = selectors.deduction_get_for_user(user=request.user, pk=pk)
+    response = HttpResponse(deduction_notice_pdf_bytes(deduction), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{deduction.notice_number}.pdf"'
+    return response
 
 
 # ---------------------------------------------------------------- test periods of new systems

@@ -357,10 +357,103 @@ SCOPED_URLS.update(SLA_ACTION_URLS)
 # and the actions 403 (refused before any look-up), in their own tenant as in another:
 # tests/govcloud/test_scoping.py::test_administrators_see_no_business.
 PORTAL_ADMIN_ROLES = frozenset({"security_admin", "audit_admin", "system_admin"})
+
+
+def _test_period(world):
+    from tests.billing.test_test_period import running_test_period
+
+    return {"pk": running_test_period(world).pk}
+
+
+BUREAU_ONLY = frozenset({"bureau"})
+SCOPED_URLS.update(
+    {
+        "contract_test_periods": ScopedUrl(_contract_pk, visible_to=BUREAU_ONLY),
+        "test_period_end_early": ScopedUrl(_test_period, visible_to=BUREAU_ONLY, method="post"),
+        "test_period_extend": ScopedUrl(_test_period, visible_to=BUREAU_ONLY, method="post"),
+        "api_contract_test_periods": ScopedUrl(_contract_pk, visible_to=BUREAU_ONLY),
+        "api_test_period_detail": ScopedUrl(_test_period, visible_to=BUREAU_ONLY),
+        "api_test_period_end_early": ScopedUrl(_test_period, visible_to=BUREAU_ONLY, method="post"),
+        "api_test_period_extend": ScopedUrl(_test_period, visible_to=BUREAU_ONLY, method="post"),
+    }
+)
+
+
+def _joint(w):
+    from govcloud.joint import joint_open
+
+    w.contract.joint_confirmations = {"improvement_report": ["bureau", "supervisor", "auditor"]}
+    w.contract.save(update_fields=["joint_confirmations"])
+    confirmation = joint_open(
+        actor=w.users["bureau"],
+        contract=w.contract,
+        subject="improvement_report",
+        obj=w.orgs["department"],
+        title="t",
+    )
+    return {"pk": confirmation.pk}
+
+
+JOINT_PARTIES = frozenset({"bureau", "vendor", "supervisor", "auditor"})
+SCOPED_URLS.update(
+    {
+        "joint_detail": ScopedUrl(_joint, visible_to=JOINT_PARTIES),
+        "joint_decide": ScopedUrl(_joint, visible_to=JOINT_PARTIES, method="post"),
+        "api_joint_detail": ScopedUrl(_joint, visible_to=JOINT_PARTIES),
+        "api_joint_confirm": ScopedUrl(_joint, visible_to=JOINT_PARTIES, method="post"),
+        "api_joint_object": ScopedUrl(_joint, visible_to=JOINT_PARTIES, method="post"),
+    }
+)
+
+
+SCOPED_URLS.update(
+    {
+        "deduction_notice_pdf": ScopedUrl(
+            _billing("pending_deduction"), visible_to=BILLING_PARTIES
+        ),
+        "deduction_action": ScopedUrl(
+            lambda w: {**_billing("pending_deduction")(w), "action": "acknowledge"},
+            visible_to=BILLING_PARTIES,
+            method="post",
+        ),
+        "invoice_action": ScopedUrl(
+            lambda w: {**_billing("registered_invoice")(w), "action": "confirm"},
+            visible_to=BILLING_PARTIES,
+            method="post",
+        ),
+        "contract_invoice_register": ScopedUrl(
+            _contract_pk, visible_to=BILLING_PARTIES, method="post"
+        ),
+        "contract_funds_arrival": ScopedUrl(
+            _contract_pk, visible_to=BILLING_PARTIES, method="post"
+        ),
+        "api_contract_settlement": ScopedUrl(_contract_pk, visible_to=BILLING_PARTIES),
+        **{
+            f"api_contract_{name}": ScopedUrl(
+                _contract_pk, visible_to=BILLING_PARTIES, method="post"
+            )
+            for name in ("payments", "deductions", "invoices", "funds_arrivals")
+        },
+        "api_deduction_action": ScopedUrl(
+            lambda w: {**_billing("pending_deduction")(w), "action": "object"},
+            visible_to=BILLING_PARTIES,
+            method="post",
+        ),
+        "api_invoice_action": ScopedUrl(
+            lambda w: {**_billing("registered_invoice")(w), "action": "confirm"},
+            visible_to=BILLING_PARTIES,
+            method="post",
+        ),
+    }
+)
+
+
 ADMIN_REFUSED: dict[str, int] = {}
 for _name in (
     "contract_detail",
     "contract_terms",
+    "joint_detail",
+    "joint_decide",
     "request_detail",
     "request_attachment",
     "resource_detail",
@@ -397,23 +490,3 @@ for _name, _spec in list(SCOPED_URLS.items()):
 # The invitation link's parameter is a one-time secret, not a tenant object
 # (tests/govcloud/test_invitations.py covers it).
 EXEMPT_PREFIXES = (*EXEMPT_PREFIXES, "invitation_accept")
-
-
-def _test_period(world):
-    from tests.billing.test_test_period import running_test_period
-
-    return {"pk": running_test_period(world).pk}
-
-
-BUREAU_ONLY = frozenset({"bureau"})
-SCOPED_URLS.update(
-    {
-        "contract_test_periods": ScopedUrl(_contract_pk, visible_to=BUREAU_ONLY),
-        "test_period_end_early": ScopedUrl(_test_period, visible_to=BUREAU_ONLY, method="post"),
-        "test_period_extend": ScopedUrl(_test_period, visible_to=BUREAU_ONLY, method="post"),
-        "api_contract_test_periods": ScopedUrl(_contract_pk, visible_to=BUREAU_ONLY),
-        "api_test_period_detail": ScopedUrl(_test_period, visible_to=BUREAU_ONLY),
-        "api_test_period_end_early": ScopedUrl(_test_period, visible_to=BUREAU_ONLY, method="post"),
-        "api_test_period_extend": ScopedUrl(_test_period, visible_to=BUREAU_ONLY, method="post"),
-    }
-)

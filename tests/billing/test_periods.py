@@ -13,6 +13,7 @@ from billing.periods import (
     period_of_month,
     settlement_periods,
 )
+from billing.services.settlement import contract_settlement_periods
 from govcloud.dates import add_months
 
 JZ = {
@@ -31,7 +32,7 @@ def spans(periods):
     return [(p.start, p.end) for p in periods]
 
 
-def test_jiaozuo_yearly_calendar_years_within_the_window():
+def test_yearly_without_a_settlement_month_is_the_calendar_year():
     periods = settlement_periods(cadence="yearly", **JZ)
     assert spans(periods) == [
         (date(2026, 3, 20), date(2026, 12, 31)),
@@ -106,3 +107,32 @@ def test_months_of_a_period_are_those_whose_last_billed_day_it_holds(index, firs
     assert sum(len(months_of_period(p, **window)) for p in periods) == len(
         months_in_window(**window)
     )
+
+
+def test_jiaozuo_settled_in_december_runs_december_to_november():
+    """焦作 §三.2 "每年12月份": the year settled in December Y holds Dec(Y−1) … Nov(Y), all signed
+    by then; December Y is settled the next December. No month twice, none lost."""
+    periods = settlement_periods(cadence="yearly", settlement_month=12, **JZ)
+    assert spans(periods) == [
+        (date(2026, 3, 20), date(2026, 11, 30)),
+        (date(2026, 12, 1), date(2027, 11, 30)),
+        (date(2027, 12, 1), date(2028, 6, 3)),
+    ]
+    window = months_in_window(billing_from=JZ["billing_from"], service_end=JZ["service_end"])
+    settled = [
+        m
+        for p in periods
+        for m in months_of_period(p, billing_from=JZ["billing_from"], service_end=JZ["service_end"])
+    ]
+    assert settled == window
+    assert months_of_period(
+        periods[0], billing_from=JZ["billing_from"], service_end=JZ["service_end"]
+    ) == [(2026, m) for m in range(3, 12)]
+    assert period_of_month(periods, 2026, 12, service_end=JZ["service_end"]) == periods[1]
+
+
+def test_jz_contract_follows_its_settlement_month(jz):
+    assert [p.key for p in contract_settlement_periods(jz.contract)][:2] == [
+        "2026-03-20/2026-11-30",
+        "2026-12-01/2027-11-30",
+    ]

@@ -12,6 +12,7 @@ from django.utils import timezone
 from billing.models import Deduction, Payment, Statement, StatementStatus
 from billing.services.settlement import (
     contract_settlement_periods,
+    deduction_acknowledge,
     deduction_create,
     payment_record,
     settlement_available_actions,
@@ -53,15 +54,15 @@ def bt_signed(bt):
     return bt
 
 
+def acknowledged(bt, **kwargs) -> Deduction:
+    """A BT deduction the vendor signed (effective: 包头 §7.1.2)."""
+    deduction = deduction_create(actor=bt.users["bureau"], contract=bt.contract, **kwargs)
+    return deduction_acknowledge(actor=bt.users["vendor"], deduction=deduction)
+
+
 def test_payable_is_signed_minus_deductions(bt_signed):
     bt = bt_signed
-    deduction_create(
-        actor=bt.users["bureau"],
-        contract=bt.contract,
-        period_label=SECOND_HALF,
-        amount=D("100.00"),
-        reason="交付超时 2 次",
-    )
+    acknowledged(bt, period_label=SECOND_HALF, amount=D("100.00"), reason="交付超时 2 次")
     summary = settlement_summary(bt.contract, SECOND_HALF)
     assert [(m.period, m.signed_total) for m in summary.months] == [
         ("2025-12", D("500.00")),
@@ -83,13 +84,7 @@ def test_payable_is_signed_minus_deductions(bt_signed):
 def test_deductions_are_capped_at_the_periods_fees(bt_signed):
     bt = bt_signed
     for amount in ("3000.00", "1000.00"):
-        deduction_create(
-            actor=bt.users["bureau"],
-            contract=bt.contract,
-            period_label=SECOND_HALF,
-            amount=D(amount),
-            reason="安全事件",
-        )
+        acknowledged(bt, period_label=SECOND_HALF, amount=D(amount), reason="安全事件")
     summary = settlement_summary(bt.contract, SECOND_HALF)
     assert (summary.deductions_total, summary.deductions_applied, summary.payable) == (
         D("4000.00"),
@@ -121,20 +116,22 @@ def test_installments_payments_burn_and_forecast(bt_signed):
         paid_on=date(2025, 7, 1),
         note="预付款",
     )
-    payment_record(
-        actor=bt.users["bureau"],
-        contract=bt.contract,
-        installment=None,
-        amount=D("50.00"),
-        paid_on=date(2026, 1, 5),
-    )
+    # netted: the advance (1,000,000) already exceeds everything payable (12,500)
+    with pytest.raises(ApplicationError, match="超过实际应付"):
+        payment_record(
+            actor=bt.users["bureau"],
+            contract=bt.contract,
+            installment=None,
+            amount=D("50.00"),
+            paid_on=date(2026, 1, 5),
+        )
     summary = settlement_summary(bt.contract, SECOND_HALF)
     assert [(i.sequence, i.amount, i.paid) for i in summary.installments] == [
         (1, D("1000000.00"), D("1000000.00")),
         (2, None, D("0")),
         (3, None, D("0")),
     ]
-    assert (summary.unassigned_paid, summary.paid_total) == (D("50.00"), D("1000050.00"))
+    assert (summary.unassigned_paid, summary.paid_total) == (D("0.00"), D("1000000.00"))
     assert summary.signed_to_date == D("12500.00")
     assert summary.burn_ratio == D("0.0014")  # 12,500 / 8,700,000
     # signed months: Nov 30 + Dec 31 + Jan 31 + Feb 28 = 120 days for 12,500 yuan;

@@ -1111,3 +1111,41 @@ def test_pages_have_no_inline_scripts_or_styles(world):
         for pattern in INLINE:
             assert not pattern.search(body), (path, pattern.pattern, pattern.search(body))
         assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+# ------------------------------------------------ settlement builders (tests/scoped_urls.py)
+
+
+def pending_deduction(world):
+    """A deduction notice awaiting the vendor, on the world's first settlement period."""
+    from billing.models import Deduction, DeductionStatus
+    from billing.services.settlement import contract_settlement_periods
+
+    period = contract_settlement_periods(world.contract)[0]
+    return Deduction.objects.create(
+        contract=world.contract,
+        period_label=period.key,
+        amount=Decimal("1.00"),
+        reason="矩阵测试",
+        status=DeductionStatus.PENDING,
+        created_at=timezone.now(),
+    )
+
+
+def registered_invoice(world):
+    """An invoice the vendor registered, awaiting the bureau."""
+    from billing.models import Invoice
+    from billing.services.settlement import contract_settlement_periods
+
+    period = contract_settlement_periods(world.contract)[0]
+    return Invoice.objects.create(
+        contract=world.contract,
+        number=f"M{Invoice.objects.count() + 1}",
+        issued_on=period.start,
+        amount=Decimal("106.00"),
+        tax_amount=Decimal("6.00"),
+        vat_rate=Decimal("0.06"),
+        period_label=period.key,
+        registered_by=world.users["vendor"],
+        registered_at=timezone.now(),
+    )
