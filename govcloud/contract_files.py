@@ -19,7 +19,25 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from govcloud.terms import PARTIAL_DAY_FILE_VALUES, TermDef, term_defs
+from govcloud.audit import audit_log, model_snapshot
+from govcloud.models import (
+    Contract,
+    ContractClause,
+    ContractParty,
+    Installment,
+    JointSubject,
+    Organization,
+    PartyRole,
+    Proration,
+)
+from govcloud.terms import (
+    PARTIAL_DAY_FILE_VALUES,
+    TermDef,
+    json_value,
+    party_roles_in,
+    term_defs,
+    term_value,
+)
 
 ROLES = ("bureau", "vendor", "supervisor", "auditor")
 TOP_KEYS = {
@@ -164,8 +182,6 @@ class _Reader:
         if kind == "roles":
             return self.roles(value, dotted)
         if kind == "mapping":
-            from govcloud.models import JointSubject
-
             if not isinstance(value, dict):
                 self.problem(dotted, '须为表，如 utilization_data = ["bureau", "vendor"]')
                 return None
@@ -557,16 +573,6 @@ def apply_definition(
     file cannot be applied: a party name that exists as another kind of organisation, an
     installment removed from the file that payments were recorded against.
     """
-    from govcloud.audit import audit_log
-    from govcloud.models import (
-        Contract,
-        ContractClause,
-        ContractParty,
-        Installment,
-        Organization,
-        Proration,
-    )
-
     values = dict(definition.values)
     values["proration"] = (
         Proration.DAYS_365 if values.get("price_period") == "year" else Proration.DAYS_IN_MONTH
@@ -703,14 +709,11 @@ def apply_definition(
 
 
 def _role_labels() -> list[tuple[str, str]]:
-    from govcloud.models import PartyRole
 
     return [(str(value), str(label)) for value, label in PartyRole.choices]
 
 
 def _snapshot(contract: Any) -> dict[str, Any]:
-    from govcloud.audit import model_snapshot
-    from govcloud.terms import json_value
 
     data = {k: json_value(v) for k, v in model_snapshot(contract).items()}
     data.pop("updated_at", None)
@@ -736,8 +739,6 @@ def contract_data(contract: Any) -> dict[str, Any]:
     Onboarding by copying a contract's terms feeds this, with the new code, name and dates,
     through ``read_contract_data``: the copy is validated exactly like a file.
     """
-    from govcloud.models import PartyRole
-    from govcloud.terms import party_roles_in, term_value
 
     data: dict[str, Any] = {
         "code": contract.code,

@@ -642,6 +642,7 @@ class ContractClause(models.Model):
         return f"{self.contract.code} · {self.term} · {self.clause}"
 
     def clean(self) -> None:
+        # Imported here: govcloud.terms reads these models at import time (a cycle otherwise).
         from govcloud.terms import TERM_KEYS
 
         if self.term and self.term not in TERM_KEYS:

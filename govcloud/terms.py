@@ -12,12 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-if TYPE_CHECKING:
-    from govcloud.models import Contract
+from govcloud.models import (
+    Contract,
+    DiscountScope,
+    JointSubject,
+    PartyRole,
+    PricePeriod,
+    Scorecard,
+    SettlementCadence,
+)
 
 
 @dataclass(frozen=True)
@@ -40,15 +47,6 @@ def _choices(enum: Any) -> tuple[str, ...]:
 
 
 def _defs() -> tuple[TermDef, ...]:
-    from govcloud.models import (
-        DiscountScope,
-        JointSubject,
-        PricePeriod,
-        Scorecard,
-        SettlementCadence,
-    )
-
-    del JointSubject  # validated by the model; listed here for the reader
     return (
         # --- billing (DESIGN §4) -----------------------------------------------------------
         TermDef("billing_from", "", "billing_from", _("计费起始日"), "date"),
@@ -428,15 +426,6 @@ class TermRow:
 
 
 def display_value(term: TermDef, value: Any) -> str:
-    from govcloud.models import (
-        DiscountScope,
-        JointSubject,
-        PartyRole,
-        PricePeriod,
-        Scorecard,
-        SettlementCadence,
-    )
-
     if value is None or (term.zero_is_none and value == 0):
         return str(term.none_text)
     roles = dict(PartyRole.choices)
