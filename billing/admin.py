@@ -24,6 +24,8 @@ from billing.models import (
     DepartmentBill,
     DisputeComment,
     DisputeEscalation,
+    FundsArrival,
+    Invoice,
     Payment,
     Resource,
     ResourceChange,
@@ -233,6 +235,23 @@ class PaymentAdmin(ScopedReadOnlyAdmin):
     list_display = ["contract", "installment", "amount", "paid_on", "note", "recorded_at"]
     list_filter = ["contract"]
     readonly_fields = [f.name for f in Payment._meta.fields]
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ScopedReadOnlyAdmin):
+    list_display = ["number", "contract", "issued_on", "amount", "tax_amount", "status"]
+    list_filter = ["contract", "status"]
+    search_fields = ["number"]
+    list_select_related = ["contract"]
+    readonly_fields = [f.name for f in Invoice._meta.fields]
+
+
+@admin.register(FundsArrival)
+class FundsArrivalAdmin(ScopedReadOnlyAdmin):
+    list_display = ["contract", "period_label", "installment", "arrived_on", "recorded_at"]
+    list_filter = ["contract"]
+    list_select_related = ["contract", "installment"]
+    readonly_fields = [f.name for f in FundsArrival._meta.fields]
 
 
 @admin.register(StatementDocument)

@@ -66,6 +66,8 @@ BUSINESS_RECORDS = {
     "sla.maintenancenoticeshortfall",
     "billing.systemtestperiod",
     "govcloud.jointconfirmation",
+    "billing.invoice",
+    "billing.fundsarrival",
 }
 
 # role -> (models it sees, models it may add). Anything else: no module, 403.
