@@ -307,3 +307,13 @@ class FinaliseForm(PortalForm):
         decimal_places=2,
         help_text=_("不填则按考核等级的最高扣款比例。"),
     )
+
+
+class FinaliseOverrideForm(FinaliseForm):
+    """Finalising while months of the service year still lack a signed statement."""
+
+    override_reason = forms.CharField(
+        label=_("强制定稿原因"),
+        widget=forms.Textarea,
+        help_text=_("尚有月份的统计表未签认；原因、操作人和时间将记录并显示在考核表上。"),
+    )

@@ -47,6 +47,19 @@ class Scorecard(models.Model):
         related_name="+",
     )
     finalised_at = models.DateTimeField(_("定稿时间"), null=True, blank=True)
+    # Finalised before every month of the service year had a signed statement: the bureau's
+    # reason, who and when, and the months then unsigned (shown on the card and its PDF).
+    override_reason = models.TextField(_("强制定稿原因"), blank=True)
+    override_months = models.JSONField(_("定稿时未签认的月份"), default=list, blank=True)
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("强制定稿人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    override_at = models.DateTimeField(_("强制定稿时间"), null=True, blank=True)
     pdf = models.FileField(_("PDF"), upload_to="sla/scorecards/%Y/", blank=True)
     pdf_rendered_at = models.DateTimeField(_("PDF 生成时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -64,6 +77,10 @@ class Scorecard(models.Model):
                 | (Q(snapshot__isnull=False) & Q(finalised_at__isnull=False)),
                 name="scorecard_finalised_has_snapshot",
             ),
+            models.CheckConstraint(
+                condition=Q(override_reason="") | Q(override_at__isnull=False),
+                name="scorecard_override_has_time",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -72,3 +89,7 @@ class Scorecard(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status == ScorecardStatus.FINALISED
+
+    @property
+    def override_months_text(self) -> str:
+        return "、".join(f"{k[:4]}年{int(k[5:])}月" for k in self.override_months)

@@ -72,6 +72,7 @@ from sla.services.common import (
     require_scorecard,
     service_year,
 )
+from sla.services.signed_months import month_key, months_text, unsigned_months
 from sla.services.utilization_months import confirmed_months
 
 __all__ = [
@@ -452,7 +453,12 @@ class ServiceYearRunning(ApplicationError):
     """Finalising waits for the end of the service year (a 400, like any refusal)."""
 
 
-def _scorecard_finalise(user: Any, card: Scorecard) -> None:
+class UnsignedMonths(ApplicationError):
+    """Months of the service year still lack a signed statement (the annual fee is incomplete)."""
+
+
+def _scorecard_may_close(user: Any, card: Scorecard) -> list[tuple[int, int]]:
+    """The checks both ways of finalising share; returns the months still unsigned."""
     require_scorecard(card.contract)
     require_party(user, card.contract, PartyRole.BUREAU)
     sy = service_year(card.contract, card.service_year)
@@ -463,6 +469,25 @@ def _scorecard_finalise(user: Any, card: Scorecard) -> None:
         )
     if card.is_final:
         raise InvalidTransition(_("该服务年度的考核已定稿，不能再修改。"))
+    return unsigned_months(card.contract, sy)
+
+
+def _scorecard_finalise(user: Any, card: Scorecard) -> None:
+    missing = _scorecard_may_close(user, card)
+    if missing:
+        raise UnsignedMonths(
+            _(
+                "以下月份的月度服务资源统计表尚未签认：%(m)s。年度服务费须按全部已签认的统计表"
+                "计算，全部签认后才能定稿；如确需先行定稿，请填写原因强制定稿。"
+            )
+            % {"m": months_text(missing)},
+            extra={"unsigned_months": [month_key(ym) for ym in missing]},
+        )
+
+
+def _scorecard_override(user: Any, card: Scorecard) -> None:
+    if not _scorecard_may_close(user, card):
+        raise InvalidTransition(_("服务年度各月统计表均已签认，直接定稿即可，无需强制定稿。"))
 
 
 def _scorecard_render(user: Any, card: Scorecard) -> None:
@@ -472,7 +497,13 @@ def _scorecard_render(user: Any, card: Scorecard) -> None:
         raise InvalidTransition(_("定稿考核表的 PDF 已生成。"))
 
 
-SCORECARD_ACTIONS = ActionRules({"finalise": _scorecard_finalise, "render": _scorecard_render})
+SCORECARD_ACTIONS = ActionRules(
+    {
+        "finalise": _scorecard_finalise,
+        "override_finalise": _scorecard_override,
+        "render": _scorecard_render,
+    }
+)
 
 
 def scorecard_available_actions(*, user: Any, obj: Scorecard) -> frozenset[str]:
@@ -482,7 +513,7 @@ def scorecard_available_actions(*, user: Any, obj: Scorecard) -> frozenset[str]:
 def scorecard_awaits_year_end(*, user: Any, obj: Scorecard) -> bool:
     """``user`` could finalise ``obj`` but for the service year still running."""
     try:
-        SCORECARD_ACTIONS.require("finalise", user, obj)
+        SCORECARD_ACTIONS.require("override_finalise", user, obj)
     except ServiceYearRunning:
         return True
     except ApplicationError:

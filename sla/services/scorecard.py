@@ -45,7 +45,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from billing import periods as billing_periods
 from billing.models import (
     Deduction,
     DeductionSource,
@@ -101,6 +100,7 @@ from sla.services.common import (
     utilization_rule,
 )
 from sla.services.rightsizing import contract_averages
+from sla.services.signed_months import month_key, service_year_months, unsigned_months
 from sla.services.surveys import SurveyStats, survey_stats
 
 logger = logging.getLogger(__name__)
@@ -135,17 +135,7 @@ def _signed_statements_total(
     the service end), as in ``billing.periods``; months billed before the service start belong
     to the first year.
     """
-    wanted = {
-        (y, m)
-        for y, m in billing_periods.months_in_window(
-            billing_from=contract.billing_from, service_end=contract.service_end
-        )
-        if max(
-            billing_periods.last_billed_day(y, m, service_end=contract.service_end),
-            contract.service_start,
-        )
-        in year
-    }
+    wanted = set(service_year_months(contract, year))
     totals = [
         total
         for y, m, total in Statement.objects.filter(
@@ -761,25 +751,36 @@ def scorecard_data(card: Scorecard, *, now: datetime | None = None) -> dict[str,
     return scorecard_compute(contract=card.contract, year=card.service_year, now=now)
 
 
-SCORECARD_FIELDS = ("status", "finalised_at")
+SCORECARD_FIELDS = ("status", "finalised_at", "override_reason", "override_months")
 
 
 @transaction.atomic
 def scorecard_finalise(
-    *, actor: User, contract: Contract, year: int, ratio: Decimal | None = None
+    *,
+    actor: User,
+    contract: Contract,
+    year: int,
+    ratio: Decimal | None = None,
+    override_reason: str = "",
 ) -> Scorecard:
     """The bureau finalises a year once it has ended and nothing awaits confirmation.
 
+    Every month the service year bills must have a signed statement (the annual fee, and so
+    the 5 %/10 %/20 % charges, rest on them); otherwise the bureau may still finalise with an
+    ``override_reason``, stored with who, when and the unsigned months, shown on the card.
     The snapshot is frozen (immutable afterwards) and the money deductions are written to
     billing settlement. ``ratio`` lets the bureau apply less than the grade's ceiling.
     """
+    reason = (override_reason or "").strip()
     card = (
         Scorecard.objects.select_for_update(of=("self",))
         .filter(contract=contract, service_year=year)
         .first()
     )
     SCORECARD_ACTIONS.require(
-        "finalise", actor, card or Scorecard(contract=contract, service_year=year)
+        "override_finalise" if reason else "finalise",
+        actor,
+        card or Scorecard(contract=contract, service_year=year),
     )
     now = timezone.now()
     if card is None:
@@ -805,7 +806,13 @@ def scorecard_finalise(
     set_status(card, SCORECARD_TRANSITIONS, ScorecardStatus.FINALISED)
     card.snapshot = data
     card.finalised_by, card.finalised_at = actor, now
-    card.save(update_fields=["status", "snapshot", "finalised_by", "finalised_at"])
+    fields = ["status", "snapshot", "finalised_by", "finalised_at"]
+    if reason:
+        missing = unsigned_months(contract, service_year(contract, year))
+        card.override_reason, card.override_by, card.override_at = reason, actor, now
+        card.override_months = [month_key(ym) for ym in missing]
+        fields += ["override_reason", "override_by", "override_at", "override_months"]
+    card.save(update_fields=fields)
     created = _billing_deductions(card, data, actor)
     audit_log(
         actor=actor,

@@ -19,7 +19,7 @@ from govcloud.access import role_on_contract
 from govcloud.dates import business_today, month_end, month_start, previous_month
 from govcloud.web import run_service, serve_file
 from sla import periods, selectors
-from sla.forms import FinaliseForm
+from sla.forms import FinaliseForm, FinaliseOverrideForm
 from sla.models import (
     AdviceStatus,
     DeliverableStatus,
@@ -37,6 +37,7 @@ from sla.services.common import contract_years, has_scorecard, no_scorecard_mess
 from sla.services.reports import scorecard_render as scorecard_render_pdf
 from sla.services.reports import scorecard_view_model
 from sla.services.rightsizing import contract_averages
+from sla.services.signed_months import months_text, unsigned_months
 from sla.views.common import year_of_request, years_context
 from sla.views.utilization import low_metrics, utilization_context
 
@@ -166,6 +167,10 @@ def _scorecard_page(
     request: HttpRequest, contract, service_year, card, *, form: FinaliseForm | None = None
 ) -> HttpResponse:
     data = scorecard_view_model(scorecard_services.scorecard_data(card))
+    available = actions.scorecard_available_actions(user=request.user, obj=card)
+    unsigned = [] if card.is_final else unsigned_months(contract, service_year)
+    if form is None:
+        form = FinaliseOverrideForm() if "override_finalise" in available else FinaliseForm()
     return render(
         request,
         "sla/scorecard.html",
@@ -173,8 +178,9 @@ def _scorecard_page(
             **years_context(contract, service_year),
             "card": card,
             "data": data,
-            "form": form or FinaliseForm(),
-            "actions": actions.scorecard_available_actions(user=request.user, obj=card),
+            "form": form,
+            "unsigned_months": months_text(unsigned),
+            "actions": available,
             "awaits_year_end": actions.scorecard_awaits_year_end(user=request.user, obj=card),
         },
     )
@@ -196,16 +202,23 @@ def scorecard_finalise(request: HttpRequest, contract_pk: int, year: int) -> Htt
     if card is None:
         messages.error(request, no_scorecard_message(contract))
         return _no_scorecard_page(request, contract, service_year)
-    form = FinaliseForm(request.POST)
+    available = actions.scorecard_available_actions(user=request.user, obj=card)
+    override = "override_finalise" in available
+    form = FinaliseOverrideForm(request.POST) if override else FinaliseForm(request.POST)
     # The page shows the form (and so its errors) only to who may finalise; others get a message.
-    shown = "finalise" in actions.scorecard_available_actions(user=request.user, obj=card)
+    shown = override or "finalise" in available
     if form.is_valid():
         pct = form.cleaned_data["ratio_pct"]
         ratio = None if pct is None else (pct / Decimal(100))
+        reason = form.cleaned_data.get("override_reason", "")
         ok, response = run_service(
             request,
             lambda: scorecard_services.scorecard_finalise(
-                actor=request.user, contract=contract, year=service_year.label, ratio=ratio
+                actor=request.user,
+                contract=contract,
+                year=service_year.label,
+                ratio=ratio,
+                override_reason=reason,
             ),
             _("考核已定稿，扣款已计入结算。"),
             to=reverse("sla_scorecard", args=[contract.pk, service_year.label]),

@@ -174,3 +174,36 @@ def scorecard_with_pdf(world) -> Scorecard:
     )
     card.pdf.save("scorecard.pdf", ContentFile(b"%PDF-1.4 scorecard"), save=True)
     return card
+
+
+def sign_year(world, *, year: int = 2026, fee: Decimal = Decimal("1000000"), skip=()) -> list:
+    """Signed statements for every month the service year bills (but ``skip``), summing to
+    ``fee`` over all its months (so the annual fee is ``fee`` once all are signed)."""
+    from billing.models import Statement, StatementStatus
+    from sla.services.common import service_year
+    from sla.services.signed_months import service_year_months
+
+    months = service_year_months(world.contract, service_year(world.contract, year))
+    share = (fee / len(months)).quantize(Decimal("0.01"))
+    last = fee - share * (len(months) - 1)
+    signed = at(2026, 7, 15, 10)
+    rows = [
+        Statement(
+            contract=world.contract,
+            year=y,
+            month=m,
+            status=StatementStatus.SIGNED,
+            due_date=date(y, m, 1),
+            discount=Decimal("1"),
+            vat_rate=Decimal("0.06"),
+            subtotal=Decimal("0"),
+            vat=Decimal("0"),
+            total=last if i == len(months) - 1 else share,
+            generated_at=signed,
+            submitted_at=signed,
+            signed_at=signed,
+        )
+        for i, (y, m) in enumerate(months)
+        if (y, m) not in skip
+    ]
+    return Statement.objects.bulk_create(rows)

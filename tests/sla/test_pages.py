@@ -227,6 +227,9 @@ def test_department_accepts_advice_into_a_draft_change_ticket(world):
 
 
 def test_bureau_finalises_from_the_scorecard_page(world):
+    from tests.sla.builders import sign_year
+
+    sign_year(world)
     url = reverse("sla_scorecard", args=[world.contract.pk, 2026])
     assert "定稿考核表" not in get(world.users["bureau"], url)  # the year has not ended
     with time_machine.travel(at(2027, 1, 5, 9), tick=False):

@@ -13,6 +13,7 @@ from billing.models import Deduction, DeductionSource
 from govcloud.exceptions import ActionForbidden, ApplicationError, InvalidTransition
 from sla.models import Scorecard, ScorecardStatus
 from sla.services import (
+    actions,
     deliverables,
     incidents,
     notices,
@@ -27,6 +28,7 @@ from sla.services import (
 from tests.conftest import verified_client
 from tests.factories import UserFactory
 from tests.requests_app.factories import approved_ticket
+from tests.sla import builders
 from tests.sla.factories import at, pdf, resource, samples, vcpu_item
 
 pytestmark = pytest.mark.django_db
@@ -240,6 +242,7 @@ def test_the_page_links_each_deduction_to_its_event(world, seeded):
 
 
 def test_finalising_freezes_the_snapshot_and_feeds_settlement(world, seeded):
+    builders.sign_year(world)
     surveys.survey_close(actor=world.users["bureau"], survey=seeded["survey"])
     with time_machine.travel(AFTER_YEAR, tick=False):
         card = scorecard.scorecard_finalise(
@@ -281,6 +284,7 @@ def test_finalising_freezes_the_snapshot_and_feeds_settlement(world, seeded):
 
 
 def test_a_lower_ratio_within_the_grade_ceiling(world, seeded):
+    builders.sign_year(world)
     surveys.survey_close(actor=world.users["bureau"], survey=seeded["survey"])
     with time_machine.travel(AFTER_YEAR, tick=False):
         with pytest.raises(ApplicationError):
@@ -298,6 +302,7 @@ def test_a_lower_ratio_within_the_grade_ceiling(world, seeded):
 
 
 def test_finalising_is_refused_before_the_year_ends_while_items_wait_and_for_others(world, seeded):
+    builders.sign_year(world)
     with time_machine.travel(JULY, tick=False), pytest.raises(ApplicationError):
         scorecard.scorecard_finalise(
             actor=world.users["bureau"], contract=world.contract, year=2026
@@ -333,6 +338,7 @@ def test_money_is_capped_at_the_annual_fee(world):
             incidents.incident_assess(
                 actor=world.users["bureau"], incident=incident, fully_reported=True
             )
+    builders.sign_year(world, fee=Decimal("15000"))
     with time_machine.travel(AFTER_YEAR, tick=False):
         card = scorecard.scorecard_finalise(
             actor=world.users["bureau"], contract=world.contract, year=2026
@@ -385,3 +391,116 @@ def test_the_annual_fee_comes_from_signed_statements_when_there_are_some(world, 
     fee, basis = scorecard.annual_fee(world.contract, scorecard.service_year(world.contract, 2026))
     assert fee == Decimal("300.75")
     assert "2/12" in basis
+
+
+# ---------------------------------------------------------------- every month signed
+
+
+def test_finalising_is_refused_while_a_month_is_unsigned_and_names_it(world):
+    builders.sign_year(world, skip={(2026, 11)})
+    with time_machine.travel(AFTER_YEAR, tick=False):
+        with pytest.raises(ApplicationError) as refused:
+            scorecard.scorecard_finalise(
+                actor=world.users["bureau"], contract=world.contract, year=2026
+            )
+        assert "2026年11月" in refused.value.message
+        assert "尚未签认" in refused.value.message
+        assert refused.value.extra["unsigned_months"] == ["2026-11"]
+        card = scorecard.scorecard_for(contract=world.contract, year=2026)
+        available = actions.scorecard_available_actions(user=world.users["bureau"], obj=card)
+        assert "finalise" not in available
+        assert "override_finalise" in available
+        assert not actions.scorecard_available_actions(user=world.users["supervisor"], obj=card) & {
+            "finalise",
+            "override_finalise",
+        }
+    assert not Scorecard.objects.filter(status=ScorecardStatus.FINALISED).exists()
+    assert not Deduction.objects.exists()
+
+
+def test_the_bureau_overrides_with_a_reason_shown_on_the_card(world):
+    from govcloud.models import AuditEvent
+
+    builders.sign_year(world, skip={(2026, 11)})
+    with time_machine.travel(AFTER_YEAR, tick=False):
+        card = scorecard.scorecard_finalise(
+            actor=world.users["bureau"],
+            contract=world.contract,
+            year=2026,
+            override_reason="  十一月统计表争议由审计处理中，先行定稿  ",
+        )
+        assert card.status == ScorecardStatus.FINALISED
+        assert card.override_reason == "十一月统计表争议由审计处理中，先行定稿"
+        assert card.override_months == ["2026-11"]
+        assert card.override_by == world.users["bureau"]
+        assert card.override_at is not None
+        assert "11/12" in card.snapshot["annual_fee_basis"]
+        log = AuditEvent.objects.filter(action="scorecard.finalise").get()
+        assert log.after["override_reason"] == card.override_reason
+        html = (
+            verified_client(world.users["supervisor"])
+            .get(reverse("sla_scorecard", args=[world.contract.pk, 2026]))
+            .content.decode()
+        )
+        assert "十一月统计表争议由审计处理中，先行定稿" in html
+        assert "2026年11月" in html
+        from sla.services.reports import scorecard_pdf_bytes
+
+        assert scorecard_pdf_bytes(card)[:4] == b"%PDF"
+
+
+def test_the_pdf_template_shows_the_override(world):
+    from django.template.loader import render_to_string
+
+    builders.sign_year(world, skip={(2026, 11)})
+    with time_machine.travel(AFTER_YEAR, tick=False):
+        card = scorecard.scorecard_finalise(
+            actor=world.users["bureau"],
+            contract=world.contract,
+            year=2026,
+            override_reason="先行定稿",
+        )
+    from sla.services.reports import scorecard_view_model
+
+    html = render_to_string(
+        "reports/sla_scorecard.html",
+        {**scorecard_view_model(card.snapshot), "scorecard": card, "contract": world.contract},
+    )
+    assert "强制定稿" in html
+    assert "先行定稿" in html
+    assert "2026年11月" in html
+
+
+def test_an_override_needs_unsigned_months_and_all_signed_finalises_plainly(world):
+    builders.sign_year(world)
+    with time_machine.travel(AFTER_YEAR, tick=False):
+        with pytest.raises(InvalidTransition):
+            scorecard.scorecard_finalise(
+                actor=world.users["bureau"], contract=world.contract, year=2026, override_reason="x"
+            )
+        card = scorecard.scorecard_finalise(
+            actor=world.users["bureau"], contract=world.contract, year=2026
+        )
+    assert card.status == ScorecardStatus.FINALISED
+    assert card.override_reason == ""
+    assert card.snapshot["annual_fee"] == "1000000"
+    assert "12/12" in card.snapshot["annual_fee_basis"]
+
+
+def test_the_page_offers_the_override_form_and_requires_a_reason(world):
+    builders.sign_year(world, skip={(2026, 11), (2026, 12)})
+    url = reverse("sla_scorecard", args=[world.contract.pk, 2026])
+    post = reverse("sla_scorecard_finalise", args=[world.contract.pk, 2026])
+    with time_machine.travel(AFTER_YEAR, tick=False):
+        client = verified_client(world.users["bureau"])
+        html = client.get(url).content.decode()
+        assert "强制定稿考核表" in html
+        assert "2026年11月、2026年12月" in html
+        refused = client.post(post, {"ratio_pct": "", "override_reason": ""})
+        assert refused.status_code == 200
+        assert Scorecard.objects.get().status == ScorecardStatus.LIVE
+        done = client.post(post, {"ratio_pct": "", "override_reason": "年底统计表仍在核对"})
+    assert done.status_code == 302
+    card = Scorecard.objects.get()
+    assert card.status == ScorecardStatus.FINALISED
+    assert card.override_months == ["2026-11", "2026-12"]
