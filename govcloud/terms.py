@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from govcloud.models import (
@@ -510,12 +511,15 @@ def contract_terms_json(contract: Contract) -> dict[str, Any]:
     return data
 
 
+def _clause_row(contract: Contract, key: str) -> Any:
+    """The ``ContractClause`` of term ``key`` (read from prefetched ``clauses``), or None."""
+    return next((c for c in contract.clauses.all() if c.term == key), None)
+
+
 def clause_of(contract: Contract, key: str) -> str:
     """The citation of a term (e.g. 附件2 §2), "" where the contract file gave none."""
-    for clause in contract.clauses.all():
-        if clause.term == key:
-            return clause.clause
-    return ""
+    clause = _clause_row(contract, key)
+    return clause.clause if clause else ""
 
 
 @dataclass(frozen=True)
@@ -531,10 +535,8 @@ class Citation:
 
 def cite(contract: Contract, key: str) -> Citation:
     """The citation of term ``key`` of ``contract``, with the link to its row on the terms page."""
-    from django.urls import reverse
-
     term = term_def(key)
-    clause = next((c for c in contract.clauses.all() if c.term == key), None)
+    clause = _clause_row(contract, key)
     return Citation(
         key=key,
         label=str(term.label),
