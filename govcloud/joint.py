@@ -69,10 +69,33 @@ joint_objected = Signal()
 AUDIT_FIELDS = ("status", "round", "required_roles", "confirmed_at")
 
 
+def _workflow_roles(contract: Contract, subject: str) -> list[str] | None:
+    """Who confirms a subject the terms do not list but the product always has confirmed.
+
+    A delivery time recorded earlier than the tolerance allows is confirmed by the parties who
+    approved the ticket (the review chain: 包头 bureau and supervisor, 焦作 bureau); a correction
+    of the inventory by those who sign the monthly statement it changes (the sign-off parties).
+    """
+    if subject == JointSubject.DELIVERY_TIME:
+        parties = contract.review_chain
+    elif subject == JointSubject.INVENTORY_CORRECTION:
+        parties = contract.signoff_parties
+    else:
+        return None
+    roles = list(dict.fromkeys(str(p.role) for p in parties))
+    return roles or [str(PartyRole.BUREAU)]
+
+
 def required_roles(contract: Contract, subject: str) -> list[str] | None:
-    """The roles the contract's terms name for ``subject``; None where the terms name none."""
+    """The roles the contract's terms name for ``subject``; None where the terms name none.
+
+    Two subjects fall back on the contract's workflow where the terms are silent
+    (``_workflow_roles``); every other unnamed subject keeps its one-party rule (None).
+    """
     roles = (contract.joint_confirmations or {}).get(str(subject))
-    return list(roles) if roles else None
+    if roles:
+        return list(roles)
+    return _workflow_roles(contract, str(subject))
 
 
 def _target(obj: models.Model) -> tuple[ContentType, int]:

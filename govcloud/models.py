@@ -264,6 +264,8 @@ class JointSubject(models.TextChoices):
     INCIDENT_LEVEL = "incident_level", _("安全事件定级")
     DEDUCTION_ACKNOWLEDGEMENT = "deduction_acknowledgement", _("扣款确认")
     DATA_DELETION = "data_deletion", _("数据删除记录")
+    DELIVERY_TIME = "delivery_time", _("交付时间确认")
+    INVENTORY_CORRECTION = "inventory_correction", _("资源清单更正")
 
 
 class ContractStatus(models.TextChoices):

@@ -20,6 +20,7 @@ from govcloud.joint import (
     joint_object,
     joint_open,
     joint_restart,
+    required_roles,
 )
 from govcloud.models import (
     AuditEvent,
@@ -73,6 +74,24 @@ def test_subject_not_in_terms_is_single_party_rule(world):
     )
     assert opened is None
     assert is_confirmed(target, SUBJECT, contract=world.contract)
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        # The world's contract reviews bureau → supervisor and signs bureau → vendor → supervisor.
+        (JointSubject.DELIVERY_TIME, ["bureau", "supervisor"]),
+        (JointSubject.INVENTORY_CORRECTION, ["bureau", "vendor", "supervisor"]),
+    ],
+)
+def test_workflow_subjects_fall_back_on_the_contract_workflow(world, subject, expected):
+    """Where the terms are silent, a backdated delivery is confirmed by the review chain and an
+    inventory correction by the statement's signers; named terms still win."""
+    world.contract.joint_confirmations = {}
+    world.contract.save(update_fields=["joint_confirmations"])
+    assert required_roles(world.contract, subject) == expected
+    world.contract.joint_confirmations = {str(subject): ["bureau"]}
+    assert required_roles(world.contract, subject) == ["bureau"]
 
 
 def test_open_is_idempotent(world):
