@@ -350,6 +350,7 @@ def read_contract_data(
     if vat is not None and not Decimal(0) <= vat < Decimal(1):
         r.problem("billing.vat_rate", f'须在 0 与 1 之间（如 "0.06"），而不是 {vat}')
     values.setdefault("test_period_months", 0)
+    values.setdefault("delivery_time_tolerance_hours", 2)
     values.setdefault("discount_applies_to", "subtotal")
     values.setdefault("settlement_cadence", "half_yearly")
     for key, default in (("maintenance_approvers", []), ("joint_confirmations", {})):

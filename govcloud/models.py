@@ -372,6 +372,12 @@ class Contract(models.Model):
         blank=True,
         help_text=_("经甲方批准延期后的交付时限；留空表示不可延期。"),
     )
+    delivery_time_tolerance_hours = models.PositiveSmallIntegerField(
+        _("交付时间补录容差（小时）"),
+        default=2,
+        validators=[MaxValueValidator(72)],
+        help_text=_("乙方登记的交付时间最多可早于登记时刻的小时数；更早须附证明并经审核方确认。"),
+    )
     scorecard = models.CharField(
         _("服务水平考核"), max_length=20, choices=Scorecard.choices, default="", blank=True
     )

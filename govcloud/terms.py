@@ -107,6 +107,16 @@ def _defs() -> tuple[TermDef, ...]:
             unit=_("个工作日"),
             none_text=_("不适用"),
         ),
+        TermDef(
+            "delivery_time_tolerance_hours",
+            "terms",
+            "delivery_time_tolerance_hours",
+            _("交付时间补录容差"),
+            "int",
+            unit=_("小时"),
+            none_text=_("不得早于登记时刻"),
+            zero_is_none=True,
+        ),
         # --- statements -------------------------------------------------------------------------
         TermDef("signoff_order", "workflow", None, _("月度统计表签认顺序"), "derived"),
         TermDef(
@@ -312,7 +322,15 @@ TERM_GROUPS: tuple[tuple[Any, tuple[str, ...]], ...] = (
             "vat_rate",
         ),
     ),
-    (_("工单"), ("review_chain", "delivery_working_days", "extended_delivery_working_days")),
+    (
+        _("工单"),
+        (
+            "review_chain",
+            "delivery_working_days",
+            "extended_delivery_working_days",
+            "delivery_time_tolerance_hours",
+        ),
+    ),
     (
         _("统计表"),
         (
