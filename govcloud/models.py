@@ -467,6 +467,15 @@ class Contract(models.Model):
     continuation_working_days = models.PositiveSmallIntegerField(
         _("期满后继续服务上限（工作日）"), null=True, blank=True
     )
+    handover_plan_days_before_end = models.PositiveSmallIntegerField(
+        _("交接计划提前提交（日）"),
+        null=True,
+        blank=True,
+        help_text=_("服务期满前须提交交接计划的天数；留空表示合同未约定交接计划。"),
+    )
+    staff_register_required = models.BooleanField(
+        _("须提交接触甲方信息人员名单及保密协议"), default=False
+    )
     notes = models.TextField(_("备注"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)

@@ -287,6 +287,22 @@ def _defs() -> tuple[TermDef, ...]:
             unit=_("个工作日"),
             none_text=_("未约定"),
         ),
+        TermDef(
+            "handover_plan_days_before_end",
+            "terms",
+            "handover_plan_days_before_end",
+            _("交接计划提前提交"),
+            "int",
+            unit=_("日（服务期满前）"),
+            none_text=_("合同未约定交接计划"),
+        ),
+        TermDef(
+            "staff_register_required",
+            "terms",
+            "staff_register_required",
+            _("接触甲方信息人员名单及人员保密协议"),
+            "bool",
+        ),
     )
 
 
@@ -365,7 +381,15 @@ TERM_GROUPS: tuple[tuple[Any, tuple[str, ...]], ...] = (
             "deduction_needs_vendor_ack",
         ),
     ),
-    (_("合同终止"), ("termination_notice_days", "continuation_working_days")),
+    (
+        _("合同终止"),
+        (
+            "termination_notice_days",
+            "continuation_working_days",
+            "handover_plan_days_before_end",
+            "staff_register_required",
+        ),
+    ),
 )
 
 

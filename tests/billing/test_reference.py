@@ -171,9 +171,19 @@ def test_design_section_8_keys_are_null_where_the_contract_sets_no_rule(terms_js
     assert bt["maintenance_notice_hours"] is None
 
 
+def test_exit_terms_as_the_texts_say(terms_json):
+    # BT-2025 2.2: a handover plan 30 days before the end; 附件5 2(6): the register of staff
+    # with access. JZ-2026 sets neither.
+    jz, bt = terms_json["JZ-2026"], terms_json["BT-2025"]
+    assert (bt["handover_plan_days_before_end"], bt["staff_register_required"]) == (30, True)
+    assert (jz["handover_plan_days_before_end"], jz["staff_register_required"]) == (None, False)
+    assert bt["clauses"]["handover_plan_days_before_end"]["clause"] == "2.2"
+
+
 def test_joint_confirmations_as_the_texts_say(terms_json):
     # JZ-2026 requires no joint confirmation; BT-2025: 附件2 7.3 (three parties' data), §9
-    # (improvement reports), §2 (late-delivery exemption), §4 (incident level), 7.1.2.
+    # (improvement reports), §2 (late-delivery exemption), §4 (incident level), 7.1.2, and
+    # 附件4 3(4) (media clearing supervised by the bureau's management and the supervisor).
     assert terms_json["JZ-2026"]["joint_confirmations"] is None
     assert terms_json["BT-2025"]["joint_confirmations"] == {
         "utilization_data": ["bureau", "vendor", "supervisor"],
@@ -181,6 +191,7 @@ def test_joint_confirmations_as_the_texts_say(terms_json):
         "late_delivery_exemption": ["bureau", "supervisor"],
         "incident_level": ["bureau"],
         "deduction_acknowledgement": ["vendor"],
+        "data_deletion": ["bureau", "supervisor"],
     }
     assert terms_json["BT-2025"]["clauses"]["joint_confirmations"]["clause"].startswith("附件2 7.3")
 
