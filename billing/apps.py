@@ -10,9 +10,20 @@ class BillingConfig(AppConfig):
         from billing.home import register_home
         from billing.reports import receivers  # noqa: F401  (PDF signing and e-mail receivers)
         from billing.reports.lookup import issued_document_for_user
+        from billing.services.settlement import (
+            on_acknowledgement_confirmed,
+            on_acknowledgement_objected,
+        )
         from govcloud.demo import DemoPart, register_demo_part
+        from govcloud.joint import joint_confirmed, joint_objected
         from govcloud.pdf.issued import register_issued_lookup
 
+        joint_confirmed.connect(
+            on_acknowledgement_confirmed, dispatch_uid="billing_deduction_acknowledged"
+        )
+        joint_objected.connect(
+            on_acknowledgement_objected, dispatch_uid="billing_deduction_objected"
+        )
         register_home()
         register_issued_lookup(issued_document_for_user)
         register_demo_part(DemoPart(10, "contracts", "billing.demo.demo_contracts_and_users"))

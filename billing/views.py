@@ -73,6 +73,7 @@ from billing.services import statements as services
 from govcloud.access import is_business_staff, party_role_of
 from govcloud.dates import business_today, month_label, previous_month
 from govcloud.exceptions import ApplicationError, InvalidTransition
+from govcloud.joint import joint_for
 from govcloud.models import Contract, OrganizationKind, User
 from govcloud.pdf.charts import bar_chart_svg
 from govcloud.selectors import contract_list_for_user, get_or_404
@@ -654,6 +655,10 @@ def contract_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         for deduction in summary.deductions:
             deduction.contract = contract  # parties read once
             deduction.actions = settlement.deduction_available_actions(user=user, obj=deduction)
+            # The acknowledgement's joint record (who signed when): for the contract's parties.
+            deduction.joint = (
+                joint_for(deduction, settlement.ACK) if party_role_of(user, contract) else None
+            )
     months = [m for s in summaries for m in s.months]
     ended = [m for m in months if (m.year, m.month) < (today.year, today.month)]
     chart_months = [m for m in months if m in ended or m.signed_total is not None]

@@ -72,10 +72,15 @@ AUDIT_FIELDS = ("status", "round", "required_roles", "confirmed_at")
 def _workflow_roles(contract: Contract, subject: str) -> list[str] | None:
     """Who confirms a subject the terms do not list but the product always has confirmed.
 
-    A delivery time recorded earlier than the tolerance allows is confirmed by the parties who
-    approved the ticket (the review chain: 包头 bureau and supervisor, 焦作 bureau); a correction
-    of the inventory by those who sign the monthly statement it changes (the sign-off parties).
+    A deduction that the terms make effective only on the vendor's signature is acknowledged by
+    the vendor. A delivery time recorded earlier than the tolerance allows is confirmed by the
+    parties who approved the ticket (the review chain: 包头 bureau and supervisor, 焦作 bureau);
+    a correction of the inventory by those who sign the monthly statement it changes (the
+    sign-off parties).
     """
+    if subject == JointSubject.DEDUCTION_ACKNOWLEDGEMENT:
+        # 包头 7.1.2 "乙方签字确认后生效": the term alone names the vendor as the one who signs.
+        return [str(PartyRole.VENDOR)] if contract.deduction_needs_vendor_ack else None
     if subject == JointSubject.DELIVERY_TIME:
         parties = contract.review_chain
     elif subject == JointSubject.INVENTORY_CORRECTION:

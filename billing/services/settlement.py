@@ -61,7 +61,16 @@ from govcloud.access import party_role_of, require_staff
 from govcloud.audit import audit_log, model_snapshot
 from govcloud.dates import business_date, business_today
 from govcloud.exceptions import ActionForbidden, ApplicationError, InvalidTransition
-from govcloud.models import Contract, Installment, PartyRole, User
+from govcloud.joint import JOINT_ACTIONS, joint_confirm, joint_for, joint_object, joint_open
+from govcloud.models import (
+    Contract,
+    Installment,
+    JointConfirmation,
+    JointConfirmationEntry,
+    JointSubject,
+    PartyRole,
+    User,
+)
 from govcloud.workdays import CalendarYearMissing, add_working_days
 from govcloud.workflow import ActionRules, check_transition
 
@@ -397,9 +406,15 @@ def _in_state(deduction: Deduction, *states: str) -> None:
         )
 
 
+ACK = JointSubject.DEDUCTION_ACKNOWLEDGEMENT
+
+
 def _check_ack(user: Any, deduction: Deduction) -> None:
     _require_vendor(user, deduction.contract)
     _in_state(deduction, DeductionStatus.PENDING)
+    confirmation = joint_for(deduction, ACK)
+    if confirmation is not None:
+        JOINT_ACTIONS.require("confirm", user, confirmation)
 
 
 def _check_withdraw(user: Any, deduction: Deduction) -> None:
@@ -556,6 +571,7 @@ def _new_deduction(
         contract=contract,
     )
     if deduction.status == DeductionStatus.PENDING:
+        _open_acknowledgement(actor, deduction)
         _notify_deduction(deduction, "notice")
     if deduction.notice_late:
         _notify_deduction(deduction, "late")
@@ -604,25 +620,35 @@ def _locked(deduction: Deduction) -> Deduction:
     return Deduction.objects.select_for_update().select_related("contract").get(pk=deduction.pk)
 
 
+def _open_acknowledgement(actor: Any, deduction: Deduction) -> JointConfirmation:
+    """The vendor's acknowledgement of a pending deduction is a joint confirmation (会签) with
+    the parties the terms name (包头 7.1.2: the vendor); the notice's acknowledgement and
+    objection are its entries, so the record shows who signed when, like every other."""
+    confirmation = joint_open(
+        actor=actor,
+        contract=deduction.contract,
+        subject=ACK,
+        obj=deduction,
+        title=_("考核扣款通知书 %(n)s（%(a)s 元）")
+        % {"n": deduction.notice_number, "a": deduction.amount},
+    )
+    if confirmation is None:  # pending means the terms ask the vendor's signature
+        raise RuntimeError(f"{deduction.contract.code}: a pending deduction names no signer.")
+    return confirmation
+
+
 @transaction.atomic
 def deduction_acknowledge(*, actor: User, deduction: Deduction) -> Deduction:
-    """The vendor signs the notice: the deduction is effective from now (包头 §7.1.2)."""
+    """The vendor signs the notice: the deduction is effective from now (包头 §7.1.2).
+
+    The signature is the vendor's entry in the deduction's joint confirmation; the deduction
+    takes effect when every named party has confirmed (``on_acknowledgement_confirmed``), also
+    when confirmed from the joint-confirmation page.
+    """
     deduction = _locked(deduction)
     DEDUCTION_ACTIONS.require("acknowledge", actor, deduction)
-    before = model_snapshot(deduction)
-    _set_status(deduction, DeductionStatus.EFFECTIVE)
-    deduction.effective_at = timezone.now()
-    deduction.acknowledged_by = actor
-    deduction.save(update_fields=["status", "effective_at", "acknowledged_by"])
-    audit_log(
-        actor=actor,
-        action="deduction.acknowledge",
-        obj=deduction,
-        before=before,
-        after=model_snapshot(deduction),
-        contract=deduction.contract,
-    )
-    _notify_deduction(deduction, "acknowledged")
+    joint_confirm(actor=actor, confirmation=_open_acknowledgement(actor, deduction))
+    deduction.refresh_from_db()
     return deduction
 
 
@@ -634,22 +660,64 @@ def deduction_object(*, actor: User, deduction: Deduction, reason: str) -> Deduc
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("请填写异议理由。"), extra={"field": "reason"})
+    joint_object(actor=actor, confirmation=_open_acknowledgement(actor, deduction), reason=reason)
+    deduction.refresh_from_db()
+    return deduction
+
+
+def _acknowledged_deduction(confirmation: JointConfirmation) -> Deduction | None:
+    if confirmation.subject != ACK or confirmation.content_type.model_class() is not Deduction:
+        return None
+    return _locked(Deduction(pk=confirmation.object_id))
+
+
+def on_acknowledgement_confirmed(
+    sender: Any, confirmation: JointConfirmation, **kwargs: Any
+) -> None:
+    """Every party the terms name signed the notice: the deduction is effective from now."""
+    deduction = _acknowledged_deduction(confirmation)
+    if deduction is None:
+        return
+    last = confirmation.entries.order_by("-at", "-pk").select_related("user").first()
+    actor = last.user if last else None
+    before = model_snapshot(deduction)
+    _set_status(deduction, DeductionStatus.EFFECTIVE)
+    deduction.effective_at = confirmation.confirmed_at or timezone.now()
+    deduction.acknowledged_by = actor
+    deduction.save(update_fields=["status", "effective_at", "acknowledged_by"])
+    audit_log(
+        actor=actor or "会签",
+        action="deduction.acknowledge",
+        obj=deduction,
+        before=before,
+        after={**model_snapshot(deduction), "joint_confirmation": confirmation.pk},
+        contract=deduction.contract,
+    )
+    _notify_deduction(deduction, "acknowledged")
+
+
+def on_acknowledgement_objected(
+    sender: Any, confirmation: JointConfirmation, entry: JointConfirmationEntry, **kwargs: Any
+) -> None:
+    """A named party objected to the notice: the bureau withdraws or re-issues it."""
+    deduction = _acknowledged_deduction(confirmation)
+    if deduction is None:
+        return
     before = model_snapshot(deduction)
     _set_status(deduction, DeductionStatus.OBJECTED)
-    deduction.objection = reason
-    deduction.objected_at = timezone.now()
-    deduction.objected_by = actor
+    deduction.objection = entry.reason
+    deduction.objected_at = entry.at
+    deduction.objected_by = entry.user
     deduction.save(update_fields=["status", "objection", "objected_at", "objected_by"])
     audit_log(
-        actor=actor,
+        actor=entry.user,
         action="deduction.object",
         obj=deduction,
         before=before,
-        after=model_snapshot(deduction),
+        after={**model_snapshot(deduction), "joint_confirmation": confirmation.pk},
         contract=deduction.contract,
     )
     _notify_deduction(deduction, "objected")
-    return deduction
 
 
 def _withdraw(actor: User, deduction: Deduction, reason: str) -> Deduction:

@@ -24,7 +24,8 @@ from billing.services.settlement import (
     payment_record,
 )
 from govcloud.exceptions import ActionForbidden, ApplicationError, InvalidTransition
-from govcloud.models import AuditEvent, Installment, OutboxEmail
+from govcloud.joint import joint_confirm, joint_for, joint_object
+from govcloud.models import AuditEvent, Installment, JointStatus, JointSubject, OutboxEmail
 
 D = Decimal
 FIRST_HALF = "2025-06-20/2025-12-19"
@@ -244,3 +245,55 @@ def test_without_the_term_a_deduction_is_effective_on_entry(jz):
     assert deduction.status == DeductionStatus.EFFECTIVE
     assert deduction.notice_due is None
     assert contract_settlement(jz.contract).summary(key).payable == D("143.50")
+
+
+def test_the_acknowledgement_is_a_joint_confirmation(bt_half):
+    """The vendor's signature is its entry in the deduction's joint confirmation (会签): the
+    record shows who signed when, and signing from the joint page has the same effect."""
+    bt = bt_half
+    deduction = deduction_create(
+        actor=bt.users["bureau"],
+        contract=bt.contract,
+        period_label=FIRST_HALF,
+        amount=D("30000.00"),
+        reason="巡检报告逾期",
+    )
+    confirmation = joint_for(deduction, JointSubject.DEDUCTION_ACKNOWLEDGEMENT)
+    assert confirmation is not None
+    assert (confirmation.status, confirmation.required_roles) == (JointStatus.OPEN, ["vendor"])
+    joint_confirm(actor=bt.users["vendor"], confirmation=confirmation)
+    deduction.refresh_from_db()
+    assert (deduction.status, deduction.acknowledged_by) == (
+        DeductionStatus.EFFECTIVE,
+        bt.users["vendor"],
+    )
+    entry = confirmation.entries.get()
+    assert (entry.role, entry.user, entry.decision) == ("vendor", bt.users["vendor"], "confirm")
+    assert deduction.effective_at == confirmation.__class__.objects.get().confirmed_at
+    # Once signed, nothing more to sign on either path.
+    assert deduction_available_actions(user=bt.users["vendor"], obj=deduction) == set()
+
+
+def test_an_objection_on_the_joint_page_is_the_vendors_objection(bt_half):
+    bt = bt_half
+    deduction = deduction_create(
+        actor=bt.users["bureau"],
+        contract=bt.contract,
+        period_label=FIRST_HALF,
+        amount=D("30000.00"),
+        reason="巡检报告逾期",
+    )
+    confirmation = joint_for(deduction, JointSubject.DEDUCTION_ACKNOWLEDGEMENT)
+    with pytest.raises(ActionForbidden):
+        joint_confirm(actor=bt.users["bureau"], confirmation=confirmation)
+    joint_object(actor=bt.users["vendor"], confirmation=confirmation, reason="报告已按期提交")
+    deduction.refresh_from_db()
+    assert (deduction.status, deduction.objection, deduction.objected_by) == (
+        DeductionStatus.OBJECTED,
+        "报告已按期提交",
+        bt.users["vendor"],
+    )
+    assert deduction_available_actions(user=bt.users["bureau"], obj=deduction) == {
+        "withdraw",
+        "reissue",
+    }
