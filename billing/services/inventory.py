@@ -10,14 +10,23 @@ period of a new system (包头 §5.1.2) is for resources delivered through ticke
 (``billing.services.test_periods``); a resource already in service that was in its test
 period is imported with the ``billing_starts_at`` its test period gave it. Imported resources
 are marked ``imported``: a test period never moves their billing start.
+
+Importing is idempotent. A row is one catalog item in one business system with its times
+(online, offline, billing start): a row whose resource is already in the inventory with the same
+quantity is skipped and reported (importing the same file twice bills nothing twice); one that is
+there with another quantity is refused — the file cannot silently rewrite what statements were
+computed from; that is an inventory correction. Two such rows in one file are refused too (one
+row per resource: add the quantities). ``dry_run`` validates and reports what would change,
+without changing anything.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +66,12 @@ TIME_FORMAT = "%Y-%m-%d %H:%M"
 IMPORT_NOTE = "库存导入"
 
 
+#: The largest quantity the inventory stores (PositiveIntegerField on every database).
+MAX_QUANTITY = 2_147_483_647
+#: A cell longer than this is a wrong file, not a name (the longest stored text is 200).
+MAX_CELL = 1_000
+
+
 @dataclass(frozen=True)
 class InventoryImportResult:
     resources_created: int
@@ -64,6 +79,12 @@ class InventoryImportResult:
     systems_created: list[str]
     #: Rows whose ``billing_starts_at`` the file gave later than their ``online_at``.
     deferred_billing_rows: int
+    #: "第 N 行：…已在清单中（资源 #id），跳过" — rows already imported, nothing changed.
+    skipped: list[str] = field(default_factory=list)
+    #: SHA-256 of the file's text, recorded in the audit trail.
+    sha256: str = ""
+    #: Nothing was saved: the figures say what the import would do.
+    dry_run: bool = False
 
 
 @dataclass
@@ -106,6 +127,13 @@ def _check_actor(actor: Any, contract: Contract) -> None:
 
 
 def _parse(text: str, items: dict[str, CatalogItem]) -> tuple[list[_Row], list[str]]:
+    try:
+        return _parse_rows(text, items)
+    except csv.Error as exc:  # e.g. a field beyond the csv module's limit, a stray NUL
+        return [], [_("文件不是有效的 CSV：%(e)s") % {"e": exc}]
+
+
+def _parse_rows(text: str, items: dict[str, CatalogItem]) -> tuple[list[_Row], list[str]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in INVENTORY_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
@@ -117,8 +145,17 @@ def _parse(text: str, items: dict[str, CatalogItem]) -> tuple[list[_Row], list[s
         if not any(cell.values()):
             continue  # a blank line
         problems: list[str] = []
+        too_long = [k for k, v in cell.items() if len(v) > MAX_CELL]
+        if too_long:
+            errors.append(
+                _("第 %(line)s 行：%(cols)s 超过 %(n)s 个字符")
+                % {"line": line_no, "cols": "、".join(too_long), "n": MAX_CELL}
+            )
+            continue
         if not cell["department"]:
             problems.append(_("使用单位为空"))
+        elif len(cell["department"]) > 200:
+            problems.append(_("使用单位名称超过200个字符"))
         if not cell["system"]:
             problems.append(_("业务系统为空"))
         elif len(cell["system"]) > 120:
@@ -132,6 +169,10 @@ def _parse(text: str, items: dict[str, CatalogItem]) -> tuple[list[_Row], list[s
             quantity = 0
         if quantity <= 0:
             problems.append(_("数量“%(q)s”不是正整数") % {"q": cell["quantity"]})
+        elif quantity > MAX_QUANTITY:
+            problems.append(
+                _("数量“%(q)s”超过上限 %(max)s") % {"q": cell["quantity"], "max": MAX_QUANTITY}
+            )
         times: dict[str, datetime | None] = {}
         labels = {
             "online_at": _("上线时间"),
@@ -180,7 +221,93 @@ def _parse(text: str, items: dict[str, CatalogItem]) -> tuple[list[_Row], list[s
         )
     if not rows and not errors:
         errors.append(_("文件中没有资源行。"))
+    errors.extend(_repeated_rows(rows))
     return rows, errors
+
+
+def _row_key(
+    department: str,
+    system: str,
+    item_id: int,
+    online_at: datetime,
+    offline_at: datetime | None,
+    billing_starts_at: datetime,
+) -> tuple:
+    """What makes a row one resource: an item in a system with its times."""
+    return (department, system, item_id, online_at, offline_at, billing_starts_at)
+
+
+def _key_of_row(row: _Row) -> tuple:
+    return _row_key(
+        row.department,
+        row.system,
+        row.item.pk,
+        row.online_at,
+        row.offline_at,
+        row.billing_starts_at or row.online_at,
+    )
+
+
+def _repeated_rows(rows: list[_Row]) -> list[str]:
+    first: dict[tuple, int] = {}
+    errors = []
+    for row in rows:
+        key = _key_of_row(row)
+        if key in first:
+            errors.append(
+                _(
+                    "第 %(line)s 行：与第 %(first)s 行是同一资源（同一业务系统、目录项和时间），"
+                    "请合并为一行并相加数量"
+                )
+                % {"line": row.line_no, "first": first[key]}
+            )
+        else:
+            first[key] = row.line_no
+    return errors
+
+
+def _already_imported(
+    contract: Contract, rows: list[_Row]
+) -> tuple[dict[int, Resource], list[str]]:
+    """Rows whose resource is in the inventory already (by line number), and rows that are there
+    with other figures (errors: the file may not rewrite the inventory)."""
+    moments = sorted({row.online_at for row in rows})
+    existing = {}
+    for start in range(0, len(moments), 500):  # bounded IN lists on every database
+        for r in Resource.objects.filter(
+            contract=contract, online_at__in=moments[start : start + 500]
+        ).select_related("department", "system"):
+            key = _row_key(
+                r.department.name,
+                r.system.name,
+                r.catalog_item_id,
+                r.online_at,
+                r.offline_at,
+                r.billing_starts_at,
+            )
+            existing[key] = r
+    present: dict[int, Resource] = {}
+    errors: list[str] = []
+    for row in rows:
+        resource = existing.get(_key_of_row(row))
+        if resource is None:
+            continue
+        if resource.quantity == row.quantity:
+            present[row.line_no] = resource
+        else:
+            errors.append(
+                _(
+                    "第 %(line)s 行：资源 #%(id)s 已在清单中，数量为 %(q)s 而非 %(new)s；"
+                    "已计费的资源只能通过资源清单更正修改"
+                )
+                % {
+                    "line": row.line_no,
+                    "id": resource.pk,
+                    "q": resource.quantity,
+                    "new": row.quantity,
+                }
+            )
+    return present, errors
 
 
 def _departments(
@@ -237,18 +364,34 @@ def _departments(
 
 @transaction.atomic
 def inventory_import(
-    *, actor: Any, contract: Contract, csv_text: str, create_departments: bool = False
+    *,
+    actor: Any,
+    contract: Contract,
+    csv_text: str,
+    create_departments: bool = False,
+    dry_run: bool = False,
 ) -> InventoryImportResult:
     """Create the resources of a CSV inventory, each with its delivery as first change row.
 
     Raises ApplicationError (``extra["errors"]``: one message per bad row, by line number)
-    and saves nothing when any row is wrong.
+    and saves nothing when any row is wrong. Rows already in the inventory are skipped and
+    reported (``skipped``); with ``dry_run`` nothing is saved and the result says what would be.
     """
     _check_actor(actor, contract)
+    Contract.objects.select_for_update().filter(pk=contract.pk).first()  # one import at a time
     items = {item.code: item for item in CatalogItem.objects.filter(contract=contract)}
     rows, errors = _parse(csv_text, items)
     if errors:
         raise ApplicationError(_("资源清单导入失败，未做任何修改。"), extra={"errors": errors})
+    present, errors = _already_imported(contract, rows)
+    if errors:
+        raise ApplicationError(_("资源清单导入失败，未做任何修改。"), extra={"errors": errors})
+    skipped = [
+        _("第 %(line)s 行：已在清单中（资源 #%(id)s），跳过") % {"line": line, "id": r.pk}
+        for line, r in sorted(present.items())
+    ]
+    rows = [row for row in rows if row.line_no not in present]
+    sha256 = hashlib.sha256(csv_text.encode("utf-8")).hexdigest()
 
     departments, departments_created, errors = _departments(
         actor=actor,
@@ -317,22 +460,32 @@ def inventory_import(
         )
         for resource in resources
     )
-    audit_log(
-        actor=actor,
-        action="inventory.import",
-        obj=contract,
-        after={
-            "rows": len(rows),
-            "resources": [r.pk for r in resources],
-            "departments_created": departments_created,
-            "systems_created": systems_created,
-            "deferred_billing_rows": deferred,
-        },
-        contract=contract,
-    )
-    return InventoryImportResult(
+    result = InventoryImportResult(
         resources_created=len(resources),
         departments_created=departments_created,
         systems_created=systems_created,
         deferred_billing_rows=deferred,
+        skipped=skipped,
+        sha256=sha256,
+        dry_run=dry_run,
     )
+    if dry_run:
+        transaction.set_rollback(True)
+        return result
+    if resources or skipped:
+        audit_log(
+            actor=actor,
+            action="inventory.import",
+            obj=contract,
+            after={
+                "rows": len(rows),
+                "resources": [r.pk for r in resources],
+                "skipped_rows": len(skipped),
+                "sha256": sha256,
+                "departments_created": departments_created,
+                "systems_created": systems_created,
+                "deferred_billing_rows": deferred,
+            },
+            contract=contract,
+        )
+    return result
