@@ -68,11 +68,17 @@ def _first_message(detail: Any) -> str:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every API error as ``{"message": …, "extra": {…}}`` with the right status code."""
     if isinstance(exc, ApplicationError):
-        return Response({"message": exc.message, "extra": exc.extra}, status=exc.status_code)
+        response = Response({"message": exc.message, "extra": exc.extra}, status=exc.status_code)
+        if exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS and "retry_after" in exc.extra:
+            response["Retry-After"] = str(exc.extra["retry_after"])
+        return response
     if isinstance(exc, DjangoValidationError):
         message, extra = _validation_messages(exc)
         return Response({"message": message, "extra": extra}, status=400)
-    if isinstance(exc, Http404):
+    if isinstance(exc, exceptions.Throttled):
+        wait = int(exc.wait or 1)
+        exc = exceptions.Throttled(wait=wait, detail=f"请求过于频繁，请 {wait} 秒后再试。")
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound("对象不存在。")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()

@@ -183,6 +183,10 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# The cache holds the API's throttle counters: per process by default (the embedded demo); set
+# CACHE_URL (e.g. redis://127.0.0.1:6379/1) where several workers serve, so they count together.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 # E-mail: files by default, SMTP (or anything django-environ understands) via EMAIL_URL.
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="政务云服务管理平台 <noreply@govcloud.local>"
@@ -220,6 +224,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "outbox-flush": {"task": "govcloud.outbox_flush", "schedule": 120.0},
+    # Contract states follow the business date; the expiry warnings go out in office hours.
+    "contract-states": {"task": "govcloud.contract_states", "schedule": crontab(hour=0, minute=5)},
+    "contract-expiry-warnings": {
+        "task": "govcloud.contract_expiry_warnings",
+        "schedule": crontab(hour=8, minute=15),
+    },
     "delivery-clocks": {"task": "requests_app.check_delivery_clocks", "schedule": 600.0},
     "billing-escalate-disputes": {
         "task": "billing.escalate_disputes",
@@ -253,6 +263,16 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "govcloud.exceptions.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    # Per user (token or session) and per address for the anonymous: a token that leaks or a
+    # script that loops is slowed down, not the people (a page makes a handful of calls).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_USER_RATE", default="600/min"),
+        "anon": env.str("API_ANON_RATE", default="60/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "政务云服务管理平台 API",

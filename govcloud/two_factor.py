@@ -11,6 +11,7 @@ from django.db import transaction
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from govcloud.attempts import require_not_locked
 from govcloud.audit import audit_log
 from govcloud.models import User
 
@@ -40,7 +41,12 @@ def qr_data_uri(device: TOTPDevice) -> str:
 
 @transaction.atomic
 def verify(request, token: str) -> bool:
-    """Check the token against the user's confirmed devices and mark the session verified."""
+    """Check the token against the user's confirmed devices and mark the session verified.
+
+    Raises ``ProofLocked`` while too many codes failed (``govcloud.attempts``), before looking
+    at the token: the right code is refused too until the cool-off has passed.
+    """
+    require_not_locked(request.user, "2fa")
     for device in confirmed_devices(request.user):
         if device.verify_token(token):
             otp_login(request, device)
@@ -52,6 +58,7 @@ def verify(request, token: str) -> bool:
 
 @transaction.atomic
 def confirm_enrolment(request, token: str) -> bool:
+    require_not_locked(request.user, "2fa")
     device = pending_device(request.user)
     if not device.verify_token(token):
         audit_log(actor=request.user, action="auth.2fa_failed", obj=request.user)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
 from govcloud import invitations, terms, two_factor
+from govcloud.attempts import ProofLocked
 from govcloud.audit import audit_log
 from govcloud.exceptions import ApplicationError
 from govcloud.forms import InvitationPasswordForm, LoginForm, TokenForm
@@ -79,12 +80,20 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     if not two_factor.confirmed_devices(user):
         return redirect(f"{reverse('two_factor_setup')}?next={_safe_next(request)}")
     form = TokenForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        if two_factor.verify(request, form.cleaned_data["token"]):
-            return redirect(_safe_next(request))
-        form.add_error("token", _("验证码不正确或已过期；多次错误后需稍候再试。"))
+        try:
+            if two_factor.verify(request, form.cleaned_data["token"]):
+                return redirect(_safe_next(request))
+            form.add_error("token", _("验证码不正确或已过期；多次错误后需稍候再试。"))
+        except ProofLocked as exc:
+            form.add_error("token", exc.message)
+            status = 429
     return render(
-        request, "govcloud/two_factor_verify.html", {"form": form, "next": _safe_next(request)}
+        request,
+        "govcloud/two_factor_verify.html",
+        {"form": form, "next": _safe_next(request)},
+        status=status,
     )
 
 
@@ -96,11 +105,16 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         return redirect(f"{reverse('two_factor_verify')}?next={_safe_next(request)}")
     device = two_factor.pending_device(user)
     form = TokenForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        if two_factor.confirm_enrolment(request, form.cleaned_data["token"]):
-            messages.success(request, _("身份验证器已绑定，今后登录需输入动态验证码。"))
-            return redirect(_safe_next(request))
-        form.add_error("token", _("验证码不正确，请确认手机时间准确后重试。"))
+        try:
+            if two_factor.confirm_enrolment(request, form.cleaned_data["token"]):
+                messages.success(request, _("身份验证器已绑定，今后登录需输入动态验证码。"))
+                return redirect(_safe_next(request))
+            form.add_error("token", _("验证码不正确，请确认手机时间准确后重试。"))
+        except ProofLocked as exc:
+            form.add_error("token", exc.message)
+            status = 429
     return render(
         request,
         "govcloud/two_factor_setup.html",
@@ -110,6 +124,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             "secret": two_factor.secret_base32(device),
             "next": _safe_next(request),
         },
+        status=status,
     )
 
 

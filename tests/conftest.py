@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from govcloud.models import Contract, Organization, Role, User
@@ -68,6 +69,14 @@ def _media_in_tmp(settings, tmp_path, _signing_dir):
     """Uploads, rendered PDFs and development signing keys of tests stay out of var/."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SIGNING_DIR = _signing_dir
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The API's throttle counters live in the cache: every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

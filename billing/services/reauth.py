@@ -27,6 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from pyhanko.sign.signers import Signer
 
 from billing.models import ReauthMethod
+from govcloud.attempts import ProofLocked, require_not_locked
 from govcloud.audit import audit_log
 from govcloud.exceptions import ApplicationError
 from govcloud.models import User
@@ -41,6 +42,7 @@ from govcloud.pdf.signing import (
 
 __all__ = [
     "OpenedKey",
+    "ProofLocked",
     "Reauth",
     "ReauthFailed",
     "SigningKeyRefused",
@@ -83,7 +85,14 @@ def _verified(actor: User, reauth: Reauth) -> bool:
 
 
 def reauth_verify(*, actor: User, reauth: Reauth | None, action: str) -> str:
-    """Return the method used, or raise ReauthFailed ("身份验证失败") after auditing."""
+    """Return the method used, or raise ReauthFailed ("身份验证失败") after auditing.
+
+    Counted and locked like login (``govcloud.attempts``): after ``AXES_FAILURE_LIMIT``
+    failures within the cool-off the user's re-authentication answers 429 (``ProofLocked``),
+    even with the right password, until the cool-off has passed; a success resets the count.
+    """
+    if isinstance(actor, User):
+        require_not_locked(actor, "reauth")
     if (
         isinstance(actor, User)
         and actor.is_active
@@ -91,6 +100,12 @@ def reauth_verify(*, actor: User, reauth: Reauth | None, action: str) -> str:
         and reauth.method in ReauthMethod.values
         and _verified(actor, reauth)
     ):
+        with transaction.atomic():
+            audit_log(
+                actor=actor,
+                action="statement.reauth_verified",
+                after={"for": action, "method": reauth.method},
+            )
         return reauth.method
     with transaction.atomic():
         audit_log(
