@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import ipaddress
+from collections.abc import Callable, Sequence
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -13,6 +15,9 @@ from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
 from govcloud.audit import RequestContext, reset_request_context, set_request_context
+
+IPAddress = IPv4Address | IPv6Address
+IPNetwork = IPv4Network | IPv6Network
 
 
 class ContentSecurityPolicyMiddleware:
@@ -30,12 +35,57 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
+def _address(text: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def forwarded_client(
+    remote_addr: str,
+    forwarded_for: str,
+    *,
+    trusted: Sequence[IPNetwork] = (),
+    count: int = 0,
+) -> str | None:
+    """The client's address behind trusted proxies: the right-most *untrusted* hop.
+
+    The hops are ``X-Forwarded-For`` (left to right, as each proxy appended what it saw) and
+    the peer itself (``REMOTE_ADDR``). Walking from the right, a hop is skipped while it is a
+    trusted proxy — inside one of the ``trusted`` networks, or one of the last ``count`` hops.
+    Only the entries the trusted proxies appended can be believed: anything further left came
+    from the client and is ignored (a leftmost entry is whatever the client wrote). A malformed
+    entry ends the walk at the trusted hop that received it.
+    """
+    hops = [h for h in (forwarded_for or "").split(",") if h.strip()]
+    peer = _address(remote_addr or "")
+    if peer is None:
+        return None
+    chain = [*hops, str(peer)]
+    client = peer
+    for position, hop in enumerate(reversed(chain)):
+        address = _address(hop)
+        if address is None:
+            break
+        client = address
+        by_count = position < count
+        by_network = any(address in network for network in trusted)
+        if not (by_count or by_network):
+            break
+    return str(client)
+
+
 def client_ip(request: HttpRequest) -> str | None:
-    if getattr(settings, "TRUST_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address for the audit trail and the login lockout (``AXES_CLIENT_IP_CALLABLE``):
+    ``REMOTE_ADDR``, or behind the proxies named in ``TRUSTED_PROXIES`` / ``TRUSTED_PROXY_COUNT``
+    the right-most untrusted ``X-Forwarded-For`` entry (``forwarded_client``)."""
+    return forwarded_client(
+        request.META.get("REMOTE_ADDR", ""),
+        request.META.get("HTTP_X_FORWARDED_FOR", ""),
+        trusted=settings.TRUSTED_PROXY_NETWORKS,
+        count=settings.TRUSTED_PROXY_COUNT,
+    )
 
 
 class RequestContextMiddleware:

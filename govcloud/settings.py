@@ -7,11 +7,13 @@ variables), ``SECRET_KEY`` and ``ALLOWED_HOSTS`` switches to production, where s
 no default and ``manage.py check --deploy`` stays quiet.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -153,6 +155,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CAP = env.int("AXES_USERNAME_CAP", default=50)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The one rule for "which address is the client" (audit trail and lockouts alike).
+AXES_CLIENT_IP_CALLABLE = "govcloud.middleware.client_ip"
 AXES_VERBOSE = False
 
 OTP_TOTP_ISSUER = "政务云服务管理平台"
@@ -288,6 +292,22 @@ SPECTACULAR_SETTINGS = {
         "ReauthMethodEnum": "billing.models.ReauthMethod",
     },
 }
+
+# Reverse proxies in front of the portal (README "Behind a proxy"). Without them the client is
+# REMOTE_ADDR and X-Forwarded-For is ignored. TRUSTED_PROXIES lists the proxies' networks
+# (e.g. "127.0.0.1/32,10.20.0.0/16"); TRUSTED_PROXY_COUNT says how many proxies stand in line
+# whatever their address. Either way the client is the right-most address in X-Forwarded-For
+# that is not a trusted proxy — never the left-most, which the client itself can write.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+try:
+    TRUSTED_PROXY_NETWORKS = [
+        ipaddress.ip_network(cidr.strip(), strict=False) for cidr in TRUSTED_PROXIES if cidr.strip()
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from exc
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 
 # Security headers; cookies are secure in production (served behind TLS).
 SECURE_CONTENT_TYPE_NOSNIFF = True
