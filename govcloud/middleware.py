@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
@@ -18,6 +20,58 @@ from govcloud.audit import RequestContext, reset_request_context, set_request_co
 
 IPAddress = IPv4Address | IPv6Address
 IPNetwork = IPv4Network | IPv6Network
+
+
+def _too_large(request: HttpRequest) -> HttpResponse:
+    limit = settings.REQUEST_MAX_BYTES
+    size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+    message = f"提交的内容过大（上限 {size}），未做任何处理。请压缩或拆分附件后重试。"
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"message": message, "extra": {"limit_bytes": limit}},
+            status=413,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    return HttpResponse(
+        f'<!doctype html><html lang="zh-hans"><meta charset="utf-8"><title>413</title>'
+        f'<p>{message}</p><p><a href="javascript:history.back()">返回</a></p></html>',
+        status=413,
+        content_type="text/html; charset=utf-8",
+    )
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a body larger than ``REQUEST_MAX_BYTES`` by its ``Content-Length``, unread (413)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.REQUEST_MAX_BYTES:
+            return _too_large(request)
+        return self.get_response(request)
+
+
+class RequestSizeUploadHandler(FileUploadHandler):
+    """Counts the bytes of every file in a multipart body as they stream in and stops the
+    request once they pass ``REQUEST_MAX_BYTES`` (for a body sent without a Content-Length)."""
+
+    def __init__(self, request: HttpRequest | None = None) -> None:
+        super().__init__(request)
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > settings.REQUEST_MAX_BYTES:
+            raise RequestDataTooBig("上传文件超过上限。")
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
 
 
 class ContentSecurityPolicyMiddleware:

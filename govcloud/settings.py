@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "govcloud.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "govcloud.middleware.ContentSecurityPolicyMiddleware",
@@ -186,6 +187,15 @@ STORAGES = {
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# The largest request body at all (a form with a few 20 MB attachments): a bigger one is refused
+# with 413 from its Content-Length before a byte of it is read, and a body without one is cut
+# off by the upload handler once it passes the limit (govcloud.middleware).
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=64 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "govcloud.middleware.RequestSizeUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # The cache holds the API's throttle counters: per process by default (the embedded demo); set
 # CACHE_URL (e.g. redis://127.0.0.1:6379/1) where several workers serve, so they count together.
