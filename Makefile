@@ -10,15 +10,24 @@ PORT ?= 8000
 APT_RUNTIME := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libharfbuzz0b fontconfig
 APT_TEST := chromium poppler-utils
 
-.PHONY: demo test install system-deps system-deps-test lint layers typecheck format migrations-check pytest ci-services clean
+.PHONY: lock demo test install system-deps system-deps-test lint layers typecheck format migrations-check pytest ci-services clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev]"
+# Exactly the versions in requirements.lock (resolved from pyproject.toml by `make lock`), then
+# the project itself without resolving anything again.
+$(STAMP): pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Re-resolve the lock after changing pyproject.toml's dependencies (Python 3.11, Linux).
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	  --python-platform x86_64-unknown-linux-gnu --quiet -o requirements.lock
 
 install: system-deps $(STAMP)
 
