@@ -73,9 +73,18 @@ FILTER_PARAMS = [
 
 
 def record_apis(
-    name: str, serializer: type[serializers.Serializer], selector: Any, model: Any
+    name: str,
+    serializer: type[serializers.Serializer],
+    selector: Any,
+    model: Any,
+    *,
+    prefetch: tuple[str, ...] = (),
 ) -> tuple[type, type]:
-    """A list and a detail endpoint of one record type, scoped by its selector."""
+    """A list and a detail endpoint of one record type, scoped by its selector.
+
+    ``prefetch`` names the relations the serializer reads per row, so a page of records costs
+    the same number of queries whatever its length.
+    """
 
     @extend_schema_view(
         get=extend_schema(tags=[TAG], summary=f"{name}列表", parameters=FILTER_PARAMS)
@@ -87,12 +96,14 @@ def record_apis(
         def get_queryset(self):
             if getattr(self, "swagger_fake_view", False):
                 return model.objects.none()
-            return _filtered(self.request, selector(user=self.request.user)).order_by("-pk")
+            qs = _filtered(self.request, selector(user=self.request.user)).order_by("-pk")
+            return qs.prefetch_related(*prefetch) if prefetch else qs
 
     class DetailApi(ApiView):
         @extend_schema(tags=[TAG], summary=f"{name}详情", responses={200: serializer, **ERRORS})
         def get(self, request: Request, pk: int) -> Response:
-            obj = selectors.get_for_user(selector(user=request.user), pk)
+            scoped = selector(user=request.user)
+            obj = selectors.get_for_user(scoped.prefetch_related(*prefetch), pk)
             return Response(serializer(obj, context={"request": request}).data)
 
     ListApi.__name__ = f"{model.__name__}ListApi"

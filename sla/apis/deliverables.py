@@ -38,7 +38,9 @@ class DeliverableSerializer(serializers.ModelSerializer):
             "monthly_report 运维服务月报 / inspection 巡检记录报告 / quarterly 季度报告 / "
             "sla_document 运维服务SLA / rules 管理制度和规范 / "
             "deployment 部署方案及报告 / other 其他 / "
-            "statement 月度服务资源统计表（合同约定按交付物考核时自动记录）。"
+            "statement 月度服务资源统计表（合同约定按交付物考核时自动记录） / "
+            "handover_plan 服务交接计划 / handover_report 服务交接报告 / "
+            "staff_register 接触甲方信息人员名单。"
         ),
     )
 
@@ -79,7 +81,11 @@ class UploadInSerializer(serializers.Serializer):
 
 
 DeliverableListApi, DeliverableDetailApi = record_apis(
-    "交付物", DeliverableSerializer, selectors.deliverable_list_for_user, Deliverable
+    "交付物",
+    DeliverableSerializer,
+    selectors.deliverable_list_for_user,
+    Deliverable,
+    prefetch=("submissions",),
 )
 
 

@@ -85,7 +85,11 @@ class ConfirmInSerializer(serializers.Serializer):
 
 
 OutageListApi, OutageDetailApi = record_apis(
-    "服务中断", OutageSerializer, selectors.outage_list_for_user, Outage
+    "服务中断",
+    OutageSerializer,
+    selectors.outage_list_for_user,
+    Outage,
+    prefetch=("signoffs__user", "systems"),
 )
 
 
