@@ -44,7 +44,7 @@ from govcloud.contract_files import (
     read_contract_file,
 )
 from govcloud.exceptions import ActionForbidden, ApplicationError
-from govcloud.models import Contract, Organization, OrganizationKind, Role
+from govcloud.models import Contract, ContractStatus, Organization, OrganizationKind, Role
 from govcloud.selectors import bureau_contract_ids
 from govcloud.terms import TermRow, contract_terms
 
@@ -387,6 +387,17 @@ def _within(exc: ContractFileError, root: Path, label: str) -> ContractFileError
     return ContractFileError(Path(label) / inner, exc.problems)
 
 
+def _onboarded_as_draft(applied: AppliedContract) -> None:
+    """A contract onboarded in the admin starts as a draft (``govcloud.lifecycle``): the bureau
+    activates it, or a successor's cutover does; until then it takes no requests. A reload of
+    an existing contract keeps its state."""
+    if applied.created:
+        Contract.objects.filter(pk=applied.contract.pk).update(
+            activated_at=None, status=ContractStatus.DRAFT
+        )
+        applied.contract.activated_at, applied.contract.status = None, ContractStatus.DRAFT
+
+
 def contract_onboard_zip(
     *, actor: Any, data: bytes, name: str = "contract.zip", dry_run: bool = False
 ) -> ContractLoadResult:
@@ -400,6 +411,7 @@ def contract_onboard_zip(
             obj=applied.contract,
             after={"method": "zip", "file": name, "created": applied.created},
         )
+        _onboarded_as_draft(applied)
 
     with tempfile.TemporaryDirectory(prefix="contract-upload-") as tmp:
         root = Path(tmp)
@@ -492,6 +504,7 @@ def contract_copy(
                 "catalog": catalog_name if catalog_csv is not None else f"{source.code} 的目录",
             },
         )
+        _onboarded_as_draft(applied)
 
     return _load(definition, csv_text, actor=actor, dry_run=dry_run, on_loaded=audit)
 

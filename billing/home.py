@@ -42,7 +42,7 @@ def _vendor_card(user: User) -> home.Card:
         role=PartyRole.VENDOR,
         signoff_order__isnull=False,
         contract_id__in=contract_ids_for_user(user),
-    ).select_related("contract")
+    ).select_related("contract__successor")
     contracts = []
     for party in parties:
         lower, upper = month_billing_bounds(party.contract, year, month)

@@ -28,6 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from govcloud import (  # noqa: F401  (register the official calendar and API tokens)
     calendar_admin,
+    lifecycle,
     token_admin,
 )
 from govcloud.admin_mixins import (
@@ -47,6 +48,7 @@ from govcloud.admin_mixins import (
     refusal_reporter,
 )
 from govcloud.audit import FINDING_LABELS, audit_log, audit_verify, model_snapshot
+from govcloud.dates import business_today
 from govcloud.exceptions import ApplicationError
 from govcloud.invitations import (
     invitation_create,
@@ -61,6 +63,7 @@ from govcloud.models import (
     Contract,
     ContractClause,
     ContractParty,
+    ContractStatus,
     Installment,
     Invitation,
     JointConfirmation,
@@ -836,11 +839,28 @@ class ContractAdmin(ScopedAdmin):
         "price_period",
         "discount_factor",
         "status",
+        "effective_end_display",
     ]
     list_filter = ["status", "price_period", "settlement_cadence"]
     search_fields = ["code", "name"]
     inlines = [PartyInline, InstallmentInline, ClauseInline]
     fieldsets = CONTRACT_FIELDSETS
+    #: The life-cycle is shown, never edited here: its state follows the dates and terms, and
+    #: activation, cutover and termination are the bureau's business actions in the portal
+    #: (the administrators do no business, 三员分立), each audited by its service.
+    LIFECYCLE_FIELDS = (
+        "state_today",
+        "status",
+        "activated_at",
+        "effective_end_display",
+        "continuation_deadline_display",
+        "predecessor",
+        "cutover_on",
+        "successor_display",
+        "termination_notice_on",
+        "terminates_on",
+        "termination_reason",
+    )
     #: Shown instead of the JSON terms to those who only read the contract.
     READ_ONLY_DISPLAY = {
         "maintenance_approvers": "maintenance_approvers_display",
@@ -848,16 +868,59 @@ class ContractAdmin(ScopedAdmin):
     }
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("parties__organization")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("successor")
+            .prefetch_related("parties__organization")
+        )
 
     def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None:
+            fieldsets.insert(
+                1,
+                (
+                    _("合同生命周期"),
+                    {
+                        "fields": self.LIFECYCLE_FIELDS,
+                        "description": _(
+                            "状态按日期和条款推算（每日刷新并在每次生命周期操作时更新）；启用、"
+                            "后续合同承接和提前终止由甲方在门户办理。"
+                        ),
+                    },
+                ),
+            )
         if self.has_change_permission(request, obj):
             return fieldsets
         return [
             (name, {**opts, "fields": [self.READ_ONLY_DISPLAY.get(f, f) for f in opts["fields"]]})
             for name, opts in fieldsets
         ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, *(f for f in self.LIFECYCLE_FIELDS if f not in readonly)]
+
+    @admin.display(description=_("今日状态"))
+    def state_today(self, obj):
+        return ContractStatus(lifecycle.contract_state(obj)).label
+
+    @admin.display(description=_("实际结束日"))
+    def effective_end_display(self, obj):
+        return lifecycle.last_service_day(lifecycle.facts_of(obj), business_today())
+
+    @admin.display(description=_("期满继续服务截止日"))
+    def continuation_deadline_display(self, obj):
+        deadline = lifecycle.continuation_deadline(lifecycle.facts_of(obj))
+        if deadline is None:
+            return _("合同未约定")
+        return f"{deadline.day:%Y-%m-%d}" + (_("（暂定）") if deadline.provisional else "")
+
+    @admin.display(description=_("后续合同"))
+    def successor_display(self, obj):
+        successor = lifecycle.successor_of(obj)
+        return successor.code if successor else "—"
 
     @admin.display(description=_("计划维护须同意的当事方"))
     def maintenance_approvers_display(self, obj):
@@ -876,6 +939,8 @@ class ContractAdmin(ScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        # Dates and terms may have changed: the stored state follows (audited when it moves).
+        lifecycle.contract_refresh_state(contract=obj, actor=request.user)
         org = request.user.organization
         if not change and org is not None and org.kind == OrganizationKind.BUREAU:
             # A bureau's system admin adds contracts of its own bureau.

@@ -269,8 +269,16 @@ class JointSubject(models.TextChoices):
 
 
 class ContractStatus(models.TextChoices):
+    """The contract's life-cycle state (``govcloud.lifecycle``): derived from its dates and
+    terms, stored on ``Contract.status`` for lists and filters and kept in step by the daily
+    task and every life-cycle action."""
+
+    DRAFT = "draft", _("待生效")
     ACTIVE = "active", _("履行中")
+    EXPIRING = "expiring", _("即将到期")
+    CONTINUATION = "continuation", _("期满继续服务")
     CLOSED = "closed", _("已结束")
+    TERMINATED = "terminated", _("已终止")
 
 
 def _role_list_error(value: object) -> str | None:
@@ -320,8 +328,39 @@ class Contract(models.Model):
     name = models.CharField(_("合同名称"), max_length=200)
     procurement_no = models.CharField(_("采购项目编号"), max_length=60, blank=True)
     status = models.CharField(
-        _("状态"), max_length=10, choices=ContractStatus.choices, default=ContractStatus.ACTIVE
+        _("状态"), max_length=20, choices=ContractStatus.choices, default=ContractStatus.ACTIVE
     )
+    # --- Life-cycle (``govcloud.lifecycle``): the state is derived from these and the dates.
+    activated_at = models.DateTimeField(
+        _("生效启用时间"),
+        null=True,
+        blank=True,
+        default=timezone.now,
+        help_text=_("甲方启用合同的时间；留空表示待生效（已录入、尚未启用）。"),
+    )
+    predecessor = models.OneToOneField(
+        "self",
+        verbose_name=_("前序合同"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="successor",
+        help_text=_("本合同承接其资源的前一期合同（每个合同至多一个后续合同）。"),
+    )
+    cutover_on = models.DateField(
+        _("承接切换日"),
+        null=True,
+        blank=True,
+        help_text=_("自该日00:00（北京时间）起资源由本合同计费，前序合同随之结束。"),
+    )
+    termination_notice_on = models.DateField(_("终止通知日"), null=True, blank=True)
+    terminates_on = models.DateField(
+        _("终止日"),
+        null=True,
+        blank=True,
+        help_text=_("提前终止时的最后服务日（计费至该日24:00）。"),
+    )
+    termination_reason = models.TextField(_("终止原因"), blank=True)
     service_start = models.DateField(_("服务期开始"))
     service_end = models.DateField(_("服务期结束"))
     billing_from = models.DateField(
@@ -485,6 +524,22 @@ class Contract(models.Model):
         verbose_name_plural = _("合同")
         ordering = ["-service_start", "code"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(predecessor__isnull=True, cutover_on__isnull=True)
+                | Q(predecessor__isnull=False, cutover_on__isnull=False),
+                name="contract_successor_has_cutover",
+                violation_error_message=_("承接前序合同须有切换日。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(terminates_on__isnull=True, termination_notice_on__isnull=True)
+                | Q(
+                    terminates_on__isnull=False,
+                    termination_notice_on__isnull=False,
+                    terminates_on__gte=models.F("termination_notice_on"),
+                ),
+                name="contract_termination_after_notice",
+                violation_error_message=_("终止日不得早于终止通知日。"),
+            ),
             models.CheckConstraint(
                 condition=Q(service_start__lt=models.F("service_end")),
                 name="contract_period_start_before_end",
@@ -703,6 +758,40 @@ class Installment(models.Model):
 
 # Key of the PostgreSQL advisory lock that serialises appends to the audit chain ("govaud").
 AUDIT_CHAIN_LOCK = 0x676F76617564
+
+
+class ContractExpiryWarning(models.Model):
+    """An expiry warning sent to every party of a contract (``govcloud.lifecycle``): one row per
+    contract and threshold (90 or 30 days before the end), so each goes out once."""
+
+    contract = models.ForeignKey(
+        Contract,
+        verbose_name=_("合同"),
+        on_delete=models.CASCADE,
+        related_name="expiry_warnings",
+    )
+    days_before = models.PositiveSmallIntegerField(_("到期前天数"))
+    due_on = models.DateField(_("应提醒日"))
+    sent_at = models.DateTimeField(_("发出时间"))
+    recipients = models.PositiveIntegerField(_("收件人数"), default=0)
+    skipped = models.BooleanField(
+        _("未单独发送"),
+        default=False,
+        help_text=_("录入时已过该提醒日、且更近的提醒同时发出：不再单独发送。"),
+    )
+
+    class Meta:
+        verbose_name = _("合同到期提醒")
+        verbose_name_plural = _("合同到期提醒")
+        ordering = ["contract", "-days_before"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "days_before"], name="contract_expiry_warning_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} −{self.days_before}d"
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -254,6 +254,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(hour=8, minute=30),
     },
     "billing-statement-pdf-resume": {"task": "billing.statement_pdf_resume", "schedule": 3600.0},
+    "sla-handover-plans": {
+        "task": "sla.ensure_handover_plans",
+        "schedule": crontab(hour=7, minute=0),
+    },
     "sla-rightsizing-advice": {
         "task": "sla.compute_rightsizing_advice",
         "schedule": crontab(minute=30, hour=1, day_of_month=1),
@@ -295,7 +299,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "ENUM_NAME_OVERRIDES": {
         "PricePeriodEnum": "govcloud.models.PricePeriod",
+        "ContractStatusEnum": "govcloud.models.ContractStatus",
         "RequestStatusEnum": "requests_app.models.RequestStatus",
+        "ReceiptProblemEnum": "requests_app.models.ReceiptProblem",
+        "RequestKindEnum": "requests_app.models.RequestKind",
+        "ExitKindEnum": "sla.models.exit.ExitKind",
+        "ExitMethodEnum": "sla.models.exit.ExitMethod",
         "ResourceStatusEnum": "billing.models.ResourceStatus",
         "StatementStatusEnum": "billing.models.StatementStatus",
         "EscalationDecisionEnum": "billing.models.EscalationDecision",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import connection
 
+from govcloud import lifecycle
 from govcloud.outbox import (  # send_outbox_email is defined beside the outbox it sends
     OutboxSendFailed,
     outbox_pending_ids,
@@ -12,7 +13,13 @@ from govcloud.outbox import (  # send_outbox_email is defined beside the outbox 
     send_outbox_email,
 )
 
-__all__ = ["health_check", "outbox_flush", "send_outbox_email"]
+__all__ = [
+    "contract_expiry_warnings",
+    "contract_states",
+    "health_check",
+    "outbox_flush",
+    "send_outbox_email",
+]
 
 
 @shared_task(name="govcloud.health_check")
@@ -34,3 +41,17 @@ def outbox_flush() -> int:
         except OutboxSendFailed:  # recorded on the row; the next flush tries again
             continue
     return sent
+
+
+@shared_task(name="govcloud.contract_states")
+def contract_states() -> dict[str, str]:
+    """Daily, just after midnight: every contract's stored state in step with its dates and
+    terms (``govcloud.lifecycle``). Idempotent; returns the contracts whose state changed."""
+    return lifecycle.contract_refresh_states()
+
+
+@shared_task(name="govcloud.contract_expiry_warnings")
+def contract_expiry_warnings() -> list[str]:
+    """Daily, in office hours: the expiry warnings due (90 and 30 days before the end), each
+    once per contract (an idempotent record), to every party through the outbox."""
+    return lifecycle.contract_expiry_warnings()

@@ -24,6 +24,7 @@ urlpatterns = [
     path("contracts/", views.contract_list, name="contract_list"),
     path("contracts/<int:pk>/", views.contract_detail, name="contract_detail"),
     path("contracts/<int:pk>/terms/", views.contract_terms, name="contract_terms"),
+    path("contracts/<int:pk>/activate/", views.contract_activate, name="contract_activate"),
     path("joint/", include("govcloud.joint_urls")),
     path("", include("requests_app.urls")),
     path("sla/", include("sla.urls")),

@@ -14,21 +14,24 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from govcloud import invitations, terms, two_factor
+from govcloud import invitations, lifecycle, terms, two_factor
 from govcloud.attempts import ProofLocked
 from govcloud.audit import audit_log
+from govcloud.dates import business_today
 from govcloud.exceptions import ApplicationError
 from govcloud.forms import InvitationPasswordForm, LoginForm, TokenForm
 from govcloud.health import health_problems
 from govcloud.home import cards_for, intro_for
+from govcloud.models import ContractStatus
 from govcloud.selectors import (
     contract_get_for_user,
     contract_list_for_user,
     require_business_reader,
 )
+from govcloud.web import page_of, run_service
 
 PAGE_SIZE = 50
 
@@ -140,9 +143,27 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def contract_list(request: HttpRequest) -> HttpResponse:
+    """The user's contracts with their life-cycle state today; ``?state=`` filters by it."""
     require_business_reader(request.user)
-    contracts = contract_list_for_user(user=request.user)
-    return render(request, "govcloud/contract_list.html", {"contracts": contracts})
+    today = business_today()
+    contracts = list(contract_list_for_user(user=request.user).select_related("successor"))
+    for contract in contracts:
+        facts = lifecycle.facts_of(contract)
+        contract.state = lifecycle.state_on(facts, today)
+        contract.effective_end = lifecycle.last_service_day(facts, today)
+    state = request.GET.get("state", "")
+    if state in ContractStatus.values:
+        contracts = [c for c in contracts if c.state == state]
+    return render(
+        request,
+        "govcloud/contract_list.html",
+        {
+            "contracts": contracts,
+            "page": page_of(request, contracts),
+            "states": ContractStatus.choices,
+            "state": state,
+        },
+    )
 
 
 @login_required
@@ -173,8 +194,28 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "section": section,
             "q": query,
             "installments": contract.installments.all(),
+            "lifecycle": lifecycle.lifecycle_of(contract),
+            "lifecycle_actions": lifecycle.contract_available_actions(
+                user=request.user, obj=contract
+            ),
         },
     )
+
+
+@login_required
+@require_POST
+def contract_activate(request: HttpRequest, pk: int) -> HttpResponse:
+    """The bureau puts an onboarded (draft) contract in force."""
+    require_business_reader(request.user)  # an action: administrators are refused (403)
+    contract = contract_get_for_user(user=request.user, pk=pk)
+    target = reverse("contract_detail", args=[contract.pk])
+    _ok, response = run_service(
+        request,
+        lambda: lifecycle.contract_activate(actor=request.user, contract=contract),
+        _("合同 %(c)s 已生效。") % {"c": contract.code},
+        to=target,
+    )
+    return response or redirect(target)
 
 
 @login_required

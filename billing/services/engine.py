@@ -18,8 +18,9 @@ each rounded on its own, never merged — using only the pure rules of ``billing
   one line per price (``pricing.price_pieces``), each rounded on its own.
 
 Performance (20,000 resources: well under two seconds on SQLite, within a small multiple of
-merely reading the rows — ``benchmarks/billing_statement.py``): exactly three queries whatever
-the size — the catalog with its dated prices, the resources overlapping the month (filtered in
+merely reading the rows — ``benchmarks/billing_statement.py``): exactly four queries whatever
+the size — the contract's successor (where its billing ends: ``govcloud.lifecycle``), the
+catalog with its dated prices, the resources overlapping the month (filtered in
 SQL) and all their changes in one ordered read — run through the cursor as plain tuples; no
 query per resource and no loop over days. Most resources are priced without calling the pure
 rules at all: a resource whose configuration was settled before the month and that covers all
@@ -48,6 +49,7 @@ from billing.models import CatalogItem, Resource, ResourceChange
 from billing.money import round_half_up
 from billing.pricing import DiscountScope, PartialDayRule, PricePeriod
 from govcloud.dates import business_date
+from govcloud.lifecycle import contract_billing_last_day
 from govcloud.models import Contract
 
 __all__ = [
@@ -138,10 +140,17 @@ class ComputedStatement:
         return [s for d in self.departments for s in d.systems]
 
 
-def month_billing_bounds(contract: Contract, year: int, month: int) -> tuple[datetime, datetime]:
-    """[lower, upper) of the month clipped to the contract's billing window (may be empty)."""
+def month_billing_bounds(
+    contract: Contract, year: int, month: int, *, last_day: date | None = None
+) -> tuple[datetime, datetime]:
+    """[lower, upper) of the month clipped to the contract's billing window (may be empty).
+
+    The window ends with the last day the contract bills (``contract_billing_last_day``: the
+    service end, or earlier a termination date or the day before a successor's cutover).
+    """
     window_start, window_end = pricing.billing_window(
-        billing_from=contract.billing_from, service_end=contract.service_end
+        billing_from=contract.billing_from,
+        service_end=last_day or contract_billing_last_day(contract),
     )
     first, last = pricing.month_bounds(year, month)
     lower = max(pricing.local_midnight(first), window_start)
@@ -199,14 +208,15 @@ def _resources_overlapping(contract: Contract, lower: datetime, upper: datetime)
 
 
 def compute_statement(contract: Contract, year: int, month: int) -> ComputedStatement:
-    """Price ``contract``'s inventory for ``year``-``month`` (three queries, nothing saved)."""
+    """Price ``contract``'s inventory for ``year``-``month`` (four queries, nothing saved)."""
     rule = PartialDayRule(contract.partial_day_rule)
     scope = DiscountScope(contract.discount_applies_to or DiscountScope.SUBTOTAL)
     first, last = pricing.month_bounds(year, month)
+    last_day = contract_billing_last_day(contract)
     window_start, window_end = pricing.billing_window(
-        billing_from=contract.billing_from, service_end=contract.service_end
+        billing_from=contract.billing_from, service_end=last_day
     )
-    lower, upper = month_billing_bounds(contract, year, month)
+    lower, upper = month_billing_bounds(contract, year, month, last_day=last_day)
     lines: list[ComputedLine] = []
     if lower < upper:
         lines = _price_lines(

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -62,6 +62,7 @@ from govcloud.audit import audit_log, model_snapshot
 from govcloud.dates import business_date, business_today
 from govcloud.exceptions import ActionForbidden, ApplicationError, InvalidTransition
 from govcloud.joint import JOINT_ACTIONS, joint_confirm, joint_for, joint_object, joint_open
+from govcloud.lifecycle import contract_billing_last_day
 from govcloud.models import (
     Contract,
     Installment,
@@ -356,9 +357,14 @@ def _forecast(
     signed: dict[tuple[int, int], Statement],
     signed_to_date: Decimal,
 ) -> Decimal:
+    # "To the end" is the effective end (``govcloud.lifecycle``): the termination date or the
+    # day before a successor's cutover when earlier than the service end; continuation days
+    # are not billed. Months after it forecast nothing.
+    end = contract_billing_last_day(contract)
+
     def days(year: int, month: int) -> int:
         return periods.billed_days_in_month(
-            year, month, billing_from=contract.billing_from, service_end=contract.service_end
+            year, month, billing_from=contract.billing_from, service_end=end
         )
 
     signed_days = sum(days(y, m) for (y, m) in signed)
@@ -620,7 +626,7 @@ def _locked(deduction: Deduction) -> Deduction:
     return Deduction.objects.select_for_update().select_related("contract").get(pk=deduction.pk)
 
 
-def _open_acknowledgement(actor: Any, deduction: Deduction) -> JointConfirmation:
+def _open_acknowledgement(actor: Any, deduction: Deduction) -> JointConfirmation | None:
     """The vendor's acknowledgement of a pending deduction is a joint confirmation (会签) with
     the parties the terms name (包头 7.1.2: the vendor); the notice's acknowledgement and
     objection are its entries, so the record shows who signed when, like every other."""
@@ -632,8 +638,8 @@ def _open_acknowledgement(actor: Any, deduction: Deduction) -> JointConfirmation
         title=_("考核扣款通知书 %(n)s（%(a)s 元）")
         % {"n": deduction.notice_number, "a": deduction.amount},
     )
-    if confirmation is None:  # pending means the terms ask the vendor's signature
-        raise RuntimeError(f"{deduction.contract.code}: a pending deduction names no signer.")
+    # None: the terms no longer ask a signature (changed since the notice): the vendor's own
+    # acknowledgement or objection decides, as the one party named when it was issued.
     return confirmation
 
 
@@ -647,7 +653,11 @@ def deduction_acknowledge(*, actor: User, deduction: Deduction) -> Deduction:
     """
     deduction = _locked(deduction)
     DEDUCTION_ACTIONS.require("acknowledge", actor, deduction)
-    joint_confirm(actor=actor, confirmation=_open_acknowledgement(actor, deduction))
+    confirmation = _open_acknowledgement(actor, deduction)
+    if confirmation is None:
+        _make_effective(deduction, actor, at=timezone.now(), confirmation=None)
+        return deduction
+    joint_confirm(actor=actor, confirmation=confirmation)
     deduction.refresh_from_db()
     return deduction
 
@@ -660,7 +670,11 @@ def deduction_object(*, actor: User, deduction: Deduction, reason: str) -> Deduc
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("请填写异议理由。"), extra={"field": "reason"})
-    joint_object(actor=actor, confirmation=_open_acknowledgement(actor, deduction), reason=reason)
+    confirmation = _open_acknowledgement(actor, deduction)
+    if confirmation is None:
+        _make_objected(deduction, actor, reason=reason, at=timezone.now(), confirmation=None)
+        return deduction
+    joint_object(actor=actor, confirmation=confirmation, reason=reason)
     deduction.refresh_from_db()
     return deduction
 
@@ -679,10 +693,24 @@ def on_acknowledgement_confirmed(
     if deduction is None:
         return
     last = confirmation.entries.order_by("-at", "-pk").select_related("user").first()
-    actor = last.user if last else None
+    _make_effective(
+        deduction,
+        last.user if last else None,
+        at=confirmation.confirmed_at or timezone.now(),
+        confirmation=confirmation,
+    )
+
+
+def _make_effective(
+    deduction: Deduction,
+    actor: User | None,
+    *,
+    at: datetime,
+    confirmation: JointConfirmation | None,
+) -> None:
     before = model_snapshot(deduction)
     _set_status(deduction, DeductionStatus.EFFECTIVE)
-    deduction.effective_at = confirmation.confirmed_at or timezone.now()
+    deduction.effective_at = at
     deduction.acknowledged_by = actor
     deduction.save(update_fields=["status", "effective_at", "acknowledged_by"])
     audit_log(
@@ -690,7 +718,10 @@ def on_acknowledgement_confirmed(
         action="deduction.acknowledge",
         obj=deduction,
         before=before,
-        after={**model_snapshot(deduction), "joint_confirmation": confirmation.pk},
+        after={
+            **model_snapshot(deduction),
+            "joint_confirmation": confirmation.pk if confirmation else None,
+        },
         contract=deduction.contract,
     )
     _notify_deduction(deduction, "acknowledged")
@@ -703,18 +734,34 @@ def on_acknowledgement_objected(
     deduction = _acknowledged_deduction(confirmation)
     if deduction is None:
         return
+    _make_objected(
+        deduction, entry.user, reason=entry.reason, at=entry.at, confirmation=confirmation
+    )
+
+
+def _make_objected(
+    deduction: Deduction,
+    actor: User,
+    *,
+    reason: str,
+    at: datetime,
+    confirmation: JointConfirmation | None,
+) -> None:
     before = model_snapshot(deduction)
     _set_status(deduction, DeductionStatus.OBJECTED)
-    deduction.objection = entry.reason
-    deduction.objected_at = entry.at
-    deduction.objected_by = entry.user
+    deduction.objection = reason
+    deduction.objected_at = at
+    deduction.objected_by = actor
     deduction.save(update_fields=["status", "objection", "objected_at", "objected_by"])
     audit_log(
-        actor=entry.user,
+        actor=actor,
         action="deduction.object",
         obj=deduction,
         before=before,
-        after={**model_snapshot(deduction), "joint_confirmation": confirmation.pk},
+        after={
+            **model_snapshot(deduction),
+            "joint_confirmation": confirmation.pk if confirmation else None,
+        },
         contract=deduction.contract,
     )
     _notify_deduction(deduction, "objected")

@@ -594,7 +594,7 @@ def advise(
 def rightsizing_compute_all(*, month: date) -> list[int]:
     """The monthly task: every active contract whose service period touches ``month``."""
     ids: list[int] = []
-    for contract in Contract.objects.filter(status=ContractStatus.ACTIVE).order_by("pk"):
+    for contract in Contract.objects.exclude(status=ContractStatus.DRAFT).order_by("pk"):
         report = rightsizing_compute(contract=contract, month=month)
         if report is not None:
             ids.append(report.pk)
