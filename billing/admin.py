@@ -25,6 +25,8 @@ from billing.models import (
     DisputeComment,
     DisputeEscalation,
     FundsArrival,
+    InventoryCorrection,
+    InventoryCorrectionEvidence,
     Invoice,
     Payment,
     Resource,
@@ -264,3 +266,41 @@ class StatementDocumentAdmin(ScopedReadOnlyAdmin):
     search_fields = ["sha256"]
     list_select_related = ["statement__contract", "department"]
     readonly_fields = [f.name for f in StatementDocument._meta.fields]
+
+
+class CorrectionEvidenceInline(ReadOnlyInline):
+    model = InventoryCorrectionEvidence
+    fields = ["name", "file", "uploaded_by", "uploaded_at"]
+    readonly_fields = fields
+
+
+@admin.register(InventoryCorrection)
+class InventoryCorrectionAdmin(ScopedReadOnlyAdmin):
+    """Read-only: a correction is proposed, confirmed (会签) and applied only through
+    ``billing.services.corrections``."""
+
+    list_display = ["__str__", "contract", "resource", "status", "proposed_at", "applied_at"]
+    list_select_related = ["contract"]
+    list_filter = ["status"]
+    search_fields = ["reason"]
+    readonly_fields = [
+        "contract",
+        "resource",
+        "change",
+        "adds_change",
+        "old_values",
+        "new_values",
+        "reason",
+        "months",
+        "status",
+        "proposed_by",
+        "proposer_role",
+        "proposed_at",
+        "objected_at",
+        "objection",
+        "applied_at",
+        "withdrawn_at",
+        "withdraw_reason",
+    ]
+    fields = readonly_fields
+    inlines = [CorrectionEvidenceInline]

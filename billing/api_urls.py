@@ -7,7 +7,7 @@ The POST actions are named too, so the tenancy matrix in ``tests/scoped_urls.py`
 
 from django.urls import path
 
-from billing import apis, catalog_api, settlement_api, system_test_period_api
+from billing import apis, catalog_api, lifecycle_api, settlement_api, system_test_period_api
 
 ACTIONS = [
     ("submit", apis.StatementSubmitApi),
@@ -97,5 +97,30 @@ urlpatterns = [
         "test-periods/<int:pk>/extend/",
         system_test_period_api.SystemTestPeriodExtendApi.as_view(),
         name="api_test_period_extend",
+    ),
+    path(
+        "contracts/<int:pk>/cutover/",
+        lifecycle_api.ContractCutoverApi.as_view(),
+        name="api_contract_cutover",
+    ),
+    path(
+        "contracts/<int:pk>/terminate/",
+        lifecycle_api.ContractTerminateApi.as_view(),
+        name="api_contract_terminate",
+    ),
+    path(
+        "contracts/<int:pk>/inventory-corrections/",
+        apis.ContractInventoryCorrectionListApi.as_view(),
+        name="api_contract_inventory_corrections",
+    ),
+    path(
+        "inventory-corrections/<int:pk>/",
+        apis.InventoryCorrectionDetailApi.as_view(),
+        name="api_inventory_correction_detail",
+    ),
+    path(
+        "inventory-corrections/<int:pk>/withdraw/",
+        apis.InventoryCorrectionWithdrawApi.as_view(),
+        name="api_inventory_correction_withdraw",
     ),
 ]

@@ -25,26 +25,34 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing import selectors
-from billing.filters import BillFilter, StatementFilter, StatementLineFilter
+from billing.filters import (
+    BillFilter,
+    InventoryCorrectionFilter,
+    StatementFilter,
+    StatementLineFilter,
+)
 from billing.models import (
     DepartmentBill,
     DisputeComment,
     DisputeEscalation,
     EscalationDecision,
+    InventoryCorrection,
     ReauthMethod,
     Statement,
     StatementDocument,
     StatementLine,
     StatementSignoff,
 )
+from billing.services import corrections
 from billing.services import statements as services
 from billing.services.reauth import Reauth, SigningSecret
 from govcloud.api import ERRORS, ApiView, ErrorSerializer, parse_body
-from govcloud.exceptions import InvalidTransition
+from govcloud.exceptions import ApplicationError, InvalidTransition
 from govcloud.models import Contract, User
 from govcloud.selectors import contract_list_for_user
 from govcloud.terms import cite
@@ -731,3 +739,244 @@ class BillLineListApi(ApiView, ListAPIView):
             return StatementLine.objects.none()
         bill = selectors.bill_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
         return selectors.bill_lines(bill)
+
+
+# ------------------------------------------------------------------ inventory corrections
+
+TAG_CORRECTIONS = "资源清单更正"
+
+
+class _DiffRowSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    old = serializers.CharField()
+    new = serializers.CharField()
+
+
+class _EvidenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    uploaded_at = serializers.DateTimeField()
+    url = serializers.CharField(help_text=_("下载地址（门户）。"))
+
+
+class _CitingStatementSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    period = serializers.CharField()
+    version = serializers.IntegerField()
+    status = serializers.CharField()
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class _JointSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField(help_text=_("open / confirmed / objected。"))
+    required_roles = serializers.ListField(child=serializers.CharField())
+    round = serializers.IntegerField()
+
+
+class InventoryCorrectionSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(read_only=True, help_text=_("更正编号，GZ-合同编号-序号。"))
+    contract_code = serializers.CharField(source="contract.code", read_only=True)
+    proposed_by = serializers.StringRelatedField()
+    diff = _DiffRowSerializer(many=True, read_only=True, help_text=_("更正前 → 更正为。"))
+    evidence_files = _EvidenceSerializer(many=True, read_only=True)
+    citing_statements = _CitingStatementSerializer(
+        many=True, read_only=True, help_text=_("引用本更正的统计表版本。")
+    )
+    joint_confirmation = _JointSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text=_("会签：确认、异议经 joint-confirmations 接口办理。"),
+    )
+    available_actions = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text=_("当前用户现在可以办理：withdraw。"),
+    )
+
+    class Meta:
+        model = InventoryCorrection
+        fields = [
+            "id",
+            "number",
+            "contract",
+            "contract_code",
+            "resource",
+            "change",
+            "adds_change",
+            "status",
+            "old_values",
+            "new_values",
+            "diff",
+            "reason",
+            "months",
+            "proposed_by",
+            "proposer_role",
+            "proposed_at",
+            "objected_at",
+            "objection",
+            "applied_at",
+            "withdrawn_at",
+            "withdraw_reason",
+            "evidence_files",
+            "citing_statements",
+            "joint_confirmation",
+            "available_actions",
+        ]
+        read_only_fields = fields
+
+
+class InventoryCorrectionCreateSerializer(serializers.Serializer):
+    resource = serializers.IntegerField(help_text=_("要更正的资源 ID（本合同）。"))
+    reason = serializers.CharField(allow_blank=True, help_text=_("更正原因（必填）。"))
+    evidence = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        help_text=_("证明材料（multipart，可多个，至少一个）。"),
+    )
+    online_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    billing_starts_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    offline_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    change = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text=_("要更正的配置记录 ID。")
+    )
+    add_change = serializers.BooleanField(
+        required=False, default=False, help_text=_("补录一条漏记的配置变更。")
+    )
+    change_delivered_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    change_quantity = serializers.IntegerField(required=False, allow_null=True, default=None)
+    change_catalog_item = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text=_("目录项 ID。")
+    )
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+def _decorate_correction(user: User, correction: InventoryCorrection) -> InventoryCorrection:
+    correction.diff = [asdict(row) for row in corrections.correction_diff(correction)]
+    correction.evidence_files = [
+        {
+            "id": f.pk,
+            "name": f.name,
+            "uploaded_at": f.uploaded_at,
+            "url": reverse("inventory_correction_evidence", args=[correction.pk, f.pk]),
+        }
+        for f in correction.evidence.all()
+    ]
+    correction.citing_statements = [
+        {"id": s.pk, "period": s.period, "version": s.version, "status": s.status, "total": s.total}
+        for s in correction.statements.order_by("year", "month", "version")
+    ]
+    joint = corrections.correction_confirmation(correction)
+    correction.joint_confirmation = (
+        {
+            "id": joint.pk,
+            "status": joint.status,
+            "required_roles": joint.required_roles,
+            "round": joint.round,
+        }
+        if joint
+        else None
+    )
+    correction.available_actions = sorted(
+        corrections.inventory_correction_available_actions(user=user, obj=correction)
+    )
+    return correction
+
+
+def _correction_response(request: Request, pk: object, code: int = 200) -> Response:
+    correction = selectors.correction_get_for_user(user=request.user, pk=pk)
+    data = InventoryCorrectionSerializer(_decorate_correction(request.user, correction)).data
+    return Response(data, status=code)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=[TAG_CORRECTIONS],
+        summary="合同的资源清单更正（分页、可筛选）",
+        responses={200: InventoryCorrectionSerializer(many=True), 404: ErrorSerializer},
+    )
+)
+class ContractInventoryCorrectionListApi(ApiView, ListAPIView):
+    serializer_class = InventoryCorrectionSerializer
+    filterset_class = InventoryCorrectionFilter
+    queryset = InventoryCorrection.objects.none()  # for the schema; requests use get_queryset
+    parser_classes: ClassVar[list] = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self) -> QuerySet[InventoryCorrection]:
+        if getattr(self, "swagger_fake_view", False):
+            return InventoryCorrection.objects.none()
+        contract = selectors.correction_contract_for_user(
+            user=self.request.user, pk=self.kwargs["pk"]
+        )
+        return (
+            selectors.correction_list_for_user(user=self.request.user)
+            .filter(contract=contract)
+            .prefetch_related("evidence")
+            .order_by("-proposed_at", "-pk")
+        )
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = [_decorate_correction(request.user, c) for c in page]
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+
+    @extend_schema(
+        tags=[TAG_CORRECTIONS],
+        summary="提出资源清单更正（甲方或乙方，multipart 附证明材料）",
+        request={"multipart/form-data": InventoryCorrectionCreateSerializer},
+        responses={201: InventoryCorrectionSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        contract = selectors.correction_contract_for_user(user=request.user, pk=pk)
+        data = parse_body(InventoryCorrectionCreateSerializer, request)
+        resource = selectors.correction_resource_for_user(user=request.user, pk=data["resource"])
+        if resource.contract_id != contract.pk:
+            raise ApplicationError(_("该资源不属于本合同。"), extra={"field": "resource"})
+        correction = corrections.inventory_correction_propose(
+            actor=request.user,
+            resource=resource,
+            reason=data["reason"],
+            evidence=data["evidence"],
+            data=corrections.CorrectionInput(
+                online_at=data["online_at"],
+                billing_starts_at=data["billing_starts_at"],
+                offline_at=data["offline_at"],
+                change_id=data["change"],
+                add_change=data["add_change"],
+                change_delivered_at=data["change_delivered_at"],
+                change_quantity=data["change_quantity"],
+                change_catalog_item_id=data["change_catalog_item"],
+            ),
+        )
+        return _correction_response(request, correction.pk, status.HTTP_201_CREATED)
+
+
+class InventoryCorrectionDetailApi(ApiView):
+    @extend_schema(
+        tags=[TAG_CORRECTIONS],
+        summary="资源清单更正详情（更正前后、证明材料、会签、引用的统计表）",
+        responses={200: InventoryCorrectionSerializer, 401: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return _correction_response(request, pk)
+
+
+class InventoryCorrectionWithdrawApi(ApiView):
+    @extend_schema(
+        tags=[TAG_CORRECTIONS],
+        summary="撤回资源清单更正（提出方，生效前）",
+        request=WithdrawSerializer,
+        responses={200: InventoryCorrectionSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        correction = selectors.correction_get_for_user(user=request.user, pk=pk)
+        data = parse_body(WithdrawSerializer, request)
+        corrections.inventory_correction_withdraw(
+            actor=request.user, correction=correction, reason=data["reason"]
+        )
+        return _correction_response(request, correction.pk)

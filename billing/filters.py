@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from billing.models import DepartmentBill, Statement, StatementLine, StatementStatus
+from billing.models import (
+    DepartmentBill,
+    InventoryCorrection,
+    InventoryCorrectionStatus,
+    Statement,
+    StatementLine,
+    StatementStatus,
+)
+from govcloud.models import PartyRole
 
 
 def _int_filter(label: str, field_name: str) -> django_filters.NumberFilter:
@@ -48,3 +60,37 @@ class BillFilter(django_filters.FilterSet):
     class Meta:
         model = DepartmentBill
         fields: list[str] = []
+
+
+class InventoryCorrectionFilter(django_filters.FilterSet):
+    """The corrections of a contract: by state, resource, affected month, proposing party."""
+
+    status = django_filters.ChoiceFilter(label=_("状态"), choices=InventoryCorrectionStatus.choices)
+    resource = _int_filter(_("资源 ID"), "resource_id")
+    month = django_filters.CharFilter(
+        label=_("影响月份（YYYY-MM）"), method="filter_month", max_length=7
+    )
+    proposer_role = django_filters.ChoiceFilter(
+        label=_("提出方"),
+        choices=[
+            (PartyRole.BUREAU, PartyRole.BUREAU.label),
+            (PartyRole.VENDOR, PartyRole.VENDOR.label),
+        ],
+    )
+
+    class Meta:
+        model = InventoryCorrection
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for form_field in self.form.fields.values():  # the portal's filter bar
+            widget = form_field.widget
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            widget.attrs.setdefault("class", f"{css} {css}-sm")
+
+    def filter_month(self, queryset, name, value):
+        value = (value or "").strip()
+        if not re.fullmatch(r"\d{4}-\d{2}", value):
+            return queryset
+        return queryset.filter(months__icontains=f'"{value}"')

@@ -10,7 +10,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import EscalationDecision, ReauthMethod, StatementStatus
+from billing.models import (
+    EscalationDecision,
+    ReauthMethod,
+    StatementStatus,
+)
 from billing.services.reauth import Reauth, SigningSecret
 from govcloud.dates import parse_month
 
@@ -366,3 +370,126 @@ class SystemTestPeriodExtendForm(forms.Form):
         help_text=_("自该时刻起计费。"),
     )
     reason = _reason_field()
+
+
+# ------------------------------------------------------------------ inventory corrections
+
+_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+
+
+class _MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class EvidenceFilesField(forms.FileField):
+    """Several evidence files from one ``<input type=file multiple>``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", _MultipleFileInput(attrs={"class": "form-control"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+def _local_time(label: str, help_text: str = "") -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        required=False,
+        widget=DATETIME_LOCAL,
+        input_formats=_LOCAL_FORMATS,
+        help_text=help_text,
+    )
+
+
+CHANGE_NONE = ""
+CHANGE_ADD = "add"
+
+
+class InventoryCorrectionForm(forms.Form):
+    """A correction of one resource: the fields left empty stay as they are. The service
+    decides what is allowed (and says why not)."""
+
+    online_at = _local_time(
+        _("上线时间（北京时间）"),
+        _("计费开始原为上线时间（无测试期）且未另填时，随之调整；交付记录的生效时间亦随之调整。"),
+    )
+    billing_starts_at = _local_time(_("计费开始（北京时间）"))
+    offline_at = _local_time(_("下线时间（北京时间）"), _("资源实际已释放的时间。"))
+    change = forms.ChoiceField(
+        label=_("配置与数量记录"),
+        required=False,
+        widget=forms.Select(attrs=SELECT),
+        help_text=_(
+            "选择要更正的记录，或补录一条漏记的变更；不选而填写数量或目录项时更正最近一条记录。"
+        ),
+    )
+    change_delivered_at = _local_time(
+        _("配置生效时间（北京时间）"), _("12:00 前生效的当日起计费，否则次日起。")
+    )
+    change_quantity = forms.IntegerField(
+        label=_("数量"), required=False, widget=forms.NumberInput(attrs={**TEXT, "min": 1})
+    )
+    change_catalog_item = forms.TypedChoiceField(
+        label=_("目录项"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=forms.Select(attrs=SELECT),
+    )
+    reason = forms.CharField(
+        label=_("更正原因"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={**TEXT, "rows": 3}),
+        error_messages={"required": _("请填写更正原因。")},
+        help_text=_("如：平台故障致工单交付时间记录异常，以多云管理平台日志为准。"),
+    )
+    evidence = EvidenceFilesField(
+        label=_("证明材料"),
+        required=False,
+        help_text=_(
+            "至少一份；可多选。PDF、Office 文档、图片、TXT、LOG、CSV 或 ZIP，每个不超过 20 MB。"
+        ),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        changes: list[tuple[Any, str]],
+        items: list[tuple[Any, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["change"].choices = [
+            (CHANGE_NONE, _("（不更正配置，或更正最近一条）")),
+            *changes,
+            (CHANGE_ADD, _("补录一条配置变更")),
+        ]
+        self.fields["change_catalog_item"].choices = [("", _("（不变）")), *items]
+
+    def correction_input(self) -> dict[str, Any]:
+        """The cleaned data as ``CorrectionInput`` keyword arguments."""
+        data = self.cleaned_data
+        change = data.get("change") or CHANGE_NONE
+        return {
+            "online_at": data.get("online_at"),
+            "billing_starts_at": data.get("billing_starts_at"),
+            "offline_at": data.get("offline_at"),
+            "change_id": int(change) if change not in (CHANGE_NONE, CHANGE_ADD) else None,
+            "add_change": change == CHANGE_ADD,
+            "change_delivered_at": data.get("change_delivered_at"),
+            "change_quantity": data.get("change_quantity"),
+            "change_catalog_item_id": data.get("change_catalog_item"),
+        }
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("撤回说明"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={**TEXT, "rows": 2}),
+    )

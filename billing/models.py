@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from govcloud.models import Contract, DiscountScope, PricePeriod
@@ -162,6 +163,15 @@ class Resource(models.Model):
         _("库存导入"),
         default=False,
         help_text=_("由资源清单导入（按文件计费，不适用测试期）；否则为平台工单交付。"),
+    )
+    carried_from = models.OneToOneField(
+        "self",
+        verbose_name=_("承接自"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="carried_to",
+        help_text=_("后续合同在切换日承接的前序合同资源（billing.services.succession）。"),
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -449,6 +459,13 @@ class Statement(models.Model):
     )
     signed_at = models.DateTimeField(_("签认完成时间"), null=True, blank=True)
     superseded_at = models.DateTimeField(_("被取代时间"), null=True, blank=True)
+    inventory_corrections = models.ManyToManyField(
+        "InventoryCorrection",
+        verbose_name=_("引用的资源清单更正"),
+        blank=True,
+        related_name="statements",
+        help_text=_("本版本生成时已生效、此前版本尚未引用的资源清单更正。"),
+    )
 
     objects = StatementQuerySet.as_manager()
 
@@ -1237,3 +1254,151 @@ class StatementDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.statement} · {self.get_kind_display()}"
+
+
+# ====================================================================== inventory corrections
+
+
+class InventoryCorrectionStatus(models.TextChoices):
+    PROPOSED = "proposed", _("待会签")
+    OBJECTED = "objected", _("有异议")
+    APPLIED = "applied", _("已确认，清单已更正")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class InventoryCorrection(models.Model):
+    """A correction of one resource's inventory record (资源清单更正): its times (上线、计费开始、
+    下线) and/or one configuration row of its history (生效时间、目录项、数量), with the reason and
+    the evidence, confirmed jointly by the parties the terms name (``JointSubject.
+    INVENTORY_CORRECTION``; where the terms are silent, the statement's sign-off parties).
+
+    ``old_values`` is the record as it stood when proposed, ``new_values`` only what changes —
+    both ``{"resource": {...}, "change": {...}}`` with times as ISO strings and catalog items by
+    id. Nothing in the inventory moves before every party confirmed; then the correction is
+    applied at once (``billing.services.corrections``) and the statements of ``months`` get a
+    new version that cites it (``Statement.inventory_corrections``).
+    """
+
+    TRANSITIONS: dict[str, set[str]] = {
+        InventoryCorrectionStatus.PROPOSED: {
+            InventoryCorrectionStatus.APPLIED,
+            InventoryCorrectionStatus.OBJECTED,
+            InventoryCorrectionStatus.WITHDRAWN,
+        },
+        InventoryCorrectionStatus.OBJECTED: {InventoryCorrectionStatus.WITHDRAWN},
+        InventoryCorrectionStatus.APPLIED: set(),
+        InventoryCorrectionStatus.WITHDRAWN: set(),
+    }
+
+    contract = models.ForeignKey(
+        Contract,
+        verbose_name=_("合同"),
+        on_delete=models.PROTECT,
+        related_name="inventory_corrections",
+    )
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("云资源"), on_delete=models.PROTECT, related_name="corrections"
+    )
+    change = models.ForeignKey(
+        ResourceChange,
+        verbose_name=_("更正的配置记录"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        help_text=_("更正的那条配置与数量记录；补录的记录在更正生效后指向新记录。"),
+    )
+    adds_change = models.BooleanField(
+        _("补录配置变更"), default=False, help_text=_("补录一条漏记的配置或数量变更。")
+    )
+    old_values = models.JSONField(_("更正前"), default=dict)
+    new_values = models.JSONField(_("更正为"), default=dict)
+    reason = models.TextField(_("更正原因"))
+    months = models.JSONField(
+        _("影响的月份"), default=list, blank=True, help_text=_("计费因此改变的月份（YYYY-MM）。")
+    )
+    status = models.CharField(
+        _("状态"),
+        max_length=10,
+        choices=InventoryCorrectionStatus.choices,
+        default=InventoryCorrectionStatus.PROPOSED,
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提出人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    proposer_role = models.CharField(_("提出方"), max_length=20)
+    proposed_at = models.DateTimeField(_("提出时间"))
+    objected_at = models.DateTimeField(_("异议时间"), null=True, blank=True)
+    objection = models.TextField(_("异议理由"), blank=True)
+    applied_at = models.DateTimeField(_("生效时间"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    withdraw_reason = models.TextField(_("撤回说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("资源清单更正")
+        verbose_name_plural = _("资源清单更正")
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="inventory_correction_has_reason",
+                violation_error_message=_("请填写更正原因。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(status="applied", applied_at__isnull=False)
+                | (~Q(status="applied") & Q(applied_at__isnull=True)),
+                name="inventory_correction_applied_at_iff_applied",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="objected") | ~Q(objection=""),
+                name="inventory_correction_objection_has_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["contract", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.number} · #{self.resource_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory_correction_detail", args=[self.pk])
+
+    @property
+    def number(self) -> str:
+        return f"GZ-{self.contract.code}-{self.pk:05d}"
+
+
+def correction_evidence_path(instance: InventoryCorrectionEvidence, filename: str) -> str:
+    correction = instance.correction
+    return f"corrections/{correction.contract_id}/{correction.pk}/{filename}"
+
+
+class InventoryCorrectionEvidence(models.Model):
+    """A file that shows the correct record (platform logs, the delivery ticket, a screenshot):
+    包头 7.1.1 "若因系统故障导致工单时间记录异常，则以双方认可的日志数据为准"."""
+
+    correction = models.ForeignKey(
+        InventoryCorrection,
+        verbose_name=_("资源清单更正"),
+        on_delete=models.CASCADE,
+        related_name="evidence",
+    )
+    file = models.FileField(_("文件"), upload_to=correction_evidence_path, max_length=300)
+    name = models.CharField(_("文件名"), max_length=200)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"))
+
+    class Meta:
+        verbose_name = _("更正证明材料")
+        verbose_name_plural = _("更正证明材料")
+        ordering = ["correction", "uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name

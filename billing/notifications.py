@@ -203,3 +203,82 @@ def notify_settlement(
         body=f"{body}\n\n合同：{contract.code} {contract.name}\n平台地址：{portal}\n" + FOOTER,
         contract=contract,
     )
+
+
+# ------------------------------------------------------------- inventory corrections (issue 12)
+
+
+def _correction_body(correction, diff, lead: str) -> str:
+    """The correction's facts for an e-mail: what changes, why, which months."""
+    resource = correction.resource
+    portal = settings.PORTAL_BASE_URL.rstrip("/")
+    changes = "\n".join(f"  {row.label}：{row.old} → {row.new}" for row in diff) or "  —"
+    months = "、".join(correction.months) or "无（计费不变）"
+    return (
+        f"{lead}\n\n更正编号：{correction.number}\n"
+        f"资源：#{resource.pk} {resource.catalog_item.code}（{resource.department.name} / "
+        f"{resource.system.name}）\n更正内容：\n{changes}\n更正原因：{correction.reason}\n"
+        f"影响月份：{months}\n"
+        f"合同：{correction.contract.code} {correction.contract.name}\n"
+        f"平台地址：{portal}{correction.get_absolute_url()}\n" + FOOTER
+    )
+
+
+def notify_correction_proposed(correction, diff, roles: list[str]) -> None:
+    """The parties who must confirm a proposed inventory correction (the proposer's own party
+    confirmed by proposing)."""
+    contract = correction.contract
+    wanted = [r for r in roles if r != correction.proposer_role]
+    outbox_enqueue(
+        key=f"inventory-correction:{correction.pk}:proposed",
+        recipients=contract_party_emails(contract, *wanted),
+        subject=f"【政务云】资源清单更正 {correction.number} 待会签",
+        body=_correction_body(
+            correction,
+            diff,
+            "有一项资源清单更正待您单位确认（会签）。各方均确认后更正生效，"
+            "受影响月份的月度服务资源统计表将出具新版本。",
+        ),
+        contract=contract,
+    )
+
+
+def notify_correction_objected(correction, diff, roles: list[str]) -> None:
+    contract = correction.contract
+    outbox_enqueue(
+        key=f"inventory-correction:{correction.pk}:objected",
+        recipients=contract_party_emails(contract, *{*roles, correction.proposer_role}),
+        subject=f"【政务云】资源清单更正 {correction.number} 有异议",
+        body=_correction_body(
+            correction,
+            diff,
+            f"资源清单更正有异议，未生效：{correction.objection}\n提出方可撤回后重新提出。",
+        ),
+        contract=contract,
+    )
+
+
+def notify_correction_applied(correction, diff, roles: list[str], outcome) -> None:
+    """Every party that confirmed, and the vendor who submits the reissued statements."""
+    contract = correction.contract
+    reissued = "\n".join(
+        f"  {s.period} 第{s.version}版（{s.get_status_display()}）" for s in outcome.reissued
+    )
+    pending = "\n".join(
+        f"  {s.period} 第{s.version}版（{s.get_status_display()}）" for s in outcome.pending
+    )
+    lead = "各方已确认资源清单更正，资源清单已更正。"
+    if reissued:
+        lead += f"\n已出具新版本的统计表（待乙方提交签认）：\n{reissued}"
+    if pending:
+        lead += (
+            f"\n以下统计表正在签认或审计中，未包含本更正，请签认方提出异议，"
+            f"由乙方出具包含本更正的新版本：\n{pending}"
+        )
+    outbox_enqueue(
+        key=f"inventory-correction:{correction.pk}:applied",
+        recipients=contract_party_emails(contract, *{*roles, PartyRole.VENDOR}),
+        subject=f"【政务云】资源清单更正 {correction.number} 已生效",
+        body=_correction_body(correction, diff, lead),
+        contract=contract,
+    )

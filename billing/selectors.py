@@ -31,7 +31,9 @@ from billing.models import (
     Deduction,
     DepartmentBill,
     DocumentKind,
+    InventoryCorrection,
     Invoice,
+    Resource,
     SignoffAction,
     Statement,
     StatementDocument,
@@ -496,6 +498,50 @@ def invoice_get_for_user(*, user: User, pk: object) -> Invoice:
     return get_or_404(
         Invoice.objects.select_related("contract", "installment").filter(
             contract_id__in=settlement_contract_ids(user)
+        ),
+        pk=pk,
+    )
+
+
+# ---------------------------------------------------------------- inventory corrections
+
+
+def correction_contract_ids(user: User) -> Any:
+    """Contracts whose inventory corrections the user reads: the parties' staff (bureau,
+    vendor, supervisor, auditor); never a department, nor the three administrators."""
+    return settlement_contract_ids(user)
+
+
+def correction_contract_for_user(*, user: User, pk: object) -> Contract:
+    return get_or_404(
+        Contract.objects.filter(pk__in=correction_contract_ids(user)).prefetch_related(
+            "parties__organization", "clauses"
+        ),
+        pk=pk,
+    )
+
+
+def correction_list_for_user(*, user: User) -> QuerySet[InventoryCorrection]:
+    return InventoryCorrection.objects.filter(
+        contract_id__in=correction_contract_ids(user)
+    ).select_related(
+        "contract",
+        "resource__catalog_item",
+        "resource__department",
+        "resource__system",
+        "proposed_by__organization",
+    )
+
+
+def correction_get_for_user(*, user: User, pk: object) -> InventoryCorrection:
+    return get_or_404(correction_list_for_user(user=user), pk=pk)
+
+
+def correction_resource_for_user(*, user: User, pk: object) -> Resource:
+    """A resource whose correction the user may look at proposing (its contract's parties)."""
+    return get_or_404(
+        Resource.objects.filter(contract_id__in=correction_contract_ids(user)).select_related(
+            "contract", "catalog_item", "department", "system"
         ),
         pk=pk,
     )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import views
+from billing import lifecycle_views, views
 
 urlpatterns = [
     path("statements/", views.statement_list, name="statement_list"),
@@ -71,4 +71,35 @@ urlpatterns = [
         name="test_period_end_early",
     ),
     path("test-periods/<int:pk>/extend/", views.extend_test_period, name="test_period_extend"),
+    path("contracts/<int:pk>/cutover/", lifecycle_views.contract_cutover, name="contract_cutover"),
+    path(
+        "contracts/<int:pk>/terminate/",
+        lifecycle_views.contract_terminate,
+        name="contract_terminate",
+    ),
+    path(
+        "contracts/<int:pk>/inventory-corrections/",
+        views.contract_inventory_corrections,
+        name="contract_inventory_corrections",
+    ),
+    path(
+        "resources/<int:pk>/inventory-corrections/new/",
+        views.inventory_correction_create,
+        name="inventory_correction_create",
+    ),
+    path(
+        "inventory-corrections/<int:pk>/",
+        views.inventory_correction_detail,
+        name="inventory_correction_detail",
+    ),
+    path(
+        "inventory-corrections/<int:pk>/withdraw/",
+        views.inventory_correction_withdraw,
+        name="inventory_correction_withdraw",
+    ),
+    path(
+        "inventory-corrections/<int:pk>/evidence/<int:file_pk>/",
+        views.inventory_correction_evidence,
+        name="inventory_correction_evidence",
+    ),
 ]

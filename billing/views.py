@@ -34,6 +34,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from billing import selectors
+from billing.filters import InventoryCorrectionFilter
 from billing.forms import (
     BillFilterForm,
     CommentForm,
@@ -43,6 +44,7 @@ from billing.forms import (
     DeductionReissueForm,
     DisputeForm,
     GenerateForm,
+    InventoryCorrectionForm,
     LineFilterForm,
     PaymentForm,
     ReasonForm,
@@ -51,14 +53,17 @@ from billing.forms import (
     SupersedeForm,
     SystemTestPeriodEndEarlyForm,
     SystemTestPeriodExtendForm,
+    WithdrawForm,
     form_error_text,
     parse_positions,
 )
 from billing.models import (
+    CatalogItem,
     DepartmentBill,
     EscalationDecision,
     Payment,
     ReauthMethod,
+    Resource,
     SignoffAction,
     Statement,
     StatementDocument,
@@ -67,14 +72,14 @@ from billing.models import (
 )
 from billing.money import format_yuan, quantize_yuan, round_half_up
 from billing.reports.deduction_notice import deduction_notice_pdf_bytes
+from billing.services import corrections, settlement, system_test_periods
 from billing.services import invoices as invoice_services
-from billing.services import settlement, system_test_periods
 from billing.services import statements as services
 from govcloud.access import is_business_staff, party_role_of
 from govcloud.dates import business_today, month_label, previous_month
 from govcloud.exceptions import ApplicationError, InvalidTransition
 from govcloud.joint import joint_for
-from govcloud.models import Contract, OrganizationKind, User
+from govcloud.models import Contract, OrganizationKind, PartyRole, User
 from govcloud.pdf.charts import bar_chart_svg
 from govcloud.selectors import contract_list_for_user, get_or_404
 from govcloud.web import contract_choices, error_text, page_of, run_service, serve_file
@@ -298,6 +303,13 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "pdf_pending": document is None and bool(actions & SIGNING_ACTIONS),
         "bills": list(statement.department_bills.all()) if signed_like else [],
         "corrections": [v for v in versions if v.supersedes_id == statement.pk],
+        "inventory_corrections": list(
+            statement.inventory_corrections.select_related("contract", "resource__catalog_item")
+        ),
+        # Applied after this version was computed: a version awaiting sign-off lacks them.
+        "inventory_corrections_missing": list(corrections.corrections_pending_for(statement))
+        if is_latest and statement.status in (StatementStatus.SUBMITTED, StatementStatus.ESCALATED)
+        else [],
         "actions": actions,
         # A party that may dispute but not confirm yet waits for the one before it.
         "wait_for": next_party if "dispute" in actions and "confirm" not in actions else None,
@@ -1036,3 +1048,155 @@ def extend_test_period(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         _("已延长「%(system)s」的测试期，相关资源自新的结束时间起计费，已通知乙方和使用单位。"),
     )
+
+
+# ---------------------------------------------------------------- inventory corrections
+
+
+def _local_label(value: Any) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+@login_required
+def contract_inventory_corrections(request: HttpRequest, pk: int) -> HttpResponse:
+    """A contract's inventory corrections (资源清单更正), filtered and paginated; the parties'
+    staff read them, the bureau and the vendor propose them from a resource's page."""
+    user = request.user
+    contract = selectors.correction_contract_for_user(user=user, pk=pk)
+    filterset = InventoryCorrectionFilter(
+        request.GET or None,
+        queryset=selectors.correction_list_for_user(user=user)
+        .filter(contract=contract)
+        .order_by("-proposed_at", "-pk"),
+    )
+    return render(
+        request,
+        "billing/inventory_correction_list.html",
+        {
+            "contract": contract,
+            "filter_form": filterset.form,
+            "page": page_of(request, filterset.qs),
+            "required_roles": [
+                PartyRole(r).label for r in corrections.correction_required_roles(contract)
+            ],
+        },
+    )
+
+
+def _correction_form(
+    request: HttpRequest, resource: Resource, data: Any = None, files: Any = None
+) -> InventoryCorrectionForm:
+    changes = [
+        (
+            str(c.pk),
+            f"{_local_label(c.delivered_at)} · {c.catalog_item.code} × {c.quantity}"
+            + (_("（交付记录）") if i == 0 else ""),
+        )
+        for i, c in enumerate(
+            resource.changes.select_related("catalog_item").order_by("delivered_at", "id")
+        )
+    ]
+    items = [
+        (i.pk, f"{i.code} {i.name}（{i.unit}）")
+        for i in CatalogItem.objects.filter(contract_id=resource.contract_id).order_by(
+            "sort_order", "code"
+        )
+    ]
+    return InventoryCorrectionForm(data, files, changes=changes, items=items)
+
+
+@login_required
+def inventory_correction_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """The bureau or the vendor proposes a correction of one resource, with reason and
+    evidence; the parties the terms name then confirm it on its page."""
+    user = request.user
+    resource = selectors.correction_resource_for_user(user=user, pk=pk)
+    if not corrections.inventory_correction_may_propose(user=user, resource=resource):
+        raise PermissionDenied(_("只有本合同甲方或乙方人员可以提出资源清单更正。"))
+    if request.method == "POST":
+        form = _correction_form(request, resource, request.POST, request.FILES)
+        if form.is_valid():
+            _ok, response = run_service(
+                request,
+                lambda: corrections.inventory_correction_propose(
+                    actor=user,
+                    resource=resource,
+                    reason=form.cleaned_data["reason"],
+                    evidence=form.cleaned_data["evidence"],
+                    data=corrections.CorrectionInput(**form.correction_input()),
+                ),
+                _("已提出资源清单更正，待各方会签确认后生效。"),
+                to=lambda c: reverse("inventory_correction_detail", args=[c.pk]),
+                form=form,
+            )
+            if response is not None:
+                return response
+    else:
+        form = _correction_form(request, resource)
+    contract = resource.contract
+    return render(
+        request,
+        "billing/inventory_correction_form.html",
+        {
+            "contract": contract,
+            "resource": resource,
+            "form": form,
+            "history": list(
+                resource.changes.select_related("catalog_item").order_by("delivered_at", "id")
+            ),
+            "required_roles": [
+                PartyRole(r).label for r in corrections.correction_required_roles(contract)
+            ],
+        },
+    )
+
+
+@login_required
+def inventory_correction_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    correction = selectors.correction_get_for_user(user=user, pk=pk)
+    contract = correction.contract
+    prefetch_related_objects([contract], "parties__organization", "clauses")
+    return render(
+        request,
+        "billing/inventory_correction_detail.html",
+        {
+            "correction": correction,
+            "contract": contract,
+            "resource": correction.resource,
+            "diff": corrections.correction_diff(correction),
+            "confirmation": corrections.correction_confirmation(correction),
+            "evidence": list(correction.evidence.select_related("uploaded_by")),
+            "statements": list(correction.statements.order_by("year", "month", "version")),
+            "actions": corrections.inventory_correction_available_actions(
+                user=user, obj=correction
+            ),
+            "withdraw_form": WithdrawForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def inventory_correction_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    correction = selectors.correction_get_for_user(user=user, pk=pk)
+    form = WithdrawForm(request.POST)
+    form.is_valid()
+    target = reverse("inventory_correction_detail", args=[correction.pk])
+    _ok, response = run_service(
+        request,
+        lambda: corrections.inventory_correction_withdraw(
+            actor=user, correction=correction, reason=form.cleaned_data.get("reason", "")
+        ),
+        _("已撤回资源清单更正 %(n)s。") % {"n": correction.number},
+        to=target,
+    )
+    return response or redirect(target)
+
+
+@login_required
+def inventory_correction_evidence(request: HttpRequest, pk: int, file_pk: int) -> FileResponse:
+    correction = selectors.correction_get_for_user(user=request.user, pk=pk)
+    document = get_or_404(correction.evidence.all(), pk=file_pk)
+    return serve_file(document.file, document.name)

@@ -83,6 +83,8 @@ from billing.models import (
     DisputeEscalation,
     DocumentKind,
     EscalationDecision,
+    InventoryCorrection,
+    InventoryCorrectionStatus,
     SignoffAction,
     Statement,
     StatementDocument,
@@ -139,6 +141,7 @@ __all__ = [
     "statement_escalate_overdue_disputes",
     "statement_generate",
     "statement_may_generate",
+    "statement_reissue_for_correction",
     "statement_submit",
     "statement_supersede",
 ]
@@ -519,7 +522,7 @@ def statement_may_generate(*, user: Any, contract: Contract) -> bool:
 
 def _new_version(
     *,
-    actor: User,
+    actor: User | None,
     contract: Contract,
     year: int,
     month: int,
@@ -554,6 +557,7 @@ def _new_version(
     statement.full_clean()
     statement.save()
     _write_lines(statement, computed)
+    _cite_corrections(statement)
     _render_after_commit(statement)
     return statement
 
@@ -596,30 +600,7 @@ def statement_generate(*, actor: User, contract: Contract, year: int, month: int
         "new_version" if latest.status == StatementStatus.DISPUTED else "regenerate", actor, latest
     )
     if latest.status == StatementStatus.DRAFT:
-        before = snapshot(latest, AUDIT_FIELDS)
-        computed = compute_statement(contract, year, month)
-        latest.lines.all().delete()
-        _fill(latest, computed)
-        latest.generated_at = now
-        latest.generated_by = actor
-        latest.full_clean()
-        latest.save(
-            update_fields=[
-                "discount",
-                "discount_applies_to",
-                "vat_rate",
-                "subtotal",
-                "total",
-                "vat",
-                "generated_at",
-                "generated_by",
-            ]
-        )
-        _write_lines(latest, computed)
-        documents.statement_document_discard(latest)
-        _render_after_commit(latest)
-        _audit(actor, "statement.regenerate", latest, before, lines=len(computed.lines))
-        return latest
+        return _regenerate_draft(actor=actor, draft=latest, now=now)
 
     statement = _new_version(
         actor=actor,
@@ -646,6 +627,153 @@ def statement_generate(*, actor: User, contract: Contract, year: int, month: int
     if corrected and not ruled:  # the auditor's ruling already said so
         _after_commit(_send_found_wrong, latest, _dispute_reason(latest, statement))
     return statement
+
+
+def _regenerate_draft(
+    *, actor: Any, draft: Statement, now: datetime, **audit_extra: Any
+) -> Statement:
+    """Recompute a draft in place from the inventory (the caller holds its lock)."""
+    before = snapshot(draft, AUDIT_FIELDS)
+    computed = compute_statement(draft.contract, draft.year, draft.month)
+    draft.lines.all().delete()
+    _fill(draft, computed)
+    draft.generated_at = now
+    # A recompute after a jointly confirmed inventory correction is nobody's generation.
+    draft.generated_by = (
+        actor if isinstance(actor, User) and "correction" not in audit_extra else None
+    )
+    draft.full_clean()
+    draft.save(
+        update_fields=[
+            "discount",
+            "discount_applies_to",
+            "vat_rate",
+            "subtotal",
+            "total",
+            "vat",
+            "generated_at",
+            "generated_by",
+        ]
+    )
+    _write_lines(draft, computed)
+    _cite_corrections(draft)
+    documents.statement_document_discard(draft)
+    _render_after_commit(draft)
+    _audit(actor, "statement.regenerate", draft, before, lines=len(computed.lines), **audit_extra)
+    return draft
+
+
+# ------------------------------------------------------------------- inventory corrections
+
+
+def _cite_corrections(statement: Statement) -> None:
+    """Cite on a new or recomputed version the applied inventory corrections of its month that
+    no earlier version of the month cites (``billing.services.corrections``)."""
+    period = statement.period
+    applied = [
+        c.pk
+        for c in InventoryCorrection.objects.filter(
+            contract_id=statement.contract_id, status=InventoryCorrectionStatus.APPLIED
+        ).only("pk", "months")
+        if period in (c.months or [])
+    ]
+    if not applied:
+        return
+    earlier = set(
+        InventoryCorrection.objects.filter(
+            statements__contract_id=statement.contract_id,
+            statements__year=statement.year,
+            statements__month=statement.month,
+            statements__version__lt=statement.version,
+        ).values_list("pk", flat=True)
+    )
+    wanted = [pk for pk in applied if pk not in earlier]
+    if wanted:
+        statement.inventory_corrections.add(*wanted)
+
+
+@dataclass(frozen=True)
+class ReissueOutcome:
+    """What an applied inventory correction did to the statements of the months it changes."""
+
+    #: New or recomputed versions (they cite the correction).
+    reissued: list[Statement]
+    #: Months whose latest version awaits sign-off or the auditor: untouched (a party disputes
+    #: it, the vendor's next version cites the correction).
+    pending: list[Statement]
+
+
+def statement_reissue_for_correction(
+    *, actor: Any, correction: InventoryCorrection
+) -> ReissueOutcome:
+    """After an inventory correction was applied (inside its transaction): for every month it
+    changes that has a statement, the month's latest version decides —
+
+    * a draft is recomputed in place;
+    * a disputed version is answered with a new version (as the vendor's ``statement_generate``
+      would; the disputed one stays as it is);
+    * a signed version gets a correction version that supersedes it, with the reason
+      "资源清单更正 GZ-…" — the signed version is untouched and stays the month's valid one
+      until the correction version is itself signed (``_sign_if_complete``);
+    * a version awaiting sign-off or escalated to the auditor is left alone: only a sign-off
+      party may dispute it, so it is reported as pending (the parties are told).
+
+    Every version written cites the correction (``Statement.inventory_corrections``). The
+    vendor is not required: the correction was confirmed by every party the terms name.
+    """
+    contract = Contract.objects.select_for_update(of=("self",)).get(pk=correction.contract_id)
+    now = timezone.now()
+    reissued: list[Statement] = []
+    pending: list[Statement] = []
+    reason = _("资源清单更正 %(n)s：%(r)s") % {"n": correction.number, "r": correction.reason}
+    for label in correction.months:
+        year, month = (int(part) for part in label.split("-"))
+        latest = (
+            _month_versions(contract, year, month)
+            .select_for_update(of=("self",))
+            .order_by("-version")
+            .first()
+        )
+        if latest is None:
+            continue  # the month's first version will be computed from the corrected inventory
+        latest.contract = contract
+        if latest.status == StatementStatus.DRAFT:
+            reissued.append(
+                _regenerate_draft(actor=actor, draft=latest, now=now, correction=correction.pk)
+            )
+            continue
+        if latest.status == StatementStatus.DISPUTED:
+            supersedes, why = latest.supersedes, latest.supersede_reason
+            action = "statement.generate"
+        elif latest.status == StatementStatus.SIGNED:
+            supersedes, why = latest, reason
+            action = "statement.supersede"
+        else:  # submitted or escalated: a party's act decides, not ours
+            pending.append(latest)
+            continue
+        statement = _new_version(
+            actor=None,  # the parties' joint confirmation produced it (the audit says who)
+            contract=contract,
+            year=year,
+            month=month,
+            version=latest.version + 1,
+            now=now,
+            previous=latest if latest.status == StatementStatus.DISPUTED else None,
+            supersedes=supersedes,
+            reason=why,
+        )
+        statement.inventory_corrections.add(correction)  # cited even if an earlier one was
+        _audit(
+            actor,
+            action,
+            statement,
+            None,
+            correction=correction.pk,
+            replaces=latest.pk,
+            lines=statement.lines.count(),
+        )
+        reissued.append(statement)
+    return ReissueOutcome(reissued=reissued, pending=pending)
 
 
 _FINGERPRINT = (
@@ -1265,8 +1393,10 @@ def statement_check_due(*, now: datetime | None = None) -> DueCheck:
     year, month = last_month.year, last_month.month
     reminded: list[str] = []
     late: list[str] = []
-    contracts = Contract.objects.filter(status=ContractStatus.ACTIVE).prefetch_related(
-        "parties__organization"
+    contracts = (
+        Contract.objects.exclude(status=ContractStatus.DRAFT)
+        .select_related("successor")  # where each one's billing ends (month_billing_bounds)
+        .prefetch_related("parties__organization")
     )
     for contract in contracts:
         lower, upper = month_billing_bounds(contract, year, month)
