@@ -5,7 +5,13 @@ from __future__ import annotations
 from django.contrib import admin
 
 from govcloud.admin_mixins import BUREAU_STAFF, ScopedAdmin
-from requests_app.models import ExtensionRequest, RequestLine, ResourceRequest, Review
+from requests_app.models import (
+    ExtensionRequest,
+    RequestAttachment,
+    RequestLine,
+    ResourceRequest,
+    Review,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -44,6 +50,14 @@ class ExtensionInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class AttachmentInline(ReadOnlyInline):
+    """The ticket's files, the vendor's delivery-time evidence among them."""
+
+    model = RequestAttachment
+    fields = ["name", "purpose", "uploaded_by", "uploaded_at"]
+    readonly_fields = fields
+
+
 @admin.register(ResourceRequest)
 class ResourceRequestAdmin(ScopedAdmin):
     """Bureau staff browse every ticket of their contracts; nobody edits them here."""
@@ -59,14 +73,25 @@ class ResourceRequestAdmin(ScopedAdmin):
         "approved_at",
         "due_at",
         "delivered_at",
+        "delivery_claim_status",
         "breached",
         "exempted",
+        "receipt_status",
     ]
-    list_filter = ["contract", "status", "kind", "breached", "exempted", "due_provisional"]
+    list_filter = [
+        "contract",
+        "status",
+        "kind",
+        "breached",
+        "exempted",
+        "due_provisional",
+        "delivery_claim_status",
+        "receipt_status",
+    ]
     search_fields = ["number", "system__name", "department__name", "reason"]
     date_hierarchy = "created_at"
     list_select_related = ["department", "system"]
-    inlines = [LineInline, ReviewInline, ExtensionInline]
+    inlines = [LineInline, ReviewInline, ExtensionInline, AttachmentInline]
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]

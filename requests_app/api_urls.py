@@ -19,6 +19,9 @@ ACTIONS = [
     ("request-extension", apis.RequestExtensionApi),
     ("deliver", apis.RequestDeliverApi),
     ("exempt", apis.RequestExemptApi),
+    ("delivery-claim/revise", apis.RequestDeliveryClaimReviseApi),
+    ("receipt", apis.RequestReceiptApi),
+    ("receipt-problem", apis.RequestReceiptProblemApi),
 ]
 
 urlpatterns = [

@@ -8,18 +8,21 @@ handler turns into ``{"message", "extra"}`` with 400 / 403 / 409.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -33,9 +36,13 @@ from govcloud.terms import cite
 from requests_app import selectors, services
 from requests_app.actions import request_available_actions
 from requests_app.clocks import delivery_days, ticket_elapsed
+from requests_app.delivery_integrity import delivery_available_actions
 from requests_app.filters import RequestFilter, ResourceFilter
 from requests_app.models import (
+    AttachmentPurpose,
     ExtensionRequest,
+    ReceiptProblem,
+    RequestAttachment,
     RequestKind,
     RequestLine,
     ResourceRequest,
@@ -163,13 +170,42 @@ class RequestListSerializer(serializers.ModelSerializer):
             "due_provisional",
             "extended",
             "delivered_at",
+            "delivery_recorded_at",
+            "delivery_claimed_at",
+            "delivery_claim_status",
             "breached",
             "exempted",
+            "receipt_status",
             "is_overdue",
             "deadline",
             "elapsed_working_days",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "delivered_at": {
+                "help_text": _(
+                    "生效的交付时间：超时、用时与计费均以此为准。申报的较早时间经会签确认前，"
+                    "为登记时刻。"
+                )
+            },
+            "delivery_recorded_at": {"help_text": _("乙方在平台上登记交付的时刻。")},
+            "delivery_claimed_at": {
+                "help_text": _(
+                    "早于登记时刻减合同容差（delivery_time_tolerance_hours）的申报交付时间；"
+                    "无申报时为空。"
+                )
+            },
+            "delivery_claim_status": {
+                "help_text": _(
+                    "申报状态：空=无申报，pending 待确认，confirmed 已确认，objected 有异议。"
+                )
+            },
+            "receipt_status": {
+                "help_text": _(
+                    "使用单位签收：空=未交付，pending 待签收，received 已签收，problem 有问题。"
+                )
+            },
+        }
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_is_overdue(self, ticket: ResourceRequest) -> bool:
@@ -217,9 +253,33 @@ def _delivery_term_text(contract: Contract) -> str:
     return text
 
 
+class EvidenceSerializer(serializers.ModelSerializer):
+    """A file the vendor attached to prove a claimed delivery time."""
+
+    uploaded_by = serializers.StringRelatedField()
+    url = serializers.SerializerMethodField(help_text=_("门户中下载该文件的地址。"))
+
+    class Meta:
+        model = RequestAttachment
+        fields = ["id", "name", "uploaded_by", "uploaded_at", "url"]
+        read_only_fields = fields
+
+    def get_url(self, attachment: RequestAttachment) -> str:
+        return reverse("request_attachment", args=[attachment.request_id, attachment.pk])
+
+
 class RequestDetailSerializer(RequestListSerializer):
     created_by = serializers.StringRelatedField()
     exempted_by = serializers.StringRelatedField(allow_null=True)
+    receipt_by = serializers.StringRelatedField(allow_null=True)
+    delivery_evidence = serializers.SerializerMethodField(
+        help_text=_("申报交付时间所附的证明材料。")
+    )
+    delivery_time_confirmation = serializers.SerializerMethodField(
+        help_text=_(
+            "申报交付时间的会签记录编号（/api/v1/joint-confirmations/{id}/）；无申报时为空。"
+        )
+    )
     lines = RequestLineSerializer(many=True, read_only=True)
     reviews = ReviewSerializer(many=True, read_only=True)
     extensions = ExtensionSerializer(many=True, read_only=True)
@@ -254,6 +314,13 @@ class RequestDetailSerializer(RequestListSerializer):
             "exemption_reason",
             "exempted_by",
             "exemption_confirmation",
+            "delivery_claim_reason",
+            "delivery_evidence",
+            "delivery_time_confirmation",
+            "receipt_by",
+            "receipt_at",
+            "receipt_problem",
+            "receipt_note",
             "working_days_remaining",
             "delivery_term",
             "estimated_monthly_cost",
@@ -268,6 +335,20 @@ class RequestDetailSerializer(RequestListSerializer):
     def get_exemption_confirmation(self, ticket: ResourceRequest) -> int | None:
         confirmation = joint_for(ticket, JointSubject.LATE_DELIVERY_EXEMPTION)
         return confirmation.pk if confirmation else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_delivery_time_confirmation(self, ticket: ResourceRequest) -> int | None:
+        if not ticket.delivery_claim_status:
+            return None
+        confirmation = joint_for(ticket, JointSubject.DELIVERY_TIME)
+        return confirmation.pk if confirmation else None
+
+    @extend_schema_field(EvidenceSerializer(many=True))
+    def get_delivery_evidence(self, ticket: ResourceRequest) -> list[dict[str, Any]]:
+        evidence = [
+            a for a in ticket.attachments.all() if a.purpose == AttachmentPurpose.DELIVERY_EVIDENCE
+        ]
+        return list(EvidenceSerializer(evidence, many=True).data)
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_working_days_remaining(self, ticket: ResourceRequest) -> int | None:
@@ -312,7 +393,10 @@ class RequestDetailSerializer(RequestListSerializer):
         request = self.context.get("request")
         if request is None:
             return []
-        return sorted(request_available_actions(user=request.user, obj=ticket))
+        return sorted(
+            request_available_actions(user=request.user, obj=ticket)
+            | delivery_available_actions(user=request.user, obj=ticket)
+        )
 
 
 def _detail(request: Request, pk: object, *, status_code: int = 200) -> Response:
@@ -323,7 +407,7 @@ def _detail(request: Request, pk: object, *, status_code: int = 200) -> Response
         Prefetch(
             "lines",
             queryset=RequestLine.objects.select_related(
-                "catalog_item", "resource__catalog_item"
+                "catalog_item", "previous_item", "resource__catalog_item"
             ).order_by("id"),
         ),
         Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
@@ -332,6 +416,8 @@ def _detail(request: Request, pk: object, *, status_code: int = 200) -> Response
             queryset=ExtensionRequest.objects.select_related("requested_by", "decided_by"),
         ),
         "exempted_by",
+        "receipt_by",
+        Prefetch("attachments", queryset=RequestAttachment.objects.select_related("uploaded_by")),
         "contract__clauses",
     )
     serializer = RequestDetailSerializer(ticket, context={"request": request})
@@ -409,11 +495,74 @@ class DeliveryItemSerializer(serializers.Serializer):
     vendor_ref = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
 
 
+def _multipart(data: Any, *, json_fields: tuple[str, ...] = (), file_lists: tuple[str, ...] = ()):
+    """A multipart body as the serializer reads JSON: nested lists as JSON strings, repeated
+    file fields as lists."""
+    if not hasattr(data, "getlist"):
+        return data
+    plain: dict[str, Any] = {k: data.get(k) for k in data if k not in (*json_fields, *file_lists)}
+    for name in json_fields:
+        if data.get(name) in (None, ""):
+            continue
+        try:
+            plain[name] = json.loads(data.get(name))
+        except ValueError:
+            raise serializers.ValidationError({name: [_("须为 JSON 数组。")]}) from None
+    for name in file_lists:
+        plain[name] = data.getlist(name)
+    return plain
+
+
 class DeliverSerializer(serializers.Serializer):
+    """JSON, or multipart/form-data when evidence files come with a claimed time (then
+    ``items`` is a JSON string and ``evidence`` is repeated)."""
+
     items = DeliveryItemSerializer(many=True, required=False, default=list)
     delivered_at = AwareDateTimeField(
-        required=False, allow_null=True, default=None, help_text=_("默认为当前时间。")
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_(
+            "默认为当前时间。早于当前时间减合同容差（delivery_time_tolerance_hours）的为申报"
+            "时间：须给 claim_reason 和至少一个 evidence 文件，经审核方会签确认后生效。"
+        ),
     )
+    claim_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=2000, help_text=_("补录理由。")
+    )
+    evidence = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        help_text=_("证明材料（multipart，可多个）。"),
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        return super().to_internal_value(
+            _multipart(data, json_fields=("items",), file_lists=("evidence",))
+        )
+
+
+class ClaimReviseSerializer(serializers.Serializer):
+    claim_reason = serializers.CharField(max_length=2000)
+    evidence = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        help_text=_("补充证明材料（multipart，可多个）。"),
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        return super().to_internal_value(_multipart(data, file_lists=("evidence",)))
+
+
+class ReceiptSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ReceiptProblemSerializer(serializers.Serializer):
+    problem = serializers.ChoiceField(choices=ReceiptProblem.choices)
+    reason = serializers.CharField(max_length=2000)
 
 
 class ExemptSerializer(serializers.Serializer):
@@ -500,7 +649,7 @@ class _TicketActionApi(ApiView):
         raise NotImplementedError
 
 
-def _action_schema(summary: str, request: type[serializers.Serializer] | None) -> Any:
+def _action_schema(summary: str, request: Any) -> Any:
     return extend_schema_view(
         post=extend_schema(
             tags=[TAG_TICKETS],
@@ -575,9 +724,13 @@ class ExtensionDecideApi(_TicketActionApi):
         )
 
 
-@_action_schema("交付（乙方）", DeliverSerializer)
+@_action_schema(
+    "交付（乙方；早于容差的交付时间须附理由和证明，经会签确认后生效）",
+    {"application/json": DeliverSerializer, "multipart/form-data": DeliverSerializer},
+)
 class RequestDeliverApi(_TicketActionApi):
     input_serializer = DeliverSerializer
+    parser_classes: ClassVar[list] = [JSONParser, MultiPartParser, FormParser]
 
     def perform(self, actor, ticket, data, **kwargs):
         services.request_deliver(
@@ -588,6 +741,40 @@ class RequestDeliverApi(_TicketActionApi):
                 for item in data["items"]
             ],
             delivered_at=data["delivered_at"],
+            claim_reason=data["claim_reason"],
+            evidence=data["evidence"],
+        )
+
+
+@_action_schema(
+    "修改被异议的交付时间申报并重新提请会签（乙方）",
+    {"application/json": ClaimReviseSerializer, "multipart/form-data": ClaimReviseSerializer},
+)
+class RequestDeliveryClaimReviseApi(_TicketActionApi):
+    input_serializer = ClaimReviseSerializer
+    parser_classes: ClassVar[list] = [JSONParser, MultiPartParser, FormParser]
+
+    def perform(self, actor, ticket, data, **kwargs):
+        services.delivery_claim_revise(
+            actor=actor, ticket=ticket, reason=data["claim_reason"], evidence=data["evidence"]
+        )
+
+
+@_action_schema("签收（申请单位）", ReceiptSerializer)
+class RequestReceiptApi(_TicketActionApi):
+    input_serializer = ReceiptSerializer
+
+    def perform(self, actor, ticket, data, **kwargs):
+        services.request_receipt_confirm(actor=actor, ticket=ticket, note=data["note"])
+
+
+@_action_schema("反馈交付问题：未收到 / 与申请不符（申请单位）", ReceiptProblemSerializer)
+class RequestReceiptProblemApi(_TicketActionApi):
+    input_serializer = ReceiptProblemSerializer
+
+    def perform(self, actor, ticket, data, **kwargs):
+        services.request_receipt_problem(
+            actor=actor, ticket=ticket, problem=data["problem"], reason=data["reason"]
         )
 
 

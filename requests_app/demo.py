@@ -1,20 +1,27 @@
 """Demo tickets in every state on both reference contracts (idempotent).
 
-Tickets go through the real services. Some need a past: on BT-2025 an overdue ticket and a
-late, exempted delivery; on JZ-2026 (no delivery clock, 四.5 及时) an open ticket and a slow
-delivery that show the elapsed working days and, unlike BT, no deadline and no breach. For those
-the approval instant is moved back after the fact and the deadline recomputed from the
-contract's terms on the official calendar, as if the ticket had been approved then.
+Tickets go through the real services. The Baotou tickets go to the Baotou contract that takes
+requests today: BT-2025 ended on 2026-06-19 and its successor BT-2026 (the example contract)
+runs now. Some need a past: on BT an overdue ticket and a late, exempted delivery; on JZ-2026
+(no delivery clock, 四.5 及时) an open ticket and a slow delivery that show the elapsed working
+days and, unlike BT, no deadline and no breach. For those the approval instant is moved back
+after the fact and the deadline recomputed from the contract's terms on the official calendar,
+as if the ticket had been approved then. A delivery recorded days after the fact is a *claim*
+(issue 12: delivery-time integrity): it carries a reason and evidence, counts from the moment it
+was recorded until the review chain confirms it — the BT one is confirmed (and still late, so
+its exemption follows), the JZ one waits for the bureau.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from govcloud.joint import JOINT_ACTIONS, joint_confirm, joint_for
+from govcloud.lifecycle import is_open_for_requests
 from govcloud.models import Contract, JointSubject, User
 from requests_app import services
 from requests_app.clocks import due_for
@@ -48,14 +55,35 @@ def _approve_all(ticket: ResourceRequest, reviewers: list[User]) -> ResourceRequ
     return ticket
 
 
-def _deliver(ticket: ResourceRequest, vendor: User, delivered_at=None) -> ResourceRequest:
+def _deliver(
+    ticket: ResourceRequest, vendor: User, delivered_at=None, claim_reason: str = ""
+) -> ResourceRequest:
     items = [
         services.DeliveryInput(line_id=line.pk, vendor_ref=f"ins-{ticket.pk:04d}-{line.pk:04d}")
         for line in ticket.lines.all()
     ]
-    return services.request_deliver(
-        actor=vendor, ticket=ticket, items=items, delivered_at=delivered_at
+    evidence = (
+        [SimpleUploadedFile("开通记录.txt", "多云管理平台开通日志（演示）".encode())]
+        if claim_reason
+        else []
     )
+    return services.request_deliver(
+        actor=vendor,
+        ticket=ticket,
+        items=items,
+        delivered_at=delivered_at,
+        claim_reason=claim_reason,
+        evidence=evidence,
+    )
+
+
+def _open_bt_contract() -> Contract:
+    """The Baotou contract that takes requests today (BT-2026 after BT-2025 ended)."""
+    candidates = Contract.objects.filter(code__startswith="BT-").order_by("-service_start")
+    for contract in candidates:
+        if is_open_for_requests(contract):
+            return contract
+    raise RuntimeError("No Baotou contract takes requests today: load the BT-2026 example.")
 
 
 def _backdate(ticket: ResourceRequest, approved_at) -> ResourceRequest:
@@ -76,7 +104,7 @@ def seed_tickets() -> int:
     """Create the demo tickets once; returns how many were created."""
     if ResourceRequest.objects.filter(reason__startswith=DEMO_MARK).exists():
         return 0
-    bt = Contract.objects.get(code="BT-2025")
+    bt = _open_bt_contract()
     jz = Contract.objects.get(code="JZ-2026")
     edu, health, police = _users("bt_edu", "bt_health", "bt_police")
     land, medins = _users("jz_land", "jz_medins")
@@ -109,7 +137,17 @@ def seed_tickets() -> int:
     _deliver(_approve_all(delivered, [bt_bureau, bt_sup]), bt_vendor)
     late = _create(edu, bt, "教育资源公共服务平台", "ecs.general.vcpu", 4, "资源平台前端")
     late = _backdate(_approve_all(late, [bt_bureau, bt_sup]), now - timedelta(days=12))
-    late = _deliver(late, bt_vendor, delivered_at=late.due_at + timedelta(hours=20))
+    late = _deliver(
+        late,
+        bt_vendor,
+        delivered_at=late.due_at + timedelta(hours=20),
+        claim_reason="夜间完成开通，次日上午补登记。",
+    )
+    claim = joint_for(late, JointSubject.DELIVERY_TIME)
+    for party in (bt_bureau, bt_sup):
+        if claim is not None and JOINT_ACTIONS.allows("confirm", party, claim):
+            claim = joint_confirm(actor=party, confirmation=claim)
+    late.refresh_from_db()
     services.request_exempt(
         actor=bt_sup, ticket=late, reason="机房市电检修，经甲方同意顺延，非乙方原因。"
     )
@@ -138,7 +176,12 @@ def seed_tickets() -> int:
     jz_slow = _backdate(
         services.request_approve(actor=jz_bureau, ticket=jz_slow), now - timedelta(days=14)
     )
-    _deliver(jz_slow, jz_vendor, delivered_at=jz_slow.approved_at + timedelta(days=8, hours=2))
+    _deliver(
+        jz_slow,
+        jz_vendor,
+        delivered_at=jz_slow.approved_at + timedelta(days=8, hours=2),
+        claim_reason="已按时开通，工单系统故障未能及时登记。",
+    )
     jz_returned = _create(land, jz, "不动产登记系统", "ecs.32c128g", 2, "登记大数据分析")
     services.request_return(
         actor=jz_bureau, ticket=jz_returned, comment="请说明与现有分析资源的关系。"

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from billing.models import Resource, ResourceStatus
-from requests_app.models import RequestKind, RequestStatus, ResourceRequest
+from requests_app.models import (
+    DeliveryClaimStatus,
+    ReceiptStatus,
+    RequestKind,
+    RequestStatus,
+    ResourceRequest,
+)
 
 
 def _id_filter(label: str, field_name: str) -> django_filters.NumberFilter:
@@ -36,6 +42,17 @@ class RequestFilter(django_filters.FilterSet):
         django_filters.BooleanFilter(label=_("已超时"), method="filter_overdue")
     )
     breached = django_filters.BooleanFilter(label=_("超时交付"))
+    receipt_status = django_filters.ChoiceFilter(
+        label=_("签收状态"), choices=[c for c in ReceiptStatus.choices if c[0]]
+    )
+    awaiting_receipt = extend_schema_field(OpenApiTypes.BOOL)(
+        django_filters.BooleanFilter(
+            label=_("待签收（含有问题）"), method="filter_awaiting_receipt"
+        )
+    )
+    delivery_claim_status = django_filters.ChoiceFilter(
+        label=_("交付时间申报状态"), choices=[c for c in DeliveryClaimStatus.choices if c[0]]
+    )
     ordering = django_filters.OrderingFilter(
         label=_("排序"), fields=(("created_at", "created_at"), ("due_at", "due_at"))
     )
@@ -43,6 +60,17 @@ class RequestFilter(django_filters.FilterSet):
     class Meta:
         model = ResourceRequest
         fields: list[str] = []
+
+    def filter_awaiting_receipt(
+        self, queryset: QuerySet[ResourceRequest], name: str, value: bool | None
+    ) -> QuerySet[ResourceRequest]:
+        if value is None:
+            return queryset
+        q = Q(
+            status=RequestStatus.DELIVERED,
+            receipt_status__in=[ReceiptStatus.PENDING, ReceiptStatus.PROBLEM],
+        )
+        return queryset.filter(q) if value else queryset.exclude(q)
 
     def filter_overdue(
         self, queryset: QuerySet[ResourceRequest], name: str, value: bool | None

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import ResourceStatus
 from govcloud.models import BusinessSystem
-from requests_app.models import RequestKind, RequestStatus
+from requests_app.delivery_integrity import needs_confirmation, tolerance_threshold
+from requests_app.models import ReceiptProblem, RequestKind, RequestStatus
 
 LOCAL_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -22,6 +25,8 @@ STATUS_SHORTCUTS = [
     ("overdue", _("已超时（逾期未交付或超时交付）")),
     ("breached", _("超时交付（未认定免责）")),
     ("extension", _("延期待审批")),
+    ("receipt", _("待签收（含有问题）")),
+    ("delivery_claim", _("交付时间待确认")),
 ]
 
 
@@ -156,7 +161,83 @@ class ExtensionDecideForm(forms.Form):
 
 
 class DeliverForm(forms.Form):
+    """The delivery: a time earlier than the recorded moment minus the contract's tolerance
+    asks for a reason and evidence (the service decides; the form reports all at once)."""
+
     delivered_at = _local_datetime_field(_("交付时间"))
+    claim_reason = forms.CharField(
+        label=_("补录理由"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={**TEXT, "rows": 2}),
+    )
+    evidence = MultipleFileField(
+        label=_("证明材料"),
+        required=False,
+        help_text=_("如开通记录截图、使用单位确认；PDF、图片、Office 文档等，每个不超过 10 MB。"),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        tolerance_hours: int = 2,
+        now: datetime | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.tolerance_hours = tolerance_hours
+        self.now = now or timezone.now()
+        self.threshold = tolerance_threshold(self.now, tolerance_hours)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        delivered_at = data.get("delivered_at")
+        if delivered_at is None or not needs_confirmation(
+            delivered_at=delivered_at, recorded_at=self.now, tolerance_hours=self.tolerance_hours
+        ):
+            return data
+        if not (data.get("claim_reason") or "").strip():
+            self.add_error("claim_reason", _("交付时间早于容差，请填写补录理由。"))
+        if not data.get("evidence"):
+            self.add_error("evidence", _("交付时间早于容差，请上传至少一份证明材料。"))
+        return data
+
+    @property
+    def claim_expected(self) -> bool:
+        """Whether the reason and evidence fields matter for what was entered."""
+        return bool(self.is_bound and ("claim_reason" in self.errors or "evidence" in self.errors))
+
+
+class ClaimReviseForm(forms.Form):
+    claim_reason = forms.CharField(label=_("修改后的补录理由"), required=False, max_length=2000)
+    evidence = MultipleFileField(label=_("补充证明材料"), required=False)
+
+
+class ReceiptConfirmForm(forms.Form):
+    note = forms.CharField(label=_("签收说明"), required=False, max_length=2000)
+
+
+class ReceiptProblemForm(forms.Form):
+    problem = forms.ChoiceField(
+        label=_("问题类型"),
+        choices=[("", _("请选择")), *ReceiptProblem.choices],
+        required=False,
+        widget=forms.Select(attrs=SELECT),
+    )
+    reason = forms.CharField(
+        label=_("问题说明"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={**TEXT, "rows": 2}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("problem"):
+            self.add_error("problem", _("请选择问题类型。"))
+        if not (data.get("reason") or "").strip():
+            self.add_error("reason", _("请填写问题说明。"))
+        return data
 
 
 class ExemptForm(forms.Form):

@@ -71,6 +71,38 @@ def unexempted_breach_q() -> Q:
     return Q(contract__delivery_working_days__isnull=False, breached=True, exempted=False)
 
 
+class DeliveryClaimStatus(models.TextChoices):
+    """The vendor's claim of a delivery time earlier than the tolerance allows."""
+
+    NONE = "", _("无（按登记时刻或容差内时间）")
+    PENDING = "pending", _("待审核方确认")
+    CONFIRMED = "confirmed", _("已确认")
+    OBJECTED = "objected", _("有异议（以登记时刻为准）")
+
+
+class ReceiptStatus(models.TextChoices):
+    """The requesting department's receipt of a delivered ticket (签收)."""
+
+    NONE = "", _("不适用")
+    PENDING = "pending", _("待签收")
+    RECEIVED = "received", _("已签收")
+    PROBLEM = "problem", _("有问题")
+
+
+class ReceiptProblem(models.TextChoices):
+    NOT_RECEIVED = "not_received", _("未收到资源")
+    NOT_AS_REQUESTED = "not_as_requested", _("与申请不符")
+
+
+#: Receipt transitions: a problem can still be received once resolved; receipt is final.
+RECEIPT_TRANSITIONS: dict[str, frozenset[str]] = {
+    ReceiptStatus.NONE: frozenset(),
+    ReceiptStatus.PENDING: frozenset({ReceiptStatus.RECEIVED, ReceiptStatus.PROBLEM}),
+    ReceiptStatus.PROBLEM: frozenset({ReceiptStatus.RECEIVED, ReceiptStatus.PROBLEM}),
+    ReceiptStatus.RECEIVED: frozenset(),
+}
+
+
 class ResourceRequestQuerySet(models.QuerySet):
     def overdue(self, now: datetime | None = None) -> ResourceRequestQuerySet:
         return self.filter(overdue_q(now or timezone.now()))
@@ -144,6 +176,51 @@ class ResourceRequest(models.Model):
         related_name="+",
     )
 
+    # Delivery-time integrity (issue 12 item 5). ``delivered_at`` is the delivery time every
+    # rule reads (breach, elapsed days, the inventory); it is the recorded moment until a claim
+    # of an earlier time is jointly confirmed, then the claimed time.
+    delivery_recorded_at = models.DateTimeField(
+        _("交付登记时刻"),
+        null=True,
+        blank=True,
+        help_text=_("乙方在平台上登记交付的时刻。"),
+    )
+    delivery_claimed_at = models.DateTimeField(
+        _("申报的交付时间"),
+        null=True,
+        blank=True,
+        help_text=_("早于登记时刻减容差的交付时间：须附理由与证明，经审核方会签确认后生效。"),
+    )
+    delivery_claim_reason = models.TextField(_("补录理由"), blank=True)
+    delivery_claim_status = models.CharField(
+        _("交付时间申报状态"),
+        max_length=10,
+        choices=DeliveryClaimStatus.choices,
+        default=DeliveryClaimStatus.NONE,
+        blank=True,
+    )
+    delivery_claim_decided_at = models.DateTimeField(_("申报确认/异议时间"), null=True, blank=True)
+    receipt_status = models.CharField(
+        _("签收状态"),
+        max_length=10,
+        choices=ReceiptStatus.choices,
+        default=ReceiptStatus.NONE,
+        blank=True,
+    )
+    receipt_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签收/反馈人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    receipt_at = models.DateTimeField(_("签收/反馈时间"), null=True, blank=True)
+    receipt_problem = models.CharField(
+        _("问题类型"), max_length=20, choices=ReceiptProblem.choices, blank=True
+    )
+    receipt_note = models.TextField(_("签收说明 / 问题描述"), blank=True)
+
     objects = ResourceRequestQuerySet.as_manager()
 
     class Meta:
@@ -165,6 +242,20 @@ class ResourceRequest(models.Model):
                 condition=Q(exempted=False) | Q(breached=True),
                 name="request_exemption_only_for_breach",
             ),
+            models.CheckConstraint(
+                condition=Q(delivery_claim_status="")
+                | Q(delivery_claimed_at__isnull=False, delivery_recorded_at__isnull=False),
+                name="request_delivery_claim_has_times",
+            ),
+            models.CheckConstraint(
+                condition=Q(receipt_status__in=["", "pending"])
+                | Q(receipt_by__isnull=False, receipt_at__isnull=False),
+                name="request_receipt_has_who_and_when",
+            ),
+            models.CheckConstraint(
+                condition=~Q(receipt_status="problem") | ~Q(receipt_problem=""),
+                name="request_receipt_problem_has_kind",
+            ),
         ]
         indexes = [
             models.Index(fields=["contract", "status", "due_at"]),
@@ -182,6 +273,14 @@ class ResourceRequest(models.Model):
     def has_delivery_clock(self) -> bool:
         """Whether the ticket's contract sets a delivery period (else: 及时, no deadline)."""
         return has_clock(self.contract)
+
+    @property
+    def delivery_claim_pending(self) -> bool:
+        return self.delivery_claim_status == DeliveryClaimStatus.PENDING
+
+    @property
+    def awaiting_receipt(self) -> bool:
+        return self.receipt_status in (ReceiptStatus.PENDING, ReceiptStatus.PROBLEM)
 
     def is_overdue(self, now: datetime | None = None) -> bool:
         """The rule of ``overdue_q`` for one ticket in memory."""
@@ -267,6 +366,11 @@ def attachment_path(instance: RequestAttachment, filename: str) -> str:
     return f"requests/{instance.request_id}/{filename}"
 
 
+class AttachmentPurpose(models.TextChoices):
+    REQUEST = "request", _("申请材料")
+    DELIVERY_EVIDENCE = "delivery_evidence", _("交付时间证明")
+
+
 class RequestAttachment(models.Model):
     request = models.ForeignKey(
         ResourceRequest,
@@ -283,6 +387,12 @@ class RequestAttachment(models.Model):
         related_name="+",
     )
     uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    purpose = models.CharField(
+        _("用途"),
+        max_length=20,
+        choices=AttachmentPurpose.choices,
+        default=AttachmentPurpose.REQUEST,
+    )
 
     class Meta:
         verbose_name = _("附件")

@@ -6,11 +6,12 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from govcloud.models import Contract, Organization, PartyRole, User
+from govcloud.joint import required_roles
+from govcloud.models import Contract, JointSubject, Organization, PartyRole, User
 from govcloud.outbox import outbox_enqueue
 from govcloud.terms import cite
 from requests_app.clocks import has_clock, ticket_elapsed
-from requests_app.models import ResourceRequest
+from requests_app.models import ReceiptProblem, ResourceRequest
 
 
 def _emails_of(organizations: list[Organization]) -> list[str]:
@@ -152,12 +153,23 @@ def _elapsed(ticket: ResourceRequest) -> str:
     return f"（批准后用时 {days} 个工作日{note}）"
 
 
+def _claim_note(ticket: ResourceRequest) -> str:
+    if not ticket.delivery_claim_pending:
+        return ""
+    return (
+        f"\n乙方申报的实际交付时间为 {_local(ticket.delivery_claimed_at)}，早于登记时刻"
+        f"（{_clause(ticket.contract, 'delivery_time_tolerance_hours')}），"
+        "须经审核方确认后生效；确认前以登记时刻为准。"
+    )
+
+
 def notify_department(ticket: ResourceRequest, event: str, comment: str = "") -> None:
     texts = {
         "delivered": (
-            f"工单 {ticket.number} 已交付",
+            f"工单 {ticket.number} 已交付，请签收",
             f"乙方已于 {_local(ticket.delivered_at)} 交付资源{_elapsed(ticket)}，"
-            "可在“本单位资源”中查看。",
+            "可在“本单位资源”中查看。请在工单页确认签收，或反馈未收到 / 与申请不符。"
+            f"{_claim_note(ticket)}",
         ),
         "returned": (
             f"工单 {ticket.number} 被退回修改",
@@ -178,4 +190,62 @@ def notify_extension_requested(ticket: ResourceRequest, reason: str) -> None:
         f"工单 {ticket.number} 申请延期交付",
         f"乙方申请将交付时限延长至 {ticket.contract.extended_delivery_working_days} 个工作日"
         f"（{_clause(ticket.contract, 'extended_delivery_working_days')}）。理由：{reason}",
+    )
+
+
+def notify_delivery_claim(ticket: ResourceRequest, event: str, reason: str = "") -> None:
+    """A claimed delivery time: the confirming parties are asked; vendor and department hear
+    the outcome."""
+    contract = ticket.contract
+    claimed, recorded = _local(ticket.delivery_claimed_at), _local(ticket.delivery_recorded_at)
+    clause = _clause(contract, "delivery_time_tolerance_hours")
+    stamp = timezone.now().isoformat()
+    if event == "claimed":
+        roles = required_roles(contract, JointSubject.DELIVERY_TIME) or [PartyRole.BUREAU]
+        recipients = [e for role in roles for e in party_emails(ticket, role)]
+        _send(
+            ticket,
+            f"delivery-claim:{stamp}",
+            recipients,
+            f"工单 {ticket.number} 交付时间待确认",
+            f"乙方于 {recorded} 登记交付，申报实际交付时间为 {claimed}，早于登记时刻减容差"
+            f"（{clause}），已附理由和证明材料：\n{ticket.delivery_claim_reason}\n"
+            "请在工单页的“共同确认（会签）”中确认或提出异议。确认前，超时判定、用时和计费"
+            "均以登记时刻为准。",
+        )
+        return
+    recipients = party_emails(ticket, PartyRole.VENDOR) + department_emails(ticket)
+    if event == "confirmed":
+        breach = "超过交付时限" if ticket.breached else "未超过交付时限"
+        _send(
+            ticket,
+            f"delivery-claim-confirmed:{stamp}",
+            recipients,
+            f"工单 {ticket.number} 交付时间已确认为 {claimed}",
+            f"各方已确认乙方申报的交付时间 {claimed}（登记时刻 {recorded}）。资源上线、计费"
+            f"开始与交付用时均按该时间重算{_elapsed(ticket)}，{breach}。",
+        )
+        return
+    _send(
+        ticket,
+        f"delivery-claim-objected:{stamp}",
+        recipients,
+        f"工单 {ticket.number} 申报的交付时间未获确认",
+        f"对乙方申报的交付时间 {claimed} 有异议：{reason}\n"
+        f"交付时间仍以登记时刻 {recorded} 为准（{clause}）。乙方可补充理由和证明后重新提请。",
+    )
+
+
+def notify_receipt_problem(ticket: ResourceRequest) -> None:
+    """The department reports a delivery problem: the vendor and the bureau hear of it."""
+    recipients = party_emails(ticket, PartyRole.VENDOR) + party_emails(ticket, PartyRole.BUREAU)
+    label = ReceiptProblem(ticket.receipt_problem).label if ticket.receipt_problem else ""
+    _send(
+        ticket,
+        f"receipt-problem:{timezone.now().isoformat()}",
+        recipients,
+        f"工单 {ticket.number} 使用单位反馈：{label}",
+        f"使用单位 {ticket.department.name} 于 {_local(ticket.receipt_at)} 反馈交付问题"
+        f"（{label}）：\n{ticket.receipt_note}\n请乙方核实处理；如需更正资源清单，"
+        "请按资源清单更正流程办理。",
     )

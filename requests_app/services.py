@@ -19,13 +19,24 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import CatalogItem, Resource, ResourceChange, ResourceStatus
+from billing.models import (
+    CatalogItem,
+    Resource,
+    ResourceChange,
+    ResourceStatus,
+    Statement,
+    StatementStatus,
+    SystemTestPeriod,
+)
 from billing.money import quantize_yuan
+from billing.pricing import billing_start, local_midnight, test_period_end
 from billing.services.system_test_periods import delivery_billing_start
+from govcloud.access import party_role_of
 from govcloud.audit import audit_log, snapshot
 from govcloud.dates import business_date
-from govcloud.exceptions import ApplicationError
-from govcloud.joint import joint_confirm, joint_open, joint_restart, required_roles
+from govcloud.exceptions import ApplicationError, InvalidTransition
+from govcloud.joint import joint_confirm, joint_for, joint_open, joint_restart, required_roles
+from govcloud.lifecycle import require_open_for_delivery, require_open_for_requests
 from govcloud.models import (
     BusinessSystem,
     Contract,
@@ -44,11 +55,20 @@ from requests_app.actions import (
     require_transition,
 )
 from requests_app.clocks import due_for, elapsed_working_days, extended_due, has_clock
+from requests_app.delivery_integrity import (
+    DELIVERY_ACTIONS,
+    needs_confirmation,
+    tolerance_threshold,
+)
 from requests_app.models import (
     EDITABLE_STATES,
     OPEN_REVIEW_STATES,
+    AttachmentPurpose,
+    DeliveryClaimStatus,
     ExtensionRequest,
     ExtensionStatus,
+    ReceiptProblem,
+    ReceiptStatus,
     RequestAttachment,
     RequestKind,
     RequestLine,
@@ -68,6 +88,10 @@ AUDIT_FIELDS = (
     "delivered_at",
     "breached",
     "exempted",
+    "delivery_recorded_at",
+    "delivery_claimed_at",
+    "delivery_claim_status",
+    "receipt_status",
 )
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 ALLOWED_ATTACHMENT_SUFFIXES = (
@@ -261,7 +285,13 @@ def _validate_lines(
     return built
 
 
-def _attach(actor: User, ticket: ResourceRequest, files: list[UploadedFile]) -> None:
+def _attach(
+    actor: User,
+    ticket: ResourceRequest,
+    files: list[UploadedFile],
+    *,
+    purpose: str = AttachmentPurpose.REQUEST,
+) -> None:
     for upload in files:
         name = upload.name or "attachment"
         if upload.size is None:  # Django's upload handlers always set it
@@ -271,7 +301,7 @@ def _attach(actor: User, ticket: ResourceRequest, files: list[UploadedFile]) -> 
         if not name.lower().endswith(ALLOWED_ATTACHMENT_SUFFIXES):
             raise ApplicationError(_("附件 %(n)s 的类型不允许上传。") % {"n": name})
         RequestAttachment.objects.create(
-            request=ticket, file=upload, name=name[:200], uploaded_by=actor
+            request=ticket, file=upload, name=name[:200], uploaded_by=actor, purpose=purpose
         )
 
 
@@ -314,6 +344,7 @@ def request_create(
 ) -> ResourceRequest:
     """A department drafts a ticket (and optionally submits it at once)."""
     require_may_request(actor, contract)
+    require_open_for_requests(contract)
     department = actor.organization
     if department is None:  # ``require_may_request`` admits department users only
         raise RuntimeError(f"用户 {actor.pk} 不属于任何单位。")
@@ -400,6 +431,7 @@ def request_update(
 def request_submit(*, actor: User, ticket: ResourceRequest) -> ResourceRequest:
     ticket, before = _lock(ticket)
     REQUEST_ACTIONS.require("submit", actor, ticket)
+    require_open_for_requests(ticket.contract)
     _set_status(ticket, RequestStatus.SUBMITTED)
     ticket.submitted_at = timezone.now()
     ticket.review_step = 0
@@ -426,6 +458,7 @@ def request_approve(*, actor: User, ticket: ResourceRequest, comment: str = "") 
     """Approve the current review step; the last approval starts the delivery clock (if any)."""
     ticket, before = _lock(ticket)
     REQUEST_ACTIONS.require("approve", actor, ticket)
+    require_open_for_requests(ticket.contract)
     party = _reviewer_party(ticket)
     chain = ticket.contract.review_chain
     Review.objects.create(
@@ -626,10 +659,21 @@ def request_deliver(
     ticket: ResourceRequest,
     items: list[DeliveryInput] | None = None,
     delivered_at: datetime | None = None,
+    claim_reason: str = "",
+    evidence: list[UploadedFile] | None = None,
 ) -> ResourceRequest:
-    """The vendor delivers: the inventory that billing reads changes at ``delivered_at``."""
+    """The vendor delivers: the inventory that billing reads changes at the delivery time.
+
+    ``delivered_at`` (default: now) not earlier than now minus the contract's
+    ``delivery_time_tolerance_hours`` is the delivery time. An earlier one is a *claim*
+    (``requests_app.delivery_integrity``): it needs ``claim_reason`` and at least one
+    ``evidence`` file, the delivery counts from now — the recorded moment — for breach, elapsed
+    days and billing, and a joint confirmation (``DELIVERY_TIME``) is opened; the claimed time
+    takes effect only when it is confirmed (``on_delivery_time_confirmed``).
+    """
     ticket, before = _lock(ticket)
     REQUEST_ACTIONS.require("deliver", actor, ticket)
+    require_open_for_delivery(ticket.contract)
     _set_status(ticket, RequestStatus.DELIVERED)
     now = timezone.now()
     delivered_at = delivered_at or now
@@ -639,6 +683,17 @@ def request_deliver(
         raise ApplicationError(
             _("交付时间必须在批准时间之后、且不晚于当前时间。"), extra={"field": "delivered_at"}
         )
+    tolerance = ticket.contract.delivery_time_tolerance_hours
+    claimed_at = (
+        delivered_at
+        if needs_confirmation(delivered_at=delivered_at, recorded_at=now, tolerance_hours=tolerance)
+        else None
+    )
+    claim_reason = (claim_reason or "").strip()
+    evidence = list(evidence or [])
+    if claimed_at is not None:
+        _require_claim_support(ticket, now=now, reason=claim_reason, evidence=evidence)
+        delivered_at = now  # the recorded moment counts until the claim is confirmed
     refs = {i.line_id: (i.vendor_ref or "").strip()[:200] for i in items or []}
     lines = list(ticket.lines.select_related("catalog_item", "resource").order_by("id"))
     unknown = set(refs) - {line.pk for line in lines}
@@ -651,6 +706,8 @@ def request_deliver(
                 _("请为每条开通明细填写乙方资源标识（如实例 ID）。"),
                 extra={"missing_lines": missing},
             )
+    if claimed_at is not None:
+        _require_claim_fits(lines, claimed_at, kind=ticket.kind)
     starts = _billing_start(ticket, delivered_at, actor=actor)
     for line in lines:
         ref = refs.get(line.pk, "")
@@ -697,12 +754,19 @@ def request_deliver(
         line.save(update_fields=["delivered_resource", "vendor_ref", "resource_change"])
     ticket.delivered_at = delivered_at
     ticket.delivered_by = actor
+    ticket.delivery_recorded_at = now
+    ticket.receipt_status = ReceiptStatus.PENDING
     # Late only against a deadline the contract sets; a ticket approved before its contract
     # recorded a clock has none and cannot be late.
-    ticket.breached = (
-        has_clock(ticket.contract) and ticket.due_at is not None and delivered_at > ticket.due_at
-    )
-    ticket.save(update_fields=["status", "delivered_at", "delivered_by", "breached"])
+    ticket.breached = _is_breach(ticket, delivered_at)
+    fields = ["status", "delivered_at", "delivered_by", "breached", "delivery_recorded_at"]
+    if claimed_at is not None:
+        ticket.delivery_claimed_at = claimed_at
+        ticket.delivery_claim_reason = claim_reason
+        ticket.delivery_claim_status = DeliveryClaimStatus.PENDING
+        fields += ["delivery_claimed_at", "delivery_claim_reason", "delivery_claim_status"]
+        _attach(actor, ticket, evidence, purpose=AttachmentPurpose.DELIVERY_EVIDENCE)
+    ticket.save(update_fields=[*fields, "receipt_status"])
     elapsed, elapsed_provisional = elapsed_working_days(_approved_at(ticket), delivered_at)
     _audit(
         actor,
@@ -712,8 +776,433 @@ def request_deliver(
         new_system_test_period=ticket.kind == RequestKind.NEW and starts != delivered_at,
         elapsed_working_days=elapsed,
         elapsed_provisional=elapsed_provisional,
+        tolerance_hours=tolerance,
+        **({"claim_reason": claim_reason} if claimed_at is not None else {}),
     )
     transaction.on_commit(lambda: notifications.notify_department(ticket, "delivered"))
+    if claimed_at is not None:
+        _open_delivery_claim(actor, ticket)
+        ticket.refresh_from_db()
+    return ticket
+
+
+def _is_breach(ticket: ResourceRequest, delivered_at: datetime) -> bool:
+    """Delivered after the deadline the contract sets (never without a clock or a deadline)."""
+    return has_clock(ticket.contract) and ticket.due_at is not None and delivered_at > ticket.due_at
+
+
+# ---------------------------------------------------------------- delivery time claims
+
+
+def _require_claim_support(
+    ticket: ResourceRequest, *, now: datetime, reason: str, evidence: list[UploadedFile]
+) -> None:
+    """A claimed delivery time needs a reason and evidence: both reported at once."""
+    errors: list[str] = []
+    fields: list[str] = []
+    if not reason:
+        errors.append(_("请填写补录理由。"))
+        fields.append("claim_reason")
+    if not evidence:
+        errors.append(_("请上传至少一份证明材料（如开通记录截图、使用单位确认）。"))
+        fields.append("evidence")
+    if errors:
+        threshold = tolerance_threshold(now, ticket.contract.delivery_time_tolerance_hours)
+        raise ApplicationError(
+            _(
+                "交付时间早于 %(t)s（登记时刻减合同约定的 %(h)s 小时容差），"
+                "须说明理由并附证明，经审核方确认后生效。"
+            )
+            % {
+                "t": timezone.localtime(threshold).strftime("%Y-%m-%d %H:%M"),
+                "h": ticket.contract.delivery_time_tolerance_hours,
+            },
+            extra={"errors": errors, "fields": fields, "field": fields[0]},
+        )
+
+
+def _require_claim_fits(lines: list[RequestLine], claimed_at: datetime, *, kind: str) -> None:
+    """A claimed time of a change or release must follow the resource's history: after its
+    online time and its last configuration (else the inventory would contradict itself)."""
+    if kind == RequestKind.NEW:
+        return
+    for line in lines:
+        resource = line.resource
+        if resource is None:
+            continue
+        last = resource.changes.order_by("-delivered_at").values_list("delivered_at", flat=True)
+        latest = max([resource.online_at, *last[:1]])
+        if claimed_at <= latest:
+            raise ApplicationError(
+                _("申报的交付时间须晚于资源 #%(id)s 的上线或上次变更时间（%(t)s）。")
+                % {
+                    "id": resource.pk,
+                    "t": timezone.localtime(latest).strftime("%Y-%m-%d %H:%M"),
+                },
+                extra={"field": "delivered_at"},
+            )
+
+
+def _open_delivery_claim(actor: User, ticket: ResourceRequest) -> None:
+    """Open the joint confirmation of the claimed time; a named claimant confirms its own."""
+    confirmation = joint_open(
+        actor=actor,
+        contract=ticket.contract,
+        subject=JointSubject.DELIVERY_TIME,
+        obj=ticket,
+        title=_("工单 %(n)s 交付时间 %(t)s（登记于 %(r)s）")
+        % {
+            "n": ticket.number,
+            "t": timezone.localtime(ticket.delivery_claimed_at).strftime("%Y-%m-%d %H:%M"),
+            "r": timezone.localtime(ticket.delivery_recorded_at).strftime("%Y-%m-%d %H:%M"),
+        },
+    )
+    if confirmation is None:  # DELIVERY_TIME always has parties (the review chain at least)
+        raise RuntimeError("No parties confirm a delivery time.")
+    if party_role_of(actor, ticket.contract) in confirmation.required_roles:
+        joint_confirm(actor=actor, confirmation=confirmation)
+    transaction.on_commit(lambda: notifications.notify_delivery_claim(ticket, "claimed"))
+
+
+@transaction.atomic
+def delivery_claim_revise(
+    *,
+    actor: User,
+    ticket: ResourceRequest,
+    reason: str,
+    evidence: list[UploadedFile] | None = None,
+) -> ResourceRequest:
+    """After an objection the vendor revises its claim (reason, more evidence) and asks the
+    parties again: a new round of the same confirmation. The claimed time itself stays."""
+    ticket, before = _lock(ticket)
+    DELIVERY_ACTIONS.require("revise_delivery_claim", actor, ticket)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(_("请填写修改后的补录理由。"), extra={"field": "claim_reason"})
+    _attach(actor, ticket, list(evidence or []), purpose=AttachmentPurpose.DELIVERY_EVIDENCE)
+    ticket.delivery_claim_reason = reason
+    ticket.delivery_claim_status = DeliveryClaimStatus.PENDING
+    ticket.delivery_claim_decided_at = None
+    ticket.save(
+        update_fields=[
+            "delivery_claim_reason",
+            "delivery_claim_status",
+            "delivery_claim_decided_at",
+        ]
+    )
+    _audit(actor, "request.delivery_claim_revise", ticket, before, claim_reason=reason)
+    confirmation = joint_for(ticket, JointSubject.DELIVERY_TIME)
+    if confirmation is None:
+        raise RuntimeError(f"工单 {ticket.number} 没有交付时间会签记录。")
+    joint_restart(actor=actor, confirmation=confirmation, note=reason)
+    transaction.on_commit(lambda: notifications.notify_delivery_claim(ticket, "claimed"))
+    return ticket
+
+
+@dataclass(frozen=True)
+class _Shift:
+    """One stored instant the confirmed delivery time moves."""
+
+    obj: Any
+    field: str
+    old: datetime
+    new: datetime
+
+
+def _claim_shifts(ticket: ResourceRequest, recorded: datetime, claimed: datetime) -> list[_Shift]:
+    """Every inventory instant that was the recorded delivery and becomes the claimed one.
+
+    New resources: online time, billing start, their first configuration row. A test period
+    this delivery started moves its start (and its contractual end; the end too unless the
+    bureau changed it), and the billing start of every resource it covers follows the one rule
+    (``billing.pricing.billing_start``). A test period started by another delivery keeps its
+    dates; the resource then bills as ``delivery_billing_start`` would have at the claimed
+    time. Changes: the configuration row. Releases: the offline time.
+    """
+    shifts: list[_Shift] = []
+    lines = list(
+        ticket.lines.select_related("delivered_resource", "resource_change").order_by("id")
+    )
+    if ticket.kind == RequestKind.RELEASE:
+        for line in lines:
+            if line.delivered_resource_id is None:  # a release line always names its resource
+                continue
+            resource = Resource.objects.select_for_update(of=("self",)).get(
+                pk=line.delivered_resource_id
+            )
+            if resource.offline_at == recorded:
+                shifts.append(_Shift(resource, "offline_at", recorded, claimed))
+        return shifts
+    for line in lines:
+        change = line.resource_change
+        if change is not None and change.delivered_at == recorded:
+            shifts.append(_Shift(change, "delivered_at", recorded, claimed))
+    if ticket.kind != RequestKind.NEW:
+        return shifts
+    own = {
+        r.pk: r
+        for r in Resource.objects.select_for_update(of=("self",)).filter(
+            pk__in=[line.delivered_resource_id for line in lines]
+        )
+    }
+    period = (
+        SystemTestPeriod.objects.select_for_update(of=("self",))
+        .filter(contract_id=ticket.contract_id, system_id=ticket.system_id)
+        .first()
+    )
+    ends_at = period.ends_at if period else None
+    if period is not None and period.started_at == recorded:
+        contract_end = test_period_end(claimed, ticket.contract.test_period_months)
+        shifts.append(_Shift(period, "started_at", recorded, claimed))
+        if period.ends_at == period.contract_ends_at:
+            shifts.append(_Shift(period, "ends_at", period.ends_at, contract_end))
+            ends_at = contract_end
+        shifts.append(_Shift(period, "contract_ends_at", period.contract_ends_at, contract_end))
+        covered = Resource.objects.select_for_update(of=("self",)).filter(
+            contract_id=ticket.contract_id,
+            system_id=ticket.system_id,
+            imported=False,
+            online_at__gte=recorded,
+        )
+        for resource in covered.exclude(pk__in=list(own)):
+            new = billing_start(resource.online_at, test_period_ends_at=ends_at)
+            if new != resource.billing_starts_at:
+                old = resource.billing_starts_at
+                shifts.append(_Shift(resource, "billing_starts_at", old, new))
+        start_from: datetime | None = claimed
+    else:
+        start_from = period.started_at if period is not None else None
+    for resource in own.values():
+        if resource.online_at != recorded:
+            continue
+        shifts.append(_Shift(resource, "online_at", recorded, claimed))
+        in_period = start_from is not None and claimed >= start_from
+        new = billing_start(claimed, test_period_ends_at=ends_at if in_period else None)
+        if new != resource.billing_starts_at:
+            shifts.append(_Shift(resource, "billing_starts_at", resource.billing_starts_at, new))
+    return shifts
+
+
+def _months_of(shifts: list[_Shift]) -> list[tuple[int, int]]:
+    """The calendar months (business time) any shifted stretch touches."""
+    months: set[tuple[int, int]] = set()
+    for shift in shifts:
+        low, high = min(shift.old, shift.new), max(shift.old, shift.new)
+        first, last = business_date(low), business_date(high)
+        if high > low and high == local_midnight(last):
+            last -= timedelta(days=1)
+        year, month = first.year, first.month
+        while (year, month) <= (last.year, last.month):
+            months.add((year, month))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return sorted(months)
+
+
+def _refuse_signed_months(ticket: ResourceRequest, months: list[tuple[int, int]]) -> None:
+    signed = sorted(
+        {
+            (y, m)
+            for y, m in Statement.objects.filter(
+                contract_id=ticket.contract_id, status=StatementStatus.SIGNED
+            ).values_list("year", "month")
+            if (y, m) in set(months)
+        }
+    )
+    if signed:
+        labels = [f"{y:04d}-{m:02d}" for y, m in signed]
+        raise InvalidTransition(
+            _(
+                "确认该交付时间会改变已签认的 %(months)s 月度服务资源统计表，未予确认。"
+                "已签认的统计表不能更改：请提出异议，改走资源清单更正（更正经各方确认后，"
+                "相关月份出具新版本统计表）。"
+            )
+            % {"months": "、".join(labels)},
+            extra={"signed_months": labels},
+        )
+
+
+def _apply_shifts(actor: Any, ticket: ResourceRequest, shifts: list[_Shift]) -> dict[str, Any]:
+    """Write the shifts; audit each changed inventory row with before/after."""
+    by_obj: dict[tuple[str, int], list[_Shift]] = {}
+    for shift in shifts:
+        by_obj.setdefault((shift.obj._meta.label_lower, shift.obj.pk), []).append(shift)
+    summary: dict[str, Any] = {}
+    for (label, pk), group in by_obj.items():
+        obj = group[0].obj
+        before = {s.field: s.old.isoformat() for s in group}
+        after = {s.field: s.new.isoformat() for s in group}
+        type(obj).objects.filter(pk=pk).update(**{s.field: s.new for s in group})
+        audit_log(
+            actor=actor,
+            action="inventory.delivery_time_confirmed",
+            obj=obj,
+            before=before,
+            after={**after, "request": ticket.number},
+            contract=ticket.contract,
+        )
+        summary[f"{label}:{pk}"] = {"before": before, "after": after}
+    return summary
+
+
+def on_delivery_time_confirmed(sender: Any, confirmation: JointConfirmation, **kwargs: Any) -> None:
+    """Every named party confirmed the claimed delivery time: it takes effect everywhere.
+
+    The inventory (``_claim_shifts``), the breach against the deadline and the elapsed working
+    days follow the claimed time, audited with before and after. Refused — and with it the
+    last confirmation — when a month it touches has a signed statement: that is an inventory
+    correction's job.
+    """
+    if confirmation.subject != JointSubject.DELIVERY_TIME:
+        return
+    if confirmation.content_type.model_class() is not ResourceRequest:
+        return
+    ticket = (
+        ResourceRequest.objects.select_for_update(of=("self",))
+        .select_related("contract", "system")
+        .get(pk=confirmation.object_id)
+    )
+    claimed, recorded = ticket.delivery_claimed_at, ticket.delivered_at
+    if ticket.delivery_claim_status != DeliveryClaimStatus.PENDING or claimed is None:
+        raise InvalidTransition(_("该工单没有待确认的交付时间申报。"))
+    if recorded is None:
+        raise RuntimeError(f"工单 {ticket.number} 没有交付时间。")
+    before = snapshot(ticket, AUDIT_FIELDS)
+    before_elapsed, _prov = elapsed_working_days(_approved_at(ticket), recorded)
+    shifts = _claim_shifts(ticket, recorded, claimed)
+    months = _months_of([*shifts, _Shift(ticket, "delivered_at", recorded, claimed)])
+    _refuse_signed_months(ticket, months)
+    last = confirmation.entries.order_by("-at", "-pk").first()
+    actor: Any = last.user if last else "会签"
+    moved = _apply_shifts(actor, ticket, shifts)
+    ticket.delivered_at = claimed
+    ticket.breached = _is_breach(ticket, claimed)
+    if not ticket.breached and ticket.exempted:
+        ticket.exempted = False  # nothing late left to exempt
+    ticket.delivery_claim_status = DeliveryClaimStatus.CONFIRMED
+    ticket.delivery_claim_decided_at = timezone.now()
+    ticket.save(
+        update_fields=[
+            "delivered_at",
+            "breached",
+            "exempted",
+            "delivery_claim_status",
+            "delivery_claim_decided_at",
+        ]
+    )
+    elapsed, elapsed_provisional = elapsed_working_days(_approved_at(ticket), claimed)
+    _audit(
+        actor,
+        "request.delivery_time_confirmed",
+        ticket,
+        before,
+        joint_confirmation=confirmation.pk,
+        elapsed_working_days_before=before_elapsed,
+        elapsed_working_days=elapsed,
+        elapsed_provisional=elapsed_provisional,
+        months=[f"{y:04d}-{m:02d}" for y, m in months],
+        inventory=moved,
+    )
+    transaction.on_commit(lambda: notifications.notify_delivery_claim(ticket, "confirmed"))
+
+
+def on_delivery_time_objected(
+    sender: Any, confirmation: JointConfirmation, entry: Any = None, **kwargs: Any
+) -> None:
+    """A named party objected: the recorded moment stays the delivery time (the vendor may
+    revise and ask again, ``delivery_claim_revise``)."""
+    if confirmation.subject != JointSubject.DELIVERY_TIME:
+        return
+    if confirmation.content_type.model_class() is not ResourceRequest:
+        return
+    ticket = ResourceRequest.objects.select_for_update(of=("self",)).get(pk=confirmation.object_id)
+    if ticket.delivery_claim_status != DeliveryClaimStatus.PENDING:
+        return
+    before = snapshot(ticket, AUDIT_FIELDS)
+    ticket.delivery_claim_status = DeliveryClaimStatus.OBJECTED
+    ticket.delivery_claim_decided_at = timezone.now()
+    ticket.save(update_fields=["delivery_claim_status", "delivery_claim_decided_at"])
+    reason = getattr(entry, "reason", "")
+    _audit(
+        getattr(entry, "user", None) or "会签",
+        "request.delivery_time_objected",
+        ticket,
+        before,
+        reason=reason,
+        joint_confirmation=confirmation.pk,
+    )
+    transaction.on_commit(lambda: notifications.notify_delivery_claim(ticket, "objected", reason))
+
+
+# ---------------------------------------------------------------- department: receipt (签收)
+
+
+@transaction.atomic
+def request_receipt_confirm(
+    *, actor: User, ticket: ResourceRequest, note: str = ""
+) -> ResourceRequest:
+    """The requesting department confirms it received what the ticket asked for (签收).
+
+    A record (who, when), also after a reported problem was resolved; it changes neither
+    billing nor the delivery clock (``requests_app.delivery_integrity``).
+    """
+    ticket, before = _lock(ticket)
+    DELIVERY_ACTIONS.require("confirm_receipt", actor, ticket)
+    ticket.receipt_status = ReceiptStatus.RECEIVED
+    ticket.receipt_by = actor
+    ticket.receipt_at = timezone.now()
+    ticket.receipt_problem = ""
+    ticket.receipt_note = (note or "").strip()[:2000]
+    ticket.save(
+        update_fields=[
+            "receipt_status",
+            "receipt_by",
+            "receipt_at",
+            "receipt_problem",
+            "receipt_note",
+        ]
+    )
+    _audit(actor, "request.receipt_confirm", ticket, before, comment=ticket.receipt_note)
+    return ticket
+
+
+@transaction.atomic
+def request_receipt_problem(
+    *, actor: User, ticket: ResourceRequest, problem: str, reason: str
+) -> ResourceRequest:
+    """The department reports a problem with the delivery (not received / not as requested),
+    with its reason; the vendor and the bureau are told."""
+    ticket, before = _lock(ticket)
+    DELIVERY_ACTIONS.require("report_receipt_problem", actor, ticket)
+    errors: list[str] = []
+    fields: list[str] = []
+    if problem not in ReceiptProblem.values:
+        errors.append(_("请选择问题类型（未收到资源 / 与申请不符）。"))
+        fields.append("problem")
+    reason = (reason or "").strip()
+    if not reason:
+        errors.append(_("请填写问题说明。"))
+        fields.append("reason")
+    if errors:
+        raise ApplicationError(
+            _("问题反馈不完整，未提交。"),
+            extra={"errors": errors, "fields": fields, "field": fields[0]},
+        )
+    ticket.receipt_status = ReceiptStatus.PROBLEM
+    ticket.receipt_by = actor
+    ticket.receipt_at = timezone.now()
+    ticket.receipt_problem = problem
+    ticket.receipt_note = reason[:2000]
+    ticket.save(
+        update_fields=[
+            "receipt_status",
+            "receipt_by",
+            "receipt_at",
+            "receipt_problem",
+            "receipt_note",
+        ]
+    )
+    _audit(actor, "request.receipt_problem", ticket, before, problem=problem, reason=reason)
+    transaction.on_commit(lambda: notifications.notify_receipt_problem(ticket))
     return ticket
 
 
@@ -772,6 +1261,9 @@ def on_exemption_confirmed(sender: Any, confirmation: JointConfirmation, **kwarg
     if confirmation.content_type.model_class() is not ResourceRequest:
         return
     ticket = ResourceRequest.objects.select_for_update().get(pk=confirmation.object_id)
+    if not ticket.breached:
+        # A confirmed delivery time may have undone the breach since the proposal.
+        raise InvalidTransition(_("该工单已不再是超时交付，无需认定非乙方原因。"))
     before = snapshot(ticket, AUDIT_FIELDS)
     ticket.exempted = True
     ticket.save(update_fields=["exempted"])

@@ -28,6 +28,17 @@ urlpatterns = [
     ),
     path("requests/<int:pk>/deliver/", views.request_deliver, name="request_deliver"),
     path("requests/<int:pk>/exempt/", views.request_exempt, name="request_exempt"),
+    path(
+        "requests/<int:pk>/delivery-claim/revise/",
+        views.request_delivery_claim_revise,
+        name="request_delivery_claim_revise",
+    ),
+    path("requests/<int:pk>/receipt/", views.request_receipt_confirm, name="request_receipt"),
+    path(
+        "requests/<int:pk>/receipt/problem/",
+        views.request_receipt_problem,
+        name="request_receipt_problem",
+    ),
     path("reviews/", views.review_queue, name="review_queue"),
     path("deliveries/", views.delivery_queue, name="delivery_queue"),
     path("resources/", views.resource_list, name="resource_list"),

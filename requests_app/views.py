@@ -29,6 +29,7 @@ from billing.models import CatalogItem, Resource, ResourceStatus
 from govcloud.access import require_staff
 from govcloud.exceptions import ActionForbidden, ApplicationError
 from govcloud.joint import joint_for
+from govcloud.lifecycle import open_contracts
 from govcloud.models import Contract, JointSubject, OrganizationKind, PartyRole, User
 from govcloud.selectors import (
     contract_list_for_user,
@@ -36,7 +37,7 @@ from govcloud.selectors import (
     get_or_404,
     require_business_reader,
 )
-from govcloud.web import contract_choices, page_of, run_service, serve_file
+from govcloud.web import contract_choices, error_text, page_of, run_service, serve_file
 from govcloud.workdays import BUSINESS_TZ, CalendarYearMissing, working_days_remaining
 from requests_app import selectors, services
 from requests_app.actions import (
@@ -45,8 +46,10 @@ from requests_app.actions import (
     request_available_actions,
     require_may_request,
 )
-from requests_app.clocks import extended_due, ticket_elapsed
+from requests_app.clocks import elapsed_working_days, extended_due, ticket_elapsed
+from requests_app.delivery_integrity import DELIVERY_ACTIONS, delivery_available_actions
 from requests_app.forms import (
+    ClaimReviseForm,
     CommentForm,
     DeliverForm,
     DeliveryFilterForm,
@@ -54,14 +57,20 @@ from requests_app.forms import (
     ExtensionDecideForm,
     ExtensionForm,
     LineFormSet,
+    ReceiptConfirmForm,
+    ReceiptProblemForm,
     RequestFilterForm,
     RequestForm,
     ResourceFilterForm,
     ReviewFilterForm,
 )
 from requests_app.models import (
+    AttachmentPurpose,
+    DeliveryClaimStatus,
     ExtensionRequest,
     ExtensionStatus,
+    ReceiptProblem,
+    ReceiptStatus,
     RequestKind,
     RequestLine,
     RequestStatus,
@@ -87,6 +96,11 @@ ACTION_LABELS = {
     "request.exempt": gettext_lazy("认定超时非乙方原因"),
     "request.deadline_recomputed": gettext_lazy("按法定节假日安排重算截止时间"),
     "request.breach_detected": gettext_lazy("超过交付时限未交付"),
+    "request.delivery_time_confirmed": gettext_lazy("申报的交付时间经会签确认生效"),
+    "request.delivery_time_objected": gettext_lazy("申报的交付时间被提出异议"),
+    "request.delivery_claim_revise": gettext_lazy("修改交付时间申报，重新提请确认"),
+    "request.receipt_confirm": gettext_lazy("使用单位签收"),
+    "request.receipt_problem": gettext_lazy("使用单位反馈交付问题"),
 }
 
 
@@ -172,6 +186,13 @@ def _filter_tickets(
         qs = qs.filter(unexempted_breach_q())
     elif status == "extension":
         qs = qs.filter(_pending_extension())
+    elif status == "receipt":
+        qs = qs.filter(
+            status=RequestStatus.DELIVERED,
+            receipt_status__in=[ReceiptStatus.PENDING, ReceiptStatus.PROBLEM],
+        )
+    elif status == "delivery_claim":
+        qs = qs.filter(delivery_claim_status=DeliveryClaimStatus.PENDING)
     elif status:
         qs = qs.filter(status=status)
     if kind := form.value("kind"):
@@ -500,7 +521,7 @@ def _ticket_form_page(
 def request_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     require_may_request(user)
-    contracts = list(contract_list_for_user(user=user))
+    contracts = open_contracts(contract_list_for_user(user=user).select_related("successor"))
     wanted = request.POST.get("contract") or request.GET.get("contract")
     contract = None
     if wanted:
@@ -626,6 +647,38 @@ def _timeline_entry(event: Any) -> TimelineEntry:
         entry.details.append(_("超过交付时限"))
     if event.action == "request.deliver" and after.get("elapsed_working_days") is not None:
         entry.details.append(_("批准后用时 %(n)s 个工作日") % {"n": after["elapsed_working_days"]})
+    claimed = _as_datetime(after.get("delivery_claimed_at"))
+    if event.action == "request.deliver" and claimed is not None:
+        entry.details.append(
+            _("申报交付时间 %(t)s，早于登记时刻减容差，待审核方确认；确认前以登记时刻为准")
+            % {"t": timezone.localtime(claimed).strftime("%Y-%m-%d %H:%M")}
+        )
+    if event.action == "request.delivery_time_confirmed":
+        old = _as_datetime(before.get("delivered_at"))
+        new = _as_datetime(after.get("delivered_at"))
+        if old and new:
+            entry.details.append(
+                _("交付时间：%(a)s → %(b)s")
+                % {
+                    "a": timezone.localtime(old).strftime("%Y-%m-%d %H:%M"),
+                    "b": timezone.localtime(new).strftime("%Y-%m-%d %H:%M"),
+                }
+            )
+        if before.get("breached") != after.get("breached"):
+            entry.details.append(
+                _("超时交付：%(a)s → %(b)s")
+                % {
+                    "a": _("是") if before.get("breached") else _("否"),
+                    "b": _("是") if after.get("breached") else _("否"),
+                }
+            )
+        if after.get("elapsed_working_days") is not None:
+            elapsed = (after.get("elapsed_working_days_before"), after["elapsed_working_days"])
+            entry.details.append(
+                _("批准后用时：%(a)s → %(b)s 个工作日") % {"a": elapsed[0], "b": elapsed[1]}
+            )
+    if event.action == "request.receipt_problem" and after.get("problem") in ReceiptProblem.values:
+        entry.details.append(str(ReceiptProblem(after["problem"]).label))
     return entry
 
 
@@ -638,15 +691,51 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     require_business_reader(user, hide=True)
     ticket = selectors.request_get_for_user(user=user, pk=pk)
+    return _render_detail(request, ticket)
+
+
+def _delivery_time_context(ticket: ResourceRequest, attachments: list[Any]) -> dict[str, Any]:
+    """What the page shows of the delivery time: recorded, claimed, the claim and its proof."""
+    recorded_elapsed = None
+    if ticket.approved_at and ticket.delivery_recorded_at and ticket.delivery_claimed_at:
+        recorded_elapsed, _prov = elapsed_working_days(
+            ticket.approved_at, ticket.delivery_recorded_at
+        )
+    return {
+        "delivery_time_confirmation": joint_for(ticket, JointSubject.DELIVERY_TIME),
+        "evidence": [a for a in attachments if a.purpose == AttachmentPurpose.DELIVERY_EVIDENCE],
+        "recorded_elapsed": recorded_elapsed,
+    }
+
+
+def _render_detail(
+    request: HttpRequest,
+    ticket: ResourceRequest,
+    *,
+    deliver_form: DeliverForm | None = None,
+    problem_form: ReceiptProblemForm | None = None,
+    revise_form: ClaimReviseForm | None = None,
+) -> HttpResponse:
+    """The ticket page; an action refused with field errors re-renders it with its form."""
+    user = request.user
     contract = ticket.contract
     prefetch_related_objects([contract], "parties__organization", "clauses")
     now = timezone.now()
-    actions = request_available_actions(user=user, obj=ticket)
+    actions = request_available_actions(user=user, obj=ticket) | delivery_available_actions(
+        user=user, obj=ticket
+    )
     lines = list(
         ticket.lines.select_related(
-            "catalog_item", "resource__catalog_item", "resource__system", "delivered_resource"
+            "catalog_item",
+            "previous_item",
+            "resource__catalog_item",
+            "resource__system",
+            "delivered_resource",
         )
     )
+    for line in lines:
+        # A delivery refused with field errors keeps what the vendor typed.
+        line.posted_ref = request.POST.get(f"vendor_ref_{line.pk}", "") if deliver_form else ""
     priced = [
         (line, services.estimate_monthly_cost(contract=contract, kind=ticket.kind, lines=[line]))
         for line in lines
@@ -674,12 +763,16 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     party_labels = dict(PartyRole.choices)
     for review in reviews:
         review.party_label = party_labels.get(review.party_role, review.party_role)
+    attachments = list(ticket.attachments.select_related("uploaded_by"))
+    deliver_form = deliver_form or DeliverForm(
+        tolerance_hours=contract.delivery_time_tolerance_hours, now=now
+    )
     context = {
         "ticket": ticket,
         "contract": contract,
         "lines": priced,
         "total": total,
-        "attachments": list(ticket.attachments.select_related("uploaded_by")),
+        "attachments": [a for a in attachments if a.purpose == AttachmentPurpose.REQUEST],
         "reviews": reviews,
         "steps": steps,
         "extensions": extensions,
@@ -693,10 +786,16 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "comment_form": CommentForm(),
         "extension_form": ExtensionForm(),
         "decide_form": ExtensionDecideForm(),
-        "deliver_form": DeliverForm(),
+        "deliver_form": deliver_form,
+        "tolerance_threshold_label": timezone.localtime(deliver_form.threshold).strftime(
+            "%Y-%m-%d %H:%M"
+        ),
+        "problem_form": problem_form or ReceiptProblemForm(),
+        "revise_form": revise_form or ClaimReviseForm(),
         "exempt_form": ExemptForm(),
         "exemption_confirmation": joint_for(ticket, JointSubject.LATE_DELIVERY_EXEMPTION),
         "now_input": _local_input(now),
+        **_delivery_time_context(ticket, attachments),
     }
     if "request_extension" in actions and ticket.approved_at is not None:
         longest, _provisional = extended_due(contract, ticket.approved_at)
@@ -841,25 +940,144 @@ def request_extension_decide(request: HttpRequest, pk: int, ext_pk: int) -> Http
 @login_required
 @require_POST
 def request_deliver(request: HttpRequest, pk: int) -> HttpResponse:
-    form = DeliverForm(request.POST)
-    form.is_valid()
+    """Deliver; a time earlier than the tolerance needs a reason and evidence, and every
+    missing piece is shown at once on the re-rendered ticket page. Any other refusal is the
+    message on the ticket page, as for every action."""
+    require_business_reader(request.user)
+    ticket = selectors.request_get_for_user(user=request.user, pk=pk)
+    refused = _refusal(
+        request, ticket, lambda: REQUEST_ACTIONS.require("deliver", request.user, ticket)
+    )
+    if refused is not None:
+        return refused
+    form = DeliverForm(
+        request.POST,
+        request.FILES,
+        tolerance_hours=ticket.contract.delivery_time_tolerance_hours,
+    )
     items = [
         services.DeliveryInput(line_id=int(key.removeprefix("vendor_ref_")), vendor_ref=value)
         for key, value in request.POST.items()
         if key.startswith("vendor_ref_") and key.removeprefix("vendor_ref_").isdigit()
     ]
-
-    def run(ticket: ResourceRequest) -> None:
-        if "delivered_at" in form.errors:
-            raise ApplicationError(_("交付时间格式不正确。"))
+    if not form.is_valid():
+        messages.error(request, _("交付未保存，请按提示修改。"))
+        return _render_detail(request, ticket, deliver_form=form)
+    data = form.cleaned_data
+    try:
         services.request_deliver(
             actor=request.user,
             ticket=ticket,
             items=items,
-            delivered_at=form.cleaned_data.get("delivered_at"),
+            delivered_at=data.get("delivered_at"),
+            claim_reason=data.get("claim_reason") or "",
+            evidence=data.get("evidence") or [],
         )
+    except ApplicationError as exc:
+        messages.error(request, error_text(exc))
+        named = exc.extra.get("fields") or [exc.extra.get("field")]
+        fields = [f for f in named if f in form.fields]
+        if not fields:
+            return redirect("request_detail", pk=ticket.pk)
+        for name in fields:
+            form.add_error(name, exc.message)
+        return _render_detail(request, ticket, deliver_form=form)
+    messages.success(request, _("工单 %(n)s 已交付，资源已入库。") % {"n": ticket.number})
+    return redirect("request_detail", pk=ticket.pk)
 
-    return _act(request, pk, _("工单 %(n)s 已交付，资源已入库。"), run)
+
+def _refusal(request: HttpRequest, ticket: ResourceRequest, check: Any) -> HttpResponse | None:
+    """Is the step open to this user now? If not, the rule's reason on the ticket page (as
+    ``run_service`` shows every refusal), before any form is looked at; None when it is."""
+    try:
+        check()
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("request_detail", pk=ticket.pk)
+    return None
+
+
+@login_required
+@require_POST
+def request_delivery_claim_revise(request: HttpRequest, pk: int) -> HttpResponse:
+    """After an objection the vendor revises the claimed time's reason and evidence."""
+    require_business_reader(request.user)
+    ticket = selectors.request_get_for_user(user=request.user, pk=pk)
+    refused = _refusal(
+        request,
+        ticket,
+        lambda: DELIVERY_ACTIONS.require("revise_delivery_claim", request.user, ticket),
+    )
+    if refused is not None:
+        return refused
+    form = ClaimReviseForm(request.POST, request.FILES)
+    form.is_valid()
+    to = reverse("request_detail", kwargs={"pk": ticket.pk})
+    ok, response = run_service(
+        request,
+        lambda: services.delivery_claim_revise(
+            actor=request.user,
+            ticket=ticket,
+            reason=form.cleaned_data.get("claim_reason") or "",
+            evidence=form.cleaned_data.get("evidence") or [],
+        ),
+        _("已修改交付时间申报，重新提请审核方确认。"),
+        to=to,
+        form=form,
+    )
+    if ok and response is not None:
+        return response
+    return _render_detail(request, ticket, revise_form=form)
+
+
+@login_required
+@require_POST
+def request_receipt_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ReceiptConfirmForm(request.POST)
+    form.is_valid()
+    return _act(
+        request,
+        pk,
+        _("已签收工单 %(n)s。"),
+        lambda t: services.request_receipt_confirm(
+            actor=request.user, ticket=t, note=form.cleaned_data.get("note", "")
+        ),
+    )
+
+
+@login_required
+@require_POST
+def request_receipt_problem(request: HttpRequest, pk: int) -> HttpResponse:
+    """Report a problem; a missing type or reason re-renders the page with both errors."""
+    require_business_reader(request.user)
+    ticket = selectors.request_get_for_user(user=request.user, pk=pk)
+    refused = _refusal(
+        request,
+        ticket,
+        lambda: DELIVERY_ACTIONS.require("report_receipt_problem", request.user, ticket),
+    )
+    if refused is not None:
+        return refused
+    form = ReceiptProblemForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("问题反馈未提交，请按提示填写。"))
+        return _render_detail(request, ticket, problem_form=form)
+    to = reverse("request_detail", kwargs={"pk": ticket.pk})
+    ok, response = run_service(
+        request,
+        lambda: services.request_receipt_problem(
+            actor=request.user,
+            ticket=ticket,
+            problem=form.cleaned_data["problem"],
+            reason=form.cleaned_data["reason"],
+        ),
+        _("已反馈问题，乙方和甲方将收到通知。"),
+        to=to,
+        form=form,
+    )
+    if ok and response is not None:
+        return response
+    return _render_detail(request, ticket, problem_form=form)
 
 
 @login_required

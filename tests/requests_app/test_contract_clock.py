@@ -455,20 +455,23 @@ def test_reference_contracts_jz_has_no_deadline_and_bt_two_working_days(db):
     load_reference_contracts()
     with time_machine.travel(at(*APPROVED), tick=False):
         jz_ticket, _jz_users = _approve_on("JZ-2026")
+    # BT-2025 closed after its continuation (2026-07-31): its ticket is approved while it ran,
+    # on Tue 2026-03-10.
+    with time_machine.travel(at(2026, 3, 10, 10, 0), tick=False):
         bt_ticket, _bt_users = _approve_on("BT-2025")
 
     assert jz_ticket.status == bt_ticket.status == RequestStatus.APPROVED
     assert (jz_ticket.approved_at, jz_ticket.due_at) == (at(*APPROVED), None)
     assert not jz_ticket.has_delivery_clock
-    # BT-2025 附件2 §2: 2 working days → 09-30 and 10-08, so the end of 10-08.
-    assert bt_ticket.due_at == at(2026, 10, 9, 0, 0)
+    # BT-2025 附件2 §2: 2 working days → 03-11 and 03-12, so the end of 03-12.
+    assert bt_ticket.due_at == at(2026, 3, 13, 0, 0)
     assert bt_ticket.contract.delivery_working_days == 2
     assert bt_ticket.contract.extended_delivery_working_days == 5
     assert [p.role for p in bt_ticket.contract.review_chain] == [
         PartyRole.BUREAU,
         PartyRole.SUPERVISOR,
     ]
-    with time_machine.travel(at(2026, 10, 20, 9, 0), tick=False):
+    with time_machine.travel(at(2026, 3, 20, 9, 0), tick=False):
         overdue = set(ResourceRequest.objects.overdue().values_list("pk", flat=True))
     assert overdue == {bt_ticket.pk}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -695,6 +695,8 @@ def test_delivery_queue_counts_working_days_on_the_official_calendar(world):
 
 
 def test_a_clock_in_an_unloaded_year_is_marked_provisional(world):
+    world.contract.service_end = date(2099, 12, 31)  # still running then, so it takes tickets
+    world.contract.save(update_fields=["service_end"])
     with time_machine.travel(at(2099, 12, 30, 10, 0), tick=False):
         ticket = approved_ticket(world)
         assert ticket.due_provisional
