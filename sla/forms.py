@@ -317,3 +317,47 @@ class FinaliseOverrideForm(FinaliseForm):
         widget=forms.Textarea,
         help_text=_("尚有月份的统计表未签认；原因、操作人和时间将记录并显示在考核表上。"),
     )
+
+
+# ------------------------------------------------ scorecard: rectify, re-score, penalty
+
+
+class RectificationOpenForm(PortalForm):
+    """The bureau's requirements for the rectification of a failing round."""
+
+    requirements = forms.CharField(
+        label=_("整改要求"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("写明须整改的问题、要求和期限；乙方提交整改报告，经确认后再进行评分。"),
+    )
+
+
+class RectificationReportForm(PortalForm):
+    report = forms.CharField(label=_("整改报告"), widget=forms.Textarea(attrs={"rows": 4}))
+    document = forms.FileField(label=_("整改报告文件"), required=False)
+
+
+class RectificationDecideForm(PortalForm):
+    accept = forms.TypedChoiceField(
+        label=_("确认意见"),
+        choices=[("1", _("确认整改完成")), ("0", _("退回重新整改"))],
+        coerce=lambda v: v == "1",
+    )
+    comment = forms.CharField(
+        label=_("意见"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("退回时必填。"),
+    )
+
+
+class RescoreForm(FinaliseForm):
+    """Scoring the year again after the rectification was confirmed (the same ratio rule)."""
+
+
+class PenaltyWaiveForm(PortalForm):
+    reason = forms.CharField(
+        label=_("放弃主张原因"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("原因、操作人和时间将记录并显示在考核表上。"),
+    )

@@ -50,12 +50,14 @@ __all__ = [
     "MoneyDeduction",
     "OutageInput",
     "Scorecard",
+    "TerminationPenalty",
     "availability_allowance",
     "availability_deduction",
     "availability_excess",
     "build_scorecard",
     "deduction_ratio",
     "grade",
+    "has_termination_right",
     "rightsize",
     "rightsize_disk",
     "score_availability",
@@ -68,6 +70,7 @@ __all__ = [
     "score_security_responsibility",
     "score_training",
     "score_utilization",
+    "termination_penalty",
     "utilization_low",
 ]
 
@@ -797,8 +800,62 @@ def build_scorecard(areas: Sequence[AreaScore]) -> Scorecard:
         deduction_ratio=deduction_ratio(total),
         money_total=sum((m.amount for m in money), ZERO),
         money=money,
-        termination_right=total < TERMINATION_BELOW,
+        termination_right=has_termination_right(total),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Termination penalty (附件2 §11 "年度总评＜59分，甲方有权终止合同，乙方按合同总价10%支付违约金")
+# --------------------------------------------------------------------------------------------
+
+
+def has_termination_right(total_points: Decimal) -> bool:
+    """The bureau may terminate and claim the penalty: the year's total is *below* 59.
+
+    The text says "＜59分", strictly: 59 itself (and 59–60, still 不及格) gives no such right,
+    while 58.99 does. This is a narrower band than 不及格 (< 60).
+    """
+    return _total(total_points) < TERMINATION_BELOW
+
+
+@dataclass(frozen=True, slots=True)
+class TerminationPenalty:
+    """The 违约金 of 附件2 §11 for one total and contract price.
+
+    ``applies``: the total is below 59. ``amount`` is ``ratio`` × ``contract_price`` rounded
+    half-up to the fen, or None when the penalty does not apply or the contract states no price
+    (合同总价): then nothing can be offered (``no_price`` says why).
+    """
+
+    applies: bool
+    ratio: Decimal
+    contract_price: Decimal | None
+    amount: Decimal | None
+
+    @property
+    def no_price(self) -> bool:
+        return self.applies and self.amount is None
+
+
+def termination_penalty(
+    total_points: Decimal,
+    contract_price: Decimal | int | None,
+    *,
+    ratio: Decimal = TERMINATION_PENALTY_RATIO,
+) -> TerminationPenalty:
+    """附件2 §11: 10 % of the contract price (合同总价) when the year's total is below 59.
+
+    Reading: 合同总价 is the contract's stated total price (``Contract.estimated_amount``; BT-2025
+    ¥8,700,000.00 → ¥870,000.00), not the annual fee nor the amount billed so far. A missing or
+    zero price means the contract states none: the penalty applies but has no amount.
+    """
+    applies = has_termination_right(total_points)
+    price = None if contract_price is None else _non_negative(contract_price, "contract_price")
+    if price is not None and price == 0:
+        price = None
+    rate = _non_negative(ratio, "ratio")
+    amount = _yuan(price * rate) if applies and price is not None else None
+    return TerminationPenalty(applies=applies, ratio=rate, contract_price=price, amount=amount)
 
 
 # --------------------------------------------------------------------------------------------

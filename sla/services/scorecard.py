@@ -40,6 +40,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, overload
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,6 +49,7 @@ from django.utils.translation import gettext_lazy
 from billing.models import (
     Deduction,
     DeductionSource,
+    DeductionStatus,
     Resource,
     ResourceStatus,
     Statement,
@@ -57,12 +59,20 @@ from billing.money import quantize_yuan
 from billing.services.settlement import contract_settlement_periods, deduction_create
 from govcloud.audit import audit_log, snapshot
 from govcloud.dates import business_date
-from govcloud.exceptions import ApplicationError
-from govcloud.joint import confirmed_ids, required_roles
-from govcloud.models import Contract, JointSubject, PricePeriod, User
+from govcloud.exceptions import ApplicationError, InvalidTransition
+from govcloud.joint import (
+    confirmed_ids,
+    joint_for,
+    joint_open,
+    joint_restart,
+    required_roles,
+    roles_text,
+)
+from govcloud.models import Contract, JointStatus, JointSubject, PartyRole, PricePeriod, User
 from govcloud.terms import cite
+from govcloud.workflow import ActionRules
 from requests_app.models import RequestStatus, ResourceRequest
-from sla import periods, refs, rules, tasks
+from sla import notifications, periods, refs, rules, tasks
 from sla.models import (
     SCORECARD_TRANSITIONS,
     ChecklistStatus,
@@ -90,14 +100,24 @@ from sla.models import (
     TrainingPlan,
     TrainingSession,
 )
+from sla.models.scorecard import (
+    RECTIFICATION_TRANSITIONS,
+    PenaltyDecision,
+    RectificationStatus,
+    ScorecardRectification,
+    ScorecardRound,
+)
 from sla.services.actions import SCORECARD_ACTIONS
 from sla.services.common import (
     has_scorecard,
     maintenance_rule_text,
+    require_party,
     require_scorecard,
+    require_text,
     service_year,
     set_status,
     utilization_rule,
+    validate_upload,
 )
 from sla.services.rightsizing import contract_averages
 from sla.services.signed_months import month_key, service_year_months, unsigned_months
@@ -701,6 +721,7 @@ def scorecard_snapshot(
         "grade_label": card.grade.label,
         "termination_right": card.termination_right,
         "requires_rectification": card.requires_rectification,
+        "termination_penalty": penalty_terms(contract, card.total_points),
         "deduction_ratio_ceiling": _num(ceiling),
         "deduction_ratio": _num(applied_ratio),
         "annual_fee": _num(fee),
@@ -726,6 +747,32 @@ def scorecard_snapshot(
         ),
         "pending": _pending(contract, label),
         "notes": notes,
+    }
+
+
+def penalty_terms(contract: Contract, total_points: Decimal) -> dict[str, Any]:
+    """The 违约金 of 附件2 §11 for a total, as the snapshot and the page show it.
+
+    合同总价 is ``Contract.estimated_amount`` (BT-2025 ¥8,700,000.00 → ¥870,000.00); without
+    it the penalty applies but has no amount, and nothing is offered (``no_price``).
+    """
+    penalty = rules.termination_penalty(total_points, contract.estimated_amount)
+    return {
+        "applies": penalty.applies,
+        "threshold": _num(rules.TERMINATION_BELOW),
+        "ratio": _num(penalty.ratio),
+        "ratio_pct": _num(penalty.ratio * 100),
+        "contract_price": (
+            None if penalty.contract_price is None else _num(penalty.contract_price)
+        ),
+        "amount": None if penalty.amount is None else _num(penalty.amount),
+        "no_price": penalty.no_price,
+        "rule": _(
+            "考核结果与扣款规则（§11）：年度总评＜%(t)s分，甲方有权终止合同，乙方按合同总价"
+            "%(r)s%%支付违约金。"
+        )
+        % {"t": _num(rules.TERMINATION_BELOW), "r": _num(penalty.ratio * 100)},
+        "terms": [term_citation(contract, "scorecard")],
     }
 
 
@@ -793,15 +840,7 @@ def scorecard_finalise(
             _("以下事项尚待确认，确认后才能定稿：%(p)s") % {"p": "；".join(pending)},
             extra={"pending": pending},
         )
-    if ratio is not None:
-        ceiling = rules.deduction_ratio(
-            Decimal(scorecard_compute(contract=contract, year=year, now=now)["total_points"])
-        )
-        if not isinstance(ratio, Decimal) or ratio < 0 or ratio > ceiling:
-            raise ApplicationError(
-                _("扣款比例须在 0 与 %(c)s 之间。") % {"c": _num(ceiling)},
-                extra={"field": "ratio"},
-            )
+    _check_ratio(contract, year, now, ratio)
     data = scorecard_compute(contract=contract, year=year, now=now, ratio=ratio)
     set_status(card, SCORECARD_TRANSITIONS, ScorecardStatus.FINALISED)
     card.snapshot = data
@@ -813,7 +852,16 @@ def scorecard_finalise(
         card.override_months = [month_key(ym) for ym in missing]
         fields += ["override_reason", "override_by", "override_at", "override_months"]
     card.save(update_fields=fields)
-    created = _billing_deductions(card, data, actor)
+    settled: list[dict[str, Any]] = []
+    created = _billing_deductions(card, data, actor, rows=settled)
+    ScorecardRound.objects.create(
+        card=card,
+        number=1,
+        snapshot=data,
+        finalised_by=actor,
+        finalised_at=now,
+        settlement=settled,
+    )
     audit_log(
         actor=actor,
         action="scorecard.finalise",
@@ -840,16 +888,38 @@ def _render_later(card_id: int) -> None:
         logger.exception("could not render the PDF now; it is rendered on request")
 
 
-def _billing_deductions(card: Scorecard, data: dict[str, Any], actor: User) -> int:
+def _check_ratio(contract: Contract, year: int, now: datetime, ratio: Decimal | None) -> None:
+    """The bureau's ratio must lie within the grade's ceiling (附件2 §11 "最高扣款比例")."""
+    if ratio is None:
+        return
+    ceiling = rules.deduction_ratio(
+        Decimal(scorecard_compute(contract=contract, year=year, now=now)["total_points"])
+    )
+    if not isinstance(ratio, Decimal) or ratio < 0 or ratio > ceiling:
+        raise ApplicationError(
+            _("扣款比例须在 0 与 %(c)s 之间。") % {"c": _num(ceiling)},
+            extra={"field": "ratio"},
+        )
+
+
+def _settlement_period(card: Scorecard, data: dict[str, Any]) -> Any:
+    """The settlement period holding the service year's last day (None outside every one)."""
+    end = date.fromisoformat(data["period"]["end"])
+    return next((p for p in contract_settlement_periods(card.contract) if end in p), None)
+
+
+def _billing_deductions(
+    card: Scorecard, data: dict[str, Any], actor: User, *, rows: list[dict[str, Any]] | None = None
+) -> int:
     """Write the scorecard's money into billing settlement, once, capped at the annual fee.
 
     The deductions go to the settlement period that holds the service year's last day (the
-    final settlement after the assessment, 包头 "尾款：服务期满考核后").
+    final settlement after the assessment, 包头 "尾款：服务期满考核后"). ``rows`` collects what
+    was written (the round's settlement record).
     """
     if not has_scorecard(card.contract):  # the finalise check refused it already
         raise RuntimeError(f"Contract {card.contract.code} has no scorecard to settle.")
-    end = date.fromisoformat(data["period"]["end"])
-    period = next((p for p in contract_settlement_periods(card.contract) if end in p), None)
+    period = _settlement_period(card, data)
     if period is None:
         return 0
     remaining = Decimal(data["money_payable"])
@@ -865,7 +935,7 @@ def _billing_deductions(card: Scorecard, data: dict[str, Any], actor: User) -> i
         reason = item["reason"]
         if amount < Decimal(item["amount"]):
             reason += _("（扣款总额以年度服务费为限，本项计 %(a)s 元）") % {"a": amount}
-        deduction_create(
+        deduction = deduction_create(
             actor=actor,
             contract=card.contract,
             period_label=period.key,
@@ -875,4 +945,799 @@ def _billing_deductions(card: Scorecard, data: dict[str, Any], actor: User) -> i
             sla_ref=sla_ref,
         )
         created += 1
+        if rows is not None:
+            rows.append(
+                _settlement_row(
+                    item["ref"],
+                    item["reason"],
+                    target=amount,
+                    before=ZERO,
+                    action="created",
+                    deduction=deduction,
+                )
+            )
     return created
+
+
+# ---------------------------------------------------------------- rectification and re-score
+#
+# 附件2 §11 "不及格需按要求进行整改，整改完成后再进行评分。年度总评＜59分，甲方有权终止合同，
+# 乙方按合同总价10%支付违约金". Readings:
+#
+# * A failing round (不及格, < 60) is answered by a rectification the bureau opens on the card
+#   (``ScorecardRectification``), not by an improvement notice: a notice is itself a scored
+#   event of the service year (−2 points when late, and it holds up finalising), so reusing it
+#   would let the rectification move the very score it is meant to redo. Its report is
+#   confirmed as the annex confirms every 整改报告 (§9.2 "整改报告需经甲方、监理方和审计方共同
+#   确认"): through the ``improvement_report`` joint confirmation where the terms name its
+#   parties, by the bureau alone where they do not.
+# * Only after that confirmation may the bureau score again (整改完成后再进行评分): a new round is
+#   computed from the records as they are then, and frozen; earlier rounds stay as they were.
+# * Money of a re-score, event by event (the scorecard's stable refs): what the earlier rounds
+#   wrote stays as billing holds it; a re-score writes only what it finds *more* (a new event,
+#   or a larger amount: the difference), within the annual-fee cap — so nothing is deducted
+#   twice. Where it finds *less*, nothing is lowered silently: billing lowers a deduction only
+#   through the vendor's objection and the bureau's withdrawal or re-issue (7.1.2), so the
+#   round records the difference, which part is already effective (not lowered; any refund is
+#   the bureau's separate decision) and which part still awaits the vendor's signature.
+# * The penalty is 10 % of the contract price (合同总价 = ``Contract.estimated_amount``), offered
+#   while the latest round is below 59 (59 itself, and 59–60, is 不及格 without it). The bureau
+#   claims it once per card (a billing deduction, with the vendor's acknowledgement where the
+#   terms ask it) or waives it for the round with a reason; a later round below 59 is offered
+#   it again unless it was claimed. Termination itself is the contract's life-cycle, not this.
+
+REPORT_SUBJECT = JointSubject.IMPROVEMENT_REPORT
+PENALTY_REF = "termination-penalty"
+RECTIFICATION_FIELDS = ("status", "round_number", "reported_at", "confirmed_at", "last_comment")
+LIVE_DEDUCTION = (DeductionStatus.PENDING, DeductionStatus.OBJECTED, DeductionStatus.EFFECTIVE)
+
+
+def latest_round(card: Scorecard) -> ScorecardRound | None:
+    return card.rounds.order_by("-number").first() if card.pk else None
+
+
+def current_rectification(card: Scorecard) -> ScorecardRectification | None:
+    """The rectification of the latest round, if the bureau opened one."""
+    last = latest_round(card)
+    if last is None:
+        return None
+    return ScorecardRectification.objects.filter(card=card, round_number=last.number).first()
+
+
+def _final_round(card: Scorecard) -> ScorecardRound:
+    last = latest_round(card) if card.is_final else None
+    if last is None:
+        raise InvalidTransition(_("考核表尚未定稿。"))
+    return last
+
+
+def _joint_named(card: Scorecard) -> bool:
+    return required_roles(card.contract, REPORT_SUBJECT) is not None
+
+
+def rectification_confirmed(rect: ScorecardRectification) -> bool:
+    """Confirmed by the bureau, or jointly by every party the terms name (§9.2)."""
+    if rect.status in (RectificationStatus.CONFIRMED, RectificationStatus.RESCORED):
+        return True
+    if rect.status != RectificationStatus.REPORTED or not _joint_named(rect.card):
+        return False
+    confirmation = joint_for(rect, REPORT_SUBJECT)
+    return confirmation is not None and confirmation.status == JointStatus.CONFIRMED
+
+
+def rectification_state(rect: ScorecardRectification) -> str:
+    """What the rectification waits for, in words (the joint confirmation included)."""
+    if rect.status == RectificationStatus.REPORTED and _joint_named(rect.card):
+        confirmation = joint_for(rect, REPORT_SUBJECT)
+        if confirmation is not None and confirmation.status == JointStatus.CONFIRMED:
+            return _("整改已共同确认，待甲方复评")
+        if confirmation is not None and confirmation.status == JointStatus.OBJECTED:
+            return _("整改报告有异议，待乙方重新提交")
+        return _("整改报告待%(r)s共同确认") % {
+            "r": roles_text(required_roles(rect.card.contract, REPORT_SUBJECT) or [])
+        }
+    if rect.status == RectificationStatus.REPORTED:
+        return _("整改报告待甲方确认")
+    if rect.status == RectificationStatus.CONFIRMED:
+        return _("整改已确认，待甲方复评")
+    return str(rect.get_status_display())
+
+
+def _check_open(user: Any, card: Scorecard) -> None:
+    require_scorecard(card.contract)
+    require_party(user, card.contract, PartyRole.BUREAU)
+    last = _final_round(card)
+    if last.snapshot["grade"] != rules.Grade.FAIL:
+        raise InvalidTransition(
+            _("第%(n)s轮考核结果为%(g)s，无须整改。")
+            % {"n": last.number, "g": last.snapshot["grade_label"]}
+        )
+    if current_rectification(card) is not None:
+        raise InvalidTransition(_("第%(n)s轮考核已发出整改要求。") % {"n": last.number})
+
+
+def _check_report(user: Any, card: Scorecard) -> None:
+    require_scorecard(card.contract)
+    require_party(user, card.contract, PartyRole.VENDOR)
+    rect = current_rectification(card) if card.is_final else None
+    if rect is None:
+        raise InvalidTransition(_("没有待整改的考核事项。"))
+    if rect.status == RectificationStatus.OPEN:
+        return
+    confirmation = joint_for(rect, REPORT_SUBJECT) if _joint_named(card) else None
+    objected = confirmation is not None and confirmation.status == JointStatus.OBJECTED
+    if rect.status != RectificationStatus.REPORTED or not objected:
+        raise InvalidTransition(_("整改报告已提交：%(s)s。") % {"s": rectification_state(rect)})
+
+
+def _check_decide(user: Any, card: Scorecard) -> None:
+    require_scorecard(card.contract)
+    require_party(user, card.contract, PartyRole.BUREAU)
+    rect = current_rectification(card) if card.is_final else None
+    if rect is None or rect.status != RectificationStatus.REPORTED:
+        raise InvalidTransition(_("没有待确认的整改报告。"))
+    if _joint_named(card):
+        raise InvalidTransition(
+            _("整改报告须经%(r)s共同确认，请在会签栏签署意见。")
+            % {"r": roles_text(required_roles(card.contract, REPORT_SUBJECT) or [])}
+        )
+
+
+def _check_rescore(user: Any, card: Scorecard) -> None:
+    require_scorecard(card.contract)
+    require_party(user, card.contract, PartyRole.BUREAU)
+    _final_round(card)
+    rect = current_rectification(card)
+    if rect is None or not rectification_confirmed(rect):
+        raise InvalidTransition(_("不及格的考核须整改并经确认后，才能再进行评分。"))
+
+
+def _check_penalty(user: Any, card: Scorecard) -> None:
+    require_scorecard(card.contract)
+    require_party(user, card.contract, PartyRole.BUREAU)
+    last = _final_round(card)
+    penalty = rules.termination_penalty(last.total_points, card.contract.estimated_amount)
+    if not penalty.applies:
+        raise InvalidTransition(
+            _("第%(n)s轮年度总评 %(t)s 分，不低于 %(b)s 分，不产生违约金。")
+            % {"n": last.number, "t": _num(last.total_points), "b": _num(rules.TERMINATION_BELOW)}
+        )
+    if penalty.amount is None:
+        raise InvalidTransition(_("合同未载明合同总价，无法计算违约金。"))
+    if card.rounds.filter(penalty_decision=PenaltyDecision.CLAIMED).exists():
+        raise InvalidTransition(_("本考核表的违约金已经主张，不能重复主张。"))
+    if last.penalty_decision:
+        raise InvalidTransition(
+            _("第%(n)s轮已%(d)s。") % {"n": last.number, "d": last.get_penalty_decision_display()}
+        )
+
+
+RECTIFICATION_ACTIONS = ActionRules(
+    {
+        "rectification_open": _check_open,
+        "rectification_report": _check_report,
+        "rectification_decide": _check_decide,
+        "rescore": _check_rescore,
+        "penalty_claim": _check_penalty,
+        "penalty_waive": _check_penalty,
+    }
+)
+
+
+def rectification_available_actions(*, user: Any, obj: Scorecard) -> frozenset[str]:
+    """What ``user`` may do now after ``obj`` was finalised (rectify, re-score, penalty)."""
+    return RECTIFICATION_ACTIONS.available(user, obj)
+
+
+def _lock_card(card: Scorecard) -> Scorecard:
+    return (
+        Scorecard.objects.select_for_update(of=("self",)).select_related("contract").get(pk=card.pk)
+    )
+
+
+def _lock_rectification(card: Scorecard) -> ScorecardRectification:
+    rect = current_rectification(card)
+    if rect is None:  # the action check found one
+        raise RuntimeError(f"Scorecard {card.pk} has no rectification to lock.")
+    return (
+        ScorecardRectification.objects.select_for_update(of=("self",))
+        .select_related("card__contract")
+        .get(pk=rect.pk)
+    )
+
+
+def _card_link(card: Scorecard) -> str:
+    return notifications.link("sla_scorecard", card.contract_id, card.service_year)
+
+
+@transaction.atomic
+def scorecard_rectification_open(
+    *, actor: User, card: Scorecard, requirements: str
+) -> ScorecardRectification:
+    """The bureau asks the vendor to rectify a failing round (按要求进行整改)."""
+    card = _lock_card(card)
+    RECTIFICATION_ACTIONS.require("rectification_open", actor, card)
+    requirements = require_text(requirements, _("请填写整改要求。"), "requirements")
+    last = _final_round(card)
+    rect = ScorecardRectification.objects.create(
+        card=card,
+        round_number=last.number,
+        requirements=requirements,
+        opened_by=actor,
+        opened_at=timezone.now(),
+    )
+    audit_log(
+        actor=actor,
+        action="scorecard.rectification_open",
+        obj=rect,
+        after={**snapshot(rect, RECTIFICATION_FIELDS), "requirements": requirements},
+        contract=card.contract,
+    )
+    notifications.send(
+        key=f"scorecard:{card.pk}:rectification:{rect.pk}:opened",
+        contract=card.contract,
+        recipients=notifications.party_emails(
+            card.contract, PartyRole.VENDOR, PartyRole.SUPERVISOR
+        ),
+        subject=_("%(y)s 服务年度考核不及格，请按要求整改") % {"y": card.service_year},
+        body=_(
+            "第%(n)s轮考核得分 %(t)s 分（%(g)s）。不及格需按要求进行整改，整改完成后再进行评分"
+            "（附件2 §11）。\n\n整改要求：\n%(r)s"
+        )
+        % {
+            "n": last.number,
+            "t": last.snapshot["total_points"],
+            "g": last.snapshot["grade_label"],
+            "r": requirements,
+        },
+        url=_card_link(card),
+    )
+    return rect
+
+
+@transaction.atomic
+def scorecard_rectification_report(
+    *, actor: User, card: Scorecard, report: str, document: UploadedFile | None = None
+) -> ScorecardRectification:
+    """The vendor reports the rectification done (again after an objection)."""
+    card = _lock_card(card)
+    RECTIFICATION_ACTIONS.require("rectification_report", actor, card)
+    rect = _lock_rectification(card)
+    before = snapshot(rect, RECTIFICATION_FIELDS)
+    report = require_text(report, _("请填写整改报告。"), "report")
+    validate_upload(document, required=False, field="document")
+    set_status(rect, RECTIFICATION_TRANSITIONS, RectificationStatus.REPORTED)
+    rect.report = report
+    if document is not None:
+        rect.report_document = document
+    rect.reported_by, rect.reported_at = actor, timezone.now()
+    rect.save()
+    confirmation = joint_open(
+        actor=actor,
+        contract=card.contract,
+        subject=REPORT_SUBJECT,
+        obj=rect,
+        title=_("考核不及格整改报告：%(y)s 服务年度第%(n)s轮")
+        % {"y": card.service_year, "n": rect.round_number},
+    )
+    if confirmation is not None:
+        joint_restart(actor=actor, confirmation=confirmation, note=_("乙方重新提交整改报告"))
+    audit_log(
+        actor=actor,
+        action="scorecard.rectification_report",
+        obj=rect,
+        before=before,
+        after={**snapshot(rect, RECTIFICATION_FIELDS), "report": report},
+        contract=card.contract,
+    )
+    confirmers = required_roles(card.contract, REPORT_SUBJECT) or [PartyRole.BUREAU]
+    notifications.send(
+        key=f"scorecard:{card.pk}:rectification:{rect.pk}:reported:{rect.reported_at.isoformat()}",
+        contract=card.contract,
+        recipients=notifications.party_emails(
+            card.contract, PartyRole.BUREAU, *[r for r in confirmers if r != PartyRole.VENDOR]
+        ),
+        subject=_("乙方已提交考核整改报告（%(y)s 服务年度）") % {"y": card.service_year},
+        body=_("%(r)s\n\n请%(who)s确认后，由甲方再进行评分。")
+        % {"r": report, "who": roles_text([str(r) for r in confirmers])},
+        url=_card_link(card),
+    )
+    return rect
+
+
+@transaction.atomic
+def scorecard_rectification_decide(
+    *, actor: User, card: Scorecard, accept: bool, comment: str = ""
+) -> ScorecardRectification:
+    """The bureau confirms the report or returns it (only where the terms name no joint
+    confirmation of improvement reports)."""
+    card = _lock_card(card)
+    RECTIFICATION_ACTIONS.require("rectification_decide", actor, card)
+    rect = _lock_rectification(card)
+    before = snapshot(rect, RECTIFICATION_FIELDS)
+    comment = (comment or "").strip()
+    if not accept:
+        comment = require_text(comment, _("退回整改时须填写意见。"), "comment")
+    target = RectificationStatus.CONFIRMED if accept else RectificationStatus.OPEN
+    set_status(rect, RECTIFICATION_TRANSITIONS, target)
+    rect.last_comment = comment
+    if accept:
+        rect.confirmed_by, rect.confirmed_at = actor, timezone.now()
+    else:
+        rect.reported_by, rect.reported_at = None, None
+    rect.save()
+    audit_log(
+        actor=actor,
+        action="scorecard.rectification_confirm" if accept else "scorecard.rectification_return",
+        obj=rect,
+        before=before,
+        after=snapshot(rect, RECTIFICATION_FIELDS),
+        contract=card.contract,
+    )
+    notifications.send(
+        key=f"scorecard:{card.pk}:rectification:{rect.pk}:{target}:{timezone.now().isoformat()}",
+        contract=card.contract,
+        recipients=notifications.party_emails(card.contract, PartyRole.VENDOR),
+        subject=(_("考核整改已确认") if accept else _("考核整改报告被退回"))
+        + f"（{card.service_year}）",
+        body=(_("甲方已确认整改，将再进行评分。") if accept else _("意见：%(c)s") % {"c": comment}),
+        url=_card_link(card),
+    )
+    return rect
+
+
+# ---------------------------------------------------------------- money of a re-score
+
+
+@dataclasses.dataclass
+class _Held:
+    """What billing holds for one event of a card (all its rounds, re-issues followed)."""
+
+    effective: Decimal = ZERO
+    pending: Decimal = ZERO  # awaiting the vendor's signature, or objected to
+    withdrawn: Decimal = ZERO
+    ids: list[int] = dataclasses.field(default_factory=list)
+
+    @property
+    def live(self) -> Decimal:
+        return self.effective + self.pending
+
+
+def _event_ref(card: Scorecard, sla_ref: str) -> str | None:
+    """``scorecard:<pk>:<ref>`` (round 1) or ``scorecard:<pk>:round-<n>:<ref>`` → ``<ref>``."""
+    prefix = f"scorecard:{card.pk}:"
+    if not sla_ref.startswith(prefix):
+        return None
+    rest = sla_ref[len(prefix) :]
+    if rest == PENALTY_REF:
+        return None
+    if rest.startswith("round-"):
+        rest = rest.partition(":")[2]
+    return rest or None
+
+
+def scorecard_held(card: Scorecard) -> dict[str, _Held]:
+    """Per event ref, the card's deductions in billing by state.
+
+    A deduction re-issued after an objection (``deduction_reissue``) carries no ``sla_ref``;
+    it belongs to the event of the deduction it replaced.
+    """
+    rows = list(
+        Deduction.objects.filter(contract=card.contract, source=DeductionSource.SLA).order_by("pk")
+    )
+    by_pk = {d.pk: d for d in rows}
+    held: dict[str, _Held] = {}
+    for row in rows:
+        origin, seen = row, set()
+        while not origin.sla_ref and origin.reissue_of_id in by_pk and origin.pk not in seen:
+            seen.add(origin.pk)
+            origin = by_pk[origin.reissue_of_id]
+        ref = _event_ref(card, origin.sla_ref)
+        if ref is None:
+            continue
+        entry = held.setdefault(ref, _Held())
+        entry.ids.append(row.pk)
+        if row.status == DeductionStatus.EFFECTIVE:
+            entry.effective += row.amount
+        elif row.status in LIVE_DEDUCTION:
+            entry.pending += row.amount
+        else:
+            entry.withdrawn += row.amount
+    return held
+
+
+def _settlement_row(
+    ref: str,
+    reason: str,
+    *,
+    target: Decimal,
+    before: Decimal,
+    action: str,
+    deduction: Deduction | None = None,
+    note: str = "",
+) -> dict[str, Any]:
+    return {
+        "ref": ref,
+        "reason": reason,
+        "target": _num(quantize_yuan(target)),
+        "before": _num(quantize_yuan(before)),
+        "action": action,
+        "action_label": str(SETTLEMENT_ACTIONS_LABELS[action]),
+        "deduction": deduction.pk if deduction else None,
+        "amount": _num(deduction.amount) if deduction else None,
+        "note": note,
+    }
+
+
+SETTLEMENT_ACTIONS_LABELS = {
+    "created": gettext_lazy("已写入结算"),
+    "supplemented": gettext_lazy("补扣差额"),
+    "kept": gettext_lazy("维持原扣款"),
+    "above": gettext_lazy("原扣款高于复评结果"),
+    "withdrawn": gettext_lazy("原扣款已撤回"),
+    "capped": gettext_lazy("超出年度服务费上限，未扣"),
+}
+
+
+def _above_note(held: _Held, target: Decimal) -> str:
+    excess = held.live - target
+    parts = [
+        _("复评结果 %(t)s 元低于已计扣的 %(b)s 元（差额 %(d)s 元），复评不自动减少扣款。")
+        % {"t": _num(target), "b": _num(held.live), "d": _num(excess)}
+    ]
+    if held.effective:
+        parts.append(
+            _("其中已生效 %(e)s 元保持不变，如需退还由甲方另行办理。") % {"e": _num(held.effective)}
+        )
+    if held.pending:
+        parts.append(
+            _("待乙方签字确认的 %(p)s 元，乙方可提出异议，由甲方撤回或按复评结果重新出具通知书。")
+            % {"p": _num(held.pending)}
+        )
+    return "".join(parts)
+
+
+def _rescore_deductions(
+    card: Scorecard, number: int, data: dict[str, Any], actor: User
+) -> list[dict[str, Any]]:
+    """Write what the new round finds beyond what billing already holds; record the rest.
+
+    Per event: nothing held → the round's amount; less held → the difference (a
+    supplementary deduction ``scorecard:<pk>:round-<n>:<ref>``); the same → nothing; more
+    held → nothing, and the round records the difference (see the section comment).
+    Everything written stays within the annual fee (附件3 五(二)).
+    """
+    period = _settlement_period(card, data)
+    held = scorecard_held(card)
+    fee = Decimal(data["annual_fee"])
+    headroom = fee - sum((h.live for h in held.values()), ZERO)
+    remaining = Decimal(data["money_payable"])
+    targets: dict[str, tuple[Decimal, str]] = {}
+    for item in data["money"]:
+        amount = max(min(Decimal(item["amount"]), remaining), ZERO)
+        remaining -= amount
+        targets[item["ref"]] = (amount, item["reason"])
+    rows: list[dict[str, Any]] = []
+    for ref in [*targets, *(r for r in held if r not in targets)]:
+        target, reason = targets.get(ref, (ZERO, ""))
+        mine = held.get(ref)
+        before = mine.live if mine else ZERO
+        if mine is not None and not mine.live:
+            if target:
+                rows.append(
+                    _settlement_row(
+                        ref,
+                        reason,
+                        target=target,
+                        before=before,
+                        action="withdrawn",
+                        note=_("该项扣款此前已由甲方撤回，复评不再重复扣款。"),
+                    )
+                )
+            continue
+        if mine is not None and target < before:
+            rows.append(
+                _settlement_row(
+                    ref,
+                    reason,
+                    target=target,
+                    before=before,
+                    action="above",
+                    note=_above_note(mine, target),
+                )
+            )
+            continue
+        if target == before:
+            if target:
+                rows.append(
+                    _settlement_row(ref, reason, target=target, before=before, action="kept")
+                )
+            continue
+        amount = min(target - before, headroom)
+        if amount <= 0 or period is None:
+            rows.append(
+                _settlement_row(
+                    ref,
+                    reason,
+                    target=target,
+                    before=before,
+                    action="capped",
+                    note=_("扣款合计已达年度服务费上限。")
+                    if period is not None
+                    else _("服务年度末不在任何结算期内，未写入结算。"),
+                )
+            )
+            continue
+        headroom -= amount
+        text = (
+            reason
+            if not before
+            else _("%(r)s（复评补扣差额，原已计扣 %(b)s 元）")
+            % {
+                "r": reason,
+                "b": _num(before),
+            }
+        )
+        deduction = deduction_create(
+            actor=actor,
+            contract=card.contract,
+            period_label=period.key,
+            amount=quantize_yuan(amount),
+            reason=_("%(y)s 服务年度考核第%(n)s轮：%(r)s")
+            % {"y": card.service_year, "n": number, "r": text},
+            source=DeductionSource.SLA,
+            sla_ref=f"scorecard:{card.pk}:round-{number}:{ref}",
+        )
+        rows.append(
+            _settlement_row(
+                ref,
+                reason,
+                target=target,
+                before=before,
+                action="supplemented" if before else "created",
+                deduction=deduction,
+            )
+        )
+    return rows
+
+
+@transaction.atomic
+def scorecard_rescore(
+    *, actor: User, card: Scorecard, ratio: Decimal | None = None
+) -> ScorecardRound:
+    """After the rectification is confirmed the bureau scores the year again (a new round).
+
+    The new round is computed from the records as they are now and frozen; it becomes the
+    card's snapshot, the earlier rounds keep theirs. Its money is settled per
+    ``_rescore_deductions``. ``ratio`` as when finalising.
+    """
+    card = _lock_card(card)
+    RECTIFICATION_ACTIONS.require("rescore", actor, card)
+    contract, year = card.contract, card.service_year
+    previous = _final_round(card)
+    rect = _lock_rectification(card)
+    pending = _pending(contract, year)
+    if pending:
+        raise ApplicationError(
+            _("以下事项尚待确认，确认后才能再评分：%(p)s") % {"p": "；".join(pending)},
+            extra={"pending": pending},
+        )
+    now = timezone.now()
+    _check_ratio(contract, year, now, ratio)
+    data = scorecard_compute(contract=contract, year=year, now=now, ratio=ratio)
+    rect_before = snapshot(rect, RECTIFICATION_FIELDS)
+    if rect.status == RectificationStatus.REPORTED:  # jointly confirmed (the check says so)
+        confirmation = joint_for(rect, REPORT_SUBJECT)
+        last = confirmation.entries.order_by("-at", "-pk").first() if confirmation else None
+        rect.confirmed_by = last.user if last else None
+        rect.confirmed_at = confirmation.confirmed_at if confirmation else now
+    set_status(rect, RECTIFICATION_TRANSITIONS, RectificationStatus.RESCORED)
+    rect.save()
+    number = previous.number + 1
+    new_round = ScorecardRound.objects.create(
+        card=card,
+        number=number,
+        snapshot=data,
+        finalised_by=actor,
+        finalised_at=now,
+        rectification=rect,
+    )
+    new_round.settlement = _rescore_deductions(card, number, data, actor)
+    new_round.save(update_fields=["settlement"])
+    card.snapshot = data
+    card.save(update_fields=["snapshot"])
+    audit_log(
+        actor=actor,
+        action="scorecard.rescore",
+        obj=card,
+        before={
+            "round": previous.number,
+            "total_points": previous.snapshot["total_points"],
+            "grade": previous.snapshot["grade"],
+            "money_payable": previous.snapshot["money_payable"],
+            "rectification": rect_before,
+        },
+        after={
+            "round": number,
+            "total_points": data["total_points"],
+            "grade": data["grade"],
+            "money_payable": data["money_payable"],
+            "rectification": rect.pk,
+            "settlement": new_round.settlement,
+        },
+        contract=contract,
+    )
+    notifications.send(
+        key=f"scorecard:{card.pk}:round:{number}",
+        contract=contract,
+        recipients=notifications.party_emails(contract, PartyRole.VENDOR, PartyRole.SUPERVISOR),
+        subject=_("%(y)s 服务年度考核已再评分（第%(n)s轮）") % {"y": year, "n": number},
+        body=_("整改确认后再评分：%(t)s 分（%(g)s），第%(p)s轮为 %(pt)s 分（%(pg)s）。")
+        % {
+            "t": data["total_points"],
+            "g": data["grade_label"],
+            "p": previous.number,
+            "pt": previous.snapshot["total_points"],
+            "pg": previous.snapshot["grade_label"],
+        },
+        url=_card_link(card),
+    )
+    card_id = card.pk
+    transaction.on_commit(lambda: _rerender_later(card_id))
+    return new_round
+
+
+def _rerender_later(card_id: int) -> None:
+    try:
+        tasks.render_scorecard_pdf.delay(card_id, force=True)
+    except Exception:
+        logger.exception("could not render the PDF now; it is rendered on request")
+
+
+# ---------------------------------------------------------------- the termination penalty
+
+
+def penalty_offer(card: Scorecard) -> dict[str, Any] | None:
+    """The penalty of the latest round with the card's decisions (None before finalising)."""
+    last = latest_round(card) if card.is_final else None
+    if last is None:
+        return None
+    claimed = card.rounds.filter(penalty_decision=PenaltyDecision.CLAIMED).first()
+    return {
+        **penalty_terms(card.contract, last.total_points),
+        "round": last.number,
+        "decision": last.penalty_decision,
+        "claimed": claimed,
+        "waived_rounds": list(
+            card.rounds.filter(penalty_decision=PenaltyDecision.WAIVED).order_by("number")
+        ),
+    }
+
+
+@transaction.atomic
+def scorecard_penalty_claim(*, actor: User, card: Scorecard) -> ScorecardRound:
+    """The bureau claims the 违约金 (10 % of the contract price): a billing deduction, once."""
+    card = _lock_card(card)
+    RECTIFICATION_ACTIONS.require("penalty_claim", actor, card)
+    last = ScorecardRound.objects.select_for_update(of=("self",)).get(pk=_final_round(card).pk)
+    contract = card.contract
+    penalty = rules.termination_penalty(last.total_points, contract.estimated_amount)
+    if penalty.amount is None:  # the action check refused it already
+        raise RuntimeError(f"Scorecard {card.pk}: penalty without an amount.")
+    sla_ref = f"scorecard:{card.pk}:{PENALTY_REF}"
+    if Deduction.objects.filter(contract=contract, sla_ref=sla_ref).exists():
+        raise InvalidTransition(_("本考核表的违约金已经主张，不能重复主张。"))
+    period = _settlement_period(card, last.snapshot)
+    if period is None:
+        raise ApplicationError(_("服务年度末不在任何结算期内，无法计入结算。"))
+    citation = cite(contract, "scorecard")
+    deduction = deduction_create(
+        actor=actor,
+        contract=contract,
+        period_label=period.key,
+        amount=penalty.amount,
+        reason=_(
+            "%(y)s 服务年度考核第%(n)s轮总评 %(t)s 分，低于 %(b)s 分：乙方按合同总价 %(p)s 元的"
+            "%(r)s%%支付违约金（%(c)s §11）"
+        )
+        % {
+            "y": card.service_year,
+            "n": last.number,
+            "t": _num(last.total_points),
+            "b": _num(rules.TERMINATION_BELOW),
+            "p": _num(penalty.contract_price) if penalty.contract_price is not None else "",
+            "r": _num(penalty.ratio * 100),
+            "c": citation.clause or citation.label,
+        },
+        source=DeductionSource.SLA,
+        sla_ref=sla_ref,
+    )
+    last.penalty_decision = PenaltyDecision.CLAIMED
+    last.penalty_amount = penalty.amount
+    last.penalty_by, last.penalty_at = actor, timezone.now()
+    last.penalty_deduction = deduction
+    last.save(
+        update_fields=[
+            "penalty_decision",
+            "penalty_amount",
+            "penalty_by",
+            "penalty_at",
+            "penalty_deduction",
+        ]
+    )
+    audit_log(
+        actor=actor,
+        action="scorecard.penalty_claim",
+        obj=card,
+        after={
+            "round": last.number,
+            "total_points": last.snapshot["total_points"],
+            "contract_price": _num(penalty.contract_price) if penalty.contract_price else None,
+            "amount": _num(penalty.amount),
+            "deduction": deduction.pk,
+            "deduction_status": deduction.status,
+        },
+        contract=contract,
+    )
+    notifications.send(
+        key=f"scorecard:{card.pk}:penalty:claimed",
+        contract=contract,
+        recipients=notifications.party_emails(contract, PartyRole.VENDOR, PartyRole.SUPERVISOR),
+        subject=_("甲方主张考核违约金 %(a)s 元（%(y)s 服务年度）")
+        % {"a": _num(penalty.amount), "y": card.service_year},
+        body=deduction.reason
+        + (
+            _("\n扣款通知书须经乙方签字确认后生效。")
+            if deduction.status == DeductionStatus.PENDING
+            else ""
+        ),
+        url=_card_link(card),
+    )
+    return last
+
+
+@transaction.atomic
+def scorecard_penalty_waive(*, actor: User, card: Scorecard, reason: str) -> ScorecardRound:
+    """The bureau records that it does not claim the penalty of the latest round (with why)."""
+    card = _lock_card(card)
+    RECTIFICATION_ACTIONS.require("penalty_waive", actor, card)
+    reason = require_text(reason, _("请填写放弃主张违约金的原因。"), "reason")
+    last = ScorecardRound.objects.select_for_update(of=("self",)).get(pk=_final_round(card).pk)
+    penalty = rules.termination_penalty(last.total_points, card.contract.estimated_amount)
+    last.penalty_decision = PenaltyDecision.WAIVED
+    last.penalty_amount = penalty.amount
+    last.penalty_reason = reason
+    last.penalty_by, last.penalty_at = actor, timezone.now()
+    last.save(
+        update_fields=[
+            "penalty_decision",
+            "penalty_amount",
+            "penalty_reason",
+            "penalty_by",
+            "penalty_at",
+        ]
+    )
+    audit_log(
+        actor=actor,
+        action="scorecard.penalty_waive",
+        obj=card,
+        after={
+            "round": last.number,
+            "total_points": last.snapshot["total_points"],
+            "amount": _num(penalty.amount) if penalty.amount is not None else None,
+            "reason": reason,
+        },
+        contract=card.contract,
+    )
+    notifications.send(
+        key=f"scorecard:{card.pk}:penalty:waived:{last.number}",
+        contract=card.contract,
+        recipients=notifications.party_emails(
+            card.contract, PartyRole.VENDOR, PartyRole.SUPERVISOR
+        ),
+        subject=_("甲方放弃主张考核违约金（%(y)s 服务年度第%(n)s轮）")
+        % {"y": card.service_year, "n": last.number},
+        body=_("原因：%(r)s") % {"r": reason},
+        url=_card_link(card),
+    )
+    return last

@@ -17,9 +17,18 @@ from django.views.decorators.http import require_GET, require_POST
 
 from govcloud.access import role_on_contract
 from govcloud.dates import business_today, month_end, month_start, previous_month
+from govcloud.joint import joint_for
 from govcloud.web import run_service, serve_file
 from sla import periods, selectors
-from sla.forms import FinaliseForm, FinaliseOverrideForm
+from sla.forms import (
+    FinaliseForm,
+    FinaliseOverrideForm,
+    PenaltyWaiveForm,
+    RectificationDecideForm,
+    RectificationOpenForm,
+    RectificationReportForm,
+    RescoreForm,
+)
 from sla.models import (
     AdviceStatus,
     DeliverableStatus,
@@ -31,6 +40,7 @@ from sla.models import (
     ShortfallStatus,
     SurveyStatus,
 )
+from sla.models.scorecard import ScorecardRectification
 from sla.services import actions
 from sla.services import scorecard as scorecard_services
 from sla.services.common import contract_years, has_scorecard, no_scorecard_message
@@ -163,8 +173,48 @@ def _no_scorecard_page(request: HttpRequest, contract, service_year) -> HttpResp
     )
 
 
+#: The forms of the steps after finalising, by the action each posts.
+FOLLOWUP_FORMS = {
+    "rectification_open": RectificationOpenForm,
+    "rectification_report": RectificationReportForm,
+    "rectification_decide": RectificationDecideForm,
+    "rescore": RescoreForm,
+    "penalty_waive": PenaltyWaiveForm,
+}
+
+
+def _followup_context(request: HttpRequest, card, forms: dict | None = None) -> dict:
+    """Rounds, the rectification of the latest round and the 违约金 (附件2 §11)."""
+    if not card.is_final:
+        return {"followup": None}
+    rect = scorecard_services.current_rectification(card)
+    available = scorecard_services.rectification_available_actions(user=request.user, obj=card)
+    shown = {name: form() for name, form in FOLLOWUP_FORMS.items() if name in available}
+    shown.update({k: v for k, v in (forms or {}).items() if k in available})
+    return {
+        "followup": {
+            "rounds": card.round_history,
+            "rectification": rect,
+            "rectification_state": scorecard_services.rectification_state(rect) if rect else "",
+            "rectification_confirmation": (
+                joint_for(rect, scorecard_services.REPORT_SUBJECT) if rect else None
+            ),
+            "rectifications": list(card.rectifications.order_by("round_number")),
+            "penalty": scorecard_services.penalty_offer(card),
+            "actions": available,
+            "forms": shown,
+        }
+    }
+
+
 def _scorecard_page(
-    request: HttpRequest, contract, service_year, card, *, form: FinaliseForm | None = None
+    request: HttpRequest,
+    contract,
+    service_year,
+    card,
+    *,
+    form: FinaliseForm | None = None,
+    forms: dict | None = None,
 ) -> HttpResponse:
     data = scorecard_view_model(scorecard_services.scorecard_data(card))
     available = actions.scorecard_available_actions(user=request.user, obj=card)
@@ -182,6 +232,7 @@ def _scorecard_page(
             "unsigned_months": months_text(unsigned),
             "actions": available,
             "awaits_year_end": actions.scorecard_awaits_year_end(user=request.user, obj=card),
+            **_followup_context(request, card, forms),
         },
     )
 
@@ -259,3 +310,149 @@ def scorecard_pdf(request: HttpRequest, contract_pk: int, year: int) -> HttpResp
     if card is None or not card.pdf:
         raise Http404(_("PDF 尚未生成。"))
     return serve_file(card.pdf, f"服务水平考核-{contract.code}-{service_year.label}.pdf")
+
+
+# ---------------------------------------------------------------- after finalising (附件2 §11)
+
+
+def _followup_post(
+    request: HttpRequest,
+    contract_pk: int,
+    year: int,
+    action: str,
+    run,
+    success: str,
+) -> HttpResponse:
+    """One step after finalising: parse the step's form, run the service, redirect or re-show.
+
+    ``run(card, cleaned_data)`` calls the service. A contract without an SLA annex says so;
+    another tenant's contract is a 404 (``_scorecard_of``).
+    """
+    contract, service_year, card = _scorecard_of(request, contract_pk, year)
+    if card is None:
+        messages.error(request, no_scorecard_message(contract))
+        return _no_scorecard_page(request, contract, service_year)
+    form_class = FOLLOWUP_FORMS.get(action)
+    form = form_class(request.POST, request.FILES) if form_class else None
+    available = scorecard_services.rectification_available_actions(user=request.user, obj=card)
+    if form is None or form.is_valid():
+        data = form.cleaned_data if form is not None else {}
+        ok, response = run_service(
+            request,
+            lambda: run(card, data),
+            success,
+            to=reverse("sla_scorecard", args=[contract.pk, service_year.label]),
+            form=form if action in available else None,
+        )
+        if ok:
+            return response
+    return _scorecard_page(
+        request, contract, service_year, card, forms={action: form} if form is not None else None
+    )
+
+
+@login_required
+@require_POST
+def scorecard_rectification_open(request: HttpRequest, contract_pk: int, year: int):
+    return _followup_post(
+        request,
+        contract_pk,
+        year,
+        "rectification_open",
+        lambda card, d: scorecard_services.scorecard_rectification_open(
+            actor=request.user, card=card, requirements=d["requirements"]
+        ),
+        _("整改要求已发出，已通知乙方和监理方。"),
+    )
+
+
+@login_required
+@require_POST
+def scorecard_rectification_report(request: HttpRequest, contract_pk: int, year: int):
+    return _followup_post(
+        request,
+        contract_pk,
+        year,
+        "rectification_report",
+        lambda card, d: scorecard_services.scorecard_rectification_report(
+            actor=request.user, card=card, report=d["report"], document=d.get("document")
+        ),
+        _("整改报告已提交。"),
+    )
+
+
+@login_required
+@require_POST
+def scorecard_rectification_decide(request: HttpRequest, contract_pk: int, year: int):
+    return _followup_post(
+        request,
+        contract_pk,
+        year,
+        "rectification_decide",
+        lambda card, d: scorecard_services.scorecard_rectification_decide(
+            actor=request.user, card=card, accept=d["accept"], comment=d["comment"]
+        ),
+        _("已记录整改确认意见。"),
+    )
+
+
+@login_required
+@require_POST
+def scorecard_rescore(request: HttpRequest, contract_pk: int, year: int):
+    def run(card, d):
+        pct = d["ratio_pct"]
+        return scorecard_services.scorecard_rescore(
+            actor=request.user, card=card, ratio=None if pct is None else pct / Decimal(100)
+        )
+
+    return _followup_post(
+        request, contract_pk, year, "rescore", run, _("已再评分，新一轮考核已定稿。")
+    )
+
+
+@login_required
+@require_POST
+def scorecard_penalty_claim(request: HttpRequest, contract_pk: int, year: int):
+    return _followup_post(
+        request,
+        contract_pk,
+        year,
+        "penalty_claim",
+        lambda card, d: scorecard_services.scorecard_penalty_claim(actor=request.user, card=card),
+        _("违约金已主张，扣款通知已计入结算。"),
+    )
+
+
+@login_required
+@require_POST
+def scorecard_penalty_waive(request: HttpRequest, contract_pk: int, year: int):
+    return _followup_post(
+        request,
+        contract_pk,
+        year,
+        "penalty_waive",
+        lambda card, d: scorecard_services.scorecard_penalty_waive(
+            actor=request.user, card=card, reason=d["reason"]
+        ),
+        _("已记录放弃主张违约金及原因。"),
+    )
+
+
+@login_required
+@require_GET
+def scorecard_rectification_file(
+    request: HttpRequest, contract_pk: int, year: int, pk: int
+) -> HttpResponse:
+    """The vendor's rectification report file (parties of the contract; others 404)."""
+    contract = selectors.party_contract_get(user=request.user, pk=contract_pk)
+    service_year = _year_or_404(contract, year)
+    rect = (
+        ScorecardRectification.objects.filter(
+            card__contract=contract, card__service_year=service_year.label, pk=pk
+        )
+        .select_related("card")
+        .first()
+    )
+    if rect is None:
+        raise Http404(_("整改记录不存在。"))
+    return serve_file(rect.report_document)
