@@ -14,6 +14,8 @@ from sla.models import (
     Deliverable,
     DeliverableSubmission,
     EmergencyPeriod,
+    ExitRecord,
+    ExitWitness,
     ImprovementNotice,
     MaintenanceNoticeShortfall,
     Outage,
@@ -26,10 +28,12 @@ from sla.models import (
     Scorecard,
     SecurityIncident,
     SecurityMechanismItem,
+    StaffAccessEntry,
     TrainingPlan,
     TrainingSession,
     UtilizationSample,
 )
+from sla.models.scorecard import ScorecardRectification, ScorecardRound
 
 # ================================================================ SLA records (read-only)
 #
@@ -217,9 +221,96 @@ class UtilizationSampleAdmin(ScopedReadOnlyAdmin):
     raw_id_fields = ["resource"]
 
 
+class _CardInline(ReadOnlyInline):
+    """Shown only inside a card's page, which ``ScorecardAdmin`` already gates by role and
+    scopes to the user's contracts: the card's own rows are visible to whoever sees the card."""
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return obj is None or isinstance(obj, Scorecard)
+
+
+class ScorecardRoundInline(_CardInline):
+    """Every frozen round (1 = finalisation, then one per re-score after a rectification)."""
+
+    model = ScorecardRound
+    fields = [
+        "number",
+        "finalised_at",
+        "finalised_by",
+        "rectification",
+        "penalty_decision",
+        "penalty_amount",
+        "penalty_reason",
+        "penalty_deduction",
+    ]
+    ordering = ["number"]
+
+
+class ScorecardRectificationInline(_CardInline):
+    model = ScorecardRectification
+    fields = [
+        "round_number",
+        "status",
+        "requirements",
+        "opened_at",
+        "report",
+        "reported_at",
+        "confirmed_at",
+        "last_comment",
+    ]
+    ordering = ["round_number"]
+
+
 @admin.register(Scorecard)
 class ScorecardAdmin(ScopedReadOnlyAdmin):
     list_display = ["contract", "service_year", "status", "finalised_at", "finalised_by"]
     list_filter = ["contract", "status"]
     list_select_related = ["contract", "finalised_by"]
     exclude = ["pdf"]
+    inlines = [ScorecardRoundInline, ScorecardRectificationInline]
+
+
+# ================================================================ the exit (read-only)
+
+
+class ExitWitnessInline(ReadOnlyInline):
+    model = ExitWitness
+    fields = ["party", "name"]
+
+
+@admin.register(ExitRecord)
+class ExitRecordAdmin(ScopedReadOnlyAdmin):
+    list_display = [
+        "pk",
+        "contract",
+        "system",
+        "kind",
+        "method",
+        "performed_on",
+        "status",
+        "round",
+        "signed_at",
+        "confirmed_at",
+    ]
+    list_filter = ["contract", "kind", "status", "method"]
+    search_fields = ["system__name", "scope_note", "authorisation_ref"]
+    list_select_related = ["contract", "system"]
+    exclude = ["certificate"]
+    inlines = [ExitWitnessInline]
+
+
+@admin.register(StaffAccessEntry)
+class StaffAccessEntryAdmin(ScopedReadOnlyAdmin):
+    list_display = [
+        "person_name",
+        "employer",
+        "contract",
+        "duty",
+        "access_from",
+        "access_to",
+        "undertaking_signed_on",
+    ]
+    list_filter = ["contract", "duty"]
+    search_fields = ["person_name", "employer"]
+    list_select_related = ["contract"]
+    exclude = ["undertaking_file"]

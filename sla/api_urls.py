@@ -9,6 +9,7 @@ from django.urls import path
 
 from sla.apis import (
     deliverables,
+    exit,
     incidents,
     metrics,
     notices,
@@ -97,4 +98,53 @@ urlpatterns = [
         scorecard.ScorecardApi.as_view(),
         name="api_sla_scorecard",
     ),
+    path(
+        "sla/scorecards/<int:contract_pk>/<int:year>/rectification/",
+        scorecard.RectificationOpenApi.as_view(),
+        name="api_sla_scorecard_rectification_open",
+    ),
+    path(
+        "sla/scorecards/<int:contract_pk>/<int:year>/rectification/report/",
+        scorecard.RectificationReportApi.as_view(),
+        name="api_sla_scorecard_rectification_report",
+    ),
+    path(
+        "sla/scorecards/<int:contract_pk>/<int:year>/rectification/decide/",
+        scorecard.RectificationDecideApi.as_view(),
+        name="api_sla_scorecard_rectification_decide",
+    ),
+    path(
+        "sla/scorecards/<int:contract_pk>/<int:year>/rescore/",
+        scorecard.RescoreApi.as_view(),
+        name="api_sla_scorecard_rescore",
+    ),
+    path(
+        "sla/scorecards/<int:contract_pk>/<int:year>/penalty/claim/",
+        scorecard.PenaltyClaimApi.as_view(),
+        name="api_sla_scorecard_penalty_claim",
+    ),
+    path(
+        "sla/scorecards/<int:contract_pk>/<int:year>/penalty/waive/",
+        scorecard.PenaltyWaiveApi.as_view(),
+        name="api_sla_scorecard_penalty_waive",
+    ),
+    # the exit: staff with access, handover plan, data return and deletion records
+    path("sla/exit/staff/", exit.StaffListApi.as_view(), name="api_sla_exit_staff_list"),
+    path(
+        "sla/exit/staff/<int:pk>/",
+        exit.StaffDetailApi.as_view(),
+        name="api_sla_exit_staff_detail",
+    ),
+    path("sla/exit/staff/<int:pk>/end/", exit.StaffEndApi.as_view()),
+    path("sla/exit/staff/submit/", exit.RegisterSubmitApi.as_view()),
+    path("sla/exit/handover-plan/", exit.HandoverPlanApi.as_view()),
+    path("sla/exit/records/", exit.ExitRecordListApi.as_view(), name="api_sla_exit_record_list"),
+    path(
+        "sla/exit/records/<int:pk>/",
+        exit.ExitRecordDetailApi.as_view(),
+        name="api_sla_exit_record_detail",
+    ),
+    path("sla/exit/records/<int:pk>/sign/", exit.ExitRecordSignApi.as_view()),
+    path("sla/exit/records/<int:pk>/confirm/", exit.ExitRecordConfirmApi.as_view()),
+    path("sla/exit/records/<int:pk>/object/", exit.ExitRecordObjectApi.as_view()),
 ]

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from govcloud.models import Contract, Organization, Role, User
-from govcloud.outbox import outbox_enqueue
+from govcloud.outbox import Attachment, outbox_enqueue
 
 
 def organization_emails(organizations: Iterable[Organization]) -> list[str]:
@@ -41,8 +41,10 @@ def send(
     subject: str,
     body: str,
     url: str = "",
+    attachments: Iterable[Attachment] = (),
 ) -> None:
-    """Queue one e-mail per recipient (exactly once per ``key``), after the caller's commit."""
+    """Queue one e-mail per recipient (exactly once per ``key``), after the caller's commit;
+    ``attachments`` are stored files (paths relative to MEDIA_ROOT), e.g. a signed PDF."""
     footer = f"\n\n查看详情：{url}" if url else ""
     outbox_enqueue(
         key=f"sla:{key}",
@@ -51,4 +53,5 @@ def send(
         body=f"{body}\n\n合同：{contract.code} {contract.name}{footer}\n"
         "\n—— 本邮件由政务云服务管理平台自动发送，请勿直接回复。",
         contract=contract,
+        attachments=attachments,
     )

@@ -16,6 +16,7 @@ from billing.models import Statement
 from billing.signals import statement_found_wrong, statement_submitted
 from govcloud.joint import joint_confirmed, joint_objected
 from govcloud.models import JointConfirmation, JointConfirmationEntry
+from sla.services import exit as exit_records
 from sla.services import notices
 from sla.services.deliverables import (
     statement_deliverable_found_wrong,
@@ -48,12 +49,16 @@ def on_statement_found_wrong(
 def on_joint_confirmed(sender: Any, confirmation: JointConfirmation, **kwargs: Any) -> None:
     """Inside the last confirmation's transaction: a refusal here undoes the confirmation."""
     notices.on_report_confirmed(confirmation=confirmation)
+    exit_records.on_deletion_confirmed(confirmation=confirmation)
 
 
 def on_joint_objected(
     sender: Any, confirmation: JointConfirmation, entry: JointConfirmationEntry, **kwargs: Any
 ) -> None:
     notices.on_report_objected(confirmation=confirmation, reason=entry.reason, actor=entry.user)
+    exit_records.on_deletion_objected(
+        confirmation=confirmation, reason=entry.reason, actor=entry.user
+    )
 
 
 def register() -> None:

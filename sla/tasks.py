@@ -42,3 +42,12 @@ def render_scorecard_pdf(scorecard_id: int, force: bool = False) -> bool:
     from sla.services.reports import scorecard_pdf_store
 
     return scorecard_pdf_store(scorecard_id=scorecard_id, force=force)
+
+
+@shared_task(name="sla.ensure_handover_plans")
+def ensure_handover_plans() -> list[int]:
+    """Beat, daily: register the handover plan deliverable of every running contract whose
+    terms set ``handover_plan_days_before_end`` (idempotent: an existing plan stays as it is)."""
+    from sla.services.deliverables import handover_plans_ensure_all
+
+    return handover_plans_ensure_all()

@@ -10,6 +10,7 @@ from django.urls import path
 from sla.views import (
     deliverables,
     emergencies,
+    exit,
     incidents,
     notices,
     outages,
@@ -40,6 +41,41 @@ urlpatterns = [
         "<int:contract_pk>/scorecard/<int:year>/render/",
         scorecard.scorecard_render,
         name="sla_scorecard_render",
+    ),
+    path(
+        "<int:contract_pk>/scorecard/<int:year>/rectification/",
+        scorecard.scorecard_rectification_open,
+        name="sla_scorecard_rectification_open",
+    ),
+    path(
+        "<int:contract_pk>/scorecard/<int:year>/rectification/report/",
+        scorecard.scorecard_rectification_report,
+        name="sla_scorecard_rectification_report",
+    ),
+    path(
+        "<int:contract_pk>/scorecard/<int:year>/rectification/decide/",
+        scorecard.scorecard_rectification_decide,
+        name="sla_scorecard_rectification_decide",
+    ),
+    path(
+        "<int:contract_pk>/scorecard/<int:year>/rectification/<int:pk>/file/",
+        scorecard.scorecard_rectification_file,
+        name="sla_scorecard_rectification_file",
+    ),
+    path(
+        "<int:contract_pk>/scorecard/<int:year>/rescore/",
+        scorecard.scorecard_rescore,
+        name="sla_scorecard_rescore",
+    ),
+    path(
+        "<int:contract_pk>/scorecard/<int:year>/penalty/claim/",
+        scorecard.scorecard_penalty_claim,
+        name="sla_scorecard_penalty_claim",
+    ),
+    path(
+        "<int:contract_pk>/scorecard/<int:year>/penalty/waive/",
+        scorecard.scorecard_penalty_waive,
+        name="sla_scorecard_penalty_waive",
     ),
     # outages
     path("<int:contract_pk>/outages/", outages.outage_list, name="sla_outage_list"),
@@ -180,4 +216,32 @@ urlpatterns = [
     path("advice/<int:pk>/", utilization.advice_detail, name="sla_advice_detail"),
     path("advice/<int:pk>/accept/", utilization.advice_accept, name="sla_advice_accept"),
     path("advice/<int:pk>/decline/", utilization.advice_decline, name="sla_advice_decline"),
+    # the exit: handover plan, staff with access, data return and deletion records
+    path("<int:contract_pk>/exit/", exit.exit_overview, name="sla_exit"),
+    path(
+        "<int:contract_pk>/exit/handover-plan/",
+        exit.handover_plan_create,
+        name="sla_exit_handover_plan",
+    ),
+    path("<int:contract_pk>/exit/staff/", exit.staff_list, name="sla_exit_staff_list"),
+    path("<int:contract_pk>/exit/staff/new/", exit.staff_create, name="sla_exit_staff_create"),
+    path("<int:contract_pk>/exit/staff/submit/", exit.staff_submit, name="sla_exit_staff_submit"),
+    path("exit/staff/<int:pk>/edit/", exit.staff_edit, name="sla_exit_staff_edit"),
+    path("exit/staff/<int:pk>/end/", exit.staff_end, name="sla_exit_staff_end"),
+    path("exit/staff/<int:pk>/undertaking/", exit.staff_file, name="sla_exit_staff_file"),
+    path(
+        "<int:contract_pk>/exit/records/new/",
+        exit.record_create,
+        name="sla_exit_record_create",
+    ),
+    path("exit/records/<int:pk>/", exit.record_detail, name="sla_exit_record_detail"),
+    path("exit/records/<int:pk>/edit/", exit.record_edit, name="sla_exit_record_edit"),
+    path("exit/records/<int:pk>/sign/", exit.record_sign, name="sla_exit_record_sign"),
+    path("exit/records/<int:pk>/confirm/", exit.record_confirm, name="sla_exit_record_confirm"),
+    path("exit/records/<int:pk>/object/", exit.record_object, name="sla_exit_record_object"),
+    path(
+        "exit/records/<int:pk>/certificate/",
+        exit.record_certificate,
+        name="sla_exit_record_certificate",
+    ),
 ]

@@ -6,8 +6,24 @@
 - ``utilization`` — daily utilization samples, emergency periods and the monthly right-sizing
   advice.
 - ``scorecard`` — the annual scorecard (live, or a frozen snapshot once finalised).
+- ``exit`` — the end of the service: the register of staff with access, and the data return
+  and deletion records per business system.
 """
 
+from sla.models.exit import (
+    DELETION_METHODS,
+    EXIT_TRANSITIONS,
+    RETURN_METHODS,
+    ExitKind,
+    ExitMethod,
+    ExitRecord,
+    ExitStatus,
+    ExitWitness,
+    MediaMethod,
+    StaffAccessEntry,
+    StaffDuty,
+    WitnessParty,
+)
 from sla.models.records import (
     CHECKLIST_TRANSITIONS,
     DELIVERABLE_TRANSITIONS,
@@ -69,13 +85,16 @@ from sla.models.utilization import (
 __all__ = [
     "ADVICE_TRANSITIONS",
     "CHECKLIST_TRANSITIONS",
+    "DELETION_METHODS",
     "DELIVERABLE_TRANSITIONS",
+    "EXIT_TRANSITIONS",
     "INCIDENT_TRANSITIONS",
     "NOTICE_TRANSITIONS",
     "OUTAGE_TRANSITIONS",
     "PENALTY_TRANSITIONS",
     "PLAN_TRANSITIONS",
     "REPORT_TRANSITIONS",
+    "RETURN_METHODS",
     "SCORECARD_TRANSITIONS",
     "SESSION_TRANSITIONS",
     "SHORTFALL_TRANSITIONS",
@@ -90,10 +109,16 @@ __all__ = [
     "DeliverableStatus",
     "DeliverableSubmission",
     "EmergencyPeriod",
+    "ExitKind",
+    "ExitMethod",
+    "ExitRecord",
+    "ExitStatus",
+    "ExitWitness",
     "ImprovementNotice",
     "IncidentLevel",
     "IncidentStatus",
     "MaintenanceNoticeShortfall",
+    "MediaMethod",
     "NoticeStatus",
     "Outage",
     "OutageScope",
@@ -116,10 +141,13 @@ __all__ = [
     "SessionStatus",
     "ShortfallStatus",
     "SignoffStage",
+    "StaffAccessEntry",
+    "StaffDuty",
     "SurveyResponse",
     "SurveyStatus",
     "TrainingPlan",
     "TrainingSession",
     "UtilizationMonth",
     "UtilizationSample",
+    "WitnessParty",
 ]

@@ -489,6 +489,13 @@ class DeliverableKind(models.TextChoices):
     # statement a deliverable (``statement_is_deliverable``, BT-2025 附件3 二(二)); never created
     # or reviewed by hand: the statement itself is confirmed in billing.
     STATEMENT = "statement", _("月度服务资源统计表")
+    # The exit (sla.services.exit): the handover plan, due ``handover_plan_days_before_end``
+    # days before the service period ends (BT-2025 2.2 "制定详细的交接计划并提前30天提交给甲方
+    # 审核"); the handover report after the handover ("交接完成后…提交详细的交接报告"); the
+    # register of staff with access and their undertakings (BT-2025 附件5 2(6)).
+    HANDOVER_PLAN = "handover_plan", _("服务交接计划")
+    HANDOVER_REPORT = "handover_report", _("服务交接报告")
+    STAFF_REGISTER = "staff_register", _("接触甲方信息人员名单")
 
 
 class DeliverableStatus(models.TextChoices):

@@ -11,11 +11,17 @@ so (BT-2025 附件3 二(二) "月度资源统计提交超时，按照交付物�
 不合格处理"), billing's ``statement_submitted`` / ``statement_found_wrong`` signals record one
 deliverable per contract and month (``sla.receivers``): late once (its first submission after
 the due day), non-conforming once (however many versions were found wrong).
+
+The handover plan (exit): where the term ``handover_plan_days_before_end`` is set (BT-2025 2.2
+"制定详细的交接计划并提前30天提交给甲方审核"), one plan per contract is due that many calendar
+days before ``service_end``; the daily task ``sla.ensure_handover_plans`` registers it
+(``handover_plan_ensure``, idempotent), the bureau may register it at once, and a plan
+registered through ``deliverable_create`` takes its due date from the term, never by hand.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -27,7 +33,7 @@ from billing.models import Statement
 from govcloud.audit import audit_log, snapshot
 from govcloud.dates import business_date, month_end, month_start
 from govcloud.exceptions import ApplicationError, InvalidTransition
-from govcloud.models import Contract, PartyRole, User
+from govcloud.models import Contract, ContractStatus, PartyRole, Role, User
 from govcloud.terms import clause_of
 from sla import notifications
 from sla.models import (
@@ -93,6 +99,19 @@ def deliverable_create(
         raise ApplicationError(
             _("月度服务资源统计表由平台根据其提交与核对情况自动记录，不能手工登记。"),
             extra={"field": "kind"},
+        )
+    if kind == DeliverableKind.HANDOVER_PLAN and contract.handover_plan_days_before_end:
+        # The term fixes the due date (BT 2.2): one plan per contract, never a date by hand.
+        plan = handover_plan_ensure(actor=actor, contract=contract)
+        if plan is None:
+            raise RuntimeError("handover_plan_ensure found the term but created no plan.")
+        if document is not None:
+            deliverable_submit(actor=actor, deliverable=plan, document=document)
+        return plan
+    if kind == DeliverableKind.STAFF_REGISTER and not contract.staff_register_required:
+        raise ApplicationError(
+            _("合同 %(code)s 未约定提交接触甲方信息人员名单。") % {"code": contract.code},
+            extra={"field": "kind", "term": "staff_register_required"},
         )
     provisional = False
     if kind == DeliverableKind.MONTHLY_REPORT and not has_scorecard(contract):
@@ -432,3 +451,118 @@ def statement_deliverable_found_wrong(
         url=notifications.link("sla_deliverable_detail", deliverable.pk),
     )
     return deliverable
+
+
+# ---------------------------------------------------------------- the handover plan (exit)
+
+HANDOVER_ACTOR = "合同条款自动登记（交接计划）"
+
+
+def handover_plan_due(contract: Contract) -> date | None:
+    """The day the handover plan is due: ``handover_plan_days_before_end`` calendar days before
+    the service period's last day (BT-2025 2.2 "提前30天提交给甲方审核": 2026-06-19 − 30 days =
+    2026-05-20); None where the contract sets no handover plan (JZ-2026)."""
+    days = contract.handover_plan_days_before_end
+    if not days:
+        return None
+    return contract.service_end - timedelta(days=days)
+
+
+def _handover_recorder(contract: Contract) -> User | None:
+    """Whom an automatically registered plan names as its recorder: the bureau's first active
+    staff user (the plan is owed to the bureau); None while the bureau has no user."""
+    bureau = contract.bureau
+    if bureau is None:
+        return None
+    return (
+        User.objects.filter(organization=bureau, is_active=True, role=Role.STAFF)
+        .order_by("pk")
+        .first()
+    )
+
+
+@transaction.atomic
+def handover_plan_ensure(*, contract: Contract, actor: User | None = None) -> Deliverable | None:
+    """Register the contract's handover plan deliverable once (idempotent).
+
+    Where the contract's terms set ``handover_plan_days_before_end`` the plan is due that many
+    days before ``service_end``; the existing plan is returned as it is. ``actor`` is the bureau
+    registering it on demand; without one (the daily task) the bureau's first staff user is
+    named as recorder and the audit names the term. None where the terms set no plan (or no
+    one of the bureau could be named yet).
+    """
+    if actor is not None:
+        CONTRACT_ACTIONS.require("deliverable_create", actor, contract)
+    due = handover_plan_due(contract)
+    if due is None:
+        if actor is not None:
+            raise ApplicationError(
+                _("合同 %(code)s 未约定提交交接计划的期限。") % {"code": contract.code},
+                extra={"field": "kind", "term": "handover_plan_days_before_end"},
+            )
+        return None
+    # The contract row serialises concurrent runs (the task and the bureau's button).
+    Contract.objects.select_for_update().filter(pk=contract.pk).first()
+    existing = (
+        Deliverable.objects.filter(contract=contract, kind=DeliverableKind.HANDOVER_PLAN)
+        .order_by("pk")
+        .first()
+    )
+    if existing is not None:
+        return existing
+    recorder = actor or _handover_recorder(contract)
+    if recorder is None:
+        return None
+    citation = clause_of(contract, "handover_plan_days_before_end")
+    plan = Deliverable(
+        contract=contract,
+        service_year=_clamped_year(contract, due),
+        kind=DeliverableKind.HANDOVER_PLAN,
+        title=_("服务交接计划（服务期满前%(n)s日提交）")
+        % {"n": contract.handover_plan_days_before_end},
+        due_date=due,
+        due_at=end_of_day(due),
+        created_by=recorder,
+    )
+    full_clean(plan, exclude=["contract"])
+    plan.save()
+    audit_log(
+        actor=actor or HANDOVER_ACTOR,
+        action="deliverable.create",
+        obj=plan,
+        after={**snapshot(plan, AUDIT_FIELDS), "term": "handover_plan_days_before_end"},
+        contract=contract,
+    )
+    notifications.send(
+        key=f"deliverable:{plan.pk}:handover-plan",
+        contract=contract,
+        recipients=notifications.party_emails(contract, PartyRole.VENDOR, PartyRole.BUREAU),
+        subject=_("服务交接计划须于 %(due)s 前提交") % {"due": due.isoformat()},
+        body=_(
+            "合同服务期至 %(end)s 届满。按合同%(c)s，乙方须在期满前%(n)s日提交详细的交接计划"
+            "供甲方审核，截止日期 %(due)s。"
+        )
+        % {
+            "end": contract.service_end.isoformat(),
+            "c": citation,
+            "n": contract.handover_plan_days_before_end,
+            "due": due.isoformat(),
+        },
+        url=notifications.link("sla_deliverable_detail", plan.pk),
+    )
+    return plan
+
+
+def handover_plans_ensure_all() -> list[int]:
+    """The daily task: the handover plan of every running contract whose terms set one."""
+    ids: list[int] = []
+    contracts = (
+        Contract.objects.filter(handover_plan_days_before_end__isnull=False)
+        .exclude(status=ContractStatus.CLOSED)
+        .order_by("pk")
+    )
+    for contract in contracts:
+        plan = handover_plan_ensure(contract=contract)
+        if plan is not None:
+            ids.append(plan.pk)
+    return ids

@@ -72,6 +72,7 @@ def sla_tabs(context: dict[str, Any], contract: Any, active: str = "") -> list[d
         if scored:
             tabs += [("surveys", _("满意度"), reverse("sla_survey_list", args=[pk]))]
         tabs += [("notices", _("整改通知"), reverse("sla_notice_list", args=[pk]))]
+        tabs += [("exit", _("退出与交接"), reverse("sla_exit", args=[pk]))]
         if scored:
             tabs += [("penalties", _("罚则"), reverse("sla_penalty_list", args=[pk]))]
         tabs += [
