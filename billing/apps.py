@@ -10,6 +10,7 @@ class BillingConfig(AppConfig):
         from billing.home import register_home
         from billing.reports import receivers  # noqa: F401  (PDF signing and e-mail receivers)
         from billing.reports.lookup import issued_document_for_user
+        from billing.services.corrections import on_correction_confirmed, on_correction_objected
         from billing.services.settlement import (
             on_acknowledgement_confirmed,
             on_acknowledgement_objected,
@@ -24,8 +25,15 @@ class BillingConfig(AppConfig):
         joint_objected.connect(
             on_acknowledgement_objected, dispatch_uid="billing_deduction_objected"
         )
+        joint_confirmed.connect(
+            on_correction_confirmed, dispatch_uid="billing_inventory_correction_confirmed"
+        )
+        joint_objected.connect(
+            on_correction_objected, dispatch_uid="billing_inventory_correction_objected"
+        )
         register_home()
         register_issued_lookup(issued_document_for_user)
         register_demo_part(DemoPart(10, "contracts", "billing.demo.demo_contracts_and_users"))
         register_demo_part(DemoPart(30, "statements", "billing.demo.demo_statements"))
         register_demo_part(DemoPart(35, "settlement", "billing.demo.demo_settlement"))
+        register_demo_part(DemoPart(36, "succession", "billing.demo.demo_succession"))

@@ -50,6 +50,7 @@ from billing.pricing import BUSINESS_TZ
 from billing.reports.signing import statement_document_render
 from billing.services import invoices as invoice_services
 from billing.services import settlement as settlement_services
+from billing.services import succession
 from billing.services.inventory import IMPORT_NOTE, INVENTORY_COLUMNS, inventory_import
 from billing.services.reauth import Reauth
 from billing.services.statements import (
@@ -64,7 +65,14 @@ from govcloud.exceptions import ApplicationError
 from govcloud.models import Contract, Installment, Organization, OrganizationKind, Role, User
 from govcloud.pdf.signing import create_dev_ca, demo_signing_passphrase, dev_party, party_key
 
-__all__ = ["demo_contracts_and_users", "demo_statements", "seed_parties", "seed_statements"]
+__all__ = [
+    "demo_contracts_and_users",
+    "demo_statements",
+    "demo_succession",
+    "seed_parties",
+    "seed_statements",
+    "seed_succession",
+]
 
 ACTOR = "seed_demo"
 # The bureaus as the shipped contract files name them (billing/data/contracts/*/contract.toml).
@@ -169,6 +177,20 @@ BT_SYSTEMS = [
     ("bt_hrss", "社保经办系统", [("ebs.ssd", 500, 1500), ("line.1g", 1, 2)]),
     ("bt_hrss", "就业公共服务平台", [("ecs.general.vcpu", 4, 12), ("ecs.general.mem", 8, 24)]),
     ("bt_hrss", "就业公共服务平台", [("ebs.sas", 300, 900), ("nas", 200, 600)]),
+    # The city's large platforms: they carry most of a year's fees (BT-2025 is estimated at
+    # ¥8.7M a year), so the settlement's figures and the ¥1,000,000 advance read as in life.
+    (
+        "bt_police",
+        "雪亮工程视频云",
+        [("ecs.general.vcpu", 900, 1100), ("ecs.general.mem", 1800, 2200)],
+    ),
+    ("bt_police", "雪亮工程视频云", [("oss", 400000, 600000), ("colo.rack", 8, 12)]),
+    (
+        "bt_health",
+        "全民健康信息平台",
+        [("ecs.domestic.vcpu", 600, 800), ("ecs.domestic.mem", 1200, 1600)],
+    ),
+    ("bt_health", "全民健康信息平台", [("ebs.ssd", 60000, 90000), ("sec.mlps3", 1, 1)]),
 ]
 # (department login, system, [(item, low, high)]) on JZ's flavour catalog (prices per year).
 JZ_SYSTEMS = [
@@ -419,9 +441,10 @@ def demo_statements() -> str:
 
 
 def seed_settlement() -> list[str]:
-    """BT-2025: the first half-year signed, the advance and the half-year payment with their
-    invoices, a deduction the vendor acknowledged. JZ-2026: one invoice, and the settlement
-    year that is settled in December (Dec→Nov, ``billing.periods``) as a preview. Idempotent."""
+    """BT-2025: its service year signed but two months, the advance and the half-year payment
+    with their invoices, a deduction the vendor acknowledged. JZ-2026: one invoice, and the
+    settlement year that is settled in December (Dec→Nov, ``billing.periods``) as a preview.
+    Idempotent."""
     report: list[str] = []
     bt = Contract.objects.prefetch_related("parties__organization").get(code="BT-2025")
     jz = Contract.objects.prefetch_related("parties__organization").get(code="JZ-2026")
@@ -429,19 +452,22 @@ def seed_settlement() -> list[str]:
     bt_vendor, bt_bureau = users["bt_vendor"], users["bt_bureau"]
     if Payment.objects.filter(contract=bt).exists():
         return ["结算演示数据已存在，跳过"]
-    for month in range(6, 12):
+    # Every month of BT-2025's service year is signed but April (disputed) and May (awaiting
+    # sign-off), which the statements part left in those states on purpose.
+    months = [(2025, m) for m in range(6, 13)] + [(2026, m) for m in (1, 2, 6)]
+    for year, month in months:
         try:
             report.append(
                 _statement(
                     bt,
-                    2025,
+                    year,
                     month,
                     vendor=bt_vendor,
                     confirmers=[bt_bureau, users["bt_supervisor"]],
                 )
             )
         except ApplicationError as exc:  # e.g. a month without any resource
-            report.append(f"BT-2025 2025-{month:02d}：{exc.message}")
+            report.append(f"BT-2025 {year}-{month:02d}：{exc.message}")
     installments = {i.sequence: i for i in Installment.objects.filter(contract=bt)}
     first, second = settlement_services.contract_settlement_periods(bt)[:2]
 
@@ -527,3 +553,34 @@ def seed_settlement() -> list[str]:
 def demo_settlement() -> str:
     """Demo part: payments, invoices, a deduction, JZ's December settlement preview."""
     return "\n".join([*seed_settlement(), "结算演示数据已就绪。"])
+
+
+# --------------------------------------------------------------------------- succession
+
+#: BT-2025 ended on 2026-06-19; its successor (the BT-2026 example) took the inventory over at
+#: 00:00 of the next day: no continuation days, no day billed twice or lost.
+BT_CUTOVER = date(2026, 6, 20)
+
+
+def seed_succession() -> list[str]:
+    """BT-2025's inventory carried over to BT-2026 at the cutover; BT-2025 closes (idempotent)."""
+    bt = Contract.objects.get(code="BT-2025")
+    successor = Contract.objects.get(code="BT-2026")
+    if successor.predecessor_id is not None:
+        return [f"{successor.code} 已于 {successor.cutover_on} 承接 {bt.code} 的资源，跳过"]
+    if business_today() < BT_CUTOVER:
+        return [f"今天早于 {BT_CUTOVER}：{bt.code} 仍在服务期内，暂不办理承接"]
+    bureau = User.objects.get(username="bt_bureau")
+    carried = succession.contract_cutover(
+        actor=bureau, predecessor=bt, successor=successor, cutover_on=BT_CUTOVER
+    )
+    bt.refresh_from_db()
+    return [
+        f"{successor.code} 自 {BT_CUTOVER} 00:00 承接 {bt.code} 的在用资源 {len(carried)} 项；"
+        f"{bt.code} 状态：{bt.get_status_display()}"
+    ]
+
+
+def demo_succession() -> str:
+    """Demo part: BT-2025 closed, its successor BT-2026 running with the carried inventory."""
+    return "\n".join([*seed_succession(), "合同承接演示数据已就绪。"])

@@ -63,6 +63,13 @@ SCOPED_URLS.update(
         # Actions are POST only: in the own tenant they answer (a redirect with the service's
         # refusal or success), never 404; the foreign tenant gets 404.
         "request_extension_decide": ScopedUrl(lambda w: _extension_kwargs(w), method="post"),
+        "request_receipt": ScopedUrl(lambda w: {"pk": _delivered_ticket(w).pk}, method="post"),
+        "request_receipt_problem": ScopedUrl(
+            lambda w: {"pk": _delivered_ticket(w).pk}, method="post"
+        ),
+        "request_delivery_claim_revise": ScopedUrl(
+            lambda w: {"pk": _delivered_ticket(w).pk}, method="post"
+        ),
         **{
             f"request_{action}": ScopedUrl(lambda w: {"pk": _approved_ticket(w).pk}, method="post")
             for action in (
@@ -448,16 +455,126 @@ SCOPED_URLS.update(
 )
 
 
+# The contract's exit (issue 12 item 7): register of staff with access, handover plan, data
+# return and deletion records (tests/sla/exit_builders.py builds them through the services).
+from tests.sla import exit_builders  # noqa: E402
+
+
+def _exit_pk(builder: str) -> Callable[[object], dict[str, object]]:
+    def build(world):
+        exit_builders.bt_terms(world)
+        return {"pk": getattr(exit_builders, builder)(world).pk}
+
+    return build
+
+
+def _exit_contract(world):
+    exit_builders.bt_terms(world)
+    return {"contract_pk": world.contract.pk}
+
+
+VENDOR_ONLY = frozenset({"vendor"})
+SCOPED_URLS.update(
+    {
+        "sla_exit": ScopedUrl(_exit_contract, visible_to=SLA_PARTIES),
+        "sla_exit_handover_plan": ScopedUrl(_exit_contract, visible_to=SLA_PARTIES, method="post"),
+        "sla_exit_staff_list": ScopedUrl(_exit_contract, visible_to=SLA_PARTIES),
+        "sla_exit_staff_create": ScopedUrl(_exit_contract, visible_to=VENDOR_ONLY),
+        "sla_exit_staff_submit": ScopedUrl(_exit_contract, visible_to=SLA_PARTIES, method="post"),
+        "sla_exit_staff_edit": ScopedUrl(_exit_pk("staff_entry"), visible_to=VENDOR_ONLY),
+        "sla_exit_staff_end": ScopedUrl(
+            _exit_pk("staff_entry"), visible_to=SLA_PARTIES, method="post"
+        ),
+        "sla_exit_staff_file": ScopedUrl(_exit_pk("staff_entry"), visible_to=SLA_PARTIES),
+        "sla_exit_record_create": ScopedUrl(_exit_contract, visible_to=VENDOR_ONLY),
+        "sla_exit_record_detail": ScopedUrl(_exit_pk("signed_record"), visible_to=SLA_BUSINESS),
+        "sla_exit_record_edit": ScopedUrl(_exit_pk("draft_record"), visible_to=VENDOR_ONLY),
+        "sla_exit_record_sign": ScopedUrl(
+            _exit_pk("draft_record"), visible_to=SLA_PARTIES, method="post"
+        ),
+        "sla_exit_record_confirm": ScopedUrl(
+            _exit_pk("signed_record"), visible_to=SLA_PARTIES, method="post"
+        ),
+        "sla_exit_record_object": ScopedUrl(
+            _exit_pk("signed_record"), visible_to=SLA_PARTIES, method="post"
+        ),
+        "sla_exit_record_certificate": ScopedUrl(
+            _exit_pk("signed_record"), visible_to=SLA_BUSINESS
+        ),
+        "api_sla_exit_staff_detail": ScopedUrl(_exit_pk("staff_entry"), visible_to=SLA_PARTIES),
+        "api_sla_exit_record_detail": ScopedUrl(_exit_pk("signed_record"), visible_to=SLA_BUSINESS),
+    }
+)
+
+
+# Inventory corrections (issue 12 item 6): the contract's parties; bureau and vendor propose.
+from tests.billing.test_inventory_corrections import world_correction  # noqa: E402
+
+
+def _correction_evidence(world):
+    correction = world_correction(world)
+    return {"pk": correction.pk, "file_pk": correction.evidence.get().pk}
+
+
+CORRECTION_PARTIES = frozenset({"bureau", "vendor", "supervisor", "auditor"})
+SCOPED_URLS.update(
+    {
+        "contract_inventory_corrections": ScopedUrl(_contract_pk, visible_to=CORRECTION_PARTIES),
+        "inventory_correction_create": ScopedUrl(
+            lambda w: {"pk": world_correction(w).resource_id},
+            visible_to=frozenset({"bureau", "vendor"}),
+        ),
+        "inventory_correction_detail": ScopedUrl(
+            lambda w: {"pk": world_correction(w).pk}, visible_to=CORRECTION_PARTIES
+        ),
+        "inventory_correction_withdraw": ScopedUrl(
+            lambda w: {"pk": world_correction(w).pk}, visible_to=CORRECTION_PARTIES, method="post"
+        ),
+        "inventory_correction_evidence": ScopedUrl(
+            _correction_evidence, visible_to=CORRECTION_PARTIES
+        ),
+        "api_contract_inventory_corrections": ScopedUrl(
+            _contract_pk, visible_to=CORRECTION_PARTIES
+        ),
+        "api_inventory_correction_detail": ScopedUrl(
+            lambda w: {"pk": world_correction(w).pk}, visible_to=CORRECTION_PARTIES
+        ),
+        "api_inventory_correction_withdraw": ScopedUrl(
+            lambda w: {"pk": world_correction(w).pk}, visible_to=CORRECTION_PARTIES, method="post"
+        ),
+    }
+)
+
+
+# The contract's life-cycle (issue 12 item 7): the bureau activates, cuts over, terminates.
+SCOPED_URLS.update(
+    {
+        "contract_activate": ScopedUrl(_contract_pk, visible_to=BUREAU_ONLY, method="post"),
+        "contract_cutover": ScopedUrl(_contract_pk, visible_to=BUREAU_ONLY),
+        "contract_terminate": ScopedUrl(_contract_pk, visible_to=BUREAU_ONLY),
+        "api_contract_activate": ScopedUrl(_contract_pk, visible_to=BUREAU_ONLY, method="post"),
+        "api_contract_cutover": ScopedUrl(_contract_pk, visible_to=BUREAU_ONLY, method="post"),
+        "api_contract_terminate": ScopedUrl(_contract_pk, visible_to=BUREAU_ONLY, method="post"),
+    }
+)
+
+
 ADMIN_REFUSED: dict[str, int] = {}
 for _name in (
     "contract_detail",
     "contract_terms",
+    "contract_activate",
+    "contract_cutover",
+    "contract_terminate",
     "joint_detail",
     "joint_decide",
     "request_detail",
     "request_attachment",
     "resource_detail",
     "request_extension_decide",
+    "request_receipt",
+    "request_receipt_problem",
+    "request_delivery_claim_revise",
     *(
         f"request_{action}"
         for action in (

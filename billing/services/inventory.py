@@ -225,6 +225,9 @@ def _parse_rows(text: str, items: dict[str, CatalogItem]) -> tuple[list[_Row], l
     return rows, errors
 
 
+RowKey = tuple[str, str, int, datetime, datetime | None, datetime]
+
+
 def _row_key(
     department: str,
     system: str,
@@ -232,12 +235,12 @@ def _row_key(
     online_at: datetime,
     offline_at: datetime | None,
     billing_starts_at: datetime,
-) -> tuple:
+) -> RowKey:
     """What makes a row one resource: an item in a system with its times."""
     return (department, system, item_id, online_at, offline_at, billing_starts_at)
 
 
-def _key_of_row(row: _Row) -> tuple:
+def _key_of_row(row: _Row) -> RowKey:
     return _row_key(
         row.department,
         row.system,
@@ -249,7 +252,7 @@ def _key_of_row(row: _Row) -> tuple:
 
 
 def _repeated_rows(rows: list[_Row]) -> list[str]:
-    first: dict[tuple, int] = {}
+    first: dict[RowKey, int] = {}
     errors = []
     for row in rows:
         key = _key_of_row(row)
@@ -272,7 +275,7 @@ def _already_imported(
     """Rows whose resource is in the inventory already (by line number), and rows that are there
     with other figures (errors: the file may not rewrite the inventory)."""
     moments = sorted({row.online_at for row in rows})
-    existing = {}
+    existing: dict[RowKey, Resource] = {}
     for start in range(0, len(moments), 500):  # bounded IN lists on every database
         for r in Resource.objects.filter(
             contract=contract, online_at__in=moments[start : start + 500]

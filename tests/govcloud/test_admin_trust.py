@@ -280,6 +280,7 @@ def test_a_new_contract_of_the_system_admin_is_its_bureaus(world):
             "vat_rate": "0.06",
             "delivery_working_days": "2",
             "extended_delivery_working_days": "5",
+            "delivery_time_tolerance_hours": "2",  # the form's initial value
             "settlement_cadence": "yearly",
         },
     )

@@ -16,6 +16,7 @@ from tests.scoped_urls import (
     _pk,
     _report_kwargs,
 )
+from tests.sla.scorecard_builders import rectification_with_report
 
 _PK_ACTIONS = {
     "outage": ("confirm", "approve"),
@@ -28,6 +29,22 @@ _PK_ACTIONS = {
 
 def _scorecard_kwargs(world):
     return {"contract_pk": world.contract.pk, "year": world.contract.service_start.year}
+
+
+def _scorecard_rectification_file(world):
+    rectification = rectification_with_report(world)
+    return {**_scorecard_kwargs(world), "pk": rectification.pk}
+
+
+# A failing card's follow-up (附件2 §11): rectification, re-scoring, the 10 % penalty.
+_FOLLOWUP = (
+    "rectification_open",
+    "rectification_report",
+    "rectification_decide",
+    "rescore",
+    "penalty_claim",
+    "penalty_waive",
+)
 
 
 SLA_ACTION_URLS: dict[str, ScopedUrl] = {
@@ -60,6 +77,21 @@ SLA_ACTION_URLS: dict[str, ScopedUrl] = {
             _scorecard_kwargs, visible_to=SLA_PARTIES, method="post"
         )
         for action in ("finalise", "render")
+    },
+    **{
+        f"sla_scorecard_{action}": ScopedUrl(
+            _scorecard_kwargs, visible_to=SLA_PARTIES, method="post"
+        )
+        for action in _FOLLOWUP
+    },
+    "sla_scorecard_rectification_file": ScopedUrl(
+        _scorecard_rectification_file, visible_to=SLA_PARTIES
+    ),
+    **{
+        f"api_sla_scorecard_{action}": ScopedUrl(
+            _scorecard_kwargs, visible_to=SLA_PARTIES, method="post"
+        )
+        for action in _FOLLOWUP
     },
     **{
         f"sla_report_{action}": ScopedUrl(_report_kwargs(0), visible_to=SLA_BUSINESS, method="post")
