@@ -129,3 +129,11 @@ def test_api_settlement_invoice_and_tenancy(bt_state, jz, client):
     )
     assert r.status_code == 400
     assert "超过该结算期的实际应付" in r.json()["message"]
+
+
+@pytest.mark.parametrize("who", ["bureau", "vendor", "supervisor", "auditor"])
+def test_the_dashboard_links_the_parties_to_the_inventory_corrections(bt, who):
+    page = verified_client(bt.users[who]).get(reverse("contract_dashboard", args=[bt.contract.pk]))
+    assert page.status_code == 200
+    link = reverse("contract_inventory_corrections", args=[bt.contract.pk])
+    assert link in page.content.decode()
