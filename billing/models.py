@@ -1012,6 +1012,14 @@ class Deduction(models.Model):
                 condition=~Q(status="objected") | ~Q(objection=""),
                 name="deduction_objection_has_reason",
             ),
+            # A scorecard's money is written once per event (``sla_ref``): the database, not
+            # only an ``exists()`` check, refuses a second deduction for the same reference.
+            models.UniqueConstraint(
+                fields=["contract", "sla_ref"],
+                condition=~Q(sla_ref=""),
+                name="deduction_sla_ref_once",
+                violation_error_message=_("该考核依据已生成扣款，不能重复扣款。"),
+            ),
         ]
         indexes = [models.Index(fields=["contract", "period_label"])]
 

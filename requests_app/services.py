@@ -207,13 +207,18 @@ def _validate_lines(
             contract=contract, pk__in=[ln.catalog_item_id for ln in lines if ln.catalog_item_id]
         )
     }
+    # "One open ticket per resource" is a check-then-act: the resources are locked (in pk order)
+    # until the ticket is saved, so two tickets filed at once for one resource cannot both pass.
     resources = {
         r.pk: r
-        for r in Resource.objects.select_related("catalog_item").filter(
+        for r in Resource.objects.select_related("catalog_item")
+        .select_for_update(of=("self",))
+        .filter(
             contract=contract,
             department=department,
             pk__in=[ln.resource_id for ln in lines if ln.resource_id],
         )
+        .order_by("pk")
     }
     busy = set(
         RequestLine.objects.filter(

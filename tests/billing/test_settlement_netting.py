@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.models import Deduction, DeductionStatus, Payment, Statement, StatementStatus
@@ -297,3 +299,40 @@ def test_an_objection_on_the_joint_page_is_the_vendors_objection(bt_half):
         "withdraw",
         "reissue",
     }
+
+
+def test_a_scorecard_reference_is_deducted_once_by_constraint(bt_half):
+    """Once-only scorecard deductions rest on a unique constraint, not only on a check."""
+    bt = bt_half
+    first = deduction_create(
+        actor="scorecard",
+        contract=bt.contract,
+        period_label=FIRST_HALF,
+        amount=D("1000.00"),
+        reason="考核扣款",
+        source="sla",
+        sla_ref="scorecard:1:availability",
+    )
+    with pytest.raises(ValidationError, match="该考核依据已生成扣款"):
+        deduction_create(
+            actor="scorecard",
+            contract=bt.contract,
+            period_label=FIRST_HALF,
+            amount=D("1000.00"),
+            reason="考核扣款",
+            source="sla",
+            sla_ref="scorecard:1:availability",
+        )
+    twin = Deduction.objects.filter(pk=first.pk).values().get()
+    twin.pop("id")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Deduction.objects.create(**twin)
+    # manual deductions carry no reference and are not limited
+    for _ in range(2):
+        deduction_create(
+            actor=bt.users["bureau"],
+            contract=bt.contract,
+            period_label=FIRST_HALF,
+            amount=D("10.00"),
+            reason="人工扣款",
+        )
