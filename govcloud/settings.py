@@ -122,6 +122,12 @@ AUTHENTICATION_BACKENDS = [
     "govcloud.auth_backends.PeopleOnlyModelBackend",
 ]
 
+# Argon2id first (govcloud/hashers.py); PBKDF2 stays to verify, and upgrade, older hashes.
+PASSWORD_HASHERS = [
+    "govcloud.hashers.Argon2idHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
