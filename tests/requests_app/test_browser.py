@@ -1,4 +1,7 @@
-"""End to end in headless Chromium: a BT-2025 ticket from request to delivered resource.
+"""End to end in headless Chromium: a Baotou ticket from request to delivered resource.
+
+On BT-2026 (the example successor, running today): BT-2025 ended on 2026-06-19 and takes no
+requests.
 
 Department requests 8 vCPU for a new system (sees the estimate, submits), the bureau and then
 the supervisor approve (password + TOTP), the vendor delivers from its queue with a vendor ref,
@@ -15,7 +18,7 @@ import pytest
 from django.conf import settings
 from django_otp.oath import totp
 
-from billing.contracts import bureau_of, load_reference_contracts
+from billing.contracts import bureau_of, load_example_contract, load_reference_contracts
 from billing.models import CatalogItem
 from govcloud.models import ContractParty, Organization, OrganizationKind
 from requests_app.models import RequestStatus, ResourceRequest
@@ -74,10 +77,11 @@ def browser(tmp_path, monkeypatch):
 @pytest.fixture
 def bt_world():
     load_reference_contracts()
-    bureau = bureau_of("BT-2025")
+    load_example_contract("bt-2026")
+    bureau = bureau_of("BT-2026")
     parties = {
         p.role: p.organization
-        for p in ContractParty.objects.filter(contract__code="BT-2025").select_related(
+        for p in ContractParty.objects.filter(contract__code="BT-2026").select_related(
             "organization"
         )
     }
@@ -140,14 +144,14 @@ def test_ticket_from_request_to_delivered_resource(browser, live_server, bt_worl
     _shot(page, "01-department-home")
     page.click("text=新建申请")
     page.wait_for_selector("#request-form")
-    item = CatalogItem.objects.get(contract__code="BT-2025", code="ecs.general.vcpu")
+    item = CatalogItem.objects.get(contract__code="BT-2026", code="ecs.general.vcpu")
     page.select_option("#id_lines-0-catalog_item", str(item.pk))
     page.fill("#id_lines-0-quantity", "8")
     page.fill("#id_system_name", "智慧城管综合指挥平台")
     page.fill("#id_reason", "新建智慧城管综合指挥平台，需部署应用服务器。")
     page.wait_for_selector("text=¥172.78")
     # A second line updates the estimate; removing it brings the first amount back.
-    memory = CatalogItem.objects.get(contract__code="BT-2025", code="ecs.general.mem")
+    memory = CatalogItem.objects.get(contract__code="BT-2026", code="ecs.general.mem")
     page.click("[data-formset-add=lines]")
     page.select_option("#id_lines-1-catalog_item", str(memory.pk))
     page.fill("#id_lines-1-quantity", "16")
