@@ -49,11 +49,10 @@ PASSWORD_HASHERS = [os.environ["BENCH_HASHER"]]
 SEED = """\
 from govcloud.models import Organization, OrganizationKind, User, Role
 from django.contrib.auth.hashers import make_password
-bureau, _ = Organization.objects.get_or_create(name="基准测试局", defaults={"kind": "bureau"})
+bureau, _ = Organization.objects.get_or_create(name="基准测试局", defaults={{"kind": "bureau"}})
 dept, _ = Organization.objects.get_or_create(
-    name="基准测试单位", defaults={"kind": OrganizationKind.DEPARTMENT, "parent": bureau}
+    name="基准测试单位", defaults={{"kind": OrganizationKind.DEPARTMENT, "parent": bureau}}
 )
-encoded = None
 for n in range({n}):
     user, _ = User.objects.get_or_create(
         username=f"bench{{n:03d}}", defaults={{"organization": dept, "role": Role.STAFF}}
