@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
+import re
 from collections.abc import Callable, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
@@ -17,6 +19,8 @@ from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
 from govcloud.audit import RequestContext, reset_request_context, set_request_context
+
+logger = logging.getLogger(__name__)
 
 IPAddress = IPv4Address | IPv6Address
 IPNetwork = IPv4Network | IPv6Network
@@ -72,6 +76,66 @@ class RequestSizeUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> None:
         return None
+
+
+#: The integers the database stores (BigAutoField keys, every id in a query): beyond them a
+#: query parameter is refused before it reaches a filter, naming the parameter.
+INT64_MAX = 2**63 - 1
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_API_MESSAGES = {
+    400: "请求有误。",
+    401: "需要登录或有效的访问令牌。",
+    403: "无权执行此操作。",
+    404: "接口或对象不存在。",
+    405: "不支持该请求方法。",
+    413: "提交的内容过大。",
+    500: "服务器内部错误，请稍后再试；问题已记录。",
+}
+
+
+def _api_error(status: int, message: str, **extra: object) -> JsonResponse:
+    return JsonResponse(
+        {"message": message, "extra": extra},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+class ApiErrorsMiddleware:
+    """Under ``/api/`` every answer is JSON in the one error shape, whoever produced it.
+
+    Django's own 404 (an unknown URL), 405, CSRF 403 and 500 pages are HTML; the REST views
+    already answer ``{"message", "extra"}``. This turns the others into that shape with their
+    status, and refuses a query parameter holding an integer no database column can hold (a
+    500 from the driver otherwise) with 400 naming the parameter.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        for name, values in request.GET.lists():
+            for value in values:
+                if _INTEGER.match(value.strip()) and abs(int(value)) > INT64_MAX:
+                    return _api_error(
+                        400,
+                        f"查询参数 {name} 超出范围：{value[:40]}",
+                        field=name,
+                    )
+        response = self.get_response(request)
+        content_type = response.get("Content-Type", "")
+        if response.status_code >= 400 and not content_type.startswith("application/json"):
+            status = response.status_code
+            return _api_error(status, _API_MESSAGES.get(status, "请求未能处理。"))
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not request.path.startswith("/api/"):
+            return None
+        logger.exception("API request failed: %s %s", request.method, request.path)
+        return _api_error(500, _API_MESSAGES[500])
 
 
 class ContentSecurityPolicyMiddleware:

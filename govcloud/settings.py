@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "govcloud.middleware.RequestSizeLimitMiddleware",
+    "govcloud.middleware.ApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "govcloud.middleware.ContentSecurityPolicyMiddleware",
