@@ -937,6 +937,7 @@ class BusinessSystem(models.Model):
 
 class OutboxStatus(models.TextChoices):
     PENDING = "pending", _("待发送")
+    SENDING = "sending", _("发送中")
     SENT = "sent", _("已发送")
     FAILED = "failed", _("发送失败")
 
@@ -958,6 +959,18 @@ class OutboxEmail(models.Model):
         _("状态"), max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
     )
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    claimed_at = models.DateTimeField(
+        _("开始发送时间"),
+        null=True,
+        blank=True,
+        help_text=_("发送前登记；长时间停在“发送中”的邮件由定时任务以同一 Message-ID 重发。"),
+    )
+    message_id = models.CharField(
+        _("Message-ID"),
+        max_length=200,
+        blank=True,
+        help_text=_("首次发送时确定，重发沿用，收件方可据此识别重复。"),
+    )
     last_error = models.TextField(_("最近错误"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)

@@ -4,6 +4,13 @@ A service calls ``outbox_enqueue`` inside its transaction; after commit a Celery
 each row. The unique (key, recipient) makes every notice exactly-once even when a task runs
 twice; when the broker is down the action still commits and the periodic
 ``outbox_flush`` sends what is pending once the broker is back.
+
+Sending holds no lock and no transaction while it talks to the mail server: claim (a short
+transaction marks the row *sending*, counts the attempt and fixes its Message-ID), commit, send,
+mark (sent, or back to pending with the error). A worker killed after the server accepted the
+message leaves the row *sending*; once that claim is stale the flush sends it again — with the
+same Message-ID, and the row's attempts say it was sent twice — so a duplicate is recognisable
+as one, and nothing is lost.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from govcloud.models import Contract, OutboxEmail, OutboxStatus
@@ -26,6 +34,8 @@ from govcloud.models import Contract, OutboxEmail, OutboxStatus
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+#: A claim older than this is a worker that died mid-send: the flush takes the row over.
+STALE_CLAIM = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -85,12 +95,18 @@ def _dispatch(ids: list[int]) -> None:
             return
 
 
+def _message_id(row: OutboxEmail) -> str:
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") or "govcloud.local"
+    return f"<outbox-{row.pk}-{row.created_at:%Y%m%d%H%M%S}@{domain}>"
+
+
 def _build_message(row: OutboxEmail) -> EmailMessage:
     message = EmailMessage(
         subject=row.subject,
         body=row.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[row.recipient],
+        headers={"Message-ID": row.message_id or _message_id(row)},
     )
     for attachment in row.attachments:
         path = Path(settings.MEDIA_ROOT) / attachment["path"]
@@ -103,41 +119,63 @@ class OutboxSendFailed(Exception):
     """A transient failure; the row stays pending and the task retries (bounded)."""
 
 
-def outbox_send(*, pk: int) -> bool:
-    """Send one row if it is still pending; True when this call sent it.
-
-    Raises OutboxSendFailed when sending failed and attempts remain (the failure itself is
-    committed on the row first, so the admin shows it).
-    """
+def _claim(pk: int) -> OutboxEmail | None:
+    """Mark the row *sending* (one short transaction); None when there is nothing to send."""
+    now = timezone.now()
     with transaction.atomic():
         row = OutboxEmail.objects.select_for_update(of=("self",)).filter(pk=pk).first()
-        if row is None or row.status != OutboxStatus.PENDING:
-            return False
+        if row is None or row.status in (OutboxStatus.SENT, OutboxStatus.FAILED):
+            return None
+        if (
+            row.status == OutboxStatus.SENDING
+            and row.claimed_at is not None
+            and row.claimed_at > now - STALE_CLAIM
+        ):
+            return None  # another worker is sending it right now
+        row.status = OutboxStatus.SENDING
         row.attempts += 1
-        try:
-            _build_message(row).send(fail_silently=False)
-        except Exception as exc:
-            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if row.attempts >= MAX_ATTEMPTS:
-                row.status = OutboxStatus.FAILED
-            row.save(update_fields=["attempts", "last_error", "status"])
-            logger.warning("outbox e-mail %s failed (attempt %s): %s", pk, row.attempts, exc)
-            retry = row.status == OutboxStatus.PENDING
-        else:
-            row.status = OutboxStatus.SENT
-            row.sent_at = timezone.now()
-            row.last_error = ""
-            row.save(update_fields=["attempts", "status", "sent_at", "last_error"])
-            return True
-    if retry:
-        raise OutboxSendFailed(row.last_error)
-    return False
+        row.claimed_at = now
+        row.message_id = row.message_id or _message_id(row)
+        row.save(update_fields=["status", "attempts", "claimed_at", "message_id"])
+        return row
+
+
+def outbox_send(*, pk: int) -> bool:
+    """Send one row if it is still to be sent; True when this call sent it.
+
+    Claim, commit, send, mark — no lock is held while the mail server answers. Raises
+    OutboxSendFailed when sending failed and attempts remain (the failure itself is committed
+    on the row first, so the admin shows it).
+    """
+    row = _claim(pk)
+    if row is None:
+        return False
+    try:
+        _build_message(row).send(fail_silently=False)
+    except Exception as exc:
+        row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        row.status = OutboxStatus.FAILED if row.attempts >= MAX_ATTEMPTS else OutboxStatus.PENDING
+        OutboxEmail.objects.filter(pk=pk, status=OutboxStatus.SENDING).update(
+            status=row.status, last_error=row.last_error
+        )
+        logger.warning("outbox e-mail %s failed (attempt %s): %s", pk, row.attempts, exc)
+        if row.status == OutboxStatus.PENDING:
+            raise OutboxSendFailed(row.last_error) from None
+        return False
+    OutboxEmail.objects.filter(pk=pk, status=OutboxStatus.SENDING).update(
+        status=OutboxStatus.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return True
 
 
 def outbox_pending_ids(*, older_than: timedelta = timedelta(seconds=30)) -> list[int]:
-    cutoff = timezone.now() - older_than
+    """Rows to send: pending a while, or claimed by a worker that never marked them."""
+    now = timezone.now()
     return list(
-        OutboxEmail.objects.filter(status=OutboxStatus.PENDING, created_at__lte=cutoff)
+        OutboxEmail.objects.filter(
+            Q(status=OutboxStatus.PENDING, created_at__lte=now - older_than)
+            | Q(status=OutboxStatus.SENDING, claimed_at__lte=now - STALE_CLAIM)
+        )
         .order_by("created_at")
         .values_list("pk", flat=True)[:500]
     )

@@ -59,3 +59,52 @@ def test_failed_sends_retry_with_a_bound_and_show_the_error():
     assert (row.status, row.attempts) == (OutboxStatus.FAILED, MAX_ATTEMPTS)
     assert "SMTP 421" in row.last_error
     assert outbox_send(pk=row.pk) is False  # failed rows are not retried automatically
+
+
+def test_no_lock_or_transaction_is_held_while_the_server_answers():
+    with mock.patch.object(send_outbox_email, "delay"):
+        enqueue(key="doc:4", recipients=["d@example.test"])
+    row = OutboxEmail.objects.get(key="doc:4")
+    seen = {}
+
+    def send(self, fail_silently=False):
+        seen["in_transaction"] = transaction.get_connection().in_atomic_block
+        seen["status"] = OutboxEmail.objects.get(pk=row.pk).status
+        seen["message_id"] = self.extra_headers["Message-ID"]
+        return 1
+
+    with mock.patch("django.core.mail.EmailMessage.send", send):
+        assert outbox_send(pk=row.pk) is True
+    row.refresh_from_db()
+    assert seen["in_transaction"] is False
+    assert seen["status"] == OutboxStatus.SENDING  # claimed and committed before sending
+    assert seen["message_id"] == row.message_id
+    assert (row.status, row.attempts) == (OutboxStatus.SENT, 1)
+
+
+def test_a_worker_killed_after_sending_resends_with_the_same_message_id():
+    with mock.patch.object(send_outbox_email, "delay"):
+        enqueue(key="doc:5", recipients=["e@example.test"])
+    row = OutboxEmail.objects.get(key="doc:5")
+
+    def accepted_then_killed(self, fail_silently=False):
+        mail.outbox.append(self)  # the server accepted the message …
+        raise SystemExit("worker killed")  # … and the worker died before marking the row
+
+    with (
+        mock.patch("django.core.mail.EmailMessage.send", accepted_then_killed),
+        pytest.raises(SystemExit),
+    ):
+        outbox_send(pk=row.pk)
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (OutboxStatus.SENDING, 1)
+    # A fresh claim is another worker's: the flush leaves it alone …
+    assert outbox_flush() == 0
+    # … a stale one is taken over and sent again, with the same Message-ID.
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        assert outbox_flush() == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (OutboxStatus.SENT, 2)
+    first, second = mail.outbox[-2:]
+    assert first.extra_headers["Message-ID"] == second.extra_headers["Message-ID"]
+    assert first.extra_headers["Message-ID"] == row.message_id
