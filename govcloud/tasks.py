@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 
-@shared_task(name="govcloud.health_check")
+@shared_task(name="govcloud.health_check", ignore_result=False)  # its caller waits for it
 def health_check() -> dict[str, object]:
     """Proves a worker is alive and reaches the database (used by ops checks and CI)."""
     with connection.cursor() as cursor:
