@@ -8,9 +8,11 @@ from io import BytesIO
 from xml.etree import ElementTree
 
 import pytest
+import weasyprint
 from django.utils.safestring import mark_safe
 from pypdf import PdfReader
 
+from govcloud.pdf import render as render_module
 from govcloud.pdf.charts import bar_chart_svg
 from govcloud.pdf.render import (
     PDF_FONT_NAME,
@@ -226,3 +228,25 @@ def test_chart_labels_render_in_the_pdf_with_the_bundled_font():
     assert "费用对比" in page
     assert "焦作市公安局" in page
     assert all(name.split("+", 1)[1].startswith(PDF_FONT_NAME) for name in font_names(pdf))
+
+
+def test_canary_the_trimmed_ua_stylesheet_override_still_applies(monkeypatch):
+    """``_ReportHTML`` overrides WeasyPrint's private ``HTML._ua_stylesheets`` to trim the
+    user-agent stylesheet (a speed-up only). Should a WeasyPrint release rename or stop calling
+    it, reports still render — with the full stylesheet, the fallback — but this canary fails,
+    so the pin in pyproject.toml is not lifted unnoticed (issue 13 item 10)."""
+    assert hasattr(weasyprint.HTML, "_ua_stylesheets"), "WeasyPrint renamed _ua_stylesheets"
+    calls: list[bool] = []
+    original = render_module._ReportHTML._ua_stylesheets
+
+    def spy(self, forms=False):
+        calls.append(forms)
+        return original(self, forms)
+
+    monkeypatch.setattr(render_module._ReportHTML, "_ua_stylesheets", spy)
+    pdf = render_pdf(
+        TABLE_TEMPLATE,
+        {"report_title": "试", "header_html": "", "columns": COLUMNS, "rows_html": ""},
+    )
+    assert pdf.startswith(b"%PDF")
+    assert calls, "WeasyPrint no longer calls HTML._ua_stylesheets: the override is dead code"
