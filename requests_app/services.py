@@ -497,7 +497,7 @@ def request_approve(*, actor: User, ticket: ResourceRequest, comment: str = "") 
         ]
     )
     _audit(actor, "request.approve", ticket, before, comment=comment)
-    transaction.on_commit(lambda: notifications.notify_approved(ticket))
+    notifications.notify_approved(ticket)
     return ticket
 
 
@@ -523,7 +523,7 @@ def _close_review(
     ticket.save(update_fields=["status", "last_comment", "review_step"])
     _audit(actor, f"request.{decision}", ticket, before, comment=comment)
     event = "returned" if target == RequestStatus.RETURNED else "rejected"
-    transaction.on_commit(lambda: notifications.notify_department(ticket, event, comment.strip()))
+    notifications.notify_department(ticket, event, comment.strip())
     return ticket
 
 
@@ -597,9 +597,7 @@ def extension_request(
             "expected_completion": expected_completion.isoformat(),
         },
     )
-    transaction.on_commit(
-        lambda: notifications.notify_extension_requested(ticket, extension.reason)
-    )
+    notifications.notify_extension_requested(ticket, extension.reason)
     return extension
 
 
@@ -784,7 +782,7 @@ def request_deliver(
         tolerance_hours=tolerance,
         **({"claim_reason": claim_reason} if claimed_at is not None else {}),
     )
-    transaction.on_commit(lambda: notifications.notify_department(ticket, "delivered"))
+    notifications.notify_department(ticket, "delivered")
     if claimed_at is not None:
         _open_delivery_claim(actor, ticket)
         ticket.refresh_from_db()
@@ -866,7 +864,7 @@ def _open_delivery_claim(actor: User, ticket: ResourceRequest) -> None:
         raise RuntimeError("No parties confirm a delivery time.")
     if party_role_of(actor, ticket.contract) in confirmation.required_roles:
         joint_confirm(actor=actor, confirmation=confirmation)
-    transaction.on_commit(lambda: notifications.notify_delivery_claim(ticket, "claimed"))
+    notifications.notify_delivery_claim(ticket, "claimed")
 
 
 @transaction.atomic
@@ -900,7 +898,7 @@ def delivery_claim_revise(
     if confirmation is None:
         raise RuntimeError(f"工单 {ticket.number} 没有交付时间会签记录。")
     joint_restart(actor=actor, confirmation=confirmation, note=reason)
-    transaction.on_commit(lambda: notifications.notify_delivery_claim(ticket, "claimed"))
+    notifications.notify_delivery_claim(ticket, "claimed")
     return ticket
 
 
@@ -1107,7 +1105,7 @@ def on_delivery_time_confirmed(sender: Any, confirmation: JointConfirmation, **k
         months=[f"{y:04d}-{m:02d}" for y, m in months],
         inventory=moved,
     )
-    transaction.on_commit(lambda: notifications.notify_delivery_claim(ticket, "confirmed"))
+    notifications.notify_delivery_claim(ticket, "confirmed")
 
 
 def on_delivery_time_objected(
@@ -1135,7 +1133,7 @@ def on_delivery_time_objected(
         reason=reason,
         joint_confirmation=confirmation.pk,
     )
-    transaction.on_commit(lambda: notifications.notify_delivery_claim(ticket, "objected", reason))
+    notifications.notify_delivery_claim(ticket, "objected", reason)
 
 
 # ---------------------------------------------------------------- department: receipt (签收)
@@ -1207,7 +1205,7 @@ def request_receipt_problem(
         ]
     )
     _audit(actor, "request.receipt_problem", ticket, before, problem=problem, reason=reason)
-    transaction.on_commit(lambda: notifications.notify_receipt_problem(ticket))
+    notifications.notify_receipt_problem(ticket)
     return ticket
 
 

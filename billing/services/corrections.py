@@ -639,11 +639,7 @@ def inventory_correction_propose(
     if confirmation is None:  # the subject always names parties (``_workflow_roles``)
         raise RuntimeError("An inventory correction opened no joint confirmation.")
     roles = list(confirmation.required_roles)
-    transaction.on_commit(
-        lambda: notifications.notify_correction_proposed(
-            correction, correction_diff(correction), roles
-        )
-    )
+    notifications.notify_correction_proposed(correction, correction_diff(correction), roles)
     if role in confirmation.required_roles:
         joint_confirm(actor=actor, confirmation=confirmation)  # may apply it at once
         correction.refresh_from_db()
@@ -742,11 +738,7 @@ def on_correction_objected(
         contract=correction.contract,
     )
     roles = list(confirmation.required_roles)
-    transaction.on_commit(
-        lambda: notifications.notify_correction_objected(
-            correction, correction_diff(correction), roles
-        )
-    )
+    notifications.notify_correction_objected(correction, correction_diff(correction), roles)
 
 
 def _refuse_changed() -> ApplicationError:
@@ -839,11 +831,7 @@ def _apply(*, actor: Any, correction_id: int, roles: list[str]) -> InventoryCorr
         contract=correction.contract,
     )
     outcome = statements.statement_reissue_for_correction(actor=actor, correction=correction)
-    transaction.on_commit(
-        lambda: notifications.notify_correction_applied(
-            correction, correction_diff(correction), roles, outcome
-        )
-    )
+    notifications.notify_correction_applied(correction, correction_diff(correction), roles, outcome)
     return correction
 
 

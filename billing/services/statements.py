@@ -986,7 +986,7 @@ def _submit(*, actor: User, statement: Statement, method: str, opened: OpenedKey
     _audit(actor, "statement.submit", statement, before, reauth=method, signed_with=opened.key)
     _after_commit(_send_submitted, statement, first_submission)
     if not _sign_if_complete(actor, statement, now):
-        _after_commit(notifications.notify_submitted, statement)
+        notifications.notify_submitted(statement)
     _sign_document(statement, signoff, opened, document)
     return statement
 
@@ -1120,7 +1120,7 @@ def _dispute(
         comment=comment,
         reauth=method,
     )
-    _after_commit(notifications.notify_disputed, statement, comment)
+    notifications.notify_disputed(statement, comment)
     return statement
 
 
@@ -1256,7 +1256,7 @@ def _escalate(candidate: Statement, now: datetime) -> bool:
         escalation=escalation.pk,
         working_days=statement.contract.dispute_escalation_working_days,
     )
-    _after_commit(notifications.notify_escalated, statement)
+    notifications.notify_escalated(statement)
     return True
 
 
@@ -1322,7 +1322,7 @@ def _decide(
     )
     if decision == EscalationDecision.UPHOLD_VENDOR:
         _sign_if_complete(actor, statement, now)
-    _after_commit(notifications.notify_decided, statement, str(EscalationDecision(decision).label))
+    notifications.notify_decided(statement, str(EscalationDecision(decision).label))
     if opened is not None and document is not None:
         _sign_document(statement, determination, opened, document)
     return statement

@@ -305,7 +305,7 @@ def _change(
         },
         contract=period.contract,
     )
-    transaction.on_commit(lambda: notifications.notify_test_period_changed(period, change))
+    notifications.notify_test_period_changed(period, change)
     return period
 
 
