@@ -94,6 +94,7 @@ ACTION_LABELS = {
     "request.extension_reject": gettext_lazy("不批准延期"),
     "request.deliver": gettext_lazy("交付资源"),
     "request.exempt": gettext_lazy("认定超时非乙方原因"),
+    "request.exempt_propose": gettext_lazy("提议认定超时非乙方原因（待会签）"),
     "request.deadline_recomputed": gettext_lazy("按法定节假日安排重算截止时间"),
     "request.breach_detected": gettext_lazy("超过交付时限未交付"),
     "request.delivery_time_confirmed": gettext_lazy("申报的交付时间经会签确认生效"),

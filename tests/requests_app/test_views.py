@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,6 +21,7 @@ from govcloud.models import OrganizationKind
 from requests_app import services
 from requests_app.home import ticket_cards
 from requests_app.models import ExtensionStatus, RequestStatus, ResourceRequest
+from requests_app.views import ACTION_LABELS
 from tests.conftest import World, verified_client
 from tests.factories import UserFactory, contract_with_parties, make_totp
 from tests.requests_app.factories import (
@@ -846,3 +848,11 @@ def test_the_overdue_filter_lists_open_late_and_delivered_late_tickets(world):
     assert open_late.number in page
     assert late.number in page
     assert on_time.number not in page
+
+
+def test_every_audited_ticket_action_has_a_chinese_label_in_the_history():
+    """The ticket's history names each step in Chinese, never by its audit code."""
+    source = Path(services.__file__).read_text(encoding="utf-8")
+    audited = set(re.findall(r'"(request\.[a-z_]+)"', source))
+    assert audited, "no audited actions found"
+    assert audited <= set(ACTION_LABELS), sorted(audited - set(ACTION_LABELS))
