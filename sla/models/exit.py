@@ -18,7 +18,6 @@ Only ``sla.services.exit`` writes these tables.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -26,18 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from govcloud.models import BusinessSystem, Contract
-
-
-def _user_fk(label: str, *, null: bool = False) -> models.ForeignKey:
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=label,
-        on_delete=models.PROTECT,
-        null=null,
-        blank=null,
-        related_name="+",
-    )
-
+from sla.models.records import _user_fk
 
 # ---------------------------------------------------------------- 接触甲方信息人员名单
 

@@ -9,7 +9,6 @@ card's ``snapshot`` is the latest round's; every round's own snapshot stays as i
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -20,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import Deduction
 from govcloud.models import Contract
+from sla.models.records import _user_fk
 
 
 class ScorecardStatus(models.TextChoices):
@@ -142,17 +142,6 @@ RECTIFICATION_TRANSITIONS: dict[str, frozenset[str]] = {
     RectificationStatus.CONFIRMED: frozenset({RectificationStatus.RESCORED}),
     RectificationStatus.RESCORED: frozenset(),
 }
-
-
-def _user_fk(verbose_name: Any, *, null: bool = False) -> models.ForeignKey:
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=verbose_name,
-        on_delete=models.PROTECT,
-        null=null,
-        blank=null,
-        related_name="+",
-    )
 
 
 class ScorecardRectification(models.Model):
