@@ -1,8 +1,12 @@
 """Signals of the ``billing`` app, for the PDF signing and e-mail steps to listen to.
 
-Both are sent with ``transaction.on_commit`` by the statement services, so a receiver only ever
-sees committed rows; a receiver that fails does not undo the sign-off (it should enqueue a
-Celery task with the ids and return). Receivers must be idempotent.
+``statement_submitted`` and ``statement_found_wrong`` are sent with ``transaction.on_commit`` by
+the statement services, so their receivers only ever see committed rows. The sign-off signals —
+``statement_signoff_recorded``, ``statement_version_ready`` and ``statement_signed`` — are sent
+*inside* the service's transaction, in that order, because their receivers record the document
+work as durable jobs (``govcloud.jobs.job_schedule``) that must commit or roll back with the
+step; such a receiver only writes rows (a job is enqueued after commit) and never does slow work
+itself. Receivers must be idempotent.
 
 ``statement_signoff_recorded(sender=StatementSignoff, statement=…, signoff=…)``
     A party put its name to a statement version: the vendor's submission (which is its

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 
 from billing.services.statements import (
     statement_check_due,
     statement_escalate_overdue_disputes,
 )
+from govcloud.jobs import job_schedule
 
 
 @shared_task(name="billing.escalate_disputes")
@@ -26,8 +27,9 @@ def statement_due_reminders() -> dict[str, list[str]]:
 
 
 # ------------------------------------------------------------------ statement documents
-# Enqueued by billing.reports.receivers; ids in, everything re-fetched; idempotent. Rendering
-# imports WeasyPrint, so the document modules are imported when a task runs, not at start-up.
+# Run as durable jobs recorded by billing.reports.receivers (govcloud.jobs); ids in, everything
+# re-fetched; idempotent. Rendering imports WeasyPrint, so the document modules are imported
+# when a task runs, not at start-up.
 # Only database hiccups are retried: a broken template is not transient. No task signs: a
 # party's signature is applied inside its sign-off with the secret its signer typed.
 
@@ -81,5 +83,6 @@ def statement_pdf_resume() -> list[int]:
 
     pending = statements_needing_render()
     for statement_id in pending:
-        statement_pdf_render.delay(statement_id)
+        with transaction.atomic():
+            job_schedule(statement_pdf_render.name, statement_id)
     return pending

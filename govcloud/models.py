@@ -996,6 +996,65 @@ class OutboxEmail(models.Model):
         return f"{self.recipient} · {self.subject}"
 
 
+class JobStatus(models.TextChoices):
+    PENDING = "pending", _("待执行")
+    RUNNING = "running", _("执行中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class Job(models.Model):
+    """A durable record of one document render or signature task (``govcloud.jobs``).
+
+    Written inside the service's transaction, so the work it stands for commits or rolls back
+    with the action; enqueued after commit; a periodic sweeper re-enqueues what is still
+    pending, whatever happened to the broker or the worker in between.
+    """
+
+    task = models.CharField(_("任务"), max_length=100)
+    args = models.JSONField(_("参数"), default=list, blank=True)
+    kwargs = models.JSONField(_("命名参数"), default=dict, blank=True)
+    key = models.CharField(
+        _("去重键"),
+        max_length=200,
+        help_text=_("同一键的任务在执行前只登记一次。"),
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    run_after = models.DateTimeField(_("最早执行时间"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("开始执行时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    contract = models.ForeignKey(
+        Contract,
+        verbose_name=_("合同"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One waiting record per key: scheduling the same render twice before it ran is one.
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=models.Q(status="pending"),
+                name="job_once_while_waiting",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "run_after"])]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.key}"
+
+
 # =============================================================================== official calendar
 #
 # The official working-day calendar (法定节假日安排), kept year by year. Each year the State

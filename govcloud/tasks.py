@@ -1,11 +1,14 @@
-"""Core Celery tasks: a health check and the e-mail outbox."""
+"""Core Celery tasks: a health check, the e-mail outbox and the durable document jobs."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from celery import shared_task
 from django.db import connection
 
 from govcloud import lifecycle
+from govcloud.jobs import jobs_sweep, run_job  # defined beside the job records they run
 from govcloud.outbox import (  # send_outbox_email is defined beside the outbox it sends
     OutboxSendFailed,
     outbox_pending_ids,
@@ -17,7 +20,9 @@ __all__ = [
     "contract_expiry_warnings",
     "contract_states",
     "health_check",
+    "jobs_sweep",
     "outbox_flush",
+    "run_job",
     "send_outbox_email",
 ]
 
@@ -32,10 +37,10 @@ def health_check() -> dict[str, object]:
 
 
 @shared_task(name="govcloud.outbox_flush")
-def outbox_flush() -> int:
+def outbox_flush(older_than_seconds: float = 30) -> int:
     """Send what stayed pending (e.g. the broker was down when the action committed)."""
     sent = 0
-    for pk in outbox_pending_ids():
+    for pk in outbox_pending_ids(older_than=timedelta(seconds=older_than_seconds)):
         try:
             sent += int(outbox_send(pk=pk))
         except OutboxSendFailed:  # recorded on the row; the next flush tries again

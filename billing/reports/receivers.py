@@ -1,21 +1,19 @@
-"""Receivers of ``billing.signals`` and the enqueueing of the document tasks: they enqueue and
-return.
+"""Receivers of ``billing.signals``: the statement's documents as durable jobs.
 
-A failure to enqueue (a broker outage) or, with eager tasks, a failure inside the task must not
-turn a recorded step into an error page: it is logged, and ``billing.statement_pdf_resume``
-catches up on missing renders (signatures are never enqueued: each is applied inside its
-sign-off, with the signer's own secret).
+``statement_version_ready`` and ``statement_signed`` are sent inside the service's transaction;
+each receiver records a ``govcloud.jobs`` job there, so the document work commits (or rolls
+back) with the step that asks for it. The job is enqueued after commit; with the broker down the
+action still answers at once and the periodic sweeper (``govcloud.jobs_sweep``) runs the job
+once the broker is back. Signatures are never jobs: each is applied inside its sign-off, with
+the signer's own secret.
 
-* a version generated or a draft recomputed → ``billing.statement_pdf_render``
-  (``enqueue_statement_render``, called by the service after commit);
-* the statement signed → the signed PDF e-mailed to the parties
-  (``billing.statement_pdf_email``), the department bills (rendered and e-mailed) and the
-  settlement summary of its period.
+* a version generated or a draft recomputed → ``billing.statement_pdf_render``;
+* the statement signed → the signed PDF e-mailed to the parties (``billing.statement_pdf_email``),
+  the department bills (rendered and e-mailed) and the settlement summary of its period.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.dispatch import receiver
@@ -27,33 +25,25 @@ from billing.tasks import (
     statement_pdf_email,
     statement_pdf_render,
 )
-
-logger = logging.getLogger(__name__)
-
-
-def _enqueue(task: Any, statement_id: int) -> None:
-    try:
-        task.delay(statement_id)
-    except Exception:
-        logger.exception(
-            "Could not run %s for statement %s; run it again (billing.statement_pdf_resume)",
-            task.name,
-            statement_id,
-        )
+from govcloud.jobs import job_schedule
 
 
-def enqueue_statement_render(statement_id: int) -> None:
-    """Render the version's PDF (after the generating transaction committed)."""
-    _enqueue(statement_pdf_render, statement_id)
+def _schedule(task: Any, statement: Any) -> None:
+    job_schedule(task.name, statement.pk, contract=statement.contract)
+
+
+def schedule_statement_render(statement: Any) -> None:
+    """Record the render of the version's PDF (inside the caller's transaction)."""
+    _schedule(statement_pdf_render, statement)
 
 
 @receiver(statement_version_ready, dispatch_uid="billing.reports.render_on_version")
 def render_on_version(sender: Any, statement: Any, **kwargs: Any) -> None:
-    enqueue_statement_render(statement.pk)
+    schedule_statement_render(statement)
 
 
 @receiver(statement_signed, dispatch_uid="billing.reports.documents_on_signed")
 def documents_on_signed(sender: Any, statement: Any, **kwargs: Any) -> None:
-    _enqueue(statement_pdf_email, statement.pk)
-    _enqueue(department_bill_pdfs, statement.pk)
-    _enqueue(settlement_pdf, statement.pk)
+    _schedule(statement_pdf_email, statement)
+    _schedule(department_bill_pdfs, statement)
+    _schedule(settlement_pdf, statement)

@@ -178,6 +178,7 @@ def test_baotou_dispute_new_version_and_sign_off_by_every_party(
         ("supervisor", SignoffAction.CONFIRM),
     ]
     assert signals_received == [
+        ("signoff", "vendor"),  # version 1's submission (then disputed: no signal for that)
         ("signoff", "vendor"),
         ("signoff", "bureau"),
         ("signoff", "supervisor"),

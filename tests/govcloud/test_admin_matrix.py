@@ -43,6 +43,7 @@ CONTRACT_DATA = {
 }
 BUSINESS_RECORDS = {
     "govcloud.outboxemail",
+    "govcloud.job",
     "billing.statement",
     "billing.statementline",
     "billing.resource",

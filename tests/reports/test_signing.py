@@ -189,10 +189,11 @@ def test_no_task_can_sign(bt, django_capture_on_commit_callbacks):
     assert OutboxEmail.objects.count() == emails  # every e-mail once
 
 
-def test_the_resume_task_renders_missing_pdfs_only(bt):
+def test_the_resume_task_renders_missing_pdfs_only(bt, django_capture_on_commit_callbacks):
     statement = generate(bt, render=False)
 
-    assert statement_pdf_resume.delay().get() == [statement.pk]
+    with django_capture_on_commit_callbacks(execute=True):  # the render job runs after commit
+        assert statement_pdf_resume.delay().get() == [statement.pk]
 
     assert document(statement).signatures == 0
     assert statement_pdf_resume.delay().get() == []
