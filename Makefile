@@ -47,11 +47,14 @@ system-deps:
 system-deps-test:
 	$(call apt_install,$(APT_TEST))
 
+# Links in the demo's e-mails point at the address it serves (`make demo PORT=8123`); a
+# PORTAL_BASE_URL given on the command line wins.
+demo: export PORTAL_BASE_URL = http://$(HOST):$(PORT)
 demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Portal: http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py run_portal $(HOST):$(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -73,8 +76,10 @@ migrations-check: $(STAMP)
 	tmp=$$(mktemp -d) && DATABASE_URL="sqlite:///$$tmp/check.sqlite3" \
 	  $(BIN)/python manage.py makemigrations --check --dry-run; rc=$$?; rm -rf "$$tmp"; exit $$rc
 
+# The browser tests (Chromium) run in a process of their own, after the rest.
 pytest: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
 test: install system-deps-test lint layers typecheck migrations-check pytest
 

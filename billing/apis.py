@@ -24,7 +24,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -52,6 +51,7 @@ from billing.services import corrections
 from billing.services import statements as services
 from billing.services.reauth import Reauth, SigningSecret
 from govcloud.api import ERRORS, ApiView, ErrorSerializer, parse_body
+from govcloud.api_query import ApiPagination
 from govcloud.exceptions import ApplicationError, InvalidTransition
 from govcloud.models import Contract, User
 from govcloud.selectors import contract_list_for_user
@@ -63,7 +63,7 @@ STATEMENT_TERMS = ("statement_due_working_day", "dispute_escalation_working_days
 TAG_BILLS = "账单"
 
 
-class LinePagination(PageNumberPagination):
+class LinePagination(ApiPagination):
     """A statement can have 18,000 lines: 200 a page, up to 1,000 on request."""
 
     page_size = 200
@@ -202,6 +202,10 @@ class EscalationSerializer(serializers.ModelSerializer):
         source="disputing_party.organization.name", read_only=True
     )
     decided_by = serializers.StringRelatedField(allow_null=True)
+    # "" until the auditor decides.
+    decision = serializers.ChoiceField(
+        choices=EscalationDecision.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = DisputeEscalation

@@ -19,13 +19,12 @@ from billing.models import (
     StatementLine,
     StatementStatus,
 )
+from govcloud.api_query import IntegerFilter
 from govcloud.models import PartyRole
 
 
 def _int_filter(label: str, field_name: str) -> django_filters.NumberFilter:
-    return extend_schema_field(OpenApiTypes.INT)(
-        django_filters.NumberFilter(label=label, field_name=field_name)
-    )
+    return extend_schema_field(OpenApiTypes.INT)(IntegerFilter(label=label, field_name=field_name))
 
 
 class StatementFilter(django_filters.FilterSet):

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from billing.services import succession, termination
 from govcloud import lifecycle
 from govcloud.api import ERRORS, ApiView, parse_body
+from govcloud.api_query import INT64_MAX, BusinessDateField
 from govcloud.apis import ContractSerializer
 from govcloud.models import Contract
 from govcloud.selectors import contract_get_for_user
@@ -31,15 +32,15 @@ TAG = "合同生命周期"
 
 
 class CutoverInputSerializer(serializers.Serializer):
-    successor = serializers.IntegerField(help_text=_("后续合同的 id（同一甲方）。"))
-    cutover_on = serializers.DateField(
-        help_text=_("切换日：自该日00:00（北京时间）起由后续合同计费。")
+    successor = serializers.IntegerField(
+        min_value=1, max_value=INT64_MAX, help_text=_("后续合同的 id（同一甲方）。")
     )
+    cutover_on = BusinessDateField(help_text=_("切换日：自该日00:00（北京时间）起由后续合同计费。"))
 
 
 class TerminateInputSerializer(serializers.Serializer):
-    notice_given_on = serializers.DateField(help_text=_("书面通知日。"))
-    terminates_on = serializers.DateField(help_text=_("终止日（最后服务日，计费至其24:00）。"))
+    notice_given_on = BusinessDateField(help_text=_("书面通知日。"))
+    terminates_on = BusinessDateField(help_text=_("终止日（最后服务日，计费至其24:00）。"))
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 

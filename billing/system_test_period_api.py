@@ -72,7 +72,7 @@ class SystemTestPeriodSerializer(serializers.ModelSerializer):
     system_name = serializers.CharField(source="system.name", read_only=True)
     department = serializers.IntegerField(source="system.department_id", read_only=True)
     department_name = serializers.CharField(source="system.department.name", read_only=True)
-    changed_by = serializers.StringRelatedField()
+    changed_by = serializers.StringRelatedField(allow_null=True)
     changes = _ChangeSerializer(many=True, read_only=True, source="change_list")
     resources = _ResourceSerializer(many=True, read_only=True, source="resource_list")
     term = _CitationSerializer(

@@ -23,8 +23,10 @@ from govcloud.terms import TermDef, contract_terms_json, term_defs
 
 
 class MeSerializer(serializers.ModelSerializer):
-    organization = serializers.CharField(source="organization.name", default=None)
-    organization_kind = serializers.CharField(source="organization.kind", default=None)
+    organization = serializers.CharField(source="organization.name", default=None, allow_null=True)
+    organization_kind = serializers.CharField(
+        source="organization.kind", default=None, allow_null=True
+    )
 
     class Meta:
         model = User
@@ -71,7 +73,9 @@ class ContractSerializer(serializers.ModelSerializer):
     continuation_provisional = serializers.SerializerMethodField(
         help_text="继续服务截止日所需年度的法定节假日尚未载入，暂按周末计算。"
     )
-    predecessor = serializers.CharField(source="predecessor.code", default=None, read_only=True)
+    predecessor = serializers.CharField(
+        source="predecessor.code", default=None, read_only=True, allow_null=True
+    )
     successor = serializers.SerializerMethodField(help_text="承接本合同资源的后续合同编号。")
 
     def _facts(self, obj: Contract) -> lifecycle.Facts:

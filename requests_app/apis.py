@@ -304,6 +304,10 @@ class RequestDetailSerializer(RequestListSerializer):
             "尚未提请时为空。"
         )
     )
+    # "" unless the department reported a problem on receipt.
+    receipt_problem = serializers.ChoiceField(
+        choices=ReceiptProblem.choices, allow_blank=True, read_only=True
+    )
 
     class Meta(RequestListSerializer.Meta):
         fields = [

@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from billing.models import Resource, ResourceStatus
+from govcloud.api_query import IntegerFilter
 from requests_app.models import (
     DeliveryClaimStatus,
     ReceiptStatus,
@@ -20,9 +21,7 @@ from requests_app.models import (
 
 
 def _id_filter(label: str, field_name: str) -> django_filters.NumberFilter:
-    return extend_schema_field(OpenApiTypes.INT)(
-        django_filters.NumberFilter(label=label, field_name=field_name)
-    )
+    return extend_schema_field(OpenApiTypes.INT)(IntegerFilter(label=label, field_name=field_name))
 
 
 class RequestFilter(django_filters.FilterSet):

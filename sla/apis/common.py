@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from govcloud.api import ERRORS, ApiView, parse_body
+from govcloud.api_query import query_int
 from govcloud.models import Contract
 from sla import selectors
 
@@ -56,10 +57,9 @@ def contract_of(request: Request, pk: Any) -> Contract:
 def _filtered(request: Request, qs):
     params = request.query_params
     for key, lookup in (("contract", "contract_id"), ("service_year", "service_year")):
-        if params.get(key):
-            if not params[key].isdigit():
-                return qs.none()
-            qs = qs.filter(**{lookup: int(params[key])})
+        value = query_int(params, key)
+        if value is not None:
+            qs = qs.filter(**{lookup: value})
     if params.get("status"):
         qs = qs.filter(status=params["status"])
     return qs

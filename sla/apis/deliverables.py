@@ -19,11 +19,14 @@ from sla.apis.common import (
     create_schema,
     record_apis,
 )
-from sla.models import Deliverable, DeliverableSubmission
+from sla.models import Decision, Deliverable, DeliverableSubmission
 from sla.services import deliverables
 
 
 class SubmissionSerializer(serializers.ModelSerializer):
+    # "" until the submission is reviewed.
+    decision = serializers.ChoiceField(choices=Decision.choices, allow_blank=True, read_only=True)
+
     class Meta:
         model = DeliverableSubmission
         fields = ["id", "number", "submitted_at", "note", "decision", "reason", "reviewed_at"]

@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from govcloud.api import ERRORS, ApiView, parse_body
+from govcloud.api_query import query_int
 from govcloud.pdf.signing import SigningSecret
 from sla import selectors
 from sla.apis.common import (
@@ -124,11 +125,9 @@ CONTRACT_PARAM = [OpenApiParameter("contract", OpenApiTypes.INT)]
 
 
 def _by_contract(request: Request, qs):
-    raw = request.query_params.get("contract", "")
-    if raw:
-        if not raw.isdigit():
-            return qs.none()
-        qs = qs.filter(contract_id=int(raw))
+    contract = query_int(request.query_params, "contract")
+    if contract is not None:
+        qs = qs.filter(contract_id=contract)
     return qs
 
 
@@ -381,10 +380,9 @@ class ExitRecordListApi(ApiView, ListAPIView):
             return ExitRecord.objects.none()
         qs = _by_contract(self.request, _records(user=self.request.user))
         params = self.request.query_params
-        if params.get("system"):
-            if not params["system"].isdigit():
-                return qs.none()
-            qs = qs.filter(system_id=int(params["system"]))
+        system = query_int(params, "system")
+        if system is not None:
+            qs = qs.filter(system_id=system)
         for key in ("kind", "status"):
             if params.get(key):
                 qs = qs.filter(**{key: params[key]})

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from govcloud.api import ERRORS, ApiView, DecimalJSONParser
+from govcloud.api_query import query_date, query_int
 from sla import selectors
 from sla.apis.common import TAG_METRICS
 from sla.models import UtilizationSample
@@ -89,12 +90,13 @@ class SampleListApi(ApiView, ListAPIView):
             return UtilizationSample.objects.none()
         qs = selectors.sample_list_for_user(user=self.request.user).order_by("resource_id", "day")
         params = self.request.query_params
-        for key, lookup in (
-            ("resource", "resource_id"),
-            ("contract", "resource__contract_id"),
-            ("day_from", "day__gte"),
-            ("day_to", "day__lte"),
+        for key, lookup, parse in (
+            ("resource", "resource_id", query_int),
+            ("contract", "resource__contract_id", query_int),
+            ("day_from", "day__gte", query_date),
+            ("day_to", "day__lte", query_date),
         ):
-            if params.get(key):
-                qs = qs.filter(**{lookup: params[key]})
+            value = parse(params, key)
+            if value is not None:
+                qs = qs.filter(**{lookup: value})
         return qs

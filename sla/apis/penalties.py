@@ -6,11 +6,14 @@ from rest_framework import serializers
 
 from sla import selectors
 from sla.apis.common import ActionApi, action_schema, record_apis
-from sla.models import Penalty
+from sla.models import AreaChoice, Penalty
 from sla.services import penalties
 
 
 class PenaltySerializer(serializers.ModelSerializer):
+    # "" until points are deducted (a money-only penalty names no area).
+    area = serializers.ChoiceField(choices=AreaChoice.choices, allow_blank=True, read_only=True)
+
     class Meta:
         model = Penalty
         fields = [

@@ -79,10 +79,12 @@ def _parse_day(value: Any) -> date:
 
 
 def _int_or_none(value: Any) -> int | None:
+    """An id as the database keeps it; anything else (text, infinity, beyond 64 bits) is none."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if abs(number) < 2**63 else None
 
 
 def _vendor_contract_ids(actor: User) -> set[int]:
