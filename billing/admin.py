@@ -39,6 +39,7 @@ from billing.models import (
     SystemTestPeriodChange,
 )
 from govcloud.admin_mixins import BUREAU_STAFF, ReadOnlyMixin, ScopedAdmin
+from govcloud.audit_labels import register_action_labels
 
 
 class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
@@ -304,3 +305,55 @@ class InventoryCorrectionAdmin(ScopedReadOnlyAdmin):
     ]
     fields = readonly_fields
     inlines = [CorrectionEvidenceInline]
+
+
+# ------------------------------------------------------------------------------ audit labels
+
+register_action_labels(
+    {
+        "organization.create": _("新建单位"),
+        "business_system.create": _("新建业务系统"),
+        "contract.onboard": _("导入合同"),
+        "contract.terminate": _("登记合同终止"),
+        "contract.cutover": _("资源切换至后续合同"),
+        "contract.handed_over": _("资源已由后续合同承接"),
+        "catalog_item.create": _("新增服务目录项"),
+        "catalog_item.update": _("修改服务目录项"),
+        "catalog_price.create": _("设定目录价格"),
+        "catalog_price.change": _("调整目录价格"),
+        "inventory.import": _("导入资源清单"),
+        "inventory_correction.propose": _("提出资源清单更正"),
+        "inventory_correction.object": _("对资源清单更正提出异议"),
+        "inventory_correction.withdraw": _("撤回资源清单更正"),
+        "inventory_correction.apply": _("执行资源清单更正"),
+        "inventory_correction.applied": _("资源清单更正已生效"),
+        "test_period.start": _("测试期开始"),
+        "test_period.extend": _("延长测试期"),
+        "test_period.end_early": _("提前结束测试期"),
+        "statement.generate": _("生成月度统计表"),
+        "statement.regenerate": _("重新生成月度统计表"),
+        "statement.late": _("统计表逾期未提交"),
+        "statement.submit": _("提交统计表"),
+        "statement.confirm": _("签认统计表"),
+        "statement.comment": _("统计表意见"),
+        "statement.dispute": _("对统计表提出异议"),
+        "statement.escalate": _("统计表争议提交审计裁定"),
+        "statement.decide_escalation": _("审计裁定统计表争议"),
+        "statement.sign": _("统计表电子签名完成"),
+        "statement.supersede": _("以新版本取代已签统计表"),
+        "statement.superseded": _("统计表被新版本取代"),
+        "statement.reauth_verified": _("签认前身份复核通过"),
+        "statement.reauth_failed": _("签认前身份复核失败"),
+        "statement.signing_key_refused": _("签名密钥口令错误"),
+        "deduction.create": _("出具扣款"),
+        "deduction.acknowledge": _("乙方确认扣款"),
+        "deduction.object": _("乙方对扣款提出异议"),
+        "deduction.withdraw": _("撤回扣款"),
+        "deduction.reissue": _("重新出具扣款"),
+        "invoice.register": _("登记发票"),
+        "invoice.confirm": _("确认发票"),
+        "invoice.reject": _("退回发票"),
+        "funds_arrival.record": _("登记资金到位"),
+        "payment.record": _("登记付款"),
+    }
+)

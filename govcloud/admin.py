@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from axes.admin import AccessAttemptAdmin
+from axes.admin import AccessAttemptAdmin, IsLockedOutFilter
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.apps import apps
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
@@ -21,13 +22,16 @@ from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp import admin as otp_totp_admin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from govcloud import (  # noqa: F401  (register the official calendar and API tokens)
+from govcloud import (  # noqa: F401  (register the official calendar, API tokens and jobs)
     calendar_admin,
+    jobs_admin,
     lifecycle,
     token_admin,
 )
@@ -48,6 +52,7 @@ from govcloud.admin_mixins import (
     refusal_reporter,
 )
 from govcloud.audit import FINDING_LABELS, audit_log, audit_verify, model_snapshot
+from govcloud.audit_labels import action_label, object_type_label
 from govcloud.dates import business_today
 from govcloud.exceptions import ApplicationError
 from govcloud.invitations import (
@@ -102,10 +107,78 @@ def _rescope(model, **attrs) -> None:
     admin.site.register(model, type(f"Scoped{base.__name__}", (ScopedAdmin, base), attrs))
 
 
+# django-axes and django-otp name their pages' sections, filters and columns in English; the
+# models and fields themselves get their Chinese names in govcloud/apps.py.
+_CLIENT = (_("客户端"), {"fields": ("user_agent", "ip_address", "http_accept")})
+
 # Sign-in records of the users one administers (read-only); devices and DRF tokens: superuser.
-_rescope(AccessLog, scope_username="username", view_roles=USER_ADMINISTRATORS)
-_rescope(AccessFailureLog, scope_username="username", view_roles=USER_ADMINISTRATORS)
-_rescope(TOTPDevice, scope_organization="user__organization")
+_rescope(
+    AccessLog,
+    scope_username="username",
+    view_roles=USER_ADMINISTRATORS,
+    fieldsets=(
+        (None, {"fields": ("username", "path_info", "attempt_time", "logout_time")}),
+        _CLIENT,
+    ),
+)
+_rescope(
+    AccessFailureLog,
+    scope_username="username",
+    view_roles=USER_ADMINISTRATORS,
+    fieldsets=(
+        (None, {"fields": ("username", "path_info", "attempt_time", "locked_out")}),
+        _CLIENT,
+    ),
+)
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+
+_TOTP_SECTIONS = {
+    "Identity": _("设备"),
+    "Timestamps": _("时间"),
+    "Configuration": _("参数"),
+    "State": _("状态"),
+    "Throttling": _("失败限制"),
+}
+_TOTP_HELP = {
+    "user": _("该设备所属的用户。"),
+    "name": _("便于识别的设备名称。"),
+    "confirmed": _("用户已用该设备成功验证过一次，设备可用。"),
+    "key": _("十六进制编码的密钥（至多 40 字节），保存后不再显示。"),
+    "step": _("每个验证码的有效时长（秒）。"),
+    "t0": _("开始计算时间步的 Unix 时间。"),
+    "digits": _("验证码的位数。"),
+    "tolerance": _("允许前后偏差的时间步数。"),
+    "drift": _("该设备时钟与服务器相差的时间步数。"),
+    "throttling_failure_timestamp": _("最近一次验证失败的时间；上次验证成功则为空。"),
+    "throttling_failure_count": _("连续验证失败的次数。"),
+    "created_at": _("设备创建的时间。"),
+    "last_used_at": _("最近一次使用该设备的时间。"),
+}
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(ScopedAdmin, otp_totp_admin.TOTPDeviceAdmin):
+    """Users' authenticator devices (superuser): django-otp's admin, in Chinese."""
+
+    scope_organization = "user__organization"
+    search_help_text = _("按用户名或电子邮件搜索")
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (_TOTP_SECTIONS.get(title, title) if title else None, options)
+            for title, options in super().get_fieldsets(request, obj)
+        ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["help_texts"] = {**_TOTP_HELP, **kwargs.get("help_texts", {})}
+        return super().get_form(request, obj, change, **kwargs)
+
+
+class LockedOutFilter(IsLockedOutFilter):
+    title = _("是否锁定")
+
+
 if apps.is_installed("rest_framework.authtoken"):
     from rest_framework.authtoken.models import TokenProxy
 
@@ -119,6 +192,38 @@ class LockoutAdmin(ScopedAdmin, AccessAttemptAdmin):
 
     view_roles = USER_ADMINISTRATORS
     scope_username = "username"
+    list_filter = [
+        LockedOutFilter if f is IsLockedOutFilter else f for f in AccessAttemptAdmin.list_filter
+    ]
+    fieldsets = (
+        (None, {"fields": ("username", "failures_since_start", "expiration")}),
+        (_("提交内容"), {"fields": ("path_info", "get_data", "post_data")}),
+        _CLIENT,
+    )
+    actions = ["cleanup_expired_attempts"]
+
+    @admin.display(description=_("状态"))
+    def status(self, obj):
+        remaining = settings.AXES_FAILURE_LIMIT - obj.failures_since_start
+        if remaining > 0:
+            return _("还可尝试 %(n)s 次") % {"n": remaining}
+        return _("已锁定")
+
+    @admin.display(description=_("到期时间"))
+    def expiration(self, obj):
+        """Axes counts failures from the last one for the cool-off time, then forgets them."""
+        expiration = getattr(obj, "expiration", None)
+        until = (
+            expiration.expires_at if expiration else obj.attempt_time + settings.AXES_COOLOFF_TIME
+        )
+        return _("%(t)s（届时失败次数清零，锁定自动解除）") % {
+            "t": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")
+        }
+
+    @admin.action(description=_("清理已过期的锁定记录"))
+    def cleanup_expired_attempts(self, request, queryset):
+        count = self.handler.clean_expired_user_attempts(request=request)
+        self.message_user(request, _("已清理 %(n)s 条过期的锁定记录。") % {"n": count})
 
     def has_delete_permission(self, request, obj=None):
         return self._role_in(request, self.view_roles)
@@ -1026,6 +1131,54 @@ class ContractAdmin(ScopedAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
 
+def _coded(label: str, code: str):
+    """The Chinese label; the stored code (what searches match) stays in the markup."""
+    if not code:
+        return "—"
+    return format_html('<span data-code="{}">{}</span>', code, label)
+
+
+class _LabelledCodeFilter(admin.SimpleListFilter):
+    """Filter on a code column, offering the codes present, by their Chinese labels."""
+
+    field = ""
+
+    def label_of(self, code: str) -> str:
+        raise NotImplementedError
+
+    def lookups(self, request, model_admin):
+        codes = (
+            model_admin.get_queryset(request)
+            .order_by()
+            .values_list(self.field, flat=True)
+            .distinct()
+        )
+        return sorted(((c, self.label_of(c)) for c in codes if c), key=lambda pair: pair[1])
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(**{self.field: self.value()})
+        return queryset
+
+
+class AuditActionFilter(_LabelledCodeFilter):
+    title = _("操作")
+    parameter_name = "action"
+    field = "action"
+
+    def label_of(self, code: str) -> str:
+        return action_label(code)
+
+
+class AuditObjectTypeFilter(_LabelledCodeFilter):
+    title = _("对象类型")
+    parameter_name = "object_type"
+    field = "object_type"
+
+    def label_of(self, code: str) -> str:
+        return object_type_label(code)
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(RoleAdmin):
     """Read-only for the audit admin; nobody can add, change or delete events. The audit admin
@@ -1037,21 +1190,27 @@ class AuditEventAdmin(RoleAdmin):
         "at",
         "actor_repr",
         "organization",
-        "action",
-        "object_type",
+        "action_display",
+        "object_type_display",
         "object_repr",
         "ip_address",
     ]
-    list_filter = ["action", "object_type", "organization", ("at", admin.DateFieldListFilter)]
+    list_filter = [
+        AuditActionFilter,
+        AuditObjectTypeFilter,
+        "organization",
+        ("at", admin.DateFieldListFilter),
+    ]
     search_fields = ["actor_repr", "action", "object_repr", "object_id", "ip_address"]
+    search_help_text = _("按操作人、操作（中文或代码）、对象、IP 地址搜索")
     date_hierarchy = "at"
     list_select_related = ["organization"]
     readonly_fields = [
         "at",
         "actor_repr",
         "organization",
-        "action",
-        "object_type",
+        "action_display",
+        "object_type_display",
         "object_id",
         "object_repr",
         "before",
@@ -1066,6 +1225,25 @@ class AuditEventAdmin(RoleAdmin):
 
     def get_queryset(self, request):
         return audit_events_for_user(user=request.user).select_related("organization", "contract")
+
+    @admin.display(description=_("操作"), ordering="action")
+    def action_display(self, obj):
+        return _coded(action_label(obj.action), obj.action)
+
+    @admin.display(description=_("对象类型"), ordering="object_type")
+    def object_type_display(self, obj):
+        return _coded(object_type_label(obj.object_type), obj.object_type)
+
+    def get_search_results(self, request, queryset, search_term):
+        """A Chinese label finds the events of its codes (the codes are what is stored)."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            codes = set(queryset.values_list("action", flat=True).distinct())
+            matching = [code for code in codes if term in action_label(code)]
+            if matching:
+                results |= queryset.filter(action__in=matching)
+        return results, may_have_duplicates
 
     def get_urls(self):
         verify = path(
@@ -1127,23 +1305,83 @@ class OutboxEmailAdmin(ScopedAdmin):
 
     view_roles = BUREAU_STAFF
     scope_contract = "contract"
-    list_display = ["created_at", "recipient", "subject", "status", "attempts", "sent_at"]
-    list_filter = ["status", ("created_at", admin.DateFieldListFilter)]
-    search_fields = ["recipient", "subject", "key"]
-    readonly_fields = [
-        "key",
+    list_display = [
+        "created_at",
         "recipient",
         "subject",
-        "body",
-        "attachments",
         "status",
+        "attachment_count",
         "attempts",
-        "last_error",
+        "sent_at",
+    ]
+    list_filter = ["status", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["recipient", "subject", "key"]
+    search_help_text = _("按收件人、主题或去重键搜索")
+    list_select_related = ["contract"]
+    fieldsets = (
+        (None, {"fields": ("recipient", "subject", "body_display", "attachments_display")}),
+        (
+            _("发送"),
+            {
+                "fields": (
+                    "status",
+                    "created_at",
+                    "sent_at",
+                    "attempts",
+                    "last_error_display",
+                    "message_id_display",
+                )
+            },
+        ),
+        (_("来源"), {"fields": ("contract", "key")}),
+    )
+    readonly_fields = [
+        "recipient",
+        "subject",
+        "body_display",
+        "attachments_display",
+        "status",
         "created_at",
         "sent_at",
+        "attempts",
+        "last_error_display",
+        "message_id_display",
         "contract",
+        "key",
     ]
     actions = ["retry_failed"]
+
+    @admin.display(description=_("正文"))
+    def body_display(self, obj):
+        return format_html('<pre class="literal-block">{}</pre>', obj.body)
+
+    @admin.display(description=_("附件"))
+    def attachments_display(self, obj):
+        if not obj.attachments:
+            return _("无附件")
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", "<li>{}</li>", ((a.get("name", ""),) for a in obj.attachments)),
+        )
+
+    @admin.display(description=_("附件数"))
+    def attachment_count(self, obj):
+        return len(obj.attachments or [])
+
+    @admin.display(description=_("最近错误"))
+    def last_error_display(self, obj):
+        return (
+            format_html('<pre class="literal-block">{}</pre>', obj.last_error)
+            if obj.last_error
+            else "—"
+        )
+
+    @admin.display(description=_("邮件标识（Message-ID）"))
+    def message_id_display(self, obj):
+        return obj.message_id or "—"
+
+    def has_add_permission(self, request):
+        return False  # e-mails are written by the services that send them
 
     def has_change_permission(self, request, obj=None):
         return False

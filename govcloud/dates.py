@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ __all__ = [
     "business_date",
     "business_now",
     "business_today",
+    "deadline_label",
     "month_end",
     "month_label",
     "month_start",
@@ -47,6 +48,17 @@ def business_date(moment: datetime) -> date:
 def business_today() -> date:
     """Today's business date (Asia/Shanghai)."""
     return business_date(timezone.now())
+
+
+def deadline_label(due: datetime | None) -> str:
+    """A deadline as people read it, on pages and in e-mails alike: the last day at 24:00
+    rather than the next day's 00:00 (``"2026-10-09 24:00"``); other instants as they are."""
+    if due is None:
+        return ""
+    local = due.astimezone(BUSINESS_TZ)
+    if local.time() == time(0, 0):
+        return f"{local - timedelta(days=1):%Y-%m-%d} 24:00"
+    return f"{local:%Y-%m-%d %H:%M}"
 
 
 def month_start(day: date) -> date:

@@ -11,12 +11,13 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadhandler import FileUploadHandler
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+from django.views.defaults import page_not_found
 
 from govcloud.audit import RequestContext, reset_request_context, set_request_context
 
@@ -107,7 +108,7 @@ class ApiErrorsMiddleware:
     Django's own 404 (an unknown URL), 405, CSRF 403 and 500 pages are HTML; the REST views
     already answer ``{"message", "extra"}``. This turns the others into that shape with their
     status, and refuses a query parameter holding an integer no database column can hold (a
-    500 from the driver otherwise) with 400 naming the parameter.
+    500 from the driver otherwise), or given more than once, with 400 naming the parameter.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -117,8 +118,14 @@ class ApiErrorsMiddleware:
         if not request.path.startswith("/api/"):
             return self.get_response(request)
         for name, values in request.GET.lists():
+            if len(values) > 1:
+                # No API parameter is a repeated one (lists are comma-separated, e.g.
+                # ``ordering=a,b``): which value would count is a guess, so none does.
+                return _api_error(400, f"查询参数 {name} 只能给出一次。", field=name)
             for value in values:
-                if _INTEGER.match(value.strip()) and abs(int(value)) > INT64_MAX:
+                digits = value.strip().lstrip("+-").lstrip("0") or "0"
+                # Length first: int() refuses strings of thousands of digits (ValueError).
+                if _INTEGER.match(value.strip()) and (len(digits) > 19 or int(digits) > INT64_MAX):
                     return _api_error(
                         400,
                         f"查询参数 {name} 超出范围：{value[:40]}",
@@ -281,3 +288,42 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
             language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class PortalNotFoundMiddleware:
+    """The portal's own 404 page, also with DEBUG on.
+
+    With DEBUG (the demo, development) Django answers an unknown URL or an object outside the
+    user's scope with its English technical page that lists every URL of the site; people
+    trying the demo must see what production shows. ``/api/`` keeps its JSON answer
+    (``ApiErrorsMiddleware``); a 500 under DEBUG keeps the traceback developers need.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code == 404
+            and not request.path.startswith("/api/")
+            and not _resolves(request)
+        ):
+            # An unknown URL never reaches a view: Django rendered its technical page.
+            return page_not_found(request, Http404())
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        api = request.path.startswith("/api/")
+        if settings.DEBUG and isinstance(exception, Http404) and not api:
+            return page_not_found(request, exception)
+        return None
+
+
+def _resolves(request: HttpRequest) -> bool:
+    try:
+        resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    return True

@@ -20,6 +20,8 @@ import mimetypes
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from email.header import Header
+from email.utils import format_datetime
 from pathlib import Path
 
 from celery import shared_task
@@ -29,13 +31,18 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from govcloud.dates import business_now
+from govcloud.jobs import broker_send
 from govcloud.models import Contract, OutboxEmail, OutboxStatus
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-#: A claim older than this is a worker that died mid-send: the flush takes the row over.
-STALE_CLAIM = timedelta(minutes=10)
+
+
+def stale_claim() -> timedelta:
+    """A claim older than this is a worker that died mid-send: the flush takes the row over."""
+    return timedelta(seconds=getattr(settings, "OUTBOX_STALE_CLAIM_SECONDS", 600))
 
 
 @dataclass(frozen=True)
@@ -88,10 +95,8 @@ def outbox_enqueue(
 
 def _dispatch(ids: list[int]) -> None:
     for pk in ids:
-        try:
-            send_outbox_email.delay(pk)
-        except Exception:  # broker down: the row stays pending for outbox_flush
-            logger.warning("could not dispatch outbox e-mail %s; the next flush sends it", pk)
+        # Broker down: the rows stay pending for outbox_flush.
+        if not broker_send(lambda pk=pk: send_outbox_email.delay(pk), f"outbox e-mail {pk}"):
             return
 
 
@@ -100,13 +105,40 @@ def _message_id(row: OutboxEmail) -> str:
     return f"<outbox-{row.pk}-{row.created_at:%Y%m%d%H%M%S}@{domain}>"
 
 
+class OutboxMessage(EmailMessage):
+    """Django's message with headers a mail client shows as written.
+
+    A non-ASCII subject is encoded knowing the ``Subject: `` it follows: encoded in advance
+    without it, the generator refolded it after the bare header name, and readers showed the
+    empty first line as a leading space.
+    """
+
+    def message(self):
+        msg = super().message()
+        if not self.subject.isascii():
+            # replace_header bypasses Django's __setitem__, which would encode it again.
+            msg.replace_header("Subject", Header(self.subject, "utf-8", header_name="Subject"))
+        return msg
+
+
+def _one_line(text: str) -> str:
+    """A header is one line: a line break in a subject would make the message unsendable."""
+    if "\n" not in text and "\r" not in text:
+        return text
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
 def _build_message(row: OutboxEmail) -> EmailMessage:
-    message = EmailMessage(
-        subject=row.subject,
+    message = OutboxMessage(
+        subject=_one_line(row.subject),
         body=row.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[row.recipient],
-        headers={"Message-ID": row.message_id or _message_id(row)},
+        headers={
+            "Message-ID": row.message_id or _message_id(row),
+            # The business time zone, whatever the server's: people read the date as sent.
+            "Date": format_datetime(business_now().replace(microsecond=0)),
+        },
     )
     for attachment in row.attachments:
         path = Path(settings.MEDIA_ROOT) / attachment["path"]
@@ -129,7 +161,7 @@ def _claim(pk: int) -> OutboxEmail | None:
         if (
             row.status == OutboxStatus.SENDING
             and row.claimed_at is not None
-            and row.claimed_at > now - STALE_CLAIM
+            and row.claimed_at > now - stale_claim()
         ):
             return None  # another worker is sending it right now
         row.status = OutboxStatus.SENDING
@@ -174,7 +206,7 @@ def outbox_pending_ids(*, older_than: timedelta = timedelta(seconds=30)) -> list
     return list(
         OutboxEmail.objects.filter(
             Q(status=OutboxStatus.PENDING, created_at__lte=now - older_than)
-            | Q(status=OutboxStatus.SENDING, claimed_at__lte=now - STALE_CLAIM)
+            | Q(status=OutboxStatus.SENDING, claimed_at__lte=now - stale_claim())
         )
         .order_by("created_at")
         .values_list("pk", flat=True)[:500]

@@ -50,8 +50,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "axes",
+    # Third-party apps under Chinese names (their admin pages): govcloud/apps.py.
+    "govcloud.apps.OtpTotpConfig",
+    "govcloud.apps.AxesConfig",
     "govcloud.apps.GovcloudConfig",
     "billing.apps.BillingConfig",
     "requests_app.apps.RequestsAppConfig",
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "govcloud.middleware.RequestContextMiddleware",
     "govcloud.middleware.RequireTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "govcloud.middleware.PortalNotFoundMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -95,6 +97,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "govcloud.context_processors.portal",
             ],
+            # One money format in every template (pages, PDFs, e-mails) without a {% load %}.
+            "builtins": ["govcloud.templatetags.money"],
         },
     },
 ]
@@ -168,6 +172,8 @@ AXES_CLIENT_IP_CALLABLE = "govcloud.middleware.client_ip"
 AXES_VERBOSE = False
 
 OTP_TOTP_ISSUER = "政务云服务管理平台"
+# Authenticator secrets are never shown again after enrolment, not even to the superuser.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
@@ -260,11 +266,17 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_TASK_IGNORE_RESULT = True
+# A claim older than this is a worker that died mid-task: the sweeper / flush take it over
+# (jobs: longer than any task's time limit; e-mails: 10 minutes). Lowered only by fault tests.
+JOBS_STALE_CLAIM_SECONDS = env.int("JOBS_STALE_CLAIM_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
+OUTBOX_STALE_CLAIM_SECONDS = env.int("OUTBOX_STALE_CLAIM_SECONDS", default=600)
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_REDIS_SOCKET_TIMEOUT = 5
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "outbox-flush": {"task": "govcloud.outbox_flush", "schedule": 120.0},
+    # Document renders whose enqueue was lost (broker down) or whose worker died.
+    "jobs-sweep": {"task": "govcloud.jobs_sweep", "schedule": 60.0},
     # Contract states follow the business date; the expiry warnings go out in office hours.
     "contract-states": {"task": "govcloud.contract_states", "schedule": crontab(hour=0, minute=5)},
     "contract-expiry-warnings": {
@@ -289,6 +301,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "sla.compute_rightsizing_advice",
         "schedule": crontab(minute=30, hour=1, day_of_month=1),
     },
+    # One e-mail per department and month about the advice it has to answer (sent on the
+    # first run of a month for advice the previous month's digest did not announce).
+    "sla-advice-digests": {
+        "task": "sla.send_advice_digests",
+        "schedule": crontab(hour=8, minute=45),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -303,7 +321,7 @@ REST_FRAMEWORK = {
         "govcloud.api_auth.BusinessReaderPermission",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "govcloud.api_query.ApiPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "govcloud.exceptions.api_exception_handler",
@@ -324,6 +342,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "GovCloud portal REST API (v1).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Every operation documents its errors in the one shape (govcloud/api_schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "govcloud.api_schema.postprocess_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "PricePeriodEnum": "govcloud.models.PricePeriod",
         "ContractStatusEnum": "govcloud.models.ContractStatus",

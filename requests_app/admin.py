@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from govcloud.admin_mixins import BUREAU_STAFF, ScopedAdmin
+from govcloud.audit_labels import register_action_labels
 from requests_app.models import (
     ExtensionRequest,
     RequestAttachment,
@@ -12,6 +14,7 @@ from requests_app.models import (
     ResourceRequest,
     Review,
 )
+from requests_app.views import ACTION_LABELS
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -95,3 +98,12 @@ class ResourceRequestAdmin(ScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
+
+
+# The ticket history's labels (the portal's) are the audit log's too.
+register_action_labels(
+    {
+        **ACTION_LABELS,
+        "inventory.delivery_time_confirmed": _("资源交付时间经确认更正"),
+    }
+)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from govcloud.dates import deadline_label
 from govcloud.joint import required_roles
 from govcloud.models import Contract, JointSubject, Organization, PartyRole, User
 from govcloud.outbox import outbox_enqueue
@@ -44,6 +45,11 @@ def _link(ticket: ResourceRequest) -> str:
 
 def _local(dt) -> str:
     return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M") if dt else "—"
+
+
+def _deadline(ticket: ResourceRequest) -> str:
+    """The delivery deadline as the portal writes it (2026-10-09 24:00, not 10-10 00:00)."""
+    return deadline_label(ticket.due_at) or "—"
 
 
 def _clause(contract: Contract, key: str) -> str:
@@ -102,10 +108,10 @@ def notify_approved(ticket: ResourceRequest) -> None:
         ticket,
         key,
         vendor,
-        f"工单 {ticket.number} 已批准，请于 {_local(ticket.due_at)} 前交付",
+        f"工单 {ticket.number} 已批准，请于 {_deadline(ticket)} 前交付",
         f"资源申请已通过全部审核，交付时限为 {contract.delivery_working_days} 个工作日"
         f"（{_clause(contract, 'delivery_working_days')}），"
-        f"截止 {_local(ticket.due_at)}{provisional}。{extension}",
+        f"截止 {_deadline(ticket)}{provisional}。{extension}",
     )
 
 
@@ -120,7 +126,7 @@ def notify_due_today(ticket: ResourceRequest) -> None:
         f"due-reminder:{ticket.due_at.isoformat()}",
         party_emails(ticket, PartyRole.VENDOR),
         f"工单 {ticket.number} 今日到期",
-        f"该工单的交付截止时间为 {_local(ticket.due_at)}（{_deadline_clause(ticket)}），"
+        f"该工单的交付截止时间为 {_deadline(ticket)}（{_deadline_clause(ticket)}），"
         "今天是最后一个工作日，目前尚未交付。",
     )
 
@@ -140,7 +146,7 @@ def notify_breached(ticket: ResourceRequest) -> None:
         f"breached:{ticket.due_at.isoformat()}",
         recipients,
         f"工单 {ticket.number} 已超过交付时限",
-        f"乙方未在截止时间 {_local(ticket.due_at)}（{_deadline_clause(ticket)}）前交付该工单，"
+        f"乙方未在截止时间 {_deadline(ticket)}（{_deadline_clause(ticket)}）前交付该工单，"
         f"{consequence}",
     )
 

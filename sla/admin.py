@@ -8,8 +8,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from govcloud.admin_mixins import BUREAU_STAFF, SYSTEM, ReadOnlyMixin, ScopedAdmin
+from govcloud.audit_labels import register_action_labels
 from sla.models import (
     Deliverable,
     DeliverableSubmission,
@@ -314,3 +316,71 @@ class StaffAccessEntryAdmin(ScopedReadOnlyAdmin):
     search_fields = ["person_name", "employer"]
     list_select_related = ["contract"]
     exclude = ["undertaking_file"]
+
+
+# ------------------------------------------------------------------------------ audit labels
+
+register_action_labels(
+    {
+        "outage.report": _("报告故障"),
+        "outage.update": _("更新故障记录"),
+        "outage.confirm": _("确认故障"),
+        "outage.approve_maintenance": _("批准计划维护"),
+        "maintenance_notice.update": _("更新维护通知"),
+        "maintenance_notice.note": _("维护通知备注"),
+        "maintenance_notice.short": _("维护通知提前量不足"),
+        "maintenance_notice.cleared": _("维护通知不足已消除"),
+        "incident.report": _("报告安全事件"),
+        "incident.assess": _("认定安全事件等级"),
+        "security_item.submit": _("提交安全机制材料"),
+        "security_item.review": _("审核安全机制材料"),
+        "security_item.waive": _("免除安全机制项"),
+        "training_plan.submit": _("提交培训计划"),
+        "training_plan.review": _("审核培训计划"),
+        "training_session.record": _("登记培训"),
+        "training_session.review": _("审核培训记录"),
+        "deliverable.create": _("新建交付物"),
+        "deliverable.submit": _("提交交付物"),
+        "deliverable.accept": _("接收交付物"),
+        "deliverable.reject": _("退回交付物"),
+        "deliverable.statement_recorded": _("统计表按期提交记入交付物"),
+        "deliverable.statement_resubmitted": _("统计表重新提交记入交付物"),
+        "deliverable.statement_found_wrong": _("统计表被认定有误记入交付物"),
+        "survey.open": _("发起满意度调查"),
+        "survey.respond": _("填写满意度调查"),
+        "survey.close": _("结束满意度调查"),
+        "notice.issue": _("发出整改通知"),
+        "notice.fix": _("报告整改完成"),
+        "notice.confirm": _("确认整改完成"),
+        "notice.reopen": _("整改未通过，重新整改"),
+        "penalty.record": _("登记违约金"),
+        "penalty.acknowledge": _("乙方确认违约金"),
+        "penalty.withdraw": _("撤回违约金"),
+        "emergency_period.create": _("登记应急保障期"),
+        "rightsizing.compute": _("计算资源优化建议"),
+        "rightsizing.submit": _("提交资源优化报告"),
+        "rightsizing.accept": _("接受资源优化建议"),
+        "rightsizing.decline": _("不接受资源优化建议"),
+        "rightsizing.mark_wrong": _("资源优化建议有误"),
+        "rightsizing.digest": _("发送资源优化建议汇总"),
+        "utilization.push": _("推送资源利用率数据"),
+        "scorecard.finalise": _("服务考核定稿"),
+        "scorecard.rescore": _("服务考核复评"),
+        "scorecard.penalty_claim": _("主张考核扣款"),
+        "scorecard.penalty_waive": _("免除考核扣款"),
+        "scorecard.rectification_open": _("要求考核整改"),
+        "scorecard.rectification_report": _("报告考核整改"),
+        "scorecard.rectification_confirm": _("确认考核整改"),
+        "scorecard.rectification_return": _("退回考核整改"),
+        "exit_record.create": _("新建退出记录"),
+        "exit_record.update": _("更新退出记录"),
+        "exit_record.confirm": _("确认退出记录"),
+        "exit_record.object": _("对退出记录提出异议"),
+        "exit_record.sign": _("退出记录电子签名"),
+        "exit_record.signing_key_refused": _("签名密钥口令错误（退出记录）"),
+        "staff_access.create": _("登记驻场人员"),
+        "staff_access.update": _("更新驻场人员"),
+        "staff_access.end": _("驻场人员撤场"),
+        "staff_access.register_submit": _("提交驻场人员登记表"),
+    }
+)
