@@ -78,6 +78,7 @@ class CatalogItemForm(forms.ModelForm):
             "memory_gb",
             "sort_order",
             "is_active",
+            "max_quantity",
         ]
 
     def clean(self) -> dict[str, Any]:

@@ -23,6 +23,10 @@ class CatalogItemSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="单价及其生效日期（自该日起适用）与依据；unit_price 为最新单价。",
     )
+    quantity_limit = serializers.IntegerField(
+        read_only=True,
+        help_text="一条申请明细最多可申请的数量：max_quantity，未设时按计量单位的默认上限。",
+    )
 
     class Meta:
         model = CatalogItem
@@ -38,6 +42,8 @@ class CatalogItemSerializer(serializers.ModelSerializer):
             "vcpus",
             "memory_gb",
             "is_active",
+            "max_quantity",
+            "quantity_limit",
             "prices",
         ]
 

@@ -16,7 +16,9 @@ from billing.models import (
     StatementStatus,
 )
 from billing.services.reauth import Reauth, SigningSecret
-from govcloud.dates import parse_month
+from govcloud.dates import business_today, month_label, month_start, parse_month, previous_month
+from govcloud.lifecycle import contract_billing_last_day
+from govcloud.models import Contract
 
 SELECT = {"class": "form-select form-select-sm"}
 TEXT = {"class": "form-control form-control-sm"}
@@ -127,6 +129,24 @@ class LineFilterForm(_FilterForm):
 # ------------------------------------------------------------------------------ actions
 
 
+def billable_months(contract: Contract, today: date) -> tuple[date, date]:
+    """The first and last month (first days) a statement of ``contract`` can be generated for
+    on ``today``: from the month billing starts (``billing_from``) to the month of the last
+    billed day (``contract_billing_last_day``: the end, a termination or a successor's
+    cutover), and no later than the last month that is over. ``first > last`` when no month
+    can be generated yet."""
+    first = month_start(contract.billing_from)
+    last = min(month_start(contract_billing_last_day(contract)), previous_month(today))
+    return first, last
+
+
+def default_statement_month(contract: Contract, today: date) -> date:
+    """The month the generation form offers: the latest month the contract can bill that is
+    over, else (nothing over yet) its first billed month."""
+    first, last = billable_months(contract, today)
+    return last if last >= first else first
+
+
 class GenerateForm(forms.Form):
     contract = forms.TypedChoiceField(
         label=_("合同"), coerce=int, widget=forms.Select(attrs=SELECT)
@@ -134,12 +154,32 @@ class GenerateForm(forms.Form):
     month = forms.CharField(
         label=_("统计月份"),
         widget=forms.DateInput(attrs={**TEXT, "type": "month"}),
-        help_text=_("格式 YYYY-MM，须为已结束的月份。"),
+        help_text=_("格式 YYYY-MM，须为已结束、且在合同计费期内的月份。"),
     )
 
-    def __init__(self, *args: Any, contracts: list[tuple[Any, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        contracts: list[tuple[Any, str]],
+        today: date | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["contract"].choices = contracts
+        self.today = today or business_today()
+        # The contracts offered, to default and bound the month by what each can bill.
+        self.contracts = Contract.objects.in_bulk([pk for pk, _label in contracts])
+        ranges = [billable_months(c, self.today) for c in self.contracts.values()]
+        if ranges:
+            attrs = self.fields["month"].widget.attrs
+            attrs["min"] = month_label(min(first for first, _last in ranges))
+            attrs["max"] = month_label(max(max(first, last) for first, last in ranges))
+        if not self.is_bound and contracts:
+            first_pk = self.initial.get("contract") or contracts[0][0]
+            contract = self.contracts.get(first_pk)
+            if contract is not None:
+                self.initial["contract"] = contract.pk
+                self.initial["month"] = month_label(default_statement_month(contract, self.today))
 
     def clean_month(self) -> tuple[int, int]:
         """``2026-03`` (the value of ``<input type=month>``) → (2026, 3)."""
@@ -148,6 +188,31 @@ class GenerateForm(forms.Form):
         except ValueError:
             raise forms.ValidationError(_("统计月份格式应为 YYYY-MM。")) from None
         return month.year, month.month
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        contract = self.contracts.get(data.get("contract") or 0)
+        if contract is None or "month" not in data:
+            return data
+        chosen = date(*data["month"], 1)
+        first = month_start(contract.billing_from)
+        last_billed = month_start(contract_billing_last_day(contract))
+        if not first <= chosen <= last_billed:
+            self.add_error(
+                "month",
+                _("%(m)s 不在合同计费期内（%(c)s 计费月份为 %(f)s 至 %(l)s）。")
+                % {
+                    "m": month_label(chosen),
+                    "c": contract.code,
+                    "f": month_label(first),
+                    "l": month_label(last_billed),
+                },
+            )
+        elif chosen > previous_month(self.today):
+            self.add_error(
+                "month", _("%(m)s 尚未结束，不能出具统计表。") % {"m": month_label(chosen)}
+            )
+        return data
 
 
 class ReauthForm(forms.Form):

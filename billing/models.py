@@ -14,7 +14,25 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from govcloud.formatting import format_unit_price
 from govcloud.models import Contract, DiscountScope, PricePeriod
+
+#: The most one line of a ticket may ask for when the catalog item sets no ``max_quantity``,
+#: by unit: a sanity bound against typing slips (99,999,999,999 vCPU), far above any real
+#: request of one department; a larger need is the bureau's decision (raise the item's limit).
+DEFAULT_MAX_QUANTITY_BY_UNIT: dict[str, int] = {
+    "核": 10_000,
+    "vCPU": 10_000,
+    "GB": 1_000_000,
+    "TB": 10_000,
+}
+#: Every other unit (台, 块, 个, 套, IP, 实例 …): counted things.
+DEFAULT_MAX_QUANTITY = 1_000
+
+
+def default_max_quantity(unit: str) -> int:
+    """The bound of a unit when the catalog item sets none (``DEFAULT_MAX_QUANTITY_BY_UNIT``)."""
+    return DEFAULT_MAX_QUANTITY_BY_UNIT.get(unit.strip(), DEFAULT_MAX_QUANTITY)
 
 
 class CatalogItem(models.Model):
@@ -39,6 +57,16 @@ class CatalogItem(models.Model):
     memory_gb = models.PositiveIntegerField(_("内存（GB）"), null=True, blank=True)
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("可申请"), default=True)
+    max_quantity = models.PositiveIntegerField(
+        _("单行数量上限"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "一条申请明细（开通或变更后）最多可申请的数量；留空按计量单位的默认上限："
+            "核 10,000，GB 1,000,000，TB 10,000，其他单位 1,000。"
+        ),
+    )
 
     class Meta:
         verbose_name = _("服务目录项")
@@ -52,6 +80,11 @@ class CatalogItem(models.Model):
                 name="catalog_price_not_negative",
                 violation_error_message=_("单价不能为负数。"),
             ),
+            models.CheckConstraint(
+                condition=Q(max_quantity__isnull=True) | Q(max_quantity__gte=1),
+                name="catalog_max_quantity_positive",
+                violation_error_message=_("单行数量上限须为正整数。"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -60,9 +93,32 @@ class CatalogItem(models.Model):
         )
 
     @property
+    def quantity_limit(self) -> int:
+        """The most one ticket line may ask for: ``max_quantity``, else the unit's default."""
+        return self.max_quantity or default_max_quantity(self.unit)
+
+    def quantity_refusal(self, quantity: int) -> str:
+        """Why ``quantity`` may not be asked for in one line, or "" (the service and the form
+        both ask here, so the portal and the API refuse with the same words)."""
+        if quantity <= self.quantity_limit:
+            return ""
+        return str(
+            _(
+                "数量 %(q)s 超过“%(name)s”每条明细的上限 %(max)s %(unit)s；"
+                "确需更多的，请联系甲方调整该目录项的数量上限。"
+            )
+            % {
+                "q": f"{quantity:,}",
+                "name": self.name,
+                "max": f"{self.quantity_limit:,}",
+                "unit": self.unit,
+            }
+        )
+
+    @property
     def price_label(self) -> str:
         per = "年" if self.period == PricePeriod.YEAR else "月"
-        return f"{self.unit_price} 元/{self.unit}/{per}"
+        return f"{format_unit_price(self.unit_price)}/{self.unit}/{per}"
 
 
 class CatalogPrice(models.Model):

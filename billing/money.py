@@ -1,4 +1,5 @@
-"""Money primitives for billing: Decimal yuan amounts, half-up rounding to the fen, display.
+"""Money primitives for billing: Decimal yuan amounts, half-up rounding to the fen, display
+(``format_yuan``, defined in ``govcloud.formatting``: one format on pages, PDFs and e-mails).
 
 Pure module (no Django). Every amount is a ``Decimal``; a ``float`` is refused wherever money
 enters, because binary floating point cannot represent prices such as 0.45 exactly and the
@@ -16,6 +17,10 @@ from decimal import (
     InvalidOperation,
     Overflow,
 )
+
+# The display format belongs to the lowest layer that shows money (the contract pages);
+# billing re-exports it so its code keeps one name for it.
+from govcloud.formatting import format_yuan
 
 __all__ = [
     "EXACT",
@@ -88,17 +93,6 @@ def divide_yuan(numerator: Decimal | int, denominator: Decimal | int) -> Decimal
     if top < 0:
         fen = -fen
     return quantize_yuan(Decimal(fen).scaleb(-2, context=_ROUNDING))
-
-
-def format_yuan(x: Decimal | int) -> str:
-    """Format an amount for people, e.g. ``Decimal("1234.5")`` → ``"¥1,234.50"``.
-
-    Rounds half-up to the fen first (``format()`` alone would round half-even). Negative amounts
-    are shown as ``"-¥1.00"``.
-    """
-    amount = quantize_yuan(x)
-    sign = "-" if amount < 0 else ""
-    return f"{sign}¥{amount.copy_abs():,.2f}"
 
 
 def round_half_up(x: Decimal | int, places: int = 2) -> Decimal:

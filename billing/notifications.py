@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from billing.models import Statement, SystemTestPeriod, SystemTestPeriodChange
+from billing.money import format_yuan
 from govcloud.models import Contract, Organization, PartyRole, Role, User
 from govcloud.outbox import outbox_enqueue
 from govcloud.terms import cite
@@ -54,7 +55,7 @@ def _send(statement: Statement, event: str, recipients: list[str], subject: str,
         subject=f"【政务云】{subject}",
         body=f"{body}\n\n合同：{statement.contract.code} {statement.contract.name}\n"
         f"统计月份：{statement.period}（第{statement.version}版）\n"
-        f"结算金额：{statement.total} 元\n\n平台地址：{portal}\n" + FOOTER,
+        f"结算金额：{format_yuan(statement.total)}\n\n平台地址：{portal}\n" + FOOTER,
         contract=statement.contract,
     )
 

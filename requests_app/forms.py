@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import ResourceStatus
+from billing.models import CatalogItem, Resource, ResourceStatus
 from govcloud.models import BusinessSystem
 from requests_app.delivery_integrity import needs_confirmation, tolerance_threshold
 from requests_app.models import ReceiptProblem, RequestKind, RequestStatus
@@ -92,15 +93,30 @@ class RequestForm(forms.Form):
         ).order_by("name")
 
 
+#: The most any quantity column holds (``PositiveIntegerField``); each catalog item's own,
+#: much lower bound (``CatalogItem.quantity_limit``) is checked against the chosen item.
+QUANTITY_CEILING = 2_147_483_647
+
+
 class LineForm(forms.Form):
-    """One line; which fields exist depends on the ticket kind."""
+    """One line; which fields exist depends on the ticket kind.
+
+    A line that is partly filled in says everything it lacks at once (item, resource, quantity,
+    the item's quantity bound), so the whole form answers in one round; the service checks the
+    same rules again for the API (``request_create``/``request_update``)."""
 
     resource = forms.TypedChoiceField(label=_("现有资源"), coerce=int, required=False)
     catalog_item = forms.TypedChoiceField(label=_("目录项"), coerce=int, required=False)
     quantity = forms.IntegerField(
         label=_("数量"),
         min_value=1,
+        max_value=QUANTITY_CEILING,
         required=False,
+        error_messages={
+            "min_value": _("数量必须是正整数。"),
+            "max_value": _("数量过大，不能超过 %(limit_value)s。"),
+            "invalid": _("数量必须是整数（不含逗号、小数点）。"),
+        },
         widget=forms.NumberInput(attrs={**TEXT, "min": 1, "inputmode": "numeric"}),
     )
     note = forms.CharField(
@@ -113,9 +129,15 @@ class LineForm(forms.Form):
         kind: str,
         item_choices: list[tuple[Any, str]],
         resource_choices: list[tuple[Any, str]],
+        items: Mapping[int, CatalogItem] | None = None,
+        resources: Mapping[int, Resource] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.kind = kind
+        # The page's catalog items and resources (loaded once by the view), for the bounds.
+        self.items = items or {}
+        self.resources = resources or {}
         # The choices are built once per page by the view (not one query per row).
         item_empty = _("（不变）") if kind == RequestKind.CHANGE else _("请选择目录项")
         self.fields["catalog_item"].choices = [("", item_empty), *item_choices]
@@ -135,8 +157,46 @@ class LineForm(forms.Form):
         data = getattr(self, "cleaned_data", {})
         return not any(data.get(name) for name in ("resource", "catalog_item", "quantity", "note"))
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.is_blank():
+            return data  # an empty row is left out (the formset asks for at least one line)
+        missing: list[tuple[str, Any]] = []
+        if self.kind == RequestKind.NEW:
+            missing.append(("catalog_item", _("请选择目录项。")))
+            missing.append(("quantity", _("请填写数量。")))
+        else:
+            missing.append(("resource", _("请选择现有资源。")))
+            if self.kind == RequestKind.CHANGE:
+                missing.append(("quantity", _("请填写变更后的数量。")))
+        for name, message in missing:
+            if not data.get(name) and name not in self.errors:
+                self.add_error(name, message)
+        quantity = data.get("quantity")
+        item = self._item(data)
+        if quantity and item is not None and (refusal := item.quantity_refusal(quantity)):
+            self.add_error("quantity", refusal)
+        return data
 
-LineFormSet = forms.formset_factory(LineForm, extra=0)
+    def _item(self, data: dict[str, Any]) -> CatalogItem | None:
+        """The catalog item the line's quantity counts: the chosen one, else the resource's."""
+        item = self.items.get(data.get("catalog_item") or 0)
+        if item is None and self.kind == RequestKind.CHANGE:
+            resource = self.resources.get(data.get("resource") or 0)
+            item = resource.catalog_item if resource is not None else None
+        return item
+
+
+class BaseLineFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return  # the rows say what is wrong with them
+        if all(form.is_blank() for form in self.forms):
+            raise forms.ValidationError(_("请至少填写一条申请明细。"))
+
+
+LineFormSet = forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=0)
 
 
 # ---------------------------------------------------------------- actions

@@ -239,6 +239,9 @@ def _validate_lines(
             if not line.quantity or line.quantity < 1:
                 errors.append(prefix + _("数量必须是正整数。"))
                 continue
+            if refusal := item.quantity_refusal(line.quantity):
+                errors.append(prefix + refusal)
+                continue
             built.append(
                 RequestLine(catalog_item=item, quantity=line.quantity, note=line.note[:200])
             )
@@ -271,6 +274,9 @@ def _validate_lines(
             continue
         if not line.quantity or line.quantity < 1:
             errors.append(prefix + _("变更后的数量必须是正整数。"))
+            continue
+        if refusal := item.quantity_refusal(line.quantity):
+            errors.append(prefix + refusal)
             continue
         if item.pk == resource.catalog_item_id and line.quantity == resource.quantity:
             errors.append(prefix + _("变更后的配置与当前相同。"))

@@ -25,7 +25,7 @@ from itertools import pairwise
 from types import MappingProxyType
 from typing import NamedTuple
 
-from billing.money import quantize_yuan
+from billing.money import format_yuan, quantize_yuan
 
 __all__ = [
     "AREAS",
@@ -426,7 +426,7 @@ def score_security_responsibility(incidents: Sequence[IncidentInput]) -> AreaSco
             money.append(
                 MoneyDeduction(
                     amount=amount,
-                    reason=f"发生{name}级安全责任事故，扣款{amount:,.2f}元",
+                    reason=f"发生{name}级安全责任事故，扣款{format_yuan(amount)}",
                     ref=incident.ref,
                 )
             )
@@ -573,7 +573,7 @@ def score_utilization(
                 amount=amount,
                 reason=(
                     f"{'、'.join(low)}，低于{_fmt(threshold)}%，扣除年度服务费用的"
-                    f"{_fmt(charge)}%（{amount:,.2f}元）"
+                    f"{_fmt(charge)}%（{format_yuan(amount)}）"
                 ),
                 ref=metrics_ref,
             ),

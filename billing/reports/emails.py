@@ -12,8 +12,9 @@ queues nothing twice; sending, retries and failures are the outbox's (shown in t
 from __future__ import annotations
 
 from billing.models import DepartmentBill, Statement, StatementDocument
+from billing.money import format_yuan
 from billing.notifications import organization_emails
-from billing.reports.statement_pdf import portal_url, yuan
+from billing.reports.statement_pdf import portal_url
 from govcloud.models import Contract
 from govcloud.outbox import Attachment, outbox_enqueue
 
@@ -43,7 +44,8 @@ def statement_signed_pdf_email(statement: Statement, document: StatementDocument
         f"{contract.code} {contract.name} {period}月度服务资源统计表（第{statement.version}版）"
         "已由各方全部签认，附件为带各方数字签名的 PDF 文件"
         f"（{document.signatures} 个签名，SHA-256：{document.sha256}）。\n\n"
-        f"结算金额：{yuan(statement.total)} 元（价税合计，其中增值税 {yuan(statement.vat)} 元）\n"
+        f"结算金额：{format_yuan(statement.total)}"
+        f"（价税合计，其中增值税 {format_yuan(statement.vat)}）\n"
         f"在线查看：{portal_url(f'/billing/statements/{statement.pk}/')}\n"
         f"签名核验：{portal_url('/pdf/verify/')}（上传附件即可核验各方签名是否完整有效）\n"
         f"{FOOTER}"
@@ -73,7 +75,7 @@ def department_bill_email(bill: DepartmentBill, document: StatementDocument) -> 
         f"{bill.department_name}：\n\n"
         f"贵单位 {period} 的政务云服务费用账单已出具，依据为各方已签认的 {contract.code} "
         f"{contract.name} 月度服务资源统计表（第{statement.version}版）。附件为 PDF 账单。\n\n"
-        f"应付金额：{yuan(bill.total)} 元（价税合计，其中增值税 {yuan(bill.vat)} 元），"
+        f"应付金额：{format_yuan(bill.total)}（价税合计，其中增值税 {format_yuan(bill.vat)}），"
         f"明细 {bill.lines_count} 条。\n"
         f"在线查看：{portal_url(f'/billing/bills/{bill.pk}/')}\n"
         f"{FOOTER}"

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 
 from billing import notifications
 from billing.models import FundsArrival, Invoice, InvoiceStatus, Payment
-from billing.money import ensure_decimal, quantize_yuan, round_half_up
+from billing.money import ensure_decimal, format_yuan, quantize_yuan, round_half_up
 from billing.services.settlement import (
     _require_bureau,
     _require_vendor,
@@ -286,8 +286,8 @@ def invoice_register(
             raise ApplicationError(_("税额无效。"), extra={"field": "tax_amount"}) from None
         if abs(given - tax) > Decimal("0.01"):
             raise ApplicationError(
-                _("税额应为 %(t)s 元（税率 %(r)s，价税合计 %(a)s 元）。")
-                % {"t": tax, "r": contract.vat_rate, "a": value},
+                _("税额应为 %(t)s（税率 %(r)s，价税合计 %(a)s）。")
+                % {"t": format_yuan(tax), "r": contract.vat_rate, "a": format_yuan(value)},
                 extra={"field": "tax_amount"},
             )
         tax = quantize_yuan(given)
@@ -301,8 +301,8 @@ def invoice_register(
         due = amount_due_for_invoice(contract, installment=installment, period_label=period_label)
         if value > due:
             raise ApplicationError(
-                _("发票金额 %(a)s 元超过该付款节点应付未开票金额 %(d)s 元，不得超额开具。")
-                % {"a": value, "d": due},
+                _("发票金额 %(a)s 超过该付款节点应付未开票金额 %(d)s，不得超额开具。")
+                % {"a": format_yuan(value), "d": format_yuan(due)},
                 extra={"field": "amount", "due": str(due)},
             )
     invoice = Invoice(
@@ -331,8 +331,8 @@ def invoice_register(
         f"invoice:{invoice.pk}:registered",
         (PartyRole.BUREAU,),
         _("乙方已登记发票 %(n)s") % {"n": number},
-        _("发票号码 %(n)s，开票日期 %(d)s，价税合计 %(a)s 元（税额 %(t)s 元），请核对后确认。")
-        % {"n": number, "d": issued_on, "a": value, "t": tax},
+        _("发票号码 %(n)s，开票日期 %(d)s，价税合计 %(a)s（税额 %(t)s），请核对后确认。")
+        % {"n": number, "d": issued_on, "a": format_yuan(value), "t": format_yuan(tax)},
     )
     return invoice
 

@@ -55,7 +55,7 @@ from billing.models import (
     Statement,
     StatementStatus,
 )
-from billing.money import ensure_decimal, quantize_yuan, round_half_up
+from billing.money import ensure_decimal, format_yuan, quantize_yuan, round_half_up
 from billing.periods import SettlementPeriod
 from govcloud.access import party_role_of, require_staff
 from govcloud.audit import audit_log, model_snapshot
@@ -481,12 +481,12 @@ def _notify_deduction(deduction: Deduction, event: str) -> None:
             (PartyRole.VENDOR, PartyRole.BUREAU),
             _("考核扣款书面通知书 %(n)s") % {"n": deduction.notice_number},
             _(
-                "甲方出具考核扣款通知：%(p)s 扣款 %(a)s 元，原因：%(r)s。请签字确认或提出异议，"
+                "甲方出具考核扣款通知：%(p)s 扣款 %(a)s，原因：%(r)s。请签字确认或提出异议，"
                 "确认后生效%(t)s。"
             )
             % {
                 "p": deduction.period_label,
-                "a": deduction.amount,
+                "a": format_yuan(deduction.amount),
                 "r": deduction.reason,
                 "t": notice,
             },
@@ -504,8 +504,8 @@ def _notify_deduction(deduction: Deduction, event: str) -> None:
         "acknowledged": (
             (PartyRole.BUREAU, PartyRole.VENDOR),
             _("考核扣款已经乙方确认生效 %(n)s") % {"n": deduction.notice_number},
-            _("乙方已签字确认扣款 %(a)s 元，自确认时起生效，计入 %(p)s 的实际支付费用。")
-            % {"a": deduction.amount, "p": deduction.period_label},
+            _("乙方已签字确认扣款 %(a)s，自确认时起生效，计入 %(p)s 的实际支付费用。")
+            % {"a": format_yuan(deduction.amount), "p": deduction.period_label},
         ),
         "objected": (
             (PartyRole.BUREAU,),
@@ -515,8 +515,8 @@ def _notify_deduction(deduction: Deduction, event: str) -> None:
         "withdrawn": (
             (PartyRole.VENDOR, PartyRole.BUREAU),
             _("考核扣款已撤回 %(n)s") % {"n": deduction.notice_number},
-            _("甲方已撤回扣款 %(a)s 元。说明：%(w)s")
-            % {"a": deduction.amount, "w": deduction.withdraw_reason},
+            _("甲方已撤回扣款 %(a)s。说明：%(w)s")
+            % {"a": format_yuan(deduction.amount), "w": deduction.withdraw_reason},
         ),
     }
     roles, subject, body = texts[event]
@@ -635,8 +635,8 @@ def _open_acknowledgement(actor: Any, deduction: Deduction) -> JointConfirmation
         contract=deduction.contract,
         subject=ACK,
         obj=deduction,
-        title=_("考核扣款通知书 %(n)s（%(a)s 元）")
-        % {"n": deduction.notice_number, "a": deduction.amount},
+        title=_("考核扣款通知书 %(n)s（%(a)s）")
+        % {"n": deduction.notice_number, "a": format_yuan(deduction.amount)},
     )
     # None: the terms no longer ask a signature (changed since the notice): the vendor's own
     # acknowledgement or objection decides, as the one party named when it was issued.
@@ -830,8 +830,12 @@ def _payment_node_checks(
         )
         if already + amount > installment.amount:
             raise ApplicationError(
-                _("付款超过该期次约定金额：约定 %(a)s 元，已付 %(p)s 元，本次最多 %(m)s 元。")
-                % {"a": installment.amount, "p": already, "m": installment.amount - already},
+                _("付款超过该期次约定金额：约定 %(a)s，已付 %(p)s，本次最多 %(m)s。")
+                % {
+                    "a": format_yuan(installment.amount),
+                    "p": format_yuan(already),
+                    "m": format_yuan(installment.amount - already),
+                },
                 extra={"field": "amount"},
             )
         return
@@ -839,22 +843,26 @@ def _payment_node_checks(
     summary = state.summary(period_label) if period_label else None
     if summary is not None and summary.paid + amount > summary.payable:
         raise ApplicationError(
-            _("付款将超过该结算期的实际应付：应付 %(d)s 元，已付 %(p)s 元，本次 %(a)s 元。")
-            % {"d": summary.payable, "p": summary.paid, "a": amount},
+            _("付款将超过该结算期的实际应付：应付 %(d)s，已付 %(p)s，本次 %(a)s。")
+            % {
+                "d": format_yuan(summary.payable),
+                "p": format_yuan(summary.paid),
+                "a": format_yuan(amount),
+            },
             extra={"field": "amount"},
         )
     final = summary is None or summary.period.index == len(state.summaries)
     if final and state.paid_total + amount > state.payable_total:
         raise ApplicationError(
             _(
-                "付款将超过实际应付：实际应付合计 %(d)s 元，已付（含预付款）%(p)s 元，"
-                "尾款 %(b)s 元，本次付款 %(a)s 元。"
+                "付款将超过实际应付：实际应付合计 %(d)s，已付（含预付款）%(p)s，"
+                "尾款 %(b)s，本次付款 %(a)s。"
             )
             % {
-                "d": state.payable_total,
-                "p": state.paid_total,
-                "b": state.balance,
-                "a": amount,
+                "d": format_yuan(state.payable_total),
+                "p": format_yuan(state.paid_total),
+                "b": format_yuan(state.balance),
+                "a": format_yuan(amount),
             },
             extra={"field": "amount", "balance": str(state.balance)},
         )

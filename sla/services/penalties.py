@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.money import format_yuan
 from govcloud.audit import audit_log, snapshot
 from govcloud.exceptions import ApplicationError
 from govcloud.models import Contract, PartyRole, User
@@ -80,8 +81,13 @@ def penalty_record(
         contract=contract,
         recipients=notifications.party_emails(contract, PartyRole.VENDOR, PartyRole.BUREAU),
         subject=_("罚则记录待签认"),
-        body=_("事由：%(r)s\n依据：%(c)s\n扣款：%(a)s 元；扣分：%(p)s")
-        % {"r": reason, "c": clause, "a": amount or "—", "p": points or "—"},
+        body=_("事由：%(r)s\n依据：%(c)s\n扣款：%(a)s；扣分：%(p)s")
+        % {
+            "r": reason,
+            "c": clause,
+            "a": format_yuan(amount) if amount else "—",
+            "p": points or "—",
+        },
         url=notifications.link("sla_penalty_detail", penalty.pk),
     )
     return penalty

@@ -34,7 +34,6 @@ Finalising freezes the snapshot and writes the money deductions into billing set
 from __future__ import annotations
 
 import dataclasses
-import logging
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -55,11 +54,12 @@ from billing.models import (
     Statement,
     StatementStatus,
 )
-from billing.money import quantize_yuan
+from billing.money import format_yuan, quantize_yuan
 from billing.services.settlement import contract_settlement_periods, deduction_create
 from govcloud.audit import audit_log, snapshot
 from govcloud.dates import business_date
 from govcloud.exceptions import ApplicationError, InvalidTransition
+from govcloud.jobs import job_schedule
 from govcloud.joint import (
     confirmed_ids,
     joint_for,
@@ -123,7 +123,6 @@ from sla.services.rightsizing import contract_averages
 from sla.services.signed_months import month_key, service_year_months, unsigned_months
 from sla.services.surveys import SurveyStats, survey_stats
 
-logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
 
 
@@ -876,16 +875,8 @@ def scorecard_finalise(
         },
         contract=contract,
     )
-    card_id = card.pk
-    transaction.on_commit(lambda: _render_later(card_id))
+    job_schedule(tasks.render_scorecard_pdf.name, card.pk, contract=contract)
     return card
-
-
-def _render_later(card_id: int) -> None:
-    try:
-        tasks.render_scorecard_pdf.delay(card_id)
-    except Exception:
-        logger.exception("could not render the PDF now; it is rendered on request")
 
 
 def _check_ratio(contract: Contract, year: int, now: datetime, ratio: Decimal | None) -> None:
@@ -934,7 +925,7 @@ def _billing_deductions(
             continue
         reason = item["reason"]
         if amount < Decimal(item["amount"]):
-            reason += _("（扣款总额以年度服务费为限，本项计 %(a)s 元）") % {"a": amount}
+            reason += _("（扣款总额以年度服务费为限，本项计 %(a)s）") % {"a": format_yuan(amount)}
         deduction = deduction_create(
             actor=actor,
             contract=card.contract,
@@ -1382,17 +1373,18 @@ SETTLEMENT_ACTIONS_LABELS = {
 def _above_note(held: _Held, target: Decimal) -> str:
     excess = held.live - target
     parts = [
-        _("复评结果 %(t)s 元低于已计扣的 %(b)s 元（差额 %(d)s 元），复评不自动减少扣款。")
-        % {"t": _num(target), "b": _num(held.live), "d": _num(excess)}
+        _("复评结果 %(t)s 低于已计扣的 %(b)s（差额 %(d)s），复评不自动减少扣款。")
+        % {"t": format_yuan(target), "b": format_yuan(held.live), "d": format_yuan(excess)}
     ]
     if held.effective:
         parts.append(
-            _("其中已生效 %(e)s 元保持不变，如需退还由甲方另行办理。") % {"e": _num(held.effective)}
+            _("其中已生效 %(e)s 保持不变，如需退还由甲方另行办理。")
+            % {"e": format_yuan(held.effective)}
         )
     if held.pending:
         parts.append(
-            _("待乙方签字确认的 %(p)s 元，乙方可提出异议，由甲方撤回或按复评结果重新出具通知书。")
-            % {"p": _num(held.pending)}
+            _("待乙方签字确认的 %(p)s，乙方可提出异议，由甲方撤回或按复评结果重新出具通知书。")
+            % {"p": format_yuan(held.pending)}
         )
     return "".join(parts)
 
@@ -1472,10 +1464,10 @@ def _rescore_deductions(
         text = (
             reason
             if not before
-            else _("%(r)s（复评补扣差额，原已计扣 %(b)s 元）")
+            else _("%(r)s（复评补扣差额，原已计扣 %(b)s）")
             % {
                 "r": reason,
-                "b": _num(before),
+                "b": format_yuan(before),
             }
         )
         deduction = deduction_create(
@@ -1582,16 +1574,8 @@ def scorecard_rescore(
         },
         url=_card_link(card),
     )
-    card_id = card.pk
-    transaction.on_commit(lambda: _rerender_later(card_id))
+    job_schedule(tasks.render_scorecard_pdf.name, card.pk, force=True, contract=card.contract)
     return new_round
-
-
-def _rerender_later(card_id: int) -> None:
-    try:
-        tasks.render_scorecard_pdf.delay(card_id, force=True)
-    except Exception:
-        logger.exception("could not render the PDF now; it is rendered on request")
 
 
 # ---------------------------------------------------------------- the termination penalty
@@ -1637,7 +1621,7 @@ def scorecard_penalty_claim(*, actor: User, card: Scorecard) -> ScorecardRound:
         period_label=period.key,
         amount=penalty.amount,
         reason=_(
-            "%(y)s 服务年度考核第%(n)s轮总评 %(t)s 分，低于 %(b)s 分：乙方按合同总价 %(p)s 元的"
+            "%(y)s 服务年度考核第%(n)s轮总评 %(t)s 分，低于 %(b)s 分：乙方按合同总价 %(p)s 的"
             "%(r)s%%支付违约金（%(c)s §11）"
         )
         % {
@@ -1645,7 +1629,7 @@ def scorecard_penalty_claim(*, actor: User, card: Scorecard) -> ScorecardRound:
             "n": last.number,
             "t": _num(last.total_points),
             "b": _num(rules.TERMINATION_BELOW),
-            "p": _num(penalty.contract_price) if penalty.contract_price is not None else "",
+            "p": format_yuan(penalty.contract_price) if penalty.contract_price is not None else "",
             "r": _num(penalty.ratio * 100),
             "c": citation.clause or citation.label,
         },
@@ -1683,8 +1667,8 @@ def scorecard_penalty_claim(*, actor: User, card: Scorecard) -> ScorecardRound:
         key=f"scorecard:{card.pk}:penalty:claimed",
         contract=contract,
         recipients=notifications.party_emails(contract, PartyRole.VENDOR, PartyRole.SUPERVISOR),
-        subject=_("甲方主张考核违约金 %(a)s 元（%(y)s 服务年度）")
-        % {"a": _num(penalty.amount), "y": card.service_year},
+        subject=_("甲方主张考核违约金 %(a)s（%(y)s 服务年度）")
+        % {"a": format_yuan(penalty.amount), "y": card.service_year},
         body=deduction.reason
         + (
             _("\n扣款通知书须经乙方签字确认后生效。")

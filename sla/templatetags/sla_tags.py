@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from billing.money import quantize_yuan
 from govcloud.access import role_on_contract
 
 register = template.Library()
@@ -81,15 +79,3 @@ def sla_tabs(context: dict[str, Any], contract: Any, active: str = "") -> list[d
             ("emergencies", _("紧急保障期"), reverse("sla_emergency_list", args=[pk])),
         ]
     return [{"key": k, "label": label, "url": url, "active": k == active} for k, label, url in tabs]
-
-
-@register.filter
-def yuan(value: object) -> str:
-    """A money string or Decimal as "1,234,567.80" (the snapshot stores plain strings)."""
-    if value in (None, ""):
-        return "—"
-    try:
-        amount = quantize_yuan(Decimal(str(value)))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    return f"{amount:,}"

@@ -83,7 +83,7 @@ def test_bt_invoices_never_early_nor_above_the_amount_due(bt):
         register(bt, "1.00", sequence=2, period=FIRST_HALF, number="H0")
     deduction_acknowledge(actor=bt.users["vendor"], deduction=deduction)
     # due = the half-year's payable 3,900,000 − 100,000 = 3,800,000 (第二次: its own usage)
-    with pytest.raises(ApplicationError, match=r"3800000\.00"):
+    with pytest.raises(ApplicationError, match=r"¥3,800,000\.00"):
         register(bt, "3800000.01", sequence=2, period=FIRST_HALF, number="H1")
     with pytest.raises(ApplicationError, match="税额应为"):
         register(bt, "3800000.00", sequence=2, period=FIRST_HALF, number="H1", tax_amount="1")
@@ -115,7 +115,7 @@ def test_bt_final_invoice_is_the_balance(bt):
         register(bt, "1.00", sequence=3, period=SECOND_HALF, number="F1")
     signed(bt.contract, 2026, 6, "200000.00")  # second half 3,200,000
     # 尾款 = 7,100,000 − (1,000,000 + 3,900,000) = 2,200,000
-    with pytest.raises(ApplicationError, match=r"2200000\.00"):
+    with pytest.raises(ApplicationError, match=r"¥2,200,000\.00"):
         register(bt, "2200000.01", sequence=3, period=SECOND_HALF, number="F1")
     register(bt, "2200000.00", sequence=3, period=SECOND_HALF, number="F1")
 

@@ -47,8 +47,8 @@ def test_dashboard_shows_netting_and_the_vendor_acknowledges(bt_state):
     vendor = verified_client(bt.users["vendor"])
     page = vendor.get(reverse("contract_dashboard", args=[bt.contract.pk])).content.decode()
     # pending 100,000 not deducted: payable 3,900,000, paid (advance) 1,000,000, 尾款 2,900,000
-    assert "3900000.00" in page
-    assert "2900000.00" in page
+    assert "¥3,900,000.00" in page
+    assert "¥2,900,000.00" in page
     assert "待乙方确认" in page
     deduction = Deduction.objects.get()
     pdf = vendor.get(reverse("deduction_notice_pdf", args=[deduction.pk]))
@@ -59,7 +59,7 @@ def test_dashboard_shows_netting_and_the_vendor_acknowledges(bt_state):
     deduction.refresh_from_db()
     assert deduction.status == DeductionStatus.EFFECTIVE
     page = vendor.get(reverse("contract_dashboard", args=[bt.contract.pk])).content.decode()
-    assert "2800000.00" in page  # 3,800,000 − 1,000,000
+    assert "¥2,800,000.00" in page  # 3,800,000 − 1,000,000
 
 
 def test_bureau_cannot_acknowledge_on_the_portal(bt_state):

@@ -32,6 +32,7 @@ from billing.models import (
     StatementSignoff,
     StatementStatus,
 )
+from billing.money import format_yuan
 from billing.services.reauth import Reauth
 from billing.services.statements import (
     statement_confirm,
@@ -608,10 +609,10 @@ def test_dispute_then_new_version_then_diff(world):
     assert "删除 0 条" in diff
     assert "119.85" in diff
     assert "111.48" in diff
-    assert "-8.37" in diff
+    assert "-¥8.37" in diff
     assert "2026-03-10 15:00" in diff
     assert "2026-03-12 09:00" in diff
-    assert str(v2.total - statement.total) in diff
+    assert format_yuan(v2.total - statement.total) in diff
     # Either order of the two versions shows the same comparison; both are in the history.
     assert "第 1 版 → 第 2 版" in text(vendor.get(url("statement_diff", v2.pk, statement.pk)))
     assert url("statement_diff", statement.pk, v2.pk) in text(

@@ -264,12 +264,12 @@ def test_change_ticket_form_offers_the_departments_active_resources(world):
 # ---------------------------------------------------------------- the form's refusals
 
 
-def test_create_without_lines_shows_the_service_message_and_saves_nothing(world):
+def test_create_without_lines_says_so_and_saves_nothing(world):
     item = vcpu_item(world.contract)
     data = ticket_form(world.contract, item, **{"lines-0-catalog_item": "", "lines-0-quantity": ""})
     response = verified_client(world.users["department"]).post(reverse("request_create"), data)
     assert response.status_code == 200
-    assert "工单至少需要一条明细" in text(response)
+    assert "请至少填写一条申请明细" in text(response)
     assert not ResourceRequest.objects.exists()
 
 

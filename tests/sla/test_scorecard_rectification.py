@@ -288,8 +288,8 @@ def test_a_lower_rescore_does_not_lower_effective_money_and_says_so(world):
     grade_ref = GRADE_REF.format(pk=world.contract.pk)
     row = next(r for r in new.settlement if r["ref"] == grade_ref)
     assert (row["action"], row["target"], row["before"]) == ("above", "50000", "100000")
-    assert "差额 50000 元" in row["note"]
-    assert "已生效 100000 元保持不变" in row["note"]
+    assert "差额 ¥50,000.00" in row["note"]
+    assert "已生效 ¥100,000.00 保持不变" in row["note"]
     assert live_sum(world) == Decimal("110000.00")  # nothing lowered, nothing added
     assert Deduction.objects.filter(contract=world.contract).count() == 2
 
@@ -333,7 +333,7 @@ def test_pending_notices_above_the_rescore_are_left_to_the_vendor_objection(worl
     grade_ref = GRADE_REF.format(pk=world.contract.pk)
     row = next(r for r in new.settlement if r["ref"] == grade_ref)
     assert row["action"] == "above"
-    assert "待乙方签字确认的 100000 元" in row["note"]
+    assert "待乙方签字确认的 ¥100,000.00" in row["note"]
     kept = next(r for r in new.settlement if r["ref"].startswith("penalty:"))
     assert kept["action"] == "kept"
 
@@ -405,7 +405,7 @@ def test_the_bureau_claims_the_penalty_once(world):
         assert deduction.amount == Decimal("870000.00")
         assert deduction.sla_ref == f"scorecard:{card.pk}:termination-penalty"
         assert deduction.period_label == "2026-07-01/2026-12-31"
-        assert "8700000" in deduction.reason
+        assert "合同总价 ¥8,700,000.00" in deduction.reason
         assert "§11" in deduction.reason
         with pytest.raises(InvalidTransition):
             scorecard.scorecard_penalty_claim(actor=u["bureau"], card=card)
@@ -582,7 +582,7 @@ def test_vendor_and_supervisor_hear_of_each_step(world):
         opened.values_list("recipient", flat=True)
     )
     assert "补齐材料" in opened.first().body
-    claimed = OutboxEmail.objects.filter(subject__contains="主张考核违约金 870000 元")
+    claimed = OutboxEmail.objects.filter(subject__contains="主张考核违约金 ¥870,000.00")
     assert {world.users["vendor"].email, world.users["supervisor"].email} <= set(
         claimed.values_list("recipient", flat=True)
     )
