@@ -2,7 +2,8 @@
 
 Each benchmark module supplies ``render_once(lines, strategy, queue)`` (module-level, so the
 spawned process can import it) which puts
-``(seconds, cpu, own_rss_mib, worker_rss_mib, pages, pdf_bytes)`` on the queue.
+``(seconds, cpu, own_rss_mib, worker_rss_mib, pages, pdf_bytes)`` on the queue: wall time, CPU
+time and peak RSS of the render process and of its largest child process (0 when it had none).
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ def measure(render_once: Callable, lines: int, strategy: str) -> Result:
     return result
 
 
-def run(render_once: Callable, *, description: str, strategies: Sequence[str]) -> None:
+def run(
+    render_once: Callable, *, description: str, strategies: Sequence[str]
+) -> dict[tuple[int, str], list[Result]]:
+    """Measure every size × strategy, print the table; returns the results by (lines, strategy)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--runs", type=int, nargs="+", default=[3, 1], help="runs per size")
@@ -44,9 +48,11 @@ def run(render_once: Callable, *, description: str, strategies: Sequence[str]) -
     )
     print(header)
     print("-" * len(header))
+    measured: dict[tuple[int, str], list[Result]] = {}
     for lines, count in zip(args.sizes, runs, strict=False):
         for strategy in args.strategies:
             results = [measure(render_once, lines, strategy) for _ in range(count)]
+            measured[lines, strategy] = results
             median = statistics.median(r[0] for r in results)
             cpu = statistics.median(r[1] for r in results)
             own = max(r[2] for r in results)
@@ -58,3 +64,4 @@ def run(render_once: Callable, *, description: str, strategies: Sequence[str]) -
                 flush=True,
             )
     print(f"load average after: {os.getloadavg()}")
+    return measured

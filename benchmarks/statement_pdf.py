@@ -4,15 +4,21 @@
 
 Synthetic statements of N lines over 20 departments with 4 business systems each (so the table
 carries department and system headings and subtotals, like a real statement), rendered with the
-production code path, ``billing.reports.statement_pdf.statement_render`` (header and footer
-partials, ``render_table_pdf``'s fast path: chunks plus segment worker processes), next to the
-naive render of the same data: ``reports/statement.html``, one Django template loop and one
-WeasyPrint document (``statement_single_template_pdf``).
+production code path, ``billing.reports.statement_pdf.statement_render`` (``render_table_pdf``:
+WeasyPrint lays out the header, footer and sign-off table, the line table is drawn with fpdf2 and
+laid over, the lines embedded as CSV), next to the naive render of the same data:
+``reports/statement.html``, one Django template loop and one WeasyPrint document
+(``statement_single_template_pdf``).
 
 Each render runs in a fresh child process (``multiprocessing`` "spawn"), so its peak RSS is that
 render's alone. Printed per size and strategy: runs, median wall time, median CPU time (the
-render process plus its segment workers — on a shared machine the wall time also measures the
-neighbours), peak RSS of the render process and of its largest worker, pages and PDF size.
+render process plus any child process — on a shared machine the wall time also measures the
+neighbours), peak RSS of the render process and of its largest child, pages and PDF size. The
+last line is the summary for the largest size:
+
+    RESULT statement_pdf lines=10000 fast_s=<s> naive_s=<s> ratio=<naive/fast> peak_mib=<MiB>
+
+(``peak_mib``: the fast render's peak RSS plus that of its largest child process, if any.)
 No database: the statement and contract are unsaved model instances.
 """
 
@@ -23,6 +29,7 @@ import multiprocessing
 import os
 import random
 import resource
+import statistics
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -169,8 +176,8 @@ def render_once(lines: int, strategy: str, queue: multiprocessing.Queue) -> None
     )
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
     # ru_maxrss of the children is the largest child ever waited for, in KiB on Linux. Library
-    # lookups at import spawn short helper processes too: count it only when segment workers
-    # did real work.
+    # lookups at import fork short helper processes, whose ru_maxrss is this process's size at
+    # the fork: a child counts only when children did real work (the render starts none).
     worker_rss = workers.ru_maxrss / 1024 if worker_cpu > 0.5 else 0.0
     queue.put((elapsed, cpu + worker_cpu, own.ru_maxrss / 1024, worker_rss, pages, len(pdf)))
 
@@ -178,7 +185,16 @@ def render_once(lines: int, strategy: str, queue: multiprocessing.Queue) -> None
 def main() -> None:
     from benchmarks._pdf_harness import run
 
-    run(render_once, description=__doc__.splitlines()[0], strategies=STRATEGIES)
+    measured = run(render_once, description=__doc__.splitlines()[0], strategies=STRATEGIES)
+    lines = max(size for size, _ in measured)
+    if (lines, "fast") in measured and (lines, "naive") in measured:
+        fast = statistics.median(result[0] for result in measured[lines, "fast"])
+        naive = statistics.median(result[0] for result in measured[lines, "naive"])
+        peak = max(result[2] + result[3] for result in measured[lines, "fast"])
+        print(
+            f"RESULT statement_pdf lines={lines} fast_s={fast:.2f} naive_s={naive:.2f} "
+            f"ratio={naive / fast:.1f} peak_mib={peak:.0f}"
+        )
 
 
 if __name__ == "__main__":

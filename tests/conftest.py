@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +49,16 @@ def _celery_eager(request):
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture(autouse=True)
+def _broker_not_refused():
+    """A test that simulated a broker outage must not leave the next one's enqueues skipped."""
+    from govcloud.jobs import broker_reset
+
+    broker_reset()
+    yield
+    broker_reset()
 
 
 @pytest.fixture(autouse=True)
@@ -150,20 +162,40 @@ def fast_signing_keys(settings, tmp_path, monkeypatch, _rsa_keys) -> Path:
 
 
 @pytest.fixture(scope="session")
-def _small_pdf() -> bytes:
+def _small_pdf() -> Callable[[tuple[str, ...]], bytes]:
+    """A small stand-in statement with a seal box per signature field (what the real one's
+    sign-off table marks: ``govcloud.pdf.signing.seal_boxes``), once per set of fields."""
+    from django.utils.html import format_html, format_html_join
     from django.utils.safestring import mark_safe
 
     from govcloud.pdf.render import TABLE_TEMPLATE, render_pdf
 
-    return render_pdf(
-        TABLE_TEMPLATE,
-        {
-            "report_title": "测试统计表",
-            "report_subtitle": "",
-            "header_html": mark_safe("<h1>月度服务资源统计表</h1>"),
-            "columns": [],
-        },
+    box = (
+        '<div id="{}" style="position: relative; height: 20mm; width: 70mm">'
+        '<span id="{}" style="position: absolute; right: 0; bottom: 0"></span></div>'
     )
+
+    @functools.cache
+    def render(field_names: tuple[str, ...]) -> bytes:
+        seals = format_html_join(
+            "",
+            box,
+            (
+                (pdf_signing.seal_anchor(name), pdf_signing.seal_end_anchor(name))
+                for name in field_names
+            ),
+        )
+        return render_pdf(
+            TABLE_TEMPLATE,
+            {
+                "report_title": "测试统计表",
+                "report_subtitle": "",
+                "header_html": format_html("{}{}", mark_safe("<h1>月度服务资源统计表</h1>"), seals),
+                "columns": [],
+            },
+        )
+
+    return render
 
 
 @pytest.fixture
@@ -174,7 +206,13 @@ def statement_pdfs_fast(fast_signing_keys, monkeypatch, _small_pdf) -> None:
     from billing.reports import signing as documents
     from billing.services import statements
 
-    monkeypatch.setattr(documents, "statement_pdf_bytes", lambda statement: _small_pdf)
+    monkeypatch.setattr(
+        documents,
+        "statement_pdf_bytes",
+        lambda statement: _small_pdf(
+            tuple(p.field_name for p in documents.signoff_parties(statement.contract))
+        ),
+    )
     monkeypatch.setattr(
         statements,
         "_render_after_commit",

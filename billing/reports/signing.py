@@ -6,20 +6,24 @@
    service enqueues ``billing.statement_pdf_render`` after commit (Celery; eager in development
    and tests), which renders the PDF (``statement_pdf``) and rewrites it once with one empty
    signature field per required party, in the contract's sign-off order
-   (``billing.reports.parties``). Recomputing a draft drops its document first, and a render
-   that finds the draft recomputed meanwhile drops its file (``generated_at`` changed), so the
-   stored PDF is always the version's current content. A second worker racing to render loses
-   on the unique constraint and drops its file.
+   (``billing.reports.parties``), each a visible widget over that party's seal box in the
+   printed sign-off table, reading "待签认". Recomputing a draft drops its document first, and
+   a render that finds the draft recomputed meanwhile drops its file (``generated_at``
+   changed), so the stored PDF is always the version's current content. A second worker racing
+   to render loses on the unique constraint and drops its file.
 2. **Signed synchronously inside each sign-off** (``statement_document_sign``, called by
    ``billing.services.statements`` under the statement's lock, as the sign-off's last step):
    the signer typed the passphrase of their organisation's key, the service opened the key in
    memory (``govcloud.pdf.signing.party_signer``), and that one PAdES signature is appended as an
-   incremental update into the party's field — the vendor's submission into the vendor's field
-   (certifying the document: DocMDP form filling and signing only), each confirmation into the
-   confirming party's, an auditor's determination (``uphold_vendor``) with the *auditor's* key
-   into the disputing party's field. If the PDF is not rendered yet the sign-off is refused
-   ("统计表 PDF 正在生成，请稍后再签认") and nothing changes; if signing fails, the whole
-   sign-off rolls back. No task can sign: the server holds no secret that opens a party's key.
+   incremental update into the party's field, together with the party's seal as the field's
+   appearance (organisation, signer, "已签认" and the signing time in +0800, in red, in the
+   bundled font; an auditor's ruling shows the auditor's organisation) — the vendor's
+   submission into the vendor's field (certifying the document: DocMDP form filling and signing
+   only), each confirmation into the confirming party's, an auditor's determination
+   (``uphold_vendor``) with the *auditor's* key into the disputing party's field. If the PDF
+   is not rendered yet the sign-off is refused ("统计表 PDF 正在生成，请稍后再签认") and
+   nothing changes; if signing fails, the whole sign-off rolls back. No task can sign: the
+   server holds no secret that opens a party's key.
 3. When every required field is signed, ``sha256`` is stored; once the statement itself is
    signed, ``billing.statement_pdf_email`` e-mails the signed PDF to the parties (``emails``;
    exactly once per recipient).
@@ -101,6 +105,8 @@ class SignatureStep:
     location: str
     signer_name: str
     reason: str
+    #: The organisation on the seal: the signer's (an auditor's ruling shows the auditor's).
+    organization: str = ""
 
 
 # ------------------------------------------------------------------------------- the plan
@@ -132,6 +138,11 @@ def signature_step(
         location=signoff.party.organization.name,
         signer_name=str(signoff.user),
         reason=reason,
+        organization=(
+            f"{signoff.party.organization.name}（审计确定，代{target.role_label}）"
+            if determined
+            else signoff.party.organization.name
+        ),
     )
 
 
@@ -188,7 +199,11 @@ def statement_document_render(*, statement_id: int) -> StatementDocument | None:
         return None
     rendered_from = statement.generated_at
     parties = signoff_parties(statement.contract)
-    pdf = prepare_signature_fields(statement_pdf_bytes(statement), [p.field_name for p in parties])
+    pdf = prepare_signature_fields(
+        statement_pdf_bytes(statement),
+        [p.field_name for p in parties],
+        require_seal_boxes=True,
+    )
     document = StatementDocument(
         statement=statement, kind=DocumentKind.STATEMENT, rendered_at=timezone.now()
     )
@@ -258,6 +273,7 @@ def statement_document_sign(
         location=step.location,
         name=step.signer_name,
         certify=not signed,
+        organization=step.organization or step.location,
     )
     signed.append(step.field_name)
     old_name = document.file.name

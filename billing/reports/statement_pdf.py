@@ -5,21 +5,26 @@ template in ``templates/reports/`` rendered by ``govcloud.pdf.render``:
 
 * the **statement** (月度服务资源统计表) has up to ~10,000 lines, so it goes through the fast
   path ``render_table_pdf``: header (``partials/_statement_header.html``), one long table whose
-  header repeats on every page, footer (``partials/_statement_footer.html``) with the amounts,
-  the departments' shares and the sign-off table. ``reports/statement.html`` is the same document
-  as one plain template (the naive render the benchmark compares against).
+  header repeats on every page (drawn at WeasyPrint's positions, not laid out by it), footer
+  (``partials/_statement_footer.html``) with the amounts, the departments' shares and the
+  sign-off table; the lines are embedded as a CSV attachment (UTF-8 with BOM) in the same first
+  revision, so every signature covers them. ``reports/statement.html`` is the same document as
+  one plain template (the naive render the benchmark, and a test page by page, compare against).
 * the **department bill** and the **settlement summary** are small: ``render_pdf``.
 
 The statement's content depends only on the statement version's computed rows — lines, totals —
 never on later events, so rendering it again gives the same text. That is what lets the PDF be
 rendered once, when the version is generated, and then only gain signatures: the sign-off table
-names every required party in signing order with its signature field, and reads "待签认" for
-each; who submitted or confirmed when is proven by each party's digital signature in the file,
-applied at its sign-off (and shown on the portal).
+names every required party in signing order with its signature field and an empty seal box;
+the signature field placed over that box shows "待签认" until the party signs, and then the
+party's seal (organisation, signer, time), applied with its digital signature at its sign-off as
+an incremental update (``govcloud.pdf.signing``; shown on the portal too).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,14 +37,16 @@ from django.utils.safestring import mark_safe
 
 from billing.allocation import split_statement
 from billing.models import DepartmentBill, Statement, StatementStatus
-from billing.money import quantize_yuan, round_half_up
+from billing.money import format_yuan, quantize_yuan, round_half_up
 from billing.reports.amount_words import amount_in_words
 from billing.reports.parties import PartyInfo, signing_order
 from billing.reports.parties import signoff_parties as contract_signoff_parties
 from billing.services.settlement import settlement_summary
+from govcloud.formatting import format_unit_price
 from govcloud.models import Contract, PartyRole, PricePeriod
 from govcloud.pdf.charts import bar_chart_svg
-from govcloud.pdf.render import Column, Row, render_pdf, render_table_pdf
+from govcloud.pdf.render import Attachment, Column, Row, render_pdf, render_table_pdf
+from govcloud.pdf.signing import seal_anchor, seal_end_anchor
 
 __all__ = [
     "STATEMENT_COLUMNS",
@@ -48,6 +55,7 @@ __all__ = [
     "settlement_chart_svg",
     "settlement_pdf_bytes",
     "statement_context",
+    "statement_lines_csv",
     "statement_pdf_bytes",
     "statement_render",
     "statement_rows",
@@ -62,7 +70,6 @@ BILL_TEMPLATE = "reports/department_bill.html"
 SETTLEMENT_TEMPLATE = "reports/settlement.html"
 
 STATEMENT_TITLE = "月度服务资源统计表"
-PENDING = "待签认"
 
 #: Seven columns: WeasyPrint's cost is per cell (~0.4 ms), so department and system are group
 #: rows above their lines instead of two more columns on each of 10,000 lines.
@@ -134,16 +141,22 @@ class SignoffRow:
     role_label: str
     organization: str
     field_name: str
-    signer: str
-    signed_at: str
+
+    @property
+    def seal_anchor(self) -> str:
+        return seal_anchor(self.field_name)
+
+    @property
+    def seal_end_anchor(self) -> str:
+        return seal_end_anchor(self.field_name)
 
 
 # ------------------------------------------------------------------------------- formatting
 
 
 def yuan(value: Decimal) -> str:
-    """``Decimal("1234.5")`` → ``"1,234.50"`` (half-up to the fen)."""
-    return f"{quantize_yuan(value):,}"
+    """``Decimal("1234.5")`` → ``"¥1,234.50"``: the one money format (``format_yuan``)."""
+    return format_yuan(value)
 
 
 def _days(value: Decimal) -> str:
@@ -151,7 +164,7 @@ def _days(value: Decimal) -> str:
 
 
 def _price(value: Decimal, period: str) -> str:
-    return f"{value:,}/{'年' if period == PricePeriod.YEAR else '月'}"
+    return f"{format_unit_price(value)}/{'年' if period == PricePeriod.YEAR else '月'}"
 
 
 def _local(moment: datetime | None) -> str:
@@ -293,9 +306,10 @@ def discount_text(statement: Statement) -> str:
 def signoff_rows(statement: Statement, parties: Sequence[PartyInfo]) -> list[SignoffRow]:
     """The printed sign-off table: every required party in signing order.
 
-    Rendered when the version is generated, before anyone signs: every party reads "待签认" —
-    their signatures, applied to this same file at each sign-off (the vendor's at submission),
-    are the proof of who signed and when.
+    Rendered when the version is generated, before anyone signs: each row carries an empty
+    seal box where that party's signature field goes (``govcloud.pdf.signing.seal_boxes``);
+    its appearance reads "待签认" until the party signs, then shows the party's seal — applied
+    to this same file at each sign-off (the vendor's at submission).
     """
     rows = []
     for order, party in enumerate(signing_order(list(parties)), start=1):
@@ -306,8 +320,6 @@ def signoff_rows(statement: Statement, parties: Sequence[PartyInfo]) -> list[Sig
                 role_label=party.role_label + suffix,
                 organization=party.organization,
                 field_name=party.field_name,
-                signer=PENDING,
-                signed_at="—",
             )
         )
     return rows
@@ -348,6 +360,10 @@ def statement_context(
         "meta_items": meta,
         "parties": [(p.role_label, p.organization) for p in parties],
         "correction": correction,
+        # An unsaved statement (the benchmark's) cites none.
+        "inventory_corrections": list(statement.inventory_corrections.all())
+        if statement.pk
+        else [],
         "departments": [
             {
                 "name": d.name,
@@ -374,27 +390,75 @@ def statement_context(
 
 
 def statement_render(
-    statement: Statement,
-    lines: Sequence[LineData],
-    *,
-    parties: Sequence[PartyInfo],
-    chunk_rows: int | None = None,
-    workers: int | None = None,
+    statement: Statement, lines: Sequence[LineData], *, parties: Sequence[PartyInfo]
 ) -> bytes:
-    """The statement PDF from plain data (the benchmark calls this with synthetic lines)."""
+    """The statement PDF from plain data (the benchmark calls this with synthetic lines).
+
+    The lines are embedded as a CSV attachment (:func:`statement_lines_csv`), so they are part of
+    the first revision that every later signature covers.
+    """
     rows, departments = statement_rows(lines, discount_on_lines=statement.discount_on_lines)
-    extra: dict[str, Any] = {}
-    if chunk_rows is not None:
-        extra["chunk_rows"] = chunk_rows
     return render_table_pdf(
         columns=STATEMENT_COLUMNS,
         rows=rows,
         context=statement_context(statement, departments, parties),
         header_template=STATEMENT_HEADER,
         footer_template=STATEMENT_FOOTER,
-        workers=workers,
-        **extra,
+        attachments=[
+            Attachment(
+                filename=statement_csv_filename(statement),
+                data=statement_lines_csv(lines),
+                mime_type="text/csv",
+                description=f"{STATEMENT_TITLE}明细（CSV，UTF-8）",
+            )
+        ],
     )
+
+
+#: Header of the embedded CSV; one line per statement line, plain numbers (no thousands separators)
+#: so that a spreadsheet can add them up.
+CSV_HEADER = (
+    "序号",
+    "使用单位",
+    "业务系统",
+    "目录编码",
+    "服务名称",
+    "计量单位",
+    "数量",
+    "单价（元）",
+    "价格周期",
+    "服务天数",
+    "金额（元）",
+)
+
+
+def statement_csv_filename(statement: Statement) -> str:
+    code = statement.contract.code
+    return f"statement-{code}-{statement.year}{statement.month:02d}-v{statement.version}-lines.csv"
+
+
+def statement_lines_csv(lines: Iterable[LineData]) -> bytes:
+    """The lines as CSV, UTF-8 with a byte order mark (Excel then reads the Chinese right)."""
+    output = io.StringIO()
+    writer = csv.writer(output, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for line in lines:
+        writer.writerow(
+            (
+                line.position,
+                line.department,
+                line.system,
+                line.item_code,
+                line.item_name,
+                line.unit,
+                line.quantity,
+                f"{line.unit_price}",
+                "年" if line.price_period == PricePeriod.YEAR else "月",
+                f"{line.service_days}",
+                f"{quantize_yuan(line.amount)}",
+            )
+        )
+    return output.getvalue().encode("utf-8-sig")
 
 
 def statement_single_template_pdf(
@@ -489,7 +553,9 @@ def settlement_chart_svg(summary: Any) -> str:
     chart — the portal's settlement page and the PDF draw the same one."""
     labels = [f"{m.year}年{m.month}月" for m in summary.months]
     values = [quantize_yuan(m.signed_total or 0) for m in summary.months]
-    return bar_chart_svg(labels, values, title="各月已签认结算金额", unit="元")
+    return bar_chart_svg(
+        labels, values, title="各月已签认结算金额", unit="元", value_format=format_yuan
+    )
 
 
 def settlement_context(contract: Contract, summary: Any, *, as_of: datetime) -> dict[str, Any]:

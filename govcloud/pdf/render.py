@@ -1,43 +1,59 @@
-"""Render Django templates to PDF with WeasyPrint, including very long tables.
+"""Render Django templates to PDF with WeasyPrint; draw very long tables directly.
 
 Two entry points:
 
 * :func:`render_pdf` — any template extending ``reports/base.html``, rendered as one WeasyPrint
   document. Fine for reports of a few dozen pages.
-* :func:`render_table_pdf` — the fast path for a report dominated by one long table (the monthly
-  statement has ~10,000 lines, ~230 pages).
+* :func:`render_table_pdf` — a report made of a header, one long table and a footer (the monthly
+  statement: ~10,000 lines, ~210 pages), near the cost of writing the bytes.
 
-Why the fast path looks the way it does (numbers from ``benchmarks/pdf_render.py``):
+How :func:`render_table_pdf` works. WeasyPrint spends ~0.4 ms per table cell on cascade, line
+layout and drawing — ~70 s for a 10,000-line statement however the table is cut up. But the rows
+of a report table all look alike: one or a few lines of 8 pt text with fixed paddings, so their
+heights, and with them the page breaks, are arithmetic. So:
 
-* WeasyPrint spends ~0.4 ms per table cell however the table is cut up (cascade, Pango line
-  layout, drawing). What *can* be cut is overhead around that: the stock user-agent stylesheet
-  gives every element six pseudo-element styles (trimmed here, :func:`_report_ua_css`); Python's
-  cyclic GC re-walks every page already laid out (paused during layout, :func:`_gc_paused`); rule
-  lines under every cell cost more than zebra stripes (``report.css``); an ``id`` on a row stops
-  WeasyPrint from sharing computed styles between rows (anchors only where needed).
-* Rows are laid out in chunks of ``chunk_rows``, each chunk its own small document, so the memory
-  of one huge table box never exists. Chunks join seamlessly: each (but the last) chunk's final,
-  usually half-filled page is dropped and the next chunk starts at the first row that page held
-  (found through anchors on the chunk's tail rows). Page breaks fall where one big document would
-  put them; a test compares both page by page.
-* Long tables are split into ``workers`` segments laid out in parallel processes (the chunk chain
-  inside a segment is sequential by nature). A segment boundary is placed after a subtotal row
-  where possible, and the next segment starts on a new page. The segments' PDFs are concatenated.
-* "第 X 页 / 共 Y 页" must count the whole document, which no chunk knows while it is laid out.
-  Chunks are rendered without the page-number box; once the total is known, an overlay document of
-  blank pages carrying only the page-number box (with the right offset and total) is laid out and
-  painted over the content pages — milliseconds per page instead of a second layout pass.
+1. **Where the table starts.** The header (a Django template) is laid out by WeasyPrint followed by
+   an empty marker ``<div>``; its anchor (``Page.anchors``) gives the page and the height at which
+   the table starts.
+2. **Pagination.** Each row's height is its number of wrapped lines times the line height plus the
+   cell paddings (:class:`_TableGeometry`, which mirrors ``.report-table`` in ``report.css``); rows
+   fill pages like WeasyPrint fills them (a row that does not fit starts the next page, the column
+   header repeats on every page).
+3. **The frame.** One WeasyPrint document holds the header, placeholders for the first table
+   page (it may share its page with the end of the header), for one middle table page (a blank
+   page with the running title and subtitle) and for the last one (as tall as the rows on it),
+   and the footer. So the running title and subtitle, the footer flowing on right below the last
+   row, and every HTML ``id`` as a named destination (the seal boxes of the sign-off table) are
+   WeasyPrint's. The blank middle page is then repeated in the PDF (pikepdf: new page objects
+   sharing its content stream) for every table page between the first and the last.
+4. **The table and the page numbers** are drawn with fpdf2 (public API: ``text``, ``rect``) at
+   the positions WeasyPrint would use, one fpdf2 page per page of the report, and laid over the
+   frame's pages with pikepdf (``Page.add_overlay``). "第 X 页 / 共 Y 页" is drawn there for every
+   page (the frame suppresses its own: it has fewer pages than the PDF). fpdf2 embeds the bundled
+   font cut down to the characters used, its CFF outlines converted to TrueType (fontTools), which
+   text extraction maps back to Unicode reliably. Files to embed (the statement's lines as CSV)
+   are attached with pikepdf's ``attachments``, before anything signs the PDF.
+
+Measured with ``benchmarks/statement_pdf.py`` (10,000 lines, 210 pages): ~2 s of CPU and ~220 MiB
+against ~50–70 s and ~1.5 GiB for one WeasyPrint document; the tests compare the two page by page
+(text, positions, and rasterised pages).
+
+:func:`render_table_reference_pdf` renders the same report as one WeasyPrint document — the
+reference the tests compare :func:`render_table_pdf` with page by page, and the benchmark's
+"single" baseline.
 
 The report stylesheet (``report.css`` beside this module) declares the bundled Noto Sans SC subset
 with ``@font-face``; its relative URLs resolve to absolute ``file://`` URLs of
-``govcloud/pdf/fonts/``, so Chinese renders on machines without any CJK font installed.
+``govcloud/pdf/fonts/``, so Chinese renders on machines without any CJK font installed. fpdf2
+embeds a subset of the same font files for the table.
 
-One :class:`~weasyprint.text.fonts.FontConfiguration` and the parsed stylesheets are cached per
+One :class:`~weasyprint.text.fonts.FontConfiguration` and the parsed stylesheet are cached per
 process: parsing the CSS and registering the fonts with Fontconfig on every render costs ~0.3 s.
 The cache is rebuilt after a fork (Celery prefork workers), because Fontconfig/Pango state must not
-be shared between processes. Rendering is not thread-safe; run it in worker processes. Segment
-workers are plain subprocesses (``python -m govcloud.pdf._worker``), not ``multiprocessing``
-children, which Celery's daemonic pool processes are not allowed to have.
+be shared between processes. Rendering is not thread-safe; run it in worker processes.
+
+Only public APIs of WeasyPrint, fpdf2, pikepdf and fontTools are used (a test greps for private
+attribute access).
 """
 
 from __future__ import annotations
@@ -48,22 +64,27 @@ import html
 import itertools
 import logging
 import os
-import pickle
 import re
-import subprocess
-import sys
+import tempfile
 import threading
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-import weasyprint
+import pikepdf
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
+from fontTools import subset
+from fontTools.pens.cu2quPen import Cu2QuPen
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+from fontTools.ttLib import TTFont, newTable
+from fpdf import FPDF
 from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
@@ -73,29 +94,30 @@ logger = logging.getLogger(__name__)
 PACKAGE_DIR = Path(__file__).resolve().parent
 FONT_DIR = PACKAGE_DIR / "fonts"
 STYLESHEET = PACKAGE_DIR / "report.css"
+FONT_FILES = {
+    False: FONT_DIR / "NotoSansSCGovCloud-Regular.otf",
+    True: FONT_DIR / "NotoSansSCGovCloud-Bold.otf",
+}
 #: The ``font-family`` of the bundled font, for CSS and SVG that must render Chinese in PDFs.
 FONT_FAMILY = "Noto Sans SC GovCloud"
 #: How WeasyPrint names the bundled font in a PDF (``/ABCDEF+Noto-Sans-SC-GovCloud[-Bold]``).
 PDF_FONT_NAME = FONT_FAMILY.replace(" ", "-")
-
-#: Rows per chunk: small enough to keep one table's layout memory bounded, large enough that the
-#: dropped last page of each chunk (laid out twice) stays a few percent of the work.
-DEFAULT_CHUNK_ROWS = 1000
-#: Tables shorter than this are laid out in one process: starting a worker costs ~1 s.
-PARALLEL_MIN_ROWS = 2000
-MAX_WORKERS = 4
+#: How fpdf2 names it (the PostScript name of the file): ``/ABCDEF+NotoSansSCGovCloud[-Bold]``.
+PDF_TABLE_FONT_NAME = FONT_FAMILY.replace(" ", "")
 
 TABLE_TEMPLATE = "reports/partials/_table_document.html"
-_ROW_ANCHOR = "govcloud-row-"
-# Rows at the end of a chunk that carry an anchor; must exceed the rows that fit on one page
-# (~60 single-line rows on A4 at 8 pt).
-_ANCHOR_TAIL = 150
-_ROWS_MARKER = "\x00govcloud-rows\x00"
-
-# Chunks leave the page-number box to the overlay.
-_NO_PAGE_NUMBER_CSS = "@page { @bottom-center { content: none } }"
 
 RowKind = Literal["item", "group", "subtotal", "total"]
+
+_TABLE_START = "govcloud-table-start"
+_TABLE_PAGE = "govcloud-table-page-"
+# The frame's placeholders: the first table page may continue the header's page, the others break.
+# The fast path numbers the pages itself (it knows the total only after the frame is laid out).
+_NO_PAGE_NUMBER_CSS = "@page { @bottom-center { content: none } }"
+_FRAME_CSS = """
+.govcloud-table-space { margin: 0; padding: 0; border: 0; }
+.govcloud-table-break { break-before: page; }
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +125,8 @@ class Column:
     """A column of a long report table."""
 
     label: str
-    #: CSS width, e.g. ``"18%"`` or ``"22mm"``; ``None`` shares the remaining width.
+    #: CSS width: a percentage (``"18%"``) or a length in mm/pt/px (``"22mm"``); ``None`` shares
+    #: the remaining width.
     width: str | None = None
     #: Right-aligned (amounts, quantities).
     numeric: bool = False
@@ -120,6 +143,16 @@ class Row:
     span: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file embedded in the PDF (a PDF reader lists it under attachments)."""
+
+    filename: str
+    data: bytes
+    mime_type: str = "application/octet-stream"
+    description: str = ""
+
+
 # --------------------------------------------------------------------------------------------------
 # WeasyPrint plumbing
 
@@ -133,38 +166,14 @@ class _ReportURLFetcher(URLFetcher):
 
     def __init__(self, allowed_roots: Sequence[Path]) -> None:
         super().__init__(allowed_protocols={"file", "data"}, timeout=5)
-        self._allowed_roots = tuple(root.resolve() for root in allowed_roots)
+        self.allowed_roots = tuple(root.resolve() for root in allowed_roots)
 
     def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> Any:
         if url.startswith("file:"):
             path = Path(unquote(urlsplit(url).path)).resolve()
-            if not any(path.is_relative_to(root) for root in self._allowed_roots):
+            if not any(path.is_relative_to(root) for root in self.allowed_roots):
                 raise ValueError(f"Report asset outside allowed directories: {url}")
         return super().fetch(url, headers)
-
-
-def _report_ua_css() -> str:
-    """WeasyPrint's HTML user-agent stylesheet, minus its universal pseudo-element rules.
-
-    ``::marker``, ``::footnote-call`` and four more rules match *every* element, so WeasyPrint
-    builds six pseudo-element styles per table cell: ~25 % of the CSS time of a long table. Reports
-    have no list markers outside ``li``/``summary``, and footnotes/notes must carry class
-    ``footnote``/``note`` to get their call and marker.
-    """
-    ua = (Path(weasyprint.__file__).parent / "css" / "html5_ua.css").read_text(encoding="utf-8")
-    ua = re.sub(r"^::marker", ":is(li, summary)::marker", ua, flags=re.MULTILINE)
-    return re.sub(r"^::(footnote|note)", r".\1::\1", ua, flags=re.MULTILINE)
-
-
-class _ReportHTML(HTML):
-    """``weasyprint.HTML`` with the trimmed user-agent stylesheet (see :func:`_report_ua_css`)."""
-
-    ua_stylesheet: CSS | None = None
-
-    def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
-        if forms or self.ua_stylesheet is None:
-            return super()._ua_stylesheets(forms)
-        return [self.ua_stylesheet]
 
 
 @contextlib.contextmanager
@@ -172,8 +181,8 @@ def _gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while WeasyPrint lays out or writes a document.
 
     Layout allocates millions of small objects, and every full collection re-walks all the pages
-    laid out so far: with the collector on, a 1,000-row table took ~35 % longer. Reference
-    counting still frees almost everything; the collector catches up once re-enabled.
+    laid out so far. Reference counting still frees almost everything; the collector catches up
+    once re-enabled.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -189,6 +198,7 @@ class _Engine:
     pid: int
     font_config: FontConfiguration
     stylesheet: CSS
+    frame_stylesheet: CSS
     url_fetcher: _ReportURLFetcher
 
 
@@ -203,17 +213,16 @@ def _allowed_asset_roots() -> list[Path]:
     return roots
 
 
-def _engine(allowed_roots: Sequence[Path] | None = None) -> _Engine:
-    """The per-process WeasyPrint setup; ``allowed_roots`` default to settings (not in workers)."""
+def _engine() -> _Engine:
+    """The per-process WeasyPrint setup (rebuilt after a fork)."""
     global _engine_cache
     with _engine_lock:
         if _engine_cache is None or _engine_cache.pid != os.getpid():
-            roots = _allowed_asset_roots() if allowed_roots is None else allowed_roots
             font_config = FontConfiguration()
-            fetcher = _ReportURLFetcher(roots)
+            fetcher = _ReportURLFetcher(_allowed_asset_roots())
             stylesheet = CSS(filename=str(STYLESHEET), font_config=font_config, url_fetcher=fetcher)
-            _ReportHTML.ua_stylesheet = CSS(string=_report_ua_css())
-            _engine_cache = _Engine(os.getpid(), font_config, stylesheet, fetcher)
+            frame = CSS(string=_FRAME_CSS, font_config=font_config)
+            _engine_cache = _Engine(os.getpid(), font_config, stylesheet, frame, fetcher)
         return _engine_cache
 
 
@@ -224,12 +233,12 @@ def _default_base_url() -> str:
 
 def _render_document(html_text: str, *, base_url: str, extra_css: Sequence[str] = ()) -> Document:
     engine = _engine()
-    stylesheets = [engine.stylesheet]
+    stylesheets = [engine.stylesheet, engine.frame_stylesheet]
     stylesheets += [CSS(string=css, font_config=engine.font_config) for css in extra_css if css]
     with _gc_paused():
-        return _ReportHTML(
-            string=html_text, base_url=base_url, url_fetcher=engine.url_fetcher
-        ).render(stylesheets=stylesheets, font_config=engine.font_config)
+        return HTML(string=html_text, base_url=base_url, url_fetcher=engine.url_fetcher).render(
+            stylesheets=stylesheets, font_config=engine.font_config
+        )
 
 
 def _write_pdf(document: Document) -> bytes:
@@ -261,348 +270,662 @@ def render_table_pdf(
     header_template: str | None = None,
     footer_template: str | None = None,
     base_url: str | None = None,
-    chunk_rows: int | None = DEFAULT_CHUNK_ROWS,
-    workers: int | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> bytes:
-    """Render a report made of a header, one long table and a footer, fast.
+    """Render a report made of a header, one long table and a footer, fast (see the module doc).
 
     ``header_template`` / ``footer_template`` are Django templates rendered with ``context`` and
-    placed before / after the table (e.g. the statement's parties; its totals and signature
-    block). ``rows`` come already grouped, with their subtotal rows, in display order; the table
+    placed before / after the table (e.g. the statement's parties; its totals and sign-off
+    table). ``rows`` come already grouped, with their subtotal rows, in display order; the table
     header repeats on every page. ``context["report_title"]`` / ``["report_subtitle"]`` fill the
-    page header.
-
-    ``workers``: processes laying out segments of the table in parallel; ``None`` picks
-    ``min(CPUs, 4)`` from :data:`PARALLEL_MIN_ROWS` rows on. ``chunk_rows=None`` renders the whole
-    report as one WeasyPrint document in this process (the simple path the benchmark compares).
+    page header. ``attachments`` are embedded in the PDF.
     """
     _check_rows(columns, rows)
-    job = _TableJob(
-        columns=tuple(columns),
-        rows=tuple(rows),
-        frames=_table_frames(columns, context, header_template, footer_template),
-        column_css=_column_css(columns),
-        base_url=base_url or _default_base_url(),
-        allowed_roots=tuple(_allowed_asset_roots()),
-        chunk_rows=chunk_rows or len(rows) or 1,
-    )
-    if chunk_rows is None or (len(rows) <= chunk_rows and workers in (None, 1)):
-        # One document: WeasyPrint's own page counters are right, no overlay needed.
+    base_url = base_url or _default_base_url()
+    header_html, footer_html = _frame_parts(context, header_template, footer_template)
+    if not rows:
         document = _render_document(
-            job.html(0, len(rows), first=True, last=True, anchors=False),
-            base_url=job.base_url,
-            extra_css=[job.column_css],
+            _frame_document(context, header_html, "", footer_html), base_url=base_url
         )
-        return _write_pdf(document)
-    if chunk_rows < 1:
-        raise ValueError("chunk_rows must be positive or None")
+        return _attach(_write_pdf(document), attachments)
 
-    if workers is None:
-        # Each worker should get at least half of PARALLEL_MIN_ROWS to earn its start-up second.
-        workers = min(os.cpu_count() or 1, MAX_WORKERS, len(rows) * 2 // PARALLEL_MIN_ROWS)
-    segments = _segments(job.rows, max(workers, 1))
-    if len(segments) == 1:
-        layout = _SegmentLayout(job, *segments[0])
-        return layout.finish(offset=0, total=layout.page_count)
-    return _render_in_parallel(job, segments)
+    # 1. Where the table starts: the header, then an empty marker where the table would begin.
+    marker = f'<div class="govcloud-table-space" id="{_TABLE_START}"></div>'
+    probe = _render_document(_frame_document(context, header_html, marker, ""), base_url=base_url)
+    start_page, (left, start_top, right, _bottom) = _find_anchor(probe.pages, _TABLE_START)
+    geometry = _TableGeometry.for_page(probe.pages[start_page], left=left, right=right)
+    del probe
+
+    # 2. Pagination arithmetic.
+    layout = _TableLayout(geometry, columns)
+    placed = [layout.place(row) for row in rows]
+    pages = layout.paginate(placed, start_top)
+
+    # 3. The frame: header, placeholders for the first, one middle and the last table page, the
+    # footer after the last row. Page numbers are drawn in step 4, once the total is known.
+    plan = _FramePlan(pages)
+    frame = _render_document(
+        _frame_document(context, header_html, plan.html(), footer_html),
+        base_url=base_url,
+        extra_css=[_NO_PAGE_NUMBER_CSS],
+    )
+    plan.locate(frame.pages, start_page)
+    frame_pdf = _write_pdf(frame)
+    del frame
+
+    # 4. The middle page repeated for every middle table page; rows and page numbers drawn over.
+    overlay_pdf = layout.draw(pages, rows, placed, plan)
+    return _assemble(frame_pdf, overlay_pdf, plan, attachments)
+
+
+def render_table_reference_pdf(
+    *,
+    columns: Sequence[Column],
+    rows: Sequence[Row],
+    context: Mapping[str, Any],
+    header_template: str | None = None,
+    footer_template: str | None = None,
+    base_url: str | None = None,
+) -> bytes:
+    """The same report as :func:`render_table_pdf`, as one WeasyPrint document (slow: ~0.4 ms per
+    cell). The reference the fast path is compared with, page by page."""
+    _check_rows(columns, rows)
+    header_html, footer_html = _frame_parts(context, header_template, footer_template)
+    table_html = _table_html(columns, rows) if rows else ""
+    document = _render_document(
+        _frame_document(context, header_html, table_html, footer_html),
+        base_url=base_url or _default_base_url(),
+        extra_css=[_column_css(columns)],
+    )
+    return _write_pdf(document)
 
 
 # --------------------------------------------------------------------------------------------------
-# Table documents
+# The frame document
 
 
-@dataclass(frozen=True, slots=True)
-class _TableJob:
-    """Everything needed to lay out any slice of the table, picklable for worker processes."""
-
-    columns: tuple[Column, ...]
-    rows: tuple[Row, ...]
-    #: (prefix, suffix) HTML around the rows, keyed by (has header, has footer).
-    frames: dict[tuple[bool, bool], tuple[str, str]]
-    column_css: str
-    base_url: str
-    allowed_roots: tuple[Path, ...]
-    chunk_rows: int
-
-    def html(self, start: int, end: int, *, first: bool, last: bool, anchors: bool) -> str:
-        prefix, suffix = self.frames[first, last]
-        anchors_from = end - _ANCHOR_TAIL if anchors else end
-        return prefix + _rows_html(self.columns, self.rows, start, end, anchors_from) + suffix
-
-
-def _table_frames(
-    columns: Sequence[Column],
-    context: Mapping[str, Any],
-    header_template: str | None,
-    footer_template: str | None,
-) -> dict[tuple[bool, bool], tuple[str, str]]:
-    """The table document's HTML before and after the rows, with and without header/footer.
-
-    Rendered once with Django; chunks then only splice rows in, so worker processes need neither
-    Django nor the caller's context.
-    """
+def _frame_parts(
+    context: Mapping[str, Any], header_template: str | None, footer_template: str | None
+) -> tuple[str, str]:
     header_html = render_to_string(header_template, dict(context)) if header_template else ""
     footer_html = render_to_string(footer_template, dict(context)) if footer_template else ""
-    frames = {}
-    for first in (True, False):
-        for last in (True, False):
-            document = render_to_string(
-                TABLE_TEMPLATE,
-                {
-                    **context,
-                    "columns": columns,
-                    # Both rendered by Django with autoescaping just above.
-                    "header_html": mark_safe(header_html) if first else "",  # noqa: S308
-                    "footer_html": mark_safe(footer_html) if last else "",  # noqa: S308
-                    "rows_html": _ROWS_MARKER,
-                },
-            )
-            prefix, suffix = document.split(_ROWS_MARKER)
-            frames[first, last] = (prefix, suffix)
-    return frames
+    return header_html, footer_html
 
 
-class _SegmentLayout:
-    """Lay out rows ``[start, end)`` chunk by chunk, seamlessly; then number and write the pages.
+def _frame_document(
+    context: Mapping[str, Any], header_html: str, table_html: str, footer_html: str
+) -> str:
+    # All three parts were rendered by Django with autoescaping, or built here from escaped text.
+    return render_to_string(
+        TABLE_TEMPLATE,
+        {
+            **context,
+            "header_html": mark_safe(header_html),  # noqa: S308
+            "table_html": mark_safe(table_html),  # noqa: S308
+            "footer_html": mark_safe(footer_html),  # noqa: S308
+        },
+    )
 
-    The first segment carries the header, the last one the footer; a segment starts on a new page.
+
+def _find_anchor(pages: Sequence[Any], name: str) -> tuple[int, tuple[float, ...]]:
+    for index, page in enumerate(pages):
+        if name in page.anchors:
+            return index, tuple(page.anchors[name])
+    raise RuntimeError(f"Anchor {name!r} was not laid out")
+
+
+class _FramePlan:
+    """Which table pages the frame document lays out, and where every table page ends up.
+
+    The frame holds a placeholder for the first table page (it may share its page with the end
+    of the header), for the second one — a blank page with the running title, the prototype of
+    every table page between the first and the last — and for the last (as tall as the rows on
+    it, so that the footer flows on right below them). The prototype is then repeated in the PDF
+    as often as needed: its running title is the same on each.
     """
 
-    def __init__(self, job: _TableJob, start: int, end: int) -> None:
-        _engine(job.allowed_roots)
-        self.job = job
-        self.pages: list[Any] = []
-        self.first_document: Document | None = None
-        with _gc_paused():
-            for document, keep in self._chunks(start, end):
-                self.first_document = self.first_document or document  # metadata (title)
-                self.pages.extend(document.pages[:keep])
-            _drop_row_anchors(self.pages)
+    def __init__(self, pages: Sequence[_TablePage]) -> None:
+        self.pages = pages
+        count = len(pages)
+        self.laid_out = sorted({0, min(1, count - 1), count - 1})
+        self.copies = max(count - 3, 0)  # extra repetitions of the prototype
+        self.frame_index: dict[int, int] = {}
+        self.frame_pages = 0
+
+    def html(self) -> str:
+        parts = []
+        last = len(self.pages) - 1
+        for number in self.laid_out:
+            page = self.pages[number]
+            css = "govcloud-table-space" + (" govcloud-table-break" if page.new_page else "")
+            # A hair shorter than the rows: rounding never pushes the spacer to a page of its own.
+            height = max(page.bottom - page.top - 1e-3, 0) if number == last else 0
+            parts.append(
+                f'<div class="{css}" id="{_TABLE_PAGE}{number}" style="height: {height:.4f}px">'
+                "</div>"
+            )
+        return "".join(parts)
+
+    def locate(self, frame_pages: Sequence[Any], start_page: int) -> None:
+        """Find the placeholders in the laid-out frame; check they sit where the pagination put
+        them (a page of their own each, at the expected height)."""
+        self.frame_pages = len(frame_pages)
+        first = start_page + (1 if self.pages[0].new_page else 0)
+        for position, number in enumerate(self.laid_out):
+            index, (_, top, *_rest) = _find_anchor(frame_pages, f"{_TABLE_PAGE}{number}")
+            expected = first + position
+            if index != expected or abs(top - self.pages[number].top) > 0.01:
+                raise RuntimeError(f"Table page {number} is not where the pagination put it")
+            self.frame_index[number] = index
+        for page in frame_pages:
+            # Our placeholders are no link targets: keep them out of the PDF's named destinations.
+            for name in [name for name in page.anchors if name.startswith(_TABLE_PAGE)]:
+                del page.anchors[name]
 
     @property
-    def page_count(self) -> int:
-        return len(self.pages)
+    def total(self) -> int:
+        return self.frame_pages + self.copies
 
-    def _chunks(self, start: int, end: int) -> Iterator[tuple[Document, int]]:
-        """Yield (document, number of its pages to keep) for consecutive row ranges."""
-        job = self.job
-        while True:
-            chunk_end = min(start + job.chunk_rows, end)
-            last = chunk_end == end
-            document = _render_document(
-                job.html(
-                    start,
-                    chunk_end,
-                    first=start == 0,
-                    last=last and end == len(job.rows),
-                    anchors=not last,
-                ),
-                base_url=job.base_url,
-                extra_css=[job.column_css, _NO_PAGE_NUMBER_CSS],
+    def table_pages(self) -> dict[int, int]:
+        """Final page index → table page number."""
+        first = self.frame_index[0]
+        return {first + number: number for number in range(len(self.pages))}
+
+
+def _assemble(
+    frame_pdf: bytes, overlay_pdf: bytes, plan: _FramePlan, attachments: Sequence[Attachment]
+) -> bytes:
+    with pikepdf.open(BytesIO(frame_pdf)) as frame, pikepdf.open(BytesIO(overlay_pdf)) as overlay:
+        if plan.copies:
+            prototype = plan.frame_index[1]
+            for _ in range(plan.copies):
+                # A new page object sharing the prototype's content stream.
+                frame.pages.insert(prototype + 1, frame.pages[prototype])
+        if len(frame.pages) != len(overlay.pages):
+            raise RuntimeError("The overlay does not match the frame page for page")
+        for target, page in zip(frame.pages, overlay.pages, strict=True):
+            # Each page its own resource dictionary: the overlay adds a form XObject to it.
+            target.Resources = pikepdf.Dictionary(
+                {key: value for key, value in target.Resources.items() if key != "/XObject"}
+                | {"/XObject": pikepdf.Dictionary(dict(target.Resources.get("/XObject", {})))}
             )
-            if last:
-                yield document, len(document.pages)
-                return
-            carry = _first_row_on(document.pages[-1]) if len(document.pages) > 1 else None
-            if carry is None or carry <= start:
-                # The chunk fits on one page, or its last page starts before the anchored tail:
-                # keep it whole (one short page) rather than loop forever.
-                yield document, len(document.pages)
-                start = chunk_end
-            else:
-                yield document, len(document.pages) - 1
-                start = carry
-
-    def finish(self, *, offset: int, total: int) -> bytes:
-        """Paint "第 X 页 / 共 Y 页" (X from ``offset + 1``) over the pages and write the PDF."""
-        if not self.pages or self.first_document is None:
-            raise ValueError("Nothing was laid out")
-        overlay = _render_document(
-            '<div class="overlay-page"></div>' * len(self.pages),
-            base_url=self.job.base_url,
-            extra_css=[_overlay_css(offset, total)],
-        )
-        stamped = [
-            _StampedPage(page, stamp) for page, stamp in zip(self.pages, overlay.pages, strict=True)
-        ]
-        return _write_pdf(self.first_document.copy(stamped))
-
-
-def _overlay_css(offset: int, total: int) -> str:
-    # Same wording as the @bottom-center box of report.css, with a known total.
-    return f"""
-@page {{
-  @top-left {{ content: none }}
-  @top-right {{ content: none }}
-  @bottom-center {{ content: "第 " counter(page) " 页 / 共 {total:d} 页" }}
-}}
-@page :first {{ counter-reset: page {offset + 1:d} }}
-.overlay-page {{ break-before: page; }}
-.overlay-page:first-child {{ break-before: auto; }}
-"""
-
-
-class _StampedPage:
-    """A content page with an overlay page (the page-number footer) painted on top.
-
-    Duck-types :class:`weasyprint.Page` for ``Document.write_pdf``: geometry, links and anchors
-    come from the content page; ``paint`` draws both. The overlay has no background, so only its
-    margin-box text shows.
-    """
-
-    def __init__(self, page: Any, stamp: Any) -> None:
-        if (page.width, page.height) != (stamp.width, stamp.height):
-            raise ValueError("Chunked reports need one page size throughout")
-        self._page = page
-        self._stamp = stamp
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._page, name)
-
-    def paint(self, stream: Any, scale: float = 1) -> None:
-        self._page.paint(stream, scale)
-        self._stamp.paint(stream, scale)
-
-
-def _first_row_on(page: Any) -> int | None:
-    indexes = [
-        int(name[len(_ROW_ANCHOR) :]) for name in page.anchors if name.startswith(_ROW_ANCHOR)
-    ]
-    return min(indexes) if indexes else None
-
-
-def _drop_row_anchors(pages: Sequence[Any]) -> None:
-    # Every anchor would become a named destination in the PDF: thousands of them for nothing.
-    for page in pages:
-        for name in [name for name in page.anchors if name.startswith(_ROW_ANCHOR)]:
-            del page.anchors[name]
-
-
-# --------------------------------------------------------------------------------------------------
-# Parallel segments
-
-
-def _segments(rows: Sequence[Row], count: int) -> list[tuple[int, int]]:
-    """Cut ``rows`` into up to ``count`` ranges of similar size, preferably after subtotal rows.
-
-    Each segment starts on a new page, so a cut right after a subtotal reads like a department
-    that starts a page; without a subtotal nearby the cut falls anywhere (one short page).
-    """
-    total = len(rows)
-    count = max(1, min(count, total))
-    cuts = [0]
-    for number in range(1, count):
-        ideal = total * number // count
-        window = total // (2 * count)
-        candidates = [
-            index
-            for index in range(max(cuts[-1] + 1, ideal - window), min(total, ideal + window))
-            if rows[index - 1].kind in ("subtotal", "total")
-        ]
-        cuts.append(min(candidates, key=lambda index: abs(index - ideal)) if candidates else ideal)
-    cuts.append(total)
-    return [(start, end) for start, end in itertools.pairwise(cuts) if start < end]
-
-
-@dataclass
-class _Worker:
-    process: subprocess.Popen[bytes]
-    page_count: int = field(default=0)
-
-
-def _render_in_parallel(job: _TableJob, segments: list[tuple[int, int]]) -> bytes:
-    """Lay out the first segment here and the others in worker processes; join their PDFs."""
-    workers = [_start_worker(job, segment) for segment in segments[1:]]
-    try:
-        own = _SegmentLayout(job, *segments[0])
-        for worker in workers:
-            worker.page_count = _receive(worker.process.stdout, "count")
-        counts = [own.page_count] + [worker.page_count for worker in workers]
-        total = sum(counts)
-        offset = own.page_count
-        for worker, count in zip(workers, counts[1:], strict=True):
-            _send(worker.process.stdin, (offset, total))
-            offset += count
-        pdfs = [own.finish(offset=0, total=total)]
-        pdfs += [_receive(worker.process.stdout, "pdf") for worker in workers]
-    finally:
-        for worker in workers:
-            _stop(worker.process)
-    return _concatenate(pdfs)
-
-
-def _start_worker(job: _TableJob, segment: tuple[int, int]) -> _Worker:
-    # The worker imports govcloud.pdf from the same tree as this process, whatever its cwd.
-    python_path = [str(PACKAGE_DIR.parents[1]), os.environ.get("PYTHONPATH", "")]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, python_path))}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "govcloud.pdf._worker"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        env=env,
-    )
-    _send(process.stdin, (job, segment))
-    return _Worker(process)
-
-
-def serve_worker(stdin: IO[bytes], stdout: IO[bytes]) -> None:
-    """Worker process side of :func:`_render_in_parallel` (see ``govcloud.pdf._worker``)."""
-    try:
-        job, (start, end) = pickle.load(stdin)  # noqa: S301 — from our parent process
-        layout = _SegmentLayout(job, start, end)
-        _send(stdout, ("count", layout.page_count))
-        offset, total = pickle.load(stdin)  # noqa: S301 — idem
-        _send(stdout, ("pdf", layout.finish(offset=offset, total=total)))
-    except Exception as exc:
-        logger.exception("PDF segment worker failed")
-        _send(stdout, ("error", f"{type(exc).__name__}: {exc}"))
-
-
-def _send(pipe: IO[bytes] | None, message: object) -> None:
-    assert pipe is not None  # noqa: S101 — Popen with PIPE
-    pickle.dump(message, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-    pipe.flush()
-
-
-def _receive(pipe: IO[bytes] | None, expected: str) -> Any:
-    assert pipe is not None  # noqa: S101 — Popen with PIPE
-    try:
-        kind, payload = pickle.load(pipe)  # noqa: S301 — from our own worker process
-    except EOFError as exc:
-        raise RuntimeError("PDF segment worker died") from exc
-    if kind != expected:
-        raise RuntimeError(f"PDF segment worker failed: {payload}")
-    return payload
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    for pipe in (process.stdin, process.stdout):
-        if pipe:
-            pipe.close()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def _concatenate(pdfs: Sequence[bytes]) -> bytes:
-    # pypdf keeps each part's fonts and pages as they are; only the page tree is rebuilt.
-    from pypdf import PdfReader, PdfWriter
-
-    writer = PdfWriter()
-    for pdf in pdfs:
-        writer.append(PdfReader(BytesIO(pdf)))
-    first = PdfReader(BytesIO(pdfs[0]))
-    if first.metadata:
-        writer.add_metadata(dict(first.metadata))
-    output = BytesIO()
-    writer.write(output)
+            target.add_overlay(page, pikepdf.Rectangle(target.mediabox))
+        _add_attachments(frame, attachments)
+        output = BytesIO()
+        frame.save(output, deterministic_id=True)
     return output.getvalue()
 
 
+def _attach(pdf: bytes, attachments: Sequence[Attachment]) -> bytes:
+    if not attachments:
+        return pdf
+    with pikepdf.open(BytesIO(pdf)) as document:
+        _add_attachments(document, attachments)
+        output = BytesIO()
+        document.save(output, deterministic_id=True)
+    return output.getvalue()
+
+
+def _add_attachments(document: pikepdf.Pdf, attachments: Sequence[Attachment]) -> None:
+    for attachment in attachments:
+        document.attachments[attachment.filename] = pikepdf.AttachedFileSpec(
+            document,
+            attachment.data,
+            description=attachment.description,
+            filename=attachment.filename,
+            mime_type=attachment.mime_type,
+            # No dates: the content of a statement's PDF depends on the statement only.
+            creation_date="",
+            mod_date="",
+        )
+
+
 # --------------------------------------------------------------------------------------------------
-# Table markup
+# Table geometry, pagination and drawing
+
+_MM = 96 / 25.4  # CSS px per mm
+_PT = 4 / 3  # CSS px per pt
+_PDF_PT = 0.75  # PDF points per CSS px
+
+
+def _rgb(hex_color: str) -> tuple[int, int, int]:
+    digits = hex_color.lstrip("#")
+    if len(digits) == 3:  # "#555" is "#555555"
+        digits = "".join(digit * 2 for digit in digits)
+    value = int(digits, 16)
+    return value >> 16, (value >> 8) & 0xFF, value & 0xFF
+
+
+@dataclass(frozen=True, slots=True)
+class _TableGeometry:
+    """``.report-table`` of ``report.css`` in CSS px (WeasyPrint's unit); keep the two in step —
+    the page-by-page comparison with the reference rendering fails when they drift apart."""
+
+    page_width: float
+    page_height: float
+    left: float
+    right: float
+    #: The page's content box (``@page { margin: 20mm 14mm 18mm 14mm }``).
+    content_top: float = 20 * _MM
+    content_bottom: float = (297 - 18) * _MM
+    font_size: float = 8 * _PT
+    line_height: float = 1.3 * 8 * _PT
+    th_padding_y: float = 1.2 * _MM
+    th_border: float = 0.75 * _PT
+    td_padding_y: float = 0.7 * _MM
+    padding_x: float = 1 * _MM
+    #: The page number, ``@page { @bottom-center { ... } }``: the page context's font (8.5pt,
+    #: #444), line-height normal, centred in the bottom margin.
+    page_number_size: float = 8.5 * _PT
+    page_number_color: tuple[int, int, int] = _rgb("#444")
+    color: tuple[int, int, int] = _rgb("#111")
+    th_background: tuple[int, int, int] = _rgb("#e3e9f1")
+    th_border_color: tuple[int, int, int] = _rgb("#555")
+    backgrounds: Mapping[str, tuple[int, int, int]] = field(
+        default_factory=lambda: {
+            "alt": _rgb("#eef2f7"),
+            "subtotal": _rgb("#e3e9f1"),
+            "total": _rgb("#d3dce8"),
+        }
+    )
+
+    @classmethod
+    def for_page(cls, page: Any, *, left: float, right: float) -> _TableGeometry:
+        if (round(page.width, 2), round(page.height, 2)) != (
+            round(210 * _MM, 2),
+            round(297 * _MM, 2),
+        ):
+            raise ValueError("Long report tables are laid out on A4 portrait pages only")
+        return cls(page_width=page.width, page_height=page.height, left=left, right=right)
+
+    @property
+    def header_height(self) -> float:
+        return self.line_height + 2 * self.th_padding_y + self.th_border
+
+
+@dataclass(frozen=True, slots=True)
+class _Face:
+    """Advance widths and vertical metrics of one bundled font file (in em)."""
+
+    widths: Mapping[str, float]
+    default_width: float
+    ascent: float
+    descent: float
+
+    def width(self, text: str) -> float:
+        widths, default = self.widths, self.default_width
+        return sum(widths.get(char, default) for char in text)
+
+
+@lru_cache(maxsize=2)
+def _face(bold: bool) -> _Face:
+    font = TTFont(FONT_FILES[bold], lazy=True)
+    units = font["head"].unitsPerEm
+    metrics = font["hmtx"].metrics
+    widths = {chr(code): metrics[glyph][0] / units for code, glyph in font.getBestCmap().items()}
+    hhea = font["hhea"]  # Pango's line metrics for this font come from hhea
+    return _Face(widths, metrics[".notdef"][0] / units, hhea.ascent / units, -hhea.descent / units)
+
+
+def _table_font(bold: bool, characters: set[str], directory: Path) -> Path:
+    """The bundled face cut down to ``characters``, with its CFF outlines as TrueType ones.
+
+    fpdf2 embeds a CID-keyed CFF font with an embedded encoding CMap, which pypdf (the tests, and
+    any reader using it) cannot map back to text; a TrueType font is embedded with Identity-H and
+    extracts cleanly. Converting only the few hundred glyphs a table uses takes a fraction of a
+    second; the quadratic curves (cu2qu, within 1/1000 em) are indistinguishable in print.
+    """
+    font = TTFont(FONT_FILES[bold])
+    options = subset.Options()
+    options.layout_features = []
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    options.hinting = False
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=[ord(char) for char in characters])
+    subsetter.subset(font)
+    order = font.getGlyphOrder()
+    glyph_set = font.getGlyphSet()
+    glyf = newTable("glyf")
+    glyf.glyphOrder = order
+    glyf.glyphs = {}
+    for name in order:
+        pen = TTGlyphPen(glyph_set)
+        glyph_set[name].draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
+        glyf[name] = pen.glyph()
+    font["loca"] = newTable("loca")
+    font["glyf"] = glyf
+    font["head"].glyphDataFormat = 0
+    maxp = newTable("maxp")
+    maxp.tableVersion = 0x00010000
+    for name in (
+        "maxTwilightPoints",
+        "maxStorage",
+        "maxFunctionDefs",
+        "maxInstructionDefs",
+        "maxStackElements",
+        "maxSizeOfInstructions",
+        "maxComponentElements",
+    ):
+        setattr(maxp, name, 0)
+    maxp.maxZones = 1
+    font["maxp"] = maxp
+    post = font["post"]
+    post.formatType = 2.0
+    post.extraNames = []
+    post.mapping = {}
+    post.glyphOrder = order
+    for tag in ("CFF ", "VORG"):
+        if tag in font:
+            del font[tag]
+    font.sfntVersion = "\x00\x01\x00\x00"
+    path = directory / f"table-{'bold' if bold else 'regular'}.ttf"
+    font.save(path)  # maxp's counts are recalculated from glyf
+    return path
+
+
+@dataclass(frozen=True, slots=True)
+class _PlacedRow:
+    height: float
+    #: Per cell: (x of the cell, its width, right-aligned, wrapped lines).
+    cells: tuple[tuple[float, float, bool, tuple[str, ...]], ...]
+
+
+@dataclass(slots=True)
+class _TablePage:
+    #: Top of the column header on this page (CSS px from the top of the page).
+    top: float
+    #: Starts on a page of its own (otherwise it continues the header's last page).
+    new_page: bool
+    #: (index into rows, top) of the rows on this page.
+    rows: list[tuple[int, float]] = field(default_factory=list)
+    bottom: float = 0.0
+
+
+_SPACES = re.compile(r"[ \t\r\n\f]+")
+_COLLAPSIBLE = re.compile(r"[ \t\r\n\f]{2,}|[\t\r\n\f]|^ | $")
+_NO_BREAK_BEFORE = frozenset("）)]】〕」』”’、。，,.;；：:！!？?%％·…—～")
+_NO_BREAK_AFTER = frozenset("（([【〔「『“‘")
+
+
+def _wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in "WF"
+
+
+@lru_cache(maxsize=65536)
+def _wrap(text: str, available: float, bold: bool, font_size: float) -> tuple[str, ...]:
+    """Lines of ``text`` in a cell ``available`` px wide: breaks after spaces and between CJK
+    characters (not before closing or after opening punctuation), and inside a word that does not
+    fit on a line of its own (``overflow-wrap: break-word``)."""
+    face = _face(bold)
+    limit = available / font_size
+    if face.width(text) <= limit or len(text) < 2:
+        return (text,)
+    words: list[str] = []
+    word = text[0]
+    for before, char in itertools.pairwise(text):
+        breakable = (
+            before == " "
+            or (before in "-/" and char.isascii() and char.isalpha())  # "sec-mlps", "a/b"
+            or (
+                (_wide(before) or _wide(char))
+                and char not in _NO_BREAK_BEFORE
+                and before not in _NO_BREAK_AFTER
+                and char != " "
+            )
+        )
+        if breakable:
+            words.append(word)
+            word = char
+        else:
+            word += char
+    words.append(word)
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        if face.width((line + word).rstrip()) <= limit:
+            line += word
+            continue
+        if line:
+            lines.append(line.rstrip())
+            line = ""
+        while face.width(word.rstrip()) > limit and len(word) > 1:
+            cut = 1
+            while cut < len(word) and face.width(word[: cut + 1]) <= limit:
+                cut += 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        line = word
+    if line.strip() or not lines:
+        lines.append(line.rstrip())
+    return tuple(lines)
+
+
+def _length(width: str, table_width: float) -> float | None:
+    match = re.fullmatch(r"\s*([\d.]+)\s*(%|mm|pt|px)\s*", width)
+    if not match:
+        raise ValueError(f"Unsupported column width {width!r}: use %, mm, pt or px")
+    value, unit = float(match[1]), match[2]
+    return {"%": table_width / 100, "mm": _MM, "pt": _PT, "px": 1.0}[unit] * value
+
+
+class _TableLayout:
+    """Row heights, page breaks and drawing of one table (``table-layout: fixed``)."""
+
+    def __init__(self, geometry: _TableGeometry, columns: Sequence[Column]) -> None:
+        self.geometry = geometry
+        self.columns = tuple(columns)
+        table_width = geometry.right - geometry.left
+        widths: list[float | None] = [
+            _length(column.width, table_width) if column.width else None for column in columns
+        ]
+        fixed = sum(width for width in widths if width is not None)
+        auto = [index for index, width in enumerate(widths) if width is None]
+        if auto:
+            share = max(table_width - fixed, 0) / len(auto)
+            widths = [share if width is None else width for width in widths]
+        elif fixed:
+            # Fixed widths that do not add up to the table's: scaled to it.
+            widths = [width * table_width / fixed for width in widths if width is not None]
+        self.x = [geometry.left]
+        for width in widths[:-1]:
+            self.x.append(self.x[-1] + (width or 0))
+        self.widths = [width or 0.0 for width in widths]
+
+    def place(self, row: Row) -> _PlacedRow:
+        geometry = self.geometry
+        bold = row.kind != "item"
+        cells = []
+        column = 0
+        lines = 1
+        for position, text in enumerate(row.cells):
+            if _COLLAPSIBLE.search(text):
+                text = _SPACES.sub(" ", text).strip(" ")  # white-space: normal
+            span = row.span if position == 0 else 1
+            width = sum(self.widths[column : column + span])
+            right = span == 1 and self.columns[column].numeric
+            wrapped = _wrap(text, width - 2 * geometry.padding_x, bold, geometry.font_size)
+            lines = max(lines, len(wrapped))
+            cells.append((self.x[column], width, right, wrapped))
+            column += span
+        height = lines * geometry.line_height + 2 * geometry.td_padding_y
+        return _PlacedRow(height, tuple(cells))
+
+    def paginate(self, placed: Sequence[_PlacedRow], start_top: float) -> list[_TablePage]:
+        geometry = self.geometry
+        bottom = geometry.content_bottom * (1 + 1e-9)  # WeasyPrint's own tolerance
+        header = geometry.header_height
+        top, new_page = start_top, False
+        if top + header + placed[0].height > bottom and top > geometry.content_top + 1e-6:
+            # Not even the column header and one row fit below the header: the table moves on.
+            top, new_page = geometry.content_top, True
+        page = _TablePage(top, new_page)
+        pages = [page]
+        y = top + header
+        for index, row in enumerate(placed):
+            if y + row.height > bottom and page.rows:
+                page.bottom = y
+                page = _TablePage(geometry.content_top, True)
+                pages.append(page)
+                y = page.top + header
+            page.rows.append((index, y))
+            y += row.height
+        page.bottom = y
+        return pages
+
+    def draw(
+        self,
+        pages: Sequence[_TablePage],
+        rows: Sequence[Row],
+        placed: Sequence[_PlacedRow],
+        plan: _FramePlan,
+    ) -> bytes:
+        """One PDF page per page of the report: its page number and, on table pages, the table —
+        at the positions WeasyPrint would use (PDF points, top-left origin: fpdf2's coordinates
+        with unit "pt")."""
+        geometry = self.geometry
+        s = _PDF_PT
+        pdf = FPDF(unit="pt", format=(geometry.page_width * s, geometry.page_height * s))
+        pdf.set_auto_page_break(auto=False)
+        pdf.set_margins(0, 0, 0)
+        pdf.set_compression(True)
+        characters = set("".join(column.label for column in self.columns))
+        characters |= set("".join(cell for row in rows for cell in row.cells))
+        characters |= set("第页共/ 0123456789")
+        # The font files live until the PDF is written (fpdf2 may read them lazily).
+        with tempfile.TemporaryDirectory(prefix="govcloud-pdf-") as directory:
+            for bold, style in ((False, ""), (True, "B")):
+                pdf.add_font(FONT_FAMILY, style, _table_font(bold, characters, Path(directory)))
+            self._draw_pages(pdf, pages, rows, placed, plan)
+            return bytes(pdf.output())
+
+    def _draw_pages(
+        self,
+        pdf: FPDF,
+        pages: Sequence[_TablePage],
+        rows: Sequence[Row],
+        placed: Sequence[_PlacedRow],
+        plan: _FramePlan,
+    ) -> None:
+        geometry = self.geometry
+        s = _PDF_PT
+        baselines = {}
+        for bold in (False, True):
+            face = _face(bold)
+            # CSS half-leading: the line box is line-height tall, the glyphs centred in it.
+            baselines[bold] = (
+                geometry.line_height - (face.ascent + face.descent) * geometry.font_size
+            ) / 2 + face.ascent * geometry.font_size
+        header_cells = [
+            (self.x[index], self.widths[index], column.numeric, (column.label,))
+            for index, column in enumerate(self.columns)
+        ]
+        left, width = geometry.left * s, (geometry.right - geometry.left) * s
+        state = _DrawState(pdf)
+        table_pages = plan.table_pages()
+        for index in range(plan.total):
+            pdf.add_page()
+            self._page_number(state, f"第 {index + 1} 页 / 共 {plan.total} 页")
+            if index not in table_pages:
+                continue
+            page = pages[table_pages[index]]
+            # Column header: background, rule below, bold labels.
+            state.fill(geometry.th_background)
+            pdf.rect(left, page.top * s, width, geometry.header_height * s, style="F")
+            state.fill(geometry.th_border_color)
+            rule_top = page.top + geometry.header_height - geometry.th_border
+            pdf.rect(left, rule_top * s, width, geometry.th_border * s, style="F")
+            self._cells(
+                state,
+                header_cells,
+                page.top + geometry.th_padding_y,
+                geometry.line_height,
+                bold=True,
+                baseline=baselines[True],
+            )
+            for index, top in page.rows:
+                row, place = rows[index], placed[index]
+                background = geometry.backgrounds.get(
+                    row.kind if row.kind != "item" else ("alt" if index % 2 else "")
+                )
+                if background:
+                    state.fill(background)
+                    pdf.rect(left, top * s, width, place.height * s, style="F")
+                bold = row.kind != "item"
+                self._cells(
+                    state,
+                    place.cells,
+                    top + geometry.td_padding_y,
+                    place.height - 2 * geometry.td_padding_y,
+                    bold=bold,
+                    baseline=baselines[bold],
+                )
+
+    def _page_number(self, state: _DrawState, text: str) -> None:
+        geometry = self.geometry
+        face = _face(False)
+        size = geometry.page_number_size
+        line_height = (face.ascent + face.descent) * size  # line-height: normal
+        box_height = geometry.page_height - geometry.content_bottom
+        baseline = geometry.content_bottom + (box_height - line_height) / 2 + face.ascent * size
+        x = (geometry.left + geometry.right - face.width(text) * size) / 2
+        state.font(False, size * _PDF_PT)
+        state.fill(geometry.page_number_color)
+        state.pdf.text(x * _PDF_PT, baseline * _PDF_PT, text)
+
+    def _cells(
+        self,
+        state: _DrawState,
+        cells: Sequence[tuple[float, float, bool, tuple[str, ...]]],
+        content_top: float,
+        content_height: float,
+        *,
+        bold: bool,
+        baseline: float,
+    ) -> None:
+        geometry = self.geometry
+        s = _PDF_PT
+        face = _face(bold)
+        state.font(bold, geometry.font_size * s)
+        state.fill(geometry.color)
+        line_height, padding = geometry.line_height, geometry.padding_x
+        font_size = geometry.font_size
+        for x, width, right, lines in cells:
+            # vertical-align: middle (a one-line cell in a row that another cell made taller).
+            y = content_top + (content_height - len(lines) * line_height) / 2 + baseline
+            for line in lines:
+                if line:
+                    if right:
+                        text_x = x + width - padding - face.width(line) * font_size
+                    else:
+                        text_x = x + padding
+                    state.pdf.text(text_x * s, y * s, line)
+                y += line_height
+
+
+class _DrawState:
+    """Avoids re-emitting the same font/colour operators for every cell."""
+
+    def __init__(self, pdf: FPDF) -> None:
+        self.pdf = pdf
+        self.current_font: tuple[bool, float] | None = None
+        self.current_fill: tuple[int, int, int] | None = None
+
+    def font(self, bold: bool, size_pt: float) -> None:
+        if (bold, size_pt) != self.current_font:
+            self.pdf.set_font(FONT_FAMILY, "B" if bold else "", size_pt)
+            self.current_font = (bold, size_pt)
+
+    def fill(self, color: tuple[int, int, int]) -> None:
+        if color != self.current_fill:
+            # fpdf2 fills text with the text colour and shapes with the fill colour: set both.
+            self.pdf.set_fill_color(*color)
+            self.pdf.set_text_color(*color)
+            self.current_fill = color
+
+
+# --------------------------------------------------------------------------------------------------
+# Table markup (the reference rendering)
 
 
 def _check_rows(columns: Sequence[Column], rows: Sequence[Row]) -> None:
@@ -622,35 +945,41 @@ def _column_css(columns: Sequence[Column]) -> str:
     )
 
 
-def _rows_html(
-    columns: Sequence[Column], rows: Sequence[Row], start: int, end: int, anchors_from: int
-) -> str:
+def _table_html(columns: Sequence[Column], rows: Sequence[Row]) -> str:
+    """The long table as HTML: ``table-layout: fixed`` columns, a header repeated on every page."""
+    escape = html.escape
+    cols = "".join(f'<col class="col-{index}">' for index in range(len(columns)))
+    numeric = ' class="num"'
+    head = "".join(
+        f"<th{numeric if column.numeric else ''}>{escape(column.label)}</th>" for column in columns
+    )
+    return (
+        f'<table class="report-table"><colgroup>{cols}</colgroup>'
+        f"<thead><tr>{head}</tr></thead><tbody>{_rows_html(columns, rows)}</tbody></table>"
+    )
+
+
+def _rows_html(columns: Sequence[Column], rows: Sequence[Row]) -> str:
     # Built with str.join instead of a template loop: for 10,000 rows x 7 cells the Django
     # template engine alone takes ~1 s, this takes ~30 ms.
-    #
-    # Only rows from ``anchors_from`` on carry an anchor (the tail of a chunk, where its last page
-    # can start), and on the first cell rather than the <tr>: an id gives its element a computed
-    # style of its own, and on a <tr> it would also stop WeasyPrint from sharing the styles of the
-    # cells below it with the other rows.
     numeric = [column.numeric for column in columns]
     escape = html.escape
     parts: list[str] = []
-    for index in range(start, end):
-        row = rows[index]
+    for index, row in enumerate(rows):
         if row.kind != "item":
             parts.append(f'<tr class="{row.kind}">')
         elif index % 2:
-            parts.append('<tr class="alt">')  # zebra stripes: cheaper to paint than cell rules
+            parts.append('<tr class="alt">')  # zebra stripes
         else:
             parts.append("<tr>")
         column = 0
         for position, cell in enumerate(row.cells):
             span = row.span if position == 0 else 1
-            attrs = f' id="{_ROW_ANCHOR}{index}"' if position == 0 and index >= anchors_from else ""
+            attrs = ""
             if span > 1:
-                attrs += f' colspan="{span}"'
+                attrs = f' colspan="{span}"'
             elif numeric[column]:
-                attrs += ' class="num"'
+                attrs = ' class="num"'
             parts.append(f"<td{attrs}>{escape(cell)}</td>")
             column += span
         parts.append("</tr>")

@@ -3,14 +3,20 @@
 The flow for a statement signed by, say, vendor → supervisor → bureau:
 
 1. ``prepare_signature_fields(pdf, ["vendor", "supervisor", "bureau"])`` — the rendered PDF is
-   rewritten once with one empty, invisible signature field per party. The fields exist before the
-   first signature, so no later signature has to add a field (which a strict reader counts as a
-   change after signing).
+   rewritten once with one empty signature field per party. The fields exist before the first
+   signature, so no later signature has to add a field (which a strict reader counts as a change
+   after signing). Where the document marks a party's *seal box* (named destinations
+   ``seal-<field>`` and ``seal-<field>-end``: the statement's sign-off table, one per row), the
+   field is a visible widget over that box whose appearance reads "待签认"; elsewhere it is
+   invisible.
 2. ``sign_pdf(pdf, signer=party_signer("org-7").open(secret), field_name=..., ...)`` at each
    sign-off, with the secret the signer typed — appends a PAdES baseline signature
-   (``/ETSI.CAdES.detached``) as an *incremental update* filling that party's field. Earlier
-   revisions stay byte-for-byte intact, so earlier signatures remain valid and each one covers
-   exactly the document as it was when that party signed.
+   (``/ETSI.CAdES.detached``) as an *incremental update* filling that party's field, and in the
+   same update replaces the field's appearance with the party's **seal**: a red stamp with the
+   organisation, the signer and "已签认 <signing time, +0800>", drawn with pyHanko's stamp
+   support in the bundled Noto Sans SC (``seal_style``). Earlier revisions stay byte-for-byte
+   intact, so earlier signatures remain valid and each one covers exactly the document as it was
+   when that party signed; the printed page shows who signed and when.
 3. ``verify_pdf(pdf, trust_roots=...)`` — one :class:`SignatureReport` per signature, in signing
    order, judging integrity, trust and what was changed after each signature.
 
@@ -39,6 +45,14 @@ memory for one signature:
   with the secret) are new classes implementing :class:`PartySigner`, selected with
   ``settings.SIGNING_PARTY_SIGNER`` (dotted path of a callable ``key -> PartySigner``).
 
+Opening a key pays the PKCS#12 key derivation at every sign-off (tens of milliseconds) on
+purpose: a key opened once is never kept for later requests, since a cache of decrypted keys
+would let the server sign without the party's secret. What a signature costs beyond that was cut
+instead (``benchmarks/signoff.py``): :class:`LoadedKeySigner` signs with the key as the PKCS#12
+file yielded it, the CMS container's size is computed, not measured with a dummy signature
+(:func:`reserved_signature_size`), and the seal's font is the bundled one without its OpenType
+layout tables (:func:`seal_font_file`).
+
 Secrets travel as :class:`SigningSecret`, which never prints and cannot be pickled (so it cannot
 reach a Celery message by accident).
 
@@ -54,7 +68,10 @@ pyHanko runs its own event loop (``asyncio.run``): call these functions from syn
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -66,19 +83,31 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.utils.module_loading import import_string
+from fontTools.ttLib import TTFont
+from pyhanko.pdf_utils import generic, layout
+from pyhanko.pdf_utils.content import RawContent
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.pdf_utils.writer import copy_into_new_writer
+from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.pdf_utils.writer import BasePdfFileWriter, copy_into_new_writer
 from pyhanko.sign import fields, signers
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.stamp import TextStamp, TextStampStyle
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from govcloud.workdays import BUSINESS_TZ
+
+logger = logging.getLogger(__name__)
 
 #: Passphrase of the development CA's private key (``ca-key.pem``), so that later runs of
 #: ``create_dev_ca`` can issue keys for new parties. Development only: a production CA is not
@@ -184,7 +213,7 @@ class Pkcs12PartySigner:
         _check_key(key)
         return cls(key=key, path=Path(settings.SIGNING_DIR) / f"{key}.p12")
 
-    def open(self, secret: SigningSecret) -> signers.SimpleSigner:
+    def open(self, secret: SigningSecret) -> signers.Signer:
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
@@ -195,14 +224,62 @@ class Pkcs12PartySigner:
         if not secret:
             raise WrongSigningSecret(f"No passphrase given for the signing key of {self.key!r}")
         try:
-            return signers.SimpleSigner.load_pkcs12_data(
-                data, other_certs=[], passphrase=secret.reveal()
+            private_key, certificate, chain = pkcs12.load_key_and_certificates(
+                data, secret.reveal()
             )
         except ValueError:
             # ``from None``: the chained traceback's frames hold the passphrase as a local.
             raise WrongSigningSecret(
                 f"The passphrase does not open the signing key of {self.key!r}"
             ) from None
+        if private_key is None or certificate is None:
+            raise SigningError(f"{self.path.name} holds no key and certificate")
+        if not isinstance(private_key, rsa.RSAPrivateKey):
+            raise SigningError(f"{self.path.name} is not an RSA key")
+        return LoadedKeySigner(private_key=private_key, certificate=certificate, chain=chain)
+
+
+class LoadedKeySigner(signers.Signer):
+    """A pyHanko ``Signer`` over an RSA key already loaded in memory (PKCS#1 v1.5).
+
+    pyHanko's ``SimpleSigner`` keeps its key as DER and parses it again for every raw
+    signature — with OpenSSL 3's RSA key checks that is tens of milliseconds each time, and a
+    PDF signature takes two (the size estimate's dry run and the signature) — though the
+    PKCS#12 file was parsed once already. This signer keeps the parsed key (for this sign-off
+    only, like ``SimpleSigner``) and answers the dry run without signing.
+    """
+
+    def __init__(
+        self,
+        *,
+        private_key: rsa.RSAPrivateKey,
+        certificate: x509.Certificate,
+        chain: Sequence[x509.Certificate] = (),
+    ) -> None:
+        self._private_key = private_key
+        registry = SimpleCertificateStore()
+        registry.register_multiple([_to_asn1(c) for c in chain])
+        super().__init__(signing_cert=_to_asn1(certificate), cert_registry=registry)
+
+    async def async_sign_raw(
+        self, data: bytes, digest_algorithm: str, dry_run: bool = False
+    ) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        digest = _DIGESTS.get(digest_algorithm)
+        if mechanism != "rsassa_pkcs1v15" or digest is None:
+            raise PyHankoSigningError(
+                f"Unsupported signature mechanism {mechanism} with {digest_algorithm}"
+            )
+        if dry_run:  # only the length matters
+            return bytes(self._private_key.key_size // 8)
+        return self._private_key.sign(data, PKCS1v15(), digest())
+
+
+_DIGESTS: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
 
 
 #: The setting naming the factory of party signers (dotted path of ``key -> PartySigner``).
@@ -433,11 +510,17 @@ def _to_asn1(certificate: x509.Certificate | asn1_x509.Certificate) -> asn1_x509
 # Signing
 
 
-def prepare_signature_fields(pdf: bytes, field_names: Sequence[str]) -> bytes:
+def prepare_signature_fields(
+    pdf: bytes, field_names: Sequence[str], *, require_seal_boxes: bool = False
+) -> bytes:
     """Rewrite ``pdf`` as a single revision with one empty signature field per name, in order.
 
-    The fields are invisible (the report prints its own signature block); readers list them in
-    their signature panel.
+    A field whose seal box the document marks (named destinations ``seal-<name>`` and
+    ``seal-<name>-end``, see :func:`seal_boxes`) becomes a visible widget over that box, showing
+    "待签认" until its party signs; the signature replaces that appearance with the party's seal
+    (:func:`sign_pdf`). A field without a box is invisible (readers list it in their signature
+    panel) — or, with ``require_seal_boxes``, a :class:`SigningError`: a statement whose printed
+    sign-off table lost a party's box must not go out without that party's seal.
     """
     if len(set(field_names)) != len(field_names):
         raise ValueError("Signature field names must be unique")
@@ -445,9 +528,20 @@ def prepare_signature_fields(pdf: bytes, field_names: Sequence[str]) -> bytes:
     if reader.embedded_signatures:
         # Rewriting the file would break them; fields must exist before the first signature.
         raise SigningError("The PDF is already signed; prepare fields before the first signature")
+    boxes = seal_boxes(reader, field_names)
+    missing = [name for name in field_names if name not in boxes]
+    if require_seal_boxes and missing:
+        raise SigningError(f"No seal box in the PDF for signature field(s) {', '.join(missing)}")
     writer = copy_into_new_writer(reader)
     for name in field_names:
-        fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=name))
+        box = boxes.get(name)
+        if box is None:
+            fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=name))
+            continue
+        fields.append_signature_field(
+            writer, fields.SigFieldSpec(sig_field_name=name, on_page=box.page, box=box.rect)
+        )
+    _draw_pending(writer, boxes)
     output = BytesIO()
     writer.write(output)
     return output.getvalue()
@@ -462,12 +556,18 @@ def sign_pdf(
     location: str,
     name: str,
     certify: bool = False,
+    organization: str | None = None,
 ) -> bytes:
     """Append a PAdES signature into the existing empty field ``field_name``, incrementally.
 
     ``name`` is the signer's display name (``/Name``), ``reason``/``location`` are shown by
     readers. The signing time is now, from the clock. ``certify=True`` (first signature only)
     makes it a certification signature allowing only form filling and signing afterwards.
+
+    A visible field (one with a seal box) gets the party's seal as its appearance in the same
+    incremental update: ``organization`` (default ``location``), ``name`` and
+    "已签认 <signing time, +0800>" in red, in the bundled font. Nothing else of the document
+    changes.
     """
     try:
         writer = IncrementalPdfFileWriter(BytesIO(pdf))
@@ -483,13 +583,321 @@ def sign_pdf(
         certify=certify,
         docmdp_permissions=fields.MDPPerm.FILL_FORMS,
     )
+    width, height = _widget_size(writer, field_name)
     try:
-        output = signers.PdfSigner(metadata, signer=signer).sign_pdf(
-            writer, existing_fields_only=True
+        output = signers.PdfSigner(
+            metadata, signer=signer, stamp_style=seal_style(width, height)
+        ).sign_pdf(
+            writer,
+            existing_fields_only=True,
+            bytes_reserved=reserved_signature_size(signer),
+            appearance_text_params={"organization": organization or location},
         )
     except PyHankoSigningError as exc:
         raise SigningError(f"Cannot sign field {field_name!r}: {exc}") from exc
     return output.getvalue()
+
+
+#: Room in a signature's CMS container beyond the certificates and the signature value: signed
+#: attributes, algorithm identifiers, the DER framing (measured: ~1.2 KiB; kept generous).
+_CMS_OVERHEAD = 4096
+
+
+def reserved_signature_size(signer: signers.Signer) -> int:
+    """Hex digits to reserve for the signature container of ``signer``.
+
+    pyHanko otherwise builds a complete dummy container to measure it before every signature;
+    the container is the certificates it embeds, the signature value and a bounded overhead,
+    so the size is known up front (twice the DER bytes: the container is written in hex).
+    """
+    certificates = [signer.signing_cert, *(signer.cert_registry or ())]
+    der = sum(len(c.dump()) for c in certificates if c is not None)
+    public_key = signer.signing_cert.public_key if signer.signing_cert is not None else None
+    key_bytes = (public_key.bit_size + 7) // 8 if public_key is not None else 1024
+    return 2 * (der + key_bytes + _CMS_OVERHEAD)
+
+
+def _widget_size(writer: IncrementalPdfFileWriter, field_name: str) -> tuple[float, float]:
+    """Width and height of the field's widget (0 × 0 for an invisible field or none)."""
+    for _name, _value, field_ref in fields.enumerate_sig_fields(writer, with_name=field_name):
+        rect = field_ref.get_object().get("/Rect")
+        if rect is not None and len(rect) == 4:
+            x1, y1, x2, y2 = (float(value) for value in rect)
+            return abs(x2 - x1), abs(y2 - y1)
+    return 0.0, 0.0
+
+
+# --------------------------------------------------------------------------------------------------
+# Seals: where each party's signature shows on the page, and how
+
+
+#: The bundled font (``govcloud.pdf.render`` embeds the same file in the rendered pages).
+SEAL_FONT = Path(__file__).resolve().parent / "fonts" / "NotoSansSCGovCloud-Regular.otf"
+SEAL_RED = (0.80, 0.08, 0.08)
+PENDING_GREY = (0.40, 0.40, 0.40)
+#: What an unsigned party's box shows; the signature's appearance replaces it.
+PENDING_TEXT = "待签认"
+SIGNED_TEXT = "已签认"
+SEAL_TIME_FORMAT = "%Y-%m-%d %H:%M:%S %z"  # 2026-12-04 22:30:15 +0800
+#: The smallest box (points) a seal is laid out in; a smaller marked box counts as none.
+SEAL_MIN_SIZE = (60.0, 28.0)
+_SEAL_ANCHOR_PREFIX = "seal-"
+_SEAL_ANCHOR_END = "-end"
+# pyHanko formats the signing time (the one it writes as /M) with the style's format in the
+# server's local zone; it is written in this parseable form and re-formatted in +0800.
+_RAW_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+
+
+def seal_anchor(field_name: str) -> str:
+    """The ``id`` (PDF named destination) on the top-left corner of a field's seal box."""
+    return f"{_SEAL_ANCHOR_PREFIX}{field_name}"
+
+
+def seal_end_anchor(field_name: str) -> str:
+    """The ``id`` (PDF named destination) on the bottom-right corner of a field's seal box."""
+    return f"{_SEAL_ANCHOR_PREFIX}{field_name}{_SEAL_ANCHOR_END}"
+
+
+@dataclass(frozen=True, slots=True)
+class SealBox:
+    """Where a party's seal goes: page index (0-based) and ``(llx, lly, urx, ury)`` in points."""
+
+    page: int
+    rect: tuple[float, float, float, float]
+
+    @property
+    def width(self) -> float:
+        return self.rect[2] - self.rect[0]
+
+    @property
+    def height(self) -> float:
+        return self.rect[3] - self.rect[1]
+
+
+def seal_boxes(pdf: bytes | PdfFileReader, field_names: Sequence[str]) -> dict[str, SealBox]:
+    """The seal box of each field the document marks, from its named destinations.
+
+    The renderer puts an element with ``id`` :func:`seal_anchor` on the box and one with
+    :func:`seal_end_anchor` at its bottom-right corner (WeasyPrint writes every ``id`` as a
+    named destination ``[page /XYZ left top zoom]``); both on the same page and the box at
+    least :data:`SEAL_MIN_SIZE`, or no box.
+    """
+    reader = pdf if isinstance(pdf, PdfFileReader) else _reader(pdf)
+    destinations = _named_destinations(reader)
+    if not destinations:
+        return {}
+    page_index = {ref: index for index, ref in enumerate(_page_refs(reader.root["/Pages"]))}
+    boxes: dict[str, SealBox] = {}
+    for name in field_names:
+        start = _destination_point(destinations.get(seal_anchor(name)), page_index)
+        end = _destination_point(destinations.get(seal_end_anchor(name)), page_index)
+        if start is None or end is None or start[0] != end[0]:
+            continue
+        (page, (x1, y1)), (_, (x2, y2)) = start, end
+        rect = (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
+        if rect[2] - rect[0] >= SEAL_MIN_SIZE[0] and rect[3] - rect[1] >= SEAL_MIN_SIZE[1]:
+            boxes[name] = SealBox(page=page, rect=rect)
+    return boxes
+
+
+def _named_destinations(reader: PdfFileReader) -> dict[str, generic.PdfObject]:
+    found: dict[str, generic.PdfObject] = {}
+    root = reader.root
+    names = root.get("/Names")
+    if names is not None:
+        tree = names.get_object().get("/Dests")
+        if tree is not None:
+            _walk_name_tree(tree.get_object(), found, depth=0)
+    legacy = root.get("/Dests")  # PDF 1.1 style: a dictionary of names
+    if legacy is not None:
+        for key, value in legacy.get_object().items():
+            found.setdefault(str(key).lstrip("/"), value)
+    return found
+
+
+def _walk_name_tree(node: generic.DictionaryObject, found: dict, *, depth: int) -> None:
+    if depth > 32:  # a malformed (cyclic) tree
+        return
+    entries = node.get("/Names")
+    if entries is not None:
+        entries = entries.get_object()
+        for index in range(0, len(entries) - 1, 2):
+            found.setdefault(str(entries[index]), entries.raw_get(index + 1))
+    for kid in node.get("/Kids", ()):
+        _walk_name_tree(kid, found, depth=depth + 1)
+
+
+def _page_refs(node: generic.PdfObject, depth: int = 0) -> list[generic.Reference]:
+    refs: list[generic.Reference] = []
+    kids = node.get_object().get("/Kids")
+    for index in range(len(kids) if kids is not None else 0):
+        kid = kids.raw_get(index)
+        target = kid.get_object()
+        if target.get("/Type") == "/Pages" and depth < 32:
+            refs.extend(_page_refs(target, depth + 1))
+        else:
+            refs.append(kid.reference)
+    return refs
+
+
+def _destination_point(
+    destination: generic.PdfObject | None, page_index: dict[generic.Reference, int]
+) -> tuple[int, tuple[float, float]] | None:
+    if destination is None:
+        return None
+    destination = destination.get_object()
+    if isinstance(destination, generic.DictionaryObject):  # {/D [...]} form
+        destination = destination.get("/D")
+        if destination is None:
+            return None
+        destination = destination.get_object()
+    if not isinstance(destination, generic.ArrayObject) or len(destination) < 4:
+        return None
+    page_ref, kind = destination.raw_get(0), destination[1]
+    if not isinstance(page_ref, generic.IndirectObject) or kind != "/XYZ":
+        return None
+    page = page_index.get(page_ref.reference)
+    if page is None:
+        return None
+    try:
+        return page, (float(destination[2]), float(destination[3]))
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class _SealStampStyle(TextStampStyle):
+    """A text stamp whose signing time always reads in +0800, whatever the server's zone.
+
+    pyHanko passes the signing time it also writes as the signature's ``/M`` as ``ts``,
+    formatted with :attr:`timestamp_format`; this style asks for a parseable form and writes it
+    again in the business time zone, so the seal and the signature agree to the second.
+    """
+
+    def create_stamp(
+        self, writer: BasePdfFileWriter, box: layout.BoxConstraints, text_params: dict
+    ) -> TextStamp:
+        params = dict(text_params)
+        raw = params.get("ts")
+        if raw:
+            moment = datetime.strptime(raw, _RAW_TIME_FORMAT)  # noqa: DTZ007 — has %z
+            params["ts"] = moment.astimezone(BUSINESS_TZ).strftime(SEAL_TIME_FORMAT)
+        return super().create_stamp(writer, box, params)
+
+
+def _font(size: int) -> GlyphAccumulatorFactory:
+    return GlyphAccumulatorFactory(str(seal_font_file()), font_size=size)
+
+
+_SEAL_FONT_FILES: dict[tuple[int, int], Path] = {}
+_SEAL_FONT_LOCK = threading.Lock()
+#: OpenType layout tables a seal does not use (horizontal CJK, Latin digits, no features).
+_SEAL_FONT_DROP = ("GSUB", "GPOS", "GDEF")
+
+
+def seal_font_file() -> Path:
+    """The bundled font as the seals embed it: the same file without its OpenType layout tables.
+
+    pyHanko subsets the font for every appearance it draws, and fontTools' subsetter decompiles
+    the layout tables of Noto CJK before dropping them — ~0.4 s of each signature, for tables
+    the seal's plain horizontal text never uses. The copy without them (same glyphs, outlines,
+    metrics and name) is written once per version of the bundled file under
+    ``VAR_DIR/cache/`` (the application's own directory, not a shared temporary one) and
+    remembered per process.
+    """
+    stat = SEAL_FONT.stat()
+    key = (stat.st_mtime_ns, stat.st_size)
+    path = _SEAL_FONT_FILES.get(key)
+    if path is not None and path.exists():
+        return path
+    with _SEAL_FONT_LOCK:
+        directory = Path(settings.VAR_DIR) / "cache"
+        path = directory / f"{SEAL_FONT.stem}-seal-{stat.st_mtime_ns}-{stat.st_size}.otf"
+        try:
+            if not path.exists():
+                _write_seal_font(path)
+        except OSError:  # a read-only VAR_DIR: slower seals, not refused sign-offs
+            logger.warning("Cannot write the seal font cache %s; using the full font", path)
+            return SEAL_FONT
+        _SEAL_FONT_FILES[key] = path
+    return path
+
+
+def _write_seal_font(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    font = TTFont(SEAL_FONT, lazy=True)  # the tables left alone are copied byte for byte
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    try:
+        for tag in _SEAL_FONT_DROP:
+            if tag in font:
+                del font[tag]
+        font.save(partial)
+    finally:
+        font.close()
+    os.replace(partial, path)  # atomic: a concurrent process sees all of it or nothing
+
+
+def _seal_background(width: float, height: float) -> RawContent:
+    # A faint red wash and an inner rule inside the stamp's red border: reads as a seal. Drawn in
+    # the stamp's own coordinates (a background without a box is painted as-is at the origin).
+    inset = 3.5
+    return RawContent(
+        b"q 1 0.94 0.94 rg 0 0 %.2f %.2f re f %.2f %.2f %.2f RG 0.8 w %.2f %.2f %.2f %.2f re S Q"
+        % (width, height, *SEAL_RED, inset, inset, width - 2 * inset, height - 2 * inset)
+    )
+
+
+def seal_style(width: float, height: float) -> TextStampStyle:
+    """The appearance of a signed party's box (``width`` × ``height`` points): a red seal with
+    the organisation, the signer and "已签认 <time +0800>", shrunk to fit a small box."""
+    return _SealStampStyle(
+        stamp_text=f"%(organization)s\n签认人：%(signer)s\n{SIGNED_TEXT} %(ts)s",
+        timestamp_format=_RAW_TIME_FORMAT,
+        text_box_style=TextBoxStyle(font=_font(9), leading=12, text_color=SEAL_RED),
+        border_width=2,
+        border_color=SEAL_RED,
+        background=_seal_background(width, height),
+        background_opacity=1.0,
+        background_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MIN,
+            y_align=layout.AxisAlignment.ALIGN_MIN,
+            margins=layout.Margins.uniform(0),
+        ),
+        inner_content_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MID,
+            y_align=layout.AxisAlignment.ALIGN_MID,
+            margins=layout.Margins.uniform(6),
+            inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,
+        ),
+    )
+
+
+def _pending_style() -> TextStampStyle:
+    return TextStampStyle(
+        stamp_text=PENDING_TEXT,
+        text_box_style=TextBoxStyle(font=_font(10), text_color=PENDING_GREY),
+        border_width=0,
+    )
+
+
+def _draw_pending(writer: BasePdfFileWriter, boxes: dict[str, SealBox]) -> None:
+    """Give every visible, unsigned field the "待签认" appearance."""
+    if not boxes:
+        return
+    style = _pending_style()
+    # One appearance per box size, shared by the widgets (one font subset, not one per party).
+    stamps: dict[tuple[float, float], TextStamp] = {}
+    for name, _value, field_ref in fields.enumerate_sig_fields(writer):
+        box = boxes.get(name)
+        if box is None:
+            continue
+        size = (round(box.width, 2), round(box.height, 2))
+        stamp = stamps.get(size)
+        if stamp is None:
+            stamp = stamps[size] = style.create_stamp(
+                writer, layout.BoxConstraints(width=size[0], height=size[1]), {}
+            )
+        stamp.apply_appearance(field_ref.get_object())  # fields are combined with their widget
 
 
 # --------------------------------------------------------------------------------------------------

@@ -304,14 +304,14 @@ def test_signed_statement_stays_and_a_new_version_cites_the_correction(bt):
     assert correction.number in v2.supersede_reason
     assert list(v2.inventory_corrections.all()) == [correction]
     # the PDF's header cites it (the same partial as reports/statement.html)
+    from billing.reports.statement_pdf import statement_context
+
     header = render_to_string(
-        "reports/partials/_statement_header.html",
-        {"statement": v2, "contract": bt.contract, "meta_items": [], "parties": []},
+        "reports/partials/_statement_header.html", statement_context(v2, [], [])
     )
     assert f"{correction.number}（资源 #{resource.pk}" in header
     signed_header = render_to_string(
-        "reports/partials/_statement_header.html",
-        {"statement": v1, "contract": bt.contract, "meta_items": [], "parties": []},
+        "reports/partials/_statement_header.html", statement_context(v1, [], [])
     )
     assert correction.number not in signed_header
 
