@@ -76,7 +76,7 @@ from billing.services import corrections, settlement, system_test_periods
 from billing.services import invoices as invoice_services
 from billing.services import statements as services
 from govcloud.access import is_business_staff, party_role_of
-from govcloud.dates import business_today, month_label, previous_month
+from govcloud.dates import business_today
 from govcloud.exceptions import ApplicationError, InvalidTransition
 from govcloud.joint import joint_for
 from govcloud.models import Contract, OrganizationKind, PartyRole, User
@@ -158,6 +158,12 @@ def statement_list(request: HttpRequest) -> HttpResponse:
     qs = _filter_statements(selectors.statement_list_for_user(user=user), form).order_by(
         "-year", "-month", "contract__code", "-version"
     )
+    # The home page's to-dos link here: the statements awaiting the user's organisation, and
+    # the disputes the vendor has not answered with a new version yet.
+    if request.GET.get("awaiting") == "me":
+        qs = qs.filter(pk__in=[s.pk for s in selectors.statements_awaiting(user=user)])
+    if request.GET.get("unanswered"):
+        qs = qs.exclude(selectors.answered_by_newer_version())
     page = page_of(request, qs)
     statements = list(page)
     for statement in statements:
@@ -168,11 +174,7 @@ def statement_list(request: HttpRequest) -> HttpResponse:
         )
     vendor_contracts = _vendor_contracts(user)
     generate_form = (
-        GenerateForm(
-            contracts=vendor_contracts, initial={"month": month_label(previous_month(today))}
-        )
-        if vendor_contracts
-        else None
+        GenerateForm(contracts=vendor_contracts, today=today) if vendor_contracts else None
     )
     return render(
         request,
@@ -679,6 +681,7 @@ def contract_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         [quantize_yuan(m.signed_total or 0) for m in chart_months],
         title=_("已签认月度服务费"),
         unit=_("元"),
+        value_format=format_yuan,
     )
     estimated = contract.estimated_amount
     burn = forecast_ratio = None
@@ -766,7 +769,8 @@ def contract_deduction_create(request: HttpRequest, pk: int) -> HttpResponse:
             reason=data["reason"],
             event_on=data.get("event_on"),
         ),
-        _("已录入扣款 %(a)s 元（%(p)s）。") % {"a": data["amount"], "p": data["period_label"]},
+        _("已录入扣款 %(a)s（%(p)s）。")
+        % {"a": format_yuan(data["amount"]), "p": data["period_label"]},
         to=target,
     )
     return done or redirect(target)  # refused: the reason is in the messages
@@ -800,7 +804,7 @@ def contract_payment_record(request: HttpRequest, pk: int) -> HttpResponse:
             note=data.get("note", ""),
             period_label=data.get("period_label") or "",
         ),
-        _("已登记付款 %(a)s 元（%(d)s）。") % {"a": data["amount"], "d": data["paid_on"]},
+        _("已登记付款 %(a)s（%(d)s）。") % {"a": format_yuan(data["amount"]), "d": data["paid_on"]},
         to=target,
     )
     return done or redirect(target)  # refused: the reason is in the messages

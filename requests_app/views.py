@@ -9,7 +9,7 @@ checks, so it offers exactly what would succeed right now.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from billing.models import CatalogItem, Resource, ResourceStatus
 from govcloud.access import require_staff
+from govcloud.dates import deadline_label
 from govcloud.exceptions import ActionForbidden, ApplicationError
 from govcloud.joint import joint_for
 from govcloud.lifecycle import open_contracts
@@ -38,7 +39,7 @@ from govcloud.selectors import (
     require_business_reader,
 )
 from govcloud.web import contract_choices, error_text, page_of, run_service, serve_file
-from govcloud.workdays import BUSINESS_TZ, CalendarYearMissing, working_days_remaining
+from govcloud.workdays import CalendarYearMissing, working_days_remaining
 from requests_app import selectors, services
 from requests_app.actions import (
     REQUEST_ACTIONS,
@@ -124,14 +125,8 @@ class Clock:
     elapsed_days: int | None = None
 
 
-def due_label(due: datetime | None) -> str:
-    """A deadline as people read it: the last day at 24:00 rather than the next day's 00:00."""
-    if due is None:
-        return ""
-    local = due.astimezone(BUSINESS_TZ)
-    if local.time() == time(0, 0):
-        return f"{local - timedelta(days=1):%Y-%m-%d} 24:00"
-    return f"{local:%Y-%m-%d %H:%M}"
+#: A deadline as people read it (2026-10-09 24:00); the e-mails write it the same way.
+due_label = deadline_label
 
 
 def clock_for(ticket: ResourceRequest, now: datetime) -> Clock:
@@ -382,6 +377,8 @@ class LineOptions:
             "kind": self.kind,
             "item_choices": [(pk, _item_label(i)) for pk, i in self.items.items()],
             "resource_choices": [(pk, _resource_label(r)) for pk, r in self.resources.items()],
+            "items": self.items,
+            "resources": self.resources,
         }
 
     def line_inputs(self, formset: Any) -> list[services.LineInput]:
