@@ -37,3 +37,4 @@ class BillingConfig(AppConfig):
         register_demo_part(DemoPart(30, "statements", "billing.demo.demo_statements"))
         register_demo_part(DemoPart(35, "settlement", "billing.demo.demo_settlement"))
         register_demo_part(DemoPart(36, "succession", "billing.demo.demo_succession"))
+        register_demo_part(DemoPart(37, "living", "billing.demo.demo_living"))

@@ -2,14 +2,12 @@
 
 ``seed_parties()`` loads the reference contracts and creates the demo departments and one user
 per role per organisation; ``seed_statements()`` (idempotent; needs ``seed_parties()`` first)
-creates
-
-* BT-2025: a few dozen resources of the four demo departments, online since 2025-07, some
-  released and some resized during March 2026; the 2026-03 statement **signed** by the vendor
-  (submission), the bureau and the supervisor; 2026-04 **disputed** by the bureau on one line;
-  2026-05 **submitted**, awaiting the bureau;
-* JZ-2026: resources of the three demo departments since the billing start 2026-03-20, and the
-  2026-07 statement **signed** by the vendor and the bureau.
+creates the inventories and BT-2025's spring: March and May 2026 **signed** by the vendor
+(submission), the bureau and the supervisor, April **disputed** by the bureau on one line and
+signed as version 2. ``seed_settlement()`` signs the rest of BT-2025's service year (all 13
+months are signed) and records its payments; ``seed_succession()`` closes BT-2025 into its
+successor BT-2026; ``seed_living()`` brings BT-2026 and JZ-2026 up to the day the demo is run:
+signed months, an escalated dispute for the auditor, a late and a due statement.
 
 Everything goes through the services — ``inventory_import``, ``statement_generate``,
 ``statement_submit``/``confirm``/``dispute`` with password re-authentication and, for the
@@ -19,17 +17,19 @@ with that party's key, the signals fire and the e-mails are queued, exactly as i
 The development CA and the parties' keys are created first when missing (development only:
 ``seed_demo`` refuses in production mode). The statement
 PDF is rendered right after generation here (the task is idempotent) rather than waiting for a
-Celery worker, so the demo needs none. The one
-shortcut is history: the resizes of March 2026 are written as ``ResourceChange`` rows directly
-(as a change ticket's delivery would), because the tickets behind them predate the platform.
-The statements are generated today, long after their due dates, so they count as late.
+Celery worker, so the demo needs none. The shortcuts are history: the resizes of March 2026 are
+written as ``ResourceChange`` rows directly (as a change ticket's delivery would), because the
+tickets behind them predate the platform; and a past month's statement is shown as submitted
+before its due day and a past dispute as raised then (``_submit``, ``_dispute``: the times are
+moved back inside the step's own transaction, before anything hears of it). The sign-off rows
+and the PDF signatures keep the real time: evidence is append-only.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -51,15 +51,18 @@ from billing.reports.signing import statement_document_render
 from billing.services import invoices as invoice_services
 from billing.services import settlement as settlement_services
 from billing.services import succession
+from billing.services.engine import month_billing_bounds
 from billing.services.inventory import IMPORT_NOTE, INVENTORY_COLUMNS, inventory_import
 from billing.services.reauth import Reauth
 from billing.services.statements import (
     statement_confirm,
     statement_dispute,
+    statement_due_date,
+    statement_escalate_overdue_disputes,
     statement_generate,
     statement_submit,
 )
-from govcloud.dates import business_today
+from govcloud.dates import business_today, month_start, previous_month, shift_month
 from govcloud.demo import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, DemoLogin, demo_login, demo_user
 from govcloud.exceptions import ApplicationError
 from govcloud.models import Contract, Installment, Organization, OrganizationKind, Role, User
@@ -67,8 +70,10 @@ from govcloud.pdf.signing import create_dev_ca, demo_signing_passphrase, dev_par
 
 __all__ = [
     "demo_contracts_and_users",
+    "demo_living",
     "demo_statements",
     "demo_succession",
+    "seed_living",
     "seed_parties",
     "seed_statements",
     "seed_succession",
@@ -353,6 +358,72 @@ def _users(*logins: str) -> dict[str, User]:
     return {u.username: u for u in User.objects.filter(username__in=logins)}
 
 
+def _submitted_in_time(statement: Statement) -> datetime:
+    """When a past month's statement is shown as submitted (see ``_submitted_in_time_of``)."""
+    return _submitted_in_time_of(statement.contract, date(statement.year, statement.month, 1))
+
+
+def _submitted_in_time_of(contract: Contract, month: date) -> datetime:
+    """The day before the month's due day (the 3rd of the next month where the contract sets
+    none), 10:00."""
+    due, _provisional = statement_due_date(contract, month.year, month.month)
+    following = shift_month(month, 1)
+    day = due or date(following.year, following.month, 3)
+    return datetime.combine(day - timedelta(days=1), time(10)).replace(tzinfo=BUSINESS_TZ)
+
+
+def _submit(statement: Statement, vendor: User, *, on_time: bool) -> None:
+    """The vendor submits (its signature on the PDF). A month of the past is submitted "then":
+    inside the submission's transaction its submission time is moved back before the due day,
+    so what hears of it after commit (the SLA's deliverable record) sees it on time and no
+    late notice goes out. The sign-off rows and the PDF signature keep the real time
+    (evidence is append-only)."""
+    with transaction.atomic():
+        statement_submit(
+            actor=vendor,
+            statement=statement,
+            reauth=_password(),
+            signing_passphrase=_passphrase(vendor),
+        )
+        if on_time:
+            submitted = _submitted_in_time(statement)
+            Statement.objects.filter(pk=statement.pk).update(
+                generated_at=submitted - timedelta(hours=2), submitted_at=submitted, is_late=False
+            )
+
+
+def _confirm_all(statement: Statement, confirmers: list[User]) -> None:
+    for user in confirmers:
+        statement_confirm(
+            actor=user,
+            statement=statement,
+            reauth=_password(),
+            signing_passphrase=_passphrase(user),
+        )
+
+
+def _dispute(statement: Statement, by: User, opened_at: datetime | None = None) -> None:
+    line = statement.lines.order_by("-amount").first()
+    statement_dispute(
+        actor=by,
+        statement=statement,
+        reauth=_password(),
+        comment="该行资源数量与已交付工单不符，请乙方核实后重新出具。",
+        line_ids=[line.pk] if line else [],
+    )
+    if opened_at is not None:
+        # The dispute of a past month was raised then: its escalation clock runs from then.
+        Statement.objects.filter(pk=statement.pk).update(
+            disputed_at=opened_at, dispute_opened_at=opened_at
+        )
+
+
+def _generate(contract: Contract, year: int, month: int, vendor: User) -> Statement:
+    statement = statement_generate(actor=vendor, contract=contract, year=year, month=month)
+    _render_now(statement)
+    return statement
+
+
 def _statement(
     contract: Contract,
     year: int,
@@ -361,41 +432,34 @@ def _statement(
     vendor: User,
     confirmers: list[User],
     dispute_by: User | None = None,
+    answer_dispute: bool = False,
+    on_time: bool = True,
+    dispute_opened_at: datetime | None = None,
 ) -> str:
-    """Generate and take one month's statement to its demo state, once."""
+    """Generate and take one month's statement to its demo state, once.
+
+    ``dispute_by`` disputes the first version; with ``answer_dispute`` the vendor then issues
+    version 2 and every confirmer signs it (a month with a version history).
+    """
     period = f"{contract.code} {year:04d}-{month:02d}"
     if Statement.objects.filter(contract=contract, year=year, month=month).exists():
         return f"{period}：已存在，跳过"
-    statement = statement_generate(actor=vendor, contract=contract, year=year, month=month)
-    _render_now(statement)
-    statement_submit(
-        actor=vendor,
-        statement=statement,
-        reauth=_password(),
-        signing_passphrase=_passphrase(vendor),
-    )
-    for user in confirmers:
-        statement_confirm(
-            actor=user,
-            statement=statement,
-            reauth=_password(),
-            signing_passphrase=_passphrase(user),
-        )
-    if dispute_by is not None:
-        line = statement.lines.order_by("-amount").first()
-        statement_dispute(
-            actor=dispute_by,
-            statement=statement,
-            reauth=_password(),
-            comment="该行资源数量与已交付工单不符，请乙方核实后重新出具。",
-            line_ids=[line.pk] if line else [],
-        )
+    statement = _generate(contract, year, month, vendor)
+    _submit(statement, vendor, on_time=on_time)
+    if dispute_by is None:
+        _confirm_all(statement, confirmers)
+    else:
+        _dispute(statement, dispute_by, dispute_opened_at)  # the first to sign disputes
+        if answer_dispute:
+            statement = _generate(contract, year, month, vendor)
+            _submit(statement, vendor, on_time=on_time)
+            _confirm_all(statement, confirmers)
     statement.refresh_from_db()
     return f"{period}：{StatementStatus(statement.status).label}（{statement.total} 元）"
 
 
 def seed_statements() -> list[str]:
-    """Create the demo inventory and statements (skips whatever exists); returns a report."""
+    """Create the demo inventory and BT-2025's spring statements (skips whatever exists)."""
     if not User.objects.filter(username="bt_edu").exists():
         raise RuntimeError("Run billing.demo.seed_parties() first: the demo users are missing.")
     report: list[str] = []
@@ -408,19 +472,30 @@ def seed_statements() -> list[str]:
     report.append(f"BT-2025 2026年3月扩容记录：新建 {_resize_in_march(bt)} 条")
     report.append(f"JZ-2026 资源清单：新建 {_import(jz, JZ_SYSTEMS, _jz_rows(rng))} 项")
 
-    users = _users("bt_vendor", "bt_bureau", "bt_supervisor", "jz_vendor", "jz_bureau")
-    bt_vendor, bt_bureau, bt_supervisor = (
-        users["bt_vendor"],
-        users["bt_bureau"],
-        users["bt_supervisor"],
-    )
-    report.append(_statement(bt, 2026, 3, vendor=bt_vendor, confirmers=[bt_bureau, bt_supervisor]))
-    report.append(_statement(bt, 2026, 4, vendor=bt_vendor, confirmers=[], dispute_by=bt_bureau))
-    report.append(_statement(bt, 2026, 5, vendor=bt_vendor, confirmers=[]))
-    report.append(
-        _statement(jz, 2026, 7, vendor=users["jz_vendor"], confirmers=[users["jz_bureau"]])
-    )
+    users = _users("bt_vendor", "bt_bureau", "bt_supervisor")
+    bt_vendor, signers = users["bt_vendor"], [users["bt_bureau"], users["bt_supervisor"]]
+    for month in (3, 4, 5):
+        if not _month_over(bt, 2026, month):
+            continue
+        report.append(
+            _statement(
+                bt,
+                2026,
+                month,
+                vendor=bt_vendor,
+                confirmers=signers,
+                # April: the bureau disputed a line, the vendor issued version 2, all signed.
+                dispute_by=users["bt_bureau"] if month == 4 else None,
+                answer_dispute=month == 4,
+            )
+        )
     return report
+
+
+def _month_over(contract: Contract, year: int, month: int) -> bool:
+    """Whether the month has ended (today) and the contract bills some of it."""
+    lower, upper = month_billing_bounds(contract, year, month)
+    return lower < upper and date(year, month, 1) < month_start(business_today())
 
 
 def demo_contracts_and_users() -> str:
@@ -441,7 +516,7 @@ def demo_statements() -> str:
 
 
 def seed_settlement() -> list[str]:
-    """BT-2025: its service year signed but two months, the advance and the half-year payment
+    """BT-2025: every month of its service year signed, the advance and the half-year payment
     with their invoices, a deduction the vendor acknowledged. JZ-2026: one invoice, and the
     settlement year that is settled in December (Dec→Nov, ``billing.periods``) as a preview.
     Idempotent."""
@@ -452,10 +527,11 @@ def seed_settlement() -> list[str]:
     bt_vendor, bt_bureau = users["bt_vendor"], users["bt_bureau"]
     if Payment.objects.filter(contract=bt).exists():
         return ["结算演示数据已存在，跳过"]
-    # Every month of BT-2025's service year is signed but April (disputed) and May (awaiting
-    # sign-off), which the statements part left in those states on purpose.
+    # The months the statements part did not sign (it signs March to May 2026).
     months = [(2025, m) for m in range(6, 13)] + [(2026, m) for m in (1, 2, 6)]
     for year, month in months:
+        if not _month_over(bt, year, month):
+            continue
         try:
             report.append(
                 _statement(
@@ -584,3 +660,76 @@ def seed_succession() -> list[str]:
 def demo_succession() -> str:
     """Demo part: BT-2025 closed, its successor BT-2026 running with the carried inventory."""
     return "\n".join([*seed_succession(), "合同承接演示数据已就绪。"])
+
+
+# --------------------------------------------------------------------------- the living months
+
+
+def _months(contract: Contract, last: date) -> list[date]:
+    """The months the contract bills, from its first to ``last`` (first days)."""
+    first = month_start(contract.billing_from or contract.service_start)
+    months = []
+    month = first
+    while month <= last:
+        if _month_over(contract, month.year, month.month):
+            months.append(month)
+        month = shift_month(month, 1)
+    return months
+
+
+def seed_living() -> list[str]:
+    """The months up to today, relative to the day the demo is run (idempotent).
+
+    With L the last month (today's month minus one):
+
+    * BT-2026 (BT-2025's successor, 5th-working-day due date, auditor after 3 working days):
+      every month before L−2 signed on time; L−2 disputed by the bureau at the time and
+      escalated by the dispute job — the auditor has it to decide; L−1 submitted only today,
+      after its due day (逾期提交), waiting for the bureau; L not generated yet — due on the
+      5th working day of this month, or overdue once that has passed.
+    * JZ-2026 (no due day, no auditor): every month from its billing start to L−1 signed,
+      L submitted today and waiting for the bureau.
+    """
+    report: list[str] = []
+    today = business_today()
+    last = previous_month(today)
+    users = _users(
+        "bt_vendor", "bt_bureau", "bt_supervisor", "jz_vendor", "jz_bureau", "bt_auditor"
+    )
+    successor = Contract.objects.prefetch_related("parties__organization").filter(code="BT-2026")
+    bt = successor.first()
+    jz = Contract.objects.prefetch_related("parties__organization").get(code="JZ-2026")
+    report.append(_ensure_signing_keys(*[c for c in (bt, jz) if c is not None]))
+    if bt is not None and bt.predecessor_id is not None:
+        signers = [users["bt_bureau"], users["bt_supervisor"]]
+        escalated, late = shift_month(last, -2), shift_month(last, -1)
+        for month in _months(bt, late):
+            kwargs: dict = {"vendor": users["bt_vendor"], "confirmers": signers}
+            if month == escalated:
+                opened = _submitted_in_time_of(bt, month) + timedelta(days=3)
+                kwargs.update(dispute_by=users["bt_bureau"], dispute_opened_at=opened)
+            elif month == late:
+                kwargs.update(confirmers=[], on_time=False)
+            report.append(_statement(bt, month.year, month.month, **kwargs))
+        escalated_ids = statement_escalate_overdue_disputes()
+        report.append(f"{bt.code} 争议超期提交审计：{len(escalated_ids)} 张")
+    for month in _months(jz, last):
+        current = month == last
+        report.append(
+            _statement(
+                jz,
+                month.year,
+                month.month,
+                vendor=users["jz_vendor"],
+                confirmers=[] if current else [users["jz_bureau"]],
+                on_time=not current,
+            )
+        )
+    return report
+
+
+def demo_living() -> str:
+    """Demo part: BT-2026 and JZ-2026 up to today — signed, escalated, late, due."""
+    return "\n".join(
+        [*seed_living(), "当月演示数据已就绪（相对于今天：待提交、逾期、争议待审计）。"]
+    )

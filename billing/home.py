@@ -6,7 +6,7 @@ give them nothing.
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -94,15 +94,9 @@ def _vendor_card(user: User) -> home.Card:
     else:
         text = _("上月（%(p)s）不在所签合同的计费期内，无需出具统计表。") % {"p": period}
     # Earlier months still waiting for the vendor: drafts, and disputes not yet answered.
-    newer = Statement.objects.filter(
-        contract=OuterRef("contract"),
-        year=OuterRef("year"),
-        month=OuterRef("month"),
-        version__gt=OuterRef("version"),
-    )
     waiting = (
         Statement.objects.filter(contract__in=[p.contract_id for p in parties])
-        .annotate(answered=Exists(newer))
+        .annotate(answered=selectors.answered_by_newer_version())
         .aggregate(
             drafts=Count("pk", filter=Q(status=StatementStatus.DRAFT)),
             disputed=Count("pk", filter=Q(status=StatementStatus.DISPUTED, answered=False)),
@@ -120,7 +114,7 @@ def _vendor_card(user: User) -> home.Card:
         actions.append(
             home.Action(
                 _("有异议待出具新版本"),
-                f"{statements}?status={StatementStatus.DISPUTED}",
+                f"{statements}?status={StatementStatus.DISPUTED}&unanswered=1",
                 count=waiting["disputed"],
             )
         )
@@ -136,7 +130,7 @@ def _signer_card(user: User) -> home.Card:
     url = (
         reverse("statement_detail", kwargs={"pk": awaiting[0].pk})
         if len(awaiting) == 1
-        else f"{statements}?status={StatementStatus.SUBMITTED}"
+        else f"{statements}?awaiting=me"
     )
     return home.Card(
         _("待确认的统计表"),

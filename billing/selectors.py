@@ -24,7 +24,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Min, QuerySet, Sum
+from django.db.models import Count, Exists, Min, OuterRef, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import (
@@ -297,6 +297,18 @@ def _is_next(statement: Statement, party: ContractParty) -> bool:
 
 def next_party(steps: list[SignoffStep]) -> ContractParty | None:
     return next((s.party for s in steps if s.state == "next"), None)
+
+
+def answered_by_newer_version() -> Exists:
+    """A later version of the same contract-month exists: the dispute was answered."""
+    return Exists(
+        Statement.objects.filter(
+            contract=OuterRef("contract"),
+            year=OuterRef("year"),
+            month=OuterRef("month"),
+            version__gt=OuterRef("version"),
+        )
+    )
 
 
 def statements_awaiting(*, user: User) -> list[Statement]:

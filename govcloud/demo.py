@@ -20,7 +20,7 @@ from django.core.management.base import CommandError
 from django.utils.module_loading import import_string
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from govcloud.models import Organization, OrganizationKind, Role, User
+from govcloud.models import PARTY_KINDS, Organization, OrganizationKind, Role, User
 
 DEMO_PASSWORD = "Demo-2026-gov"  # noqa: S105  (printed for the demo, documented in README)
 DEMO_EMAIL_DOMAIN = "demo.govcloud.local"
@@ -32,6 +32,9 @@ class DemoLogin:
     organization: str
     role: str
     totp_secret: str | None
+    organization_id: int | None = None
+    #: Party staff sign statements and rulings with their organisation's key.
+    signs: bool = False
 
 
 def demo_totp_key(username: str) -> str:
@@ -59,11 +62,14 @@ def demo_login(user: User) -> DemoLogin:
     secret = None
     if user.requires_two_factor:
         secret = base64.b32encode(bytes.fromhex(demo_totp_key(user.username))).decode()
+    org = user.organization
     return DemoLogin(
         username=user.username,
-        organization=user.organization.name if user.organization else "",
+        organization=org.name if org else "",
         role=user.get_role_display(),
         totp_secret=secret,
+        organization_id=org.pk if org else None,
+        signs=org is not None and org.kind in PARTY_KINDS and user.role == Role.STAFF,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,8 +56,13 @@ def _reviewer_card(user: User) -> Card:
     tickets = reverse("request_list")
     visible = selectors.request_list_for_user(user=user)
     if user.kind == OrganizationKind.BUREAU:
-        pending = ExtensionRequest.objects.filter(
-            request__in=visible.values("pk"), status=ExtensionStatus.PENDING
+        # Tickets with a pending extension request: the rows the list's filter shows.
+        pending = visible.filter(
+            Exists(
+                ExtensionRequest.objects.filter(
+                    request_id=OuterRef("pk"), status=ExtensionStatus.PENDING
+                )
+            )
         ).count()
         actions.append(Action(_("延期待审批"), f"{tickets}?status=extension", count=pending))
         text = _("审核使用单位的资源申请，审批乙方的延期交付申请。")

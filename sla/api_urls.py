@@ -86,6 +86,7 @@ urlpatterns = [
     ),
     path("sla/rightsizing/<int:pk>/submit/", rightsizing.ReportSubmitApi.as_view()),
     path("sla/advice/", rightsizing.AdviceListApi.as_view(), name="api_sla_advice_list"),
+    path("sla/advice/answer/", rightsizing.AdviceBulkApi.as_view(), name="api_sla_advice_bulk"),
     path(
         "sla/advice/<int:pk>/",
         rightsizing.AdviceDetailApi.as_view(),

@@ -16,7 +16,8 @@ the demo needs a year that has already happened — only this module does that):
 * penalties: one ¥10,000 penalty acknowledged by the vendor;
 * utilization: daily samples for the year, CPU averaging below 30 % (the red warning), monthly
   advice submitted on time except one month, one advice accepted (→ draft change ticket) and
-  one declined; an emergency period.
+  one declined, 卫健委's advice of the first months declined in one bulk answer (the rest stays
+  on its to-do list; each department heard of it in one digest e-mail); an emergency period.
 
 JZ-2026 has no SLA annex, so the demo creates no scorecard data for it: only a planned
 maintenance announced 40 hours ahead, which its 72-hour notice term (五.5) flags to the bureau
@@ -595,6 +596,31 @@ def _advice(contract: Contract, users: dict[str, User]) -> None:
                 actor=member, advice=advice, reason="年底业务高峰将至，暂不缩容，次季度再评估。"
             )
         decided.add(advice.department_id)
+    _answer_old_months(contract, last.month)
+
+
+def _answer_old_months(contract: Contract, last_month: date) -> None:
+    """卫健委 answered the first half of the year's advice at once (the bulk answer), leaving
+    the recent months on its to-do list."""
+    member = User.objects.filter(username="bt_health").first()
+    if member is None or member.organization_id is None:
+        return
+    cutoff = date(last_month.year, last_month.month, 1) - timedelta(days=160)
+    old = list(
+        RightsizingAdvice.objects.filter(
+            report__contract=contract,
+            report__month__lt=cutoff,
+            department_id=member.organization_id,
+            status="submitted",
+        ).values_list("pk", flat=True)
+    )
+    if old:
+        rightsizing.rightsizing_answer_bulk(
+            actor=member,
+            advice_ids=old,
+            decision="decline",
+            reason="上半年业务系统建设期资源需求尚未稳定，历史月份建议不再执行，以最新月份建议为准。",
+        )
 
 
 def demo_sla() -> str:

@@ -361,3 +361,19 @@ class PenaltyWaiveForm(PortalForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("原因、操作人和时间将记录并显示在考核表上。"),
     )
+
+
+class AdviceBulkForm(PortalForm):
+    """One answer for several advice (the advice ids come as the ``advice`` checkboxes)."""
+
+    decision = forms.ChoiceField(
+        label=_("对所选建议"),
+        choices=[("accept", _("全部接受（各生成一张变更工单草稿）")), ("decline", _("全部拒绝"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("理由 / 说明"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("拒绝时必填，对所选各条建议一并生效；接受时可选，写入变更工单的申请理由。"),
+    )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,6 +28,92 @@ from sla.models import (
 from sla.rules import utilization_low
 from sla.services.common import utilization_rule
 
+# ---------------------------------------------------------------- to-do lists behind the counts
+
+
+@dataclass(frozen=True)
+class Todo:
+    """One to-do of the home page: the rows it counts are the rows its page lists (one
+    queryset for both, so the count on the card and the list it links to never disagree)."""
+
+    key: str
+    title: object  # lazily translated
+    rows: Callable[[User], QuerySet]
+    detail: str  # URL name of a row's page ("" : the contract's list)
+
+
+def _open_surveys(user: User) -> QuerySet:
+    return (
+        selectors.survey_list_for_user(user=user)
+        .filter(status=SurveyStatus.OPEN)
+        .exclude(responses__respondent=user)
+    )
+
+
+TODOS = {
+    todo.key: todo
+    for todo in (
+        Todo(
+            "surveys",
+            gettext_lazy("待填写的满意度调查"),
+            _open_surveys,
+            "sla_survey_detail",
+        ),
+        Todo(
+            "shortfalls",
+            gettext_lazy("维护通知不足，待甲方知悉"),
+            lambda user: selectors.shortfall_list_for_user(user=user).filter(
+                status=ShortfallStatus.OPEN
+            ),
+            "",
+        ),
+        Todo(
+            "outages",
+            gettext_lazy("服务中断待确认"),
+            lambda user: selectors.outage_list_for_user(user=user).filter(
+                status=OutageStatus.REPORTED
+            ),
+            "sla_outage_detail",
+        ),
+        Todo(
+            "deliverables",
+            gettext_lazy("交付物待审核"),
+            lambda user: (
+                selectors.deliverable_list_for_user(user=user)
+                .filter(status=DeliverableStatus.SUBMITTED)
+                .exclude(kind=DeliverableKind.STATEMENT)
+            ),
+            "sla_deliverable_detail",
+        ),
+        Todo(
+            "notices",
+            gettext_lazy("整改待完成"),
+            lambda user: selectors.notice_list_for_user(user=user).filter(
+                status=NoticeStatus.ISSUED
+            ),
+            "sla_notice_detail",
+        ),
+        Todo(
+            "penalties",
+            gettext_lazy("罚则待签认"),
+            lambda user: selectors.penalty_list_for_user(user=user).filter(
+                status=PenaltyStatus.RECORDED
+            ),
+            "sla_penalty_detail",
+        ),
+    )
+}
+
+
+def _todo(label: str, key: str, user: User, **kwargs) -> home.Action:
+    return home.Action(
+        label, reverse(f"sla_todo_{key}"), count=TODOS[key].rows(user).count(), **kwargs
+    )
+
+
+def advice_to_answer_url() -> str:
+    return f"{reverse('sla_advice_list')}?status={AdviceStatus.SUBMITTED}"
+
 
 def _sees_sla(user: object) -> bool:
     return getattr(user, "role", None) == Role.STAFF and getattr(user, "kind", None) in set(
@@ -32,20 +122,22 @@ def _sees_sla(user: object) -> bool:
 
 
 def _department_cards(user: User) -> list[home.Card]:
-    surveys = (
-        selectors.survey_list_for_user(user=user)
-        .filter(status=SurveyStatus.OPEN)
-        .exclude(responses__respondent=user)
-        .count()
+    surveys = _todo(_("满意度调查待填写"), "surveys", user, primary=True)
+    advice = home.Action(
+        _("资源调整建议待确认"),
+        advice_to_answer_url(),
+        count=selectors.advice_list_for_user(user=user)
+        .filter(status=AdviceStatus.SUBMITTED)
+        .count(),
+        primary=True,
     )
-    advice = selectors.advice_list_for_user(user=user).filter(status=AdviceStatus.SUBMITTED).count()
-    if not surveys and not advice:
+    if not surveys.count and not advice.count:
         return []
     return [
         home.Card(
             _("服务评价与资源调整"),
-            _("填写政务云用户满意度调查；确认乙方提出的本单位资源调整建议。"),
-            [home.Action(_("待办"), reverse("sla_index"), count=surveys + advice, primary=True)],
+            _("填写政务云用户满意度调查；确认乙方提出的本单位资源调整建议（可勾选多条一并确认）。"),
+            [a for a in (advice, surveys) if a.count],
             order=30,
         )
     ]
@@ -92,37 +184,20 @@ def _party_cards(user: User) -> list[home.Card]:
     else:
         text = _("服务中断与计划内维护、安全事件、交付物、书面整改通知与资源调整建议。")
     if kind == OrganizationKind.BUREAU:
-        short = (
-            selectors.shortfall_list_for_user(user=user).filter(status=ShortfallStatus.OPEN).count()
-        )
-        if short:
-            actions.append(home.Action(_("维护通知不足"), reverse("sla_index"), count=short))
+        short = _todo(_("维护通知不足"), "shortfalls", user)
+        if short.count:
+            actions.append(short)
     if kind in (OrganizationKind.BUREAU, OrganizationKind.SUPERVISOR):
-        pending = (
-            selectors.outage_list_for_user(user=user).filter(status=OutageStatus.REPORTED).count()
-        )
-        actions.append(home.Action(_("中断待确认"), reverse("sla_index"), count=pending))
+        actions.append(_todo(_("中断待确认"), "outages", user))
     if kind == OrganizationKind.BUREAU:
-        reviews = (
-            selectors.deliverable_list_for_user(user=user)
-            .filter(status=DeliverableStatus.SUBMITTED)
-            .exclude(kind=DeliverableKind.STATEMENT)
-            .count()
-        )
-        actions.append(home.Action(_("交付物待审核"), reverse("sla_index"), count=reviews))
+        actions.append(_todo(_("交付物待审核"), "deliverables", user))
         warning = _utilization_warning(user)
         if warning:
             text = f"{warning} {text}"
     if kind == OrganizationKind.VENDOR:
-        notices = (
-            selectors.notice_list_for_user(user=user).filter(status=NoticeStatus.ISSUED).count()
-        )
-        penalties = (
-            selectors.penalty_list_for_user(user=user).filter(status=PenaltyStatus.RECORDED).count()
-        )
-        actions.append(home.Action(_("整改待完成"), reverse("sla_index"), count=notices))
+        actions.append(_todo(_("整改待完成"), "notices", user))
         if scored:
-            actions.append(home.Action(_("罚则待签认"), reverse("sla_index"), count=penalties))
+            actions.append(_todo(_("罚则待签认"), "penalties", user))
     title = _("服务水平考核") if scored else _("服务水平")
     return [home.Card(title, text, actions, order=40)]
 

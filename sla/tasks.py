@@ -51,3 +51,12 @@ def ensure_handover_plans() -> list[int]:
     from sla.services.deliverables import handover_plans_ensure_all
 
     return handover_plans_ensure_all()
+
+
+@shared_task(name="sla.send_advice_digests")
+def send_advice_digests() -> list[int]:
+    """Beat, daily: each department's digest of right-sizing advice awaiting its answer that no
+    digest announced yet — at most one e-mail per department and month."""
+    from sla.services.rightsizing import advice_digests_send_all
+
+    return advice_digests_send_all()

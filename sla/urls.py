@@ -19,6 +19,7 @@ from sla.views import (
     security,
     shortfalls,
     surveys,
+    todos,
     training,
     utilization,
 )
@@ -213,6 +214,8 @@ urlpatterns = [
         name="sla_report_mark_wrong",
     ),
     path("rightsizing/<int:pk>/render/", utilization.report_render, name="sla_report_render"),
+    path("advice/", utilization.advice_list, name="sla_advice_list"),
+    path("advice/answer/", utilization.advice_bulk, name="sla_advice_bulk"),
     path("advice/<int:pk>/", utilization.advice_detail, name="sla_advice_detail"),
     path("advice/<int:pk>/accept/", utilization.advice_accept, name="sla_advice_accept"),
     path("advice/<int:pk>/decline/", utilization.advice_decline, name="sla_advice_decline"),
@@ -244,4 +247,11 @@ urlpatterns = [
         exit.record_certificate,
         name="sla_exit_record_certificate",
     ),
+]
+
+# The lists behind the home page's to-do counts: one fixed URL per to-do (no object in the
+# path; each list is the user's own, scoped by its selector).
+urlpatterns += [
+    path(f"todo/{key}/", todos.todo_list, {"key": key}, name=f"sla_todo_{key}")
+    for key in todos.TODOS
 ]

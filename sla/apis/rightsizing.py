@@ -9,7 +9,8 @@ from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from govcloud.api import ERRORS, ApiView
+from govcloud.api import ERRORS, ApiView, parse_body
+from govcloud.api_query import query_int
 from sla import selectors
 from sla.apis.common import TAG, ActionApi, ReasonInSerializer, action_schema, record_apis
 from sla.models import RightsizingAdvice, RightsizingReport
@@ -20,7 +21,7 @@ class AdviceSerializer(serializers.ModelSerializer):
     month = serializers.DateField(source="report.month", read_only=True)
     current_item_code = serializers.CharField(source="current_item.code", read_only=True)
     advised_item_code = serializers.CharField(
-        source="advised_item.code", read_only=True, default=None
+        source="advised_item.code", read_only=True, default=None, allow_null=True
     )
 
     class Meta:
@@ -100,8 +101,9 @@ class AdviceListApi(ApiView, ListAPIView):
             return RightsizingAdvice.objects.none()
         qs = selectors.advice_list_for_user(user=self.request.user).order_by("-report__month", "pk")
         params = self.request.query_params
-        if params.get("report", "").isdigit():
-            qs = qs.filter(report_id=int(params["report"]))
+        report = query_int(params, "report")
+        if report is not None:
+            qs = qs.filter(report_id=report)
         for key in ("status", "action"):
             if params.get(key):
                 qs = qs.filter(**{key: params[key]})
@@ -143,3 +145,46 @@ class AdviceDeclineApi(ActionApi):
 
     def perform(self, request, obj, data):
         rightsizing.rightsizing_decline(actor=request.user, advice=obj, reason=data["reason"])
+
+
+class AdviceBulkInSerializer(serializers.Serializer):
+    advice = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=False,
+        max_length=rightsizing.BULK_LIMIT,
+        help_text="要确认的调整建议编号（本单位的、待确认的）。",
+    )
+    decision = serializers.ChoiceField(choices=["accept", "decline"])
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="拒绝时必填（对每条一并生效）；接受时可选，写入变更工单的申请理由。",
+    )
+
+
+class AdviceBulkOutSerializer(serializers.Serializer):
+    answered = AdviceSerializer(many=True)
+
+
+class AdviceBulkApi(ApiView):
+    """Accept or decline several advice with one reason: all or nothing, audited per advice."""
+
+    @extend_schema(
+        tags=[TAG],
+        summary="批量确认资源调整建议（使用单位，全部接受或全部拒绝）",
+        request=AdviceBulkInSerializer,
+        responses={200: AdviceBulkOutSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = parse_body(AdviceBulkInSerializer, request)
+        answered = rightsizing.rightsizing_answer_bulk(
+            actor=request.user,
+            advice_ids=data["advice"],
+            decision=data["decision"],
+            reason=data["reason"],
+        )
+        fresh = selectors.advice_list_for_user(user=request.user).filter(
+            pk__in=[a.pk for a in answered]
+        )
+        return Response({"answered": AdviceSerializer(fresh.order_by("pk"), many=True).data})

@@ -276,6 +276,36 @@ class RightsizingReport(models.Model):
         return (now or timezone.now()) >= self.due_at
 
 
+class AdviceDigest(models.Model):
+    """The one e-mail a department gets in a calendar month about its advice to answer.
+
+    Each submitted report used to e-mail every department it concerns, so a backlog of months
+    (or several contracts) meant one e-mail per report. Now advice awaiting a department joins
+    that department's digest of the month (Asia/Shanghai) it was first announced in: at most one
+    per department and month; advice submitted after that month's digest went out joins the next
+    month's (the daily task sends it on the first day).
+    """
+
+    department = models.ForeignKey(
+        Organization, verbose_name=_("使用单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField(_("月份"), help_text=_("发送月份（该月1日）。"))
+    created_at = models.DateTimeField(_("发送时间"), default=timezone.now)
+    advice_count = models.PositiveIntegerField(_("待确认建议数"), default=0)
+
+    class Meta:
+        verbose_name = _("资源调整建议汇总通知")
+        verbose_name_plural = _("资源调整建议汇总通知")
+        ordering = ["-month", "department"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "month"], name="advice_digest_once"),
+            models.CheckConstraint(condition=Q(month__day=1), name="advice_digest_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} {self.month:%Y-%m} 资源调整建议汇总"
+
+
 class AdviceAction(models.TextChoices):
     CHANGE = "change", _("建议调整")
     KEEP = "keep", _("保持不变")
@@ -370,6 +400,15 @@ class RightsizingAdvice(models.Model):
         null=True,
         blank=True,
         related_name="+",
+    )
+    digest = models.ForeignKey(
+        AdviceDigest,
+        verbose_name=_("汇总通知"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="advice",
+        help_text=_("通知使用单位的月度汇总邮件（未通知的为空）。"),
     )
 
     class Meta:

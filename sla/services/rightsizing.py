@@ -36,11 +36,10 @@ utilization term, where it has one.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
@@ -52,8 +51,9 @@ from django.utils.translation import gettext as _
 from billing.models import CatalogItem, Resource, ResourceStatus
 from billing.money import round_half_up
 from govcloud.audit import audit_log, snapshot
-from govcloud.dates import month_end, month_start, months_between
+from govcloud.dates import business_date, month_end, month_start, months_between
 from govcloud.exceptions import ApplicationError
+from govcloud.jobs import job_schedule
 from govcloud.models import (
     BusinessSystem,
     Contract,
@@ -62,12 +62,14 @@ from govcloud.models import (
     PartyRole,
     User,
 )
+from govcloud.outbox import outbox_enqueue
 from requests_app.services import LineInput, request_create
-from sla import notifications, rules, tasks
+from sla import notifications, rules, selectors, tasks
 from sla.models import (
     ADVICE_TRANSITIONS,
     REPORT_TRANSITIONS,
     AdviceAction,
+    AdviceDigest,
     AdviceStatus,
     EmergencyPeriod,
     ReportStatus,
@@ -87,7 +89,6 @@ from sla.services.common import (
 )
 from sla.services.utilization_months import confirmed_months
 
-logger = logging.getLogger(__name__)
 GB_PER_TB = 1024
 KEEP_CPU = Decimal("40")  # inside the CPU "keep" band (30–<50 %)
 KEEP_MEM = Decimal("50")  # inside the memory "keep" band (40–<70 %)
@@ -643,32 +644,17 @@ def rightsizing_submit(*, actor: User, report: RightsizingReport) -> Rightsizing
         before=before,
         after={**snapshot(report, REPORT_FIELDS), "late": report.is_late()},
     )
+    # One e-mail per department and month (its digest), not one per report: a department with
+    # advice of several months or contracts hears once.
     departments = (
         report.advice.filter(action=AdviceAction.CHANGE)
         .values_list("department", flat=True)
         .distinct()
     )
-    for department in Organization.objects.filter(pk__in=list(departments)):
-        notifications.send(
-            key=f"rightsizing:{report.pk}:department:{department.pk}",
-            contract=report.contract,
-            recipients=notifications.organization_emails([department]),
-            subject=_("%(m)s 资源调整建议待确认") % {"m": f"{report.month:%Y-%m}"},
-            body=_(
-                "乙方根据资源使用率提出了本单位资源的调整建议，请逐条接受或拒绝（拒绝须说明理由）。"
-            ),
-            url=notifications.link("sla_report_detail", report.pk),
-        )
-    report_id = report.pk
-    transaction.on_commit(lambda: _render_later(report_id))
+    for department in Organization.objects.filter(pk__in=list(departments)).order_by("pk"):
+        advice_digest_send(department=department, now=now)
+    job_schedule(tasks.render_rightsizing_pdf.name, report.pk, contract=report.contract)
     return report
-
-
-def _render_later(report_id: int) -> None:
-    try:
-        tasks.render_rightsizing_pdf.delay(report_id)
-    except Exception:
-        logger.exception("could not render the PDF now; it is rendered on request")
 
 
 @transaction.atomic
@@ -714,8 +700,11 @@ ADVICE_FIELDS = ("status", "decided_at", "decline_reason", "change_request")
 
 
 @transaction.atomic
-def rightsizing_accept(*, actor: User, advice: RightsizingAdvice) -> RightsizingAdvice:
-    """The department accepts: a prefilled change ticket is drafted for it to review and submit."""
+def rightsizing_accept(
+    *, actor: User, advice: RightsizingAdvice, note: str = ""
+) -> RightsizingAdvice:
+    """The department accepts: a prefilled change ticket is drafted for it to review and submit
+    (``note``, the department's own words, goes into the ticket's reason and the audit row)."""
     advice = _lock_advice(advice)
     before = snapshot(advice, ADVICE_FIELDS)
     ADVICE_ACTIONS.require("accept", actor, advice)
@@ -732,7 +721,8 @@ def rightsizing_accept(*, actor: User, advice: RightsizingAdvice) -> Rightsizing
         contract=advice.report.contract,
         kind="change",
         reason=_("根据 %(m)s 月度资源调整建议：%(e)s")
-        % {"m": f"{advice.report.month:%Y-%m}", "e": advice.explanation},
+        % {"m": f"{advice.report.month:%Y-%m}", "e": advice.explanation}
+        + (_("。使用单位说明：%(n)s") % {"n": note.strip()} if note.strip() else ""),
         system_id=advice.system_id,
         lines=[
             LineInput(
@@ -751,7 +741,10 @@ def rightsizing_accept(*, actor: User, advice: RightsizingAdvice) -> Rightsizing
         action="rightsizing.accept",
         obj=advice,
         before=before,
-        after=snapshot(advice, ADVICE_FIELDS),
+        after={
+            **snapshot(advice, ADVICE_FIELDS),
+            **({"note": note.strip()} if note.strip() else {}),
+        },
         contract=advice.report.contract,
     )
     return advice
@@ -779,6 +772,180 @@ def rightsizing_decline(
         contract=advice.report.contract,
     )
     return advice
+
+
+#: The most advice one bulk answer may carry (a page of the list, with room to spare).
+BULK_LIMIT = 200
+BULK_DECISIONS = frozenset({"accept", "decline"})
+
+
+def _bulk_ids(advice_ids: Iterable[object]) -> list[int]:
+    """The chosen ids, in order, each once (a refusal names the first junk value)."""
+    ids: dict[int, None] = {}
+    for raw in advice_ids:
+        text = str(raw).strip()
+        if not text.isdigit():
+            raise ApplicationError(
+                _("所选调整建议的编号无效：%(v)s。") % {"v": text[:20]}, extra={"field": "advice"}
+            )
+        ids[int(text)] = None
+    if not ids:
+        raise ApplicationError(_("请至少选择一条调整建议。"), extra={"field": "advice"})
+    if len(ids) > BULK_LIMIT:
+        raise ApplicationError(
+            _("一次最多确认 %(n)s 条调整建议。") % {"n": BULK_LIMIT}, extra={"field": "advice"}
+        )
+    return list(ids)
+
+
+@transaction.atomic
+def rightsizing_answer_bulk(
+    *, actor: User, advice_ids: Iterable[object], decision: str, reason: str = ""
+) -> list[RightsizingAdvice]:
+    """The department answers several advice at once: all accepted (one change ticket draft
+    each) or all declined, with one reason. All or nothing: one advice that cannot be answered
+    (another unit's, already answered, a resource changed since) refuses the whole batch and
+    names it. Each advice is answered — checked and audited — by the one-advice service.
+    """
+    if decision not in BULK_DECISIONS:
+        raise ApplicationError(_("请选择接受或拒绝。"), extra={"field": "decision"})
+    ids = _bulk_ids(advice_ids)
+    reason = (reason or "").strip()
+    if decision == "decline":
+        reason = require_text(reason, _("拒绝调整建议须填写理由。"), "reason")
+    # Scoped as the pages are: another unit's advice is "not found", never "forbidden".
+    found = {
+        a.pk: a
+        for a in selectors.advice_list_for_user(user=actor)
+        .select_for_update(of=("self",))
+        .filter(pk__in=ids)
+    }
+    missing = [pk for pk in ids if pk not in found]
+    if missing:
+        raise ApplicationError(
+            _("以下调整建议不存在或不属于本单位：%(ids)s。")
+            % {"ids": "、".join(f"#{pk}" for pk in missing)},
+            extra={"field": "advice", "missing": missing},
+        )
+    chosen = [found[pk] for pk in ids]
+    if decision == "accept":
+        by_resource: dict[int, list[int]] = defaultdict(list)
+        for advice in chosen:
+            by_resource[advice.resource_id].append(advice.pk)
+        twice = [pks for pks in by_resource.values() if len(pks) > 1]
+        if twice:
+            raise ApplicationError(
+                _("同一资源只能接受一条建议（一张变更工单），请只选其中最新的一条：%(g)s。")
+                % {"g": "；".join("、".join(f"#{pk}" for pk in pks) for pks in twice)},
+                extra={"field": "advice"},
+            )
+    answered: list[RightsizingAdvice] = []
+    for advice in chosen:
+        try:
+            if decision == "accept":
+                answered.append(rightsizing_accept(actor=actor, advice=advice, note=reason))
+            else:
+                answered.append(rightsizing_decline(actor=actor, advice=advice, reason=reason))
+        except ApplicationError as exc:
+            label = _("建议 #%(id)s（%(m)s，资源 #%(r)s）") % {
+                "id": advice.pk,
+                "m": f"{advice.report.month:%Y-%m}",
+                "r": advice.resource_id,
+            }
+            # Same class (403 stays 403, 409 stays 409); the batch is rolled back as a whole.
+            raise type(exc)(
+                _("%(l)s：%(e)s 本次批量确认未作任何更改。") % {"l": label, "e": exc.message},
+                extra={**exc.extra, "advice": advice.pk},
+            ) from exc
+    return answered
+
+
+# ---------------------------------------------------------------- the departments' monthly digest
+
+
+def _digest_body(pending: Sequence[RightsizingAdvice], fresh: int) -> str:
+    per_report: dict[tuple[str, date], int] = defaultdict(int)
+    for advice in pending:
+        per_report[(advice.report.contract.code, advice.report.month)] += 1
+    lines = [
+        _("乙方根据资源使用率提出了本单位资源的调整建议，共 %(n)s 条待本单位确认")
+        % {"n": len(pending)}
+        + _("（本月新增 %(f)s 条）。") % {"f": fresh},
+        _("可在平台上勾选多条一并接受或拒绝（拒绝须说明理由）；接受的建议生成变更工单草稿。"),
+        "",
+    ]
+    for (code, month), count in sorted(per_report.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        lines.append(_("  %(c)s %(m)s：%(n)s 条") % {"c": code, "m": f"{month:%Y-%m}", "n": count})
+    return "\n".join(lines)
+
+
+def advice_digest_send(
+    *, department: Organization, now: datetime | None = None
+) -> AdviceDigest | None:
+    """Announce the department's advice that awaits its answer and no digest announced yet:
+    at most one e-mail per department and calendar month (Asia/Shanghai).
+
+    The digest lists everything still waiting (the new advice and any older one). Advice
+    submitted after this month's digest went out waits for next month's (the daily task
+    ``sla.send_advice_digests`` sends it on the first day). Idempotent: the (department, month)
+    row and the outbox key make a second call send nothing.
+    """
+    now = now or timezone.now()
+    month = month_start(business_date(now))
+    waiting = RightsizingAdvice.objects.filter(
+        department=department, status=AdviceStatus.SUBMITTED
+    ).select_related("report__contract")
+    fresh = waiting.filter(digest__isnull=True)
+    if not fresh.exists():
+        return None
+    digest, created = AdviceDigest.objects.get_or_create(
+        department=department, month=month, defaults={"created_at": now}
+    )
+    if not created:
+        return None  # this month's digest went out: the new advice joins next month's
+    pending = list(waiting.order_by("report__month", "pk"))
+    fresh_count = fresh.update(digest=digest)
+    digest.advice_count = len(pending)
+    digest.save(update_fields=["advice_count"])
+    contracts = {a.report.contract_id: a.report.contract for a in pending}
+    contract = next(iter(contracts.values())) if len(contracts) == 1 else None
+    footer = (
+        f"\n\n合同：{contract.code} {contract.name}" if contract is not None else ""
+    ) + f"\n\n查看并确认：{notifications.link('sla_advice_list')}?status={AdviceStatus.SUBMITTED}"
+    outbox_enqueue(
+        key=f"sla:rightsizing-digest:{department.pk}:{month:%Y-%m}",
+        recipients=notifications.organization_emails([department]),
+        subject=_("【政务云】%(m)s 资源调整建议待确认（%(n)s 条）")
+        % {"m": f"{month:%Y-%m}", "n": len(pending)},
+        body=_digest_body(pending, fresh_count)
+        + footer
+        + "\n\n—— 本邮件由政务云服务管理平台自动发送，请勿直接回复。",
+        contract=contract,
+    )
+    audit_log(
+        actor="资源调整建议汇总通知",
+        action="rightsizing.digest",
+        obj=digest,
+        after={"month": f"{month:%Y-%m}", "advice": len(pending), "new": fresh_count},
+        contract=contract,
+    )
+    return digest
+
+
+def advice_digests_send_all(*, now: datetime | None = None) -> list[int]:
+    """The daily task: every department with advice no digest announced yet."""
+    departments = (
+        RightsizingAdvice.objects.filter(status=AdviceStatus.SUBMITTED, digest__isnull=True)
+        .values_list("department", flat=True)
+        .distinct()
+    )
+    sent: list[int] = []
+    for department in Organization.objects.filter(pk__in=list(departments)).order_by("pk"):
+        with transaction.atomic():
+            digest = advice_digest_send(department=department, now=now)
+        if digest is not None:
+            sent.append(digest.pk)
+    return sent
 
 
 @transaction.atomic

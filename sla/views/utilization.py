@@ -22,7 +22,7 @@ from govcloud.joint import required_roles
 from govcloud.models import Contract, JointStatus, JointSubject, PartyRole
 from govcloud.web import page_of, run_service, serve_file
 from sla import selectors
-from sla.forms import MetricsUploadForm, ReasonForm
+from sla.forms import AdviceBulkForm, MetricsUploadForm, ReasonForm
 from sla.models import AdviceAction, AdviceStatus, RightsizingAdvice, RightsizingReport
 from sla.rules import utilization_low
 from sla.services import actions, metrics, rightsizing, utilization_months
@@ -382,3 +382,88 @@ def advice_decline(request: HttpRequest, pk: int) -> HttpResponse:
         if ok:
             return response
     return _advice_page(request, advice, decline_form=form)
+
+
+# ---------------------------------------------------------------- advice across months
+
+
+def _advice_list_page(
+    request: HttpRequest,
+    *,
+    bulk_form: AdviceBulkForm | None = None,
+    selected: frozenset[int] = frozenset(),
+) -> HttpResponse:
+    """Every advice the user sees, across months and contracts (``?status=``, ``?contract=``);
+    a department answers several at once from here."""
+    qs = selectors.advice_list_for_user(user=request.user)
+    state = request.GET.get("status", "")
+    if state in AdviceStatus.values:
+        qs = qs.filter(status=state)
+    else:
+        state = ""
+    contract = request.GET.get("contract", "")
+    if contract.isdigit():
+        qs = qs.filter(report__contract_id=int(contract))
+    else:
+        contract = ""
+    page = page_of(
+        request, qs.order_by("-report__month", "department__name", "system__name", "resource_id")
+    )
+    answerable = {
+        a.pk
+        for a in page
+        if {"accept", "decline"} & actions.advice_available_actions(user=request.user, obj=a)
+    }
+    return render(
+        request,
+        "sla/advice_list.html",
+        {
+            "page": page,
+            "statuses": AdviceStatus.choices,
+            "status": state,
+            "contract": contract,
+            "contracts": selectors.sla_contracts_for_user(user=request.user).only("pk", "code"),
+            "answerable": answerable,
+            "selected": selected,
+            "bulk_form": bulk_form or AdviceBulkForm(),
+            "bulk_limit": rightsizing.BULK_LIMIT,
+        },
+    )
+
+
+@login_required
+def advice_list(request: HttpRequest) -> HttpResponse:
+    return _advice_list_page(request)
+
+
+@login_required
+@require_POST
+def advice_bulk(request: HttpRequest) -> HttpResponse:
+    """Accept or decline the checked advice with one reason (all or nothing, as the API)."""
+    form = AdviceBulkForm(request.POST)
+    ids = request.POST.getlist("advice")
+    selected = frozenset(int(i) for i in ids if i.isdigit())
+    back = request.POST.get("next", "")
+    to = reverse("sla_advice_list") + (back if back.startswith("?") else "")
+    if form.is_valid():
+        decision = form.cleaned_data["decision"]
+        done = (
+            _("已接受 %(n)s 条建议，并为每条生成了变更工单草稿，请核对后提交。")
+            if decision == "accept"
+            else _("已拒绝 %(n)s 条建议。")
+        )
+        ok, response = run_service(
+            request,
+            lambda: rightsizing.rightsizing_answer_bulk(
+                actor=request.user,
+                advice_ids=ids,
+                decision=decision,
+                reason=form.cleaned_data["reason"],
+            ),
+            done % {"n": len(selected)},
+            to=to,
+            form=form,
+        )
+        if ok:
+            return response
+    return _advice_list_page(request, bulk_form=form, selected=selected)

@@ -333,8 +333,9 @@ def test_submission_is_the_vendors_and_timed(world):
     assert report.is_late()  # 07-15 is after the 5th working day (07-07)
     assert advice_for(report, res).status == AdviceStatus.SUBMITTED
     dept_mail = world.orgs["department"].email
+    # the department's digest of the month (one e-mail per department and month)
     assert OutboxEmail.objects.filter(
-        key__startswith=f"sla:rightsizing:{report.pk}:department", recipient=dept_mail
+        key=f"sla:rightsizing-digest:{world.orgs['department'].pk}:2026-07", recipient=dept_mail
     ).exists()
     with pytest.raises(InvalidTransition):
         rightsizing.rightsizing_submit(actor=world.users["vendor"], report=report)
