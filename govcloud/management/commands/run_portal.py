@@ -75,7 +75,6 @@ class Scheduler:
         if task is None:
             logger.error("periodic job %s: no task %s", entry.name, entry.task)
             return
-        close_old_connections()
         try:
             result = task.apply(args=entry.args, kwargs=entry.kwargs or {})
             if result.failed():
@@ -84,8 +83,6 @@ class Scheduler:
                 logger.info("periodic job %s done: %s", entry.name, result.result)
         except Exception:
             logger.exception("periodic job %s failed", entry.name)
-        finally:
-            close_old_connections()
 
     def run_all(self) -> None:
         for entry in self.entries:
@@ -103,9 +100,19 @@ class Scheduler:
         return wait
 
     def forever(self, stop: threading.Event) -> None:
-        self.run_all()
-        while not stop.wait(self.tick()):
+        self._step(self.run_all)
+        while not stop.wait(self._step(self.tick) or MAX_SLEEP):
             pass
+
+    @staticmethod
+    def _step(step: Any) -> Any:
+        """The thread's database connection is renewed around each step, as a worker does
+        around a task (only here: a caller's own connection is left alone)."""
+        close_old_connections()
+        try:
+            return step()
+        finally:
+            close_old_connections()
 
 
 class Command(BaseCommand):
