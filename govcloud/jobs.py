@@ -139,7 +139,7 @@ def _claim(pk: int) -> Job | None:
 
 def job_run(*, pk: int) -> bool:
     """Run one job if it is still to run; True when this call completed it."""
-    from govcloud.celery import app
+    from govcloud.celery import app  # on use, as govcloud.health: the broker client is heavy
 
     job = _claim(pk)
     if job is None:
