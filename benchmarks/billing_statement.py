@@ -43,6 +43,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
+from benchmarks._bare_read import BARE_CHANGES, BARE_RESOURCES  # noqa: E402
 from billing.contracts import load_reference_contracts  # noqa: E402
 from billing.models import CatalogItem, Resource, ResourceChange, ResourceStatus  # noqa: E402
 from billing.pricing import BUSINESS_TZ, month_bounds  # noqa: E402
@@ -144,26 +145,6 @@ def build(*, resources: int, departments: int, seed: int) -> Contract:
             batch_size=5000,
         )
     return contract
-
-
-BARE_RESOURCES = """
-SELECT r.id, r.department_id, d.name, r.system_id, s.name, r.catalog_item_id, r.quantity,
-       r.billing_starts_at, r.offline_at
-FROM billing_resource r
-JOIN govcloud_organization d ON d.id = r.department_id
-JOIN govcloud_businesssystem s ON s.id = r.system_id
-WHERE r.contract_id = %s AND r.billing_starts_at < %s
-  AND (r.offline_at IS NULL OR r.offline_at > %s)
-"""
-BARE_CHANGES = """
-SELECT c.resource_id, c.delivered_at, c.catalog_item_id, c.quantity
-FROM billing_resourcechange c
-WHERE c.delivered_at < %s AND c.resource_id IN (
-    SELECT r.id FROM billing_resource r
-    WHERE r.contract_id = %s AND r.billing_starts_at < %s
-      AND (r.offline_at IS NULL OR r.offline_at > %s))
-ORDER BY c.resource_id, c.delivered_at, c.id
-"""
 
 
 def bare_read(contract: Contract, year: int, month: int) -> tuple[int, int]:

@@ -45,6 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks._bare_read import BARE_CHANGES, BARE_RESOURCES  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/h8bench"
 CITIES = [
     "包头",
@@ -265,28 +267,6 @@ def load(args: argparse.Namespace) -> None:
 
 
 # ------------------------------------------------------------------------------- measuring
-
-
-# The same bare read as ``benchmarks/billing_statement.py`` (which sets up its own SQLite
-# database on import, hence the copy): the rows the engine needs, as plain tuples.
-BARE_RESOURCES = """
-SELECT r.id, r.department_id, d.name, r.system_id, s.name, r.catalog_item_id, r.quantity,
-       r.billing_starts_at, r.offline_at
-FROM billing_resource r
-JOIN govcloud_organization d ON d.id = r.department_id
-JOIN govcloud_businesssystem s ON s.id = r.system_id
-WHERE r.contract_id = %s AND r.billing_starts_at < %s
-  AND (r.offline_at IS NULL OR r.offline_at > %s)
-"""
-BARE_CHANGES = """
-SELECT c.resource_id, c.delivered_at, c.catalog_item_id, c.quantity
-FROM billing_resourcechange c
-WHERE c.delivered_at < %s AND c.resource_id IN (
-    SELECT r.id FROM billing_resource r
-    WHERE r.contract_id = %s AND r.billing_starts_at < %s
-      AND (r.offline_at IS NULL OR r.offline_at > %s))
-ORDER BY c.resource_id, c.delivered_at, c.id
-"""
 
 
 def bare_read(contract: object, year: int, month: int) -> tuple[int, int]:
